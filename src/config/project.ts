@@ -1,0 +1,94 @@
+/**
+ * The resolved shape of a Lastmile project, after `lastmile.yml` is parsed, `${ENV}`
+ * substituted and validated. Everything downstream reads these types, never raw YAML.
+ */
+export const SYNC_MODES = ['upsert', 'insert', 'update', 'mirror'] as const;
+export type SyncMode = (typeof SYNC_MODES)[number];
+
+export interface Project {
+  /** Absolute path of the main config file (or folder); relative paths resolve from `rootDir`. */
+  configPath: string;
+  rootDir: string;
+  /** `.lastmile` folder (absolute) for the embedded store, or a `postgres://` URL. */
+  state: string;
+  sources: Record<string, SourceConfig>;
+  destinations: Record<string, DestinationConfig>;
+  models: Record<string, ModelConfig>;
+  syncs: Record<string, SyncConfig>;
+  /** API tokens for `lastmile serve` (besides LASTMILE_API_TOKEN). */
+  tokens: ApiToken[];
+  alerts: AlertConfig[];
+  /** Every secret value substituted from the environment: redacted from all output. */
+  secrets: string[];
+}
+
+/** Connection settings as written, validated by the source type's own schema. */
+export interface SourceConfig {
+  name: string;
+  type: string;
+  [setting: string]: unknown;
+}
+
+export interface DestinationConfig {
+  name: string;
+  type: string;
+  batch?: { size?: number };
+  rateLimit?: RateLimitConfig;
+  [setting: string]: unknown;
+}
+
+export interface RateLimitConfig {
+  requestsPerSecond?: number;
+  concurrency?: number;
+}
+
+export interface ModelConfig {
+  name: string;
+  source: string;
+  /** Exactly one of sql / table is set. */
+  sql?: string;
+  table?: string;
+  primaryKey: string[];
+  cursor?: string;
+}
+
+export type FieldMapping =
+  | { kind: 'column'; column: string }
+  | { kind: 'static'; value: unknown }
+  | { kind: 'template'; template: string };
+
+export type Schedule = { every: string; everyMs: number } | { cron: string };
+
+export interface SyncConfig {
+  name: string;
+  model: string;
+  destination: string;
+  mode: SyncMode;
+  /** model column -> destination identifier field */
+  match: Record<string, string>;
+  /** destination field -> how its value is made */
+  mapping: Record<string, FieldMapping>;
+  schedule?: Schedule;
+  /** Run after these syncs succeed (scheduler dependencies). */
+  after?: string[];
+  /** Mirror only: refuse a run that would delete more than this share of synced rows. */
+  maxDeletePercent?: number;
+  /** Destination-specific settings written on the sync (object, api, table, subject…). */
+  options: Record<string, unknown>;
+  /** Line of the sync in its file, for messages. */
+  location?: { file: string; line?: number };
+}
+
+export interface ApiToken {
+  token: string;
+  role: 'admin' | 'read';
+  name?: string;
+}
+
+export interface AlertConfig {
+  type: 'webhook' | 'slack';
+  url: string;
+  on: ('failed' | 'rejected')[];
+  /** For `rejected`: alert when a run rejects at least this many rows. */
+  rejectedThreshold?: number;
+}

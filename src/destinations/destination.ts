@@ -1,0 +1,125 @@
+import type { SyncConfig, DestinationConfig } from '../config/project.ts';
+import type { Value } from '../sources/source.ts';
+
+/** What a sync asks a destination to do with one record. */
+export const OPERATIONS = ['insert', 'update', 'upsert', 'delete'] as const;
+export type Operation = (typeof OPERATIONS)[number];
+
+/** Why a row did not arrive (PRODUCT.md's categories). */
+export const REJECT_CATEGORIES = [
+  'rate_limit', 'schema_mismatch', 'missing_identifier', 'destination_error', 'stale_data', 'invalid_row',
+] as const;
+export type RejectCategory = (typeof REJECT_CATEGORIES)[number];
+
+/** One record handed to a destination: the mapped, coerced payload and how to find it there. */
+export interface Change {
+  /** The model's primary key, as a canonical string (composite keys: JSON array). */
+  key: string;
+  op: Operation;
+  /** Destination identifier field(s) and their values, e.g. `{ Email: "ada@example.com" }`. */
+  match: Record<string, Value>;
+  /** Mapped payload: destination field -> value (match fields included). Empty for deletes. */
+  fields: Record<string, Value>;
+  /** The destination's own id for this record, remembered from an earlier delivery. */
+  destId?: string;
+}
+
+export interface Rejection {
+  category: RejectCategory;
+  message: string;
+  /** The destination's own code (`STRING_TOO_LONG`, `VALIDATION_ERROR`, `400`). */
+  code?: string;
+  field?: string;
+  /** true: try again next run (5xx, rate limit). false: parked until the row changes. */
+  retryable: boolean;
+}
+
+export type RecordResult =
+  | { key: string; outcome: 'delivered'; destId?: string }
+  | { key: string; outcome: 'rejected'; rejection: Rejection };
+
+/** What a destination can do, as data: the engine plans batches and limits from it. */
+export interface Capabilities {
+  operations: readonly Operation[];
+  /** Most records one write() accepts (Salesforce Collections 200, HubSpot batch 100). */
+  maxBatchSize: number;
+  /** Limits the destination documents; config `rateLimit` overrides; absent = adaptive. */
+  rateLimit?: { requestsPerSecond?: number; concurrency?: number };
+  /**
+   * true when write() returns a result per record even if some fail. false when one bad
+   * record fails the whole request: the engine then splits the batch to isolate it.
+   */
+  perRecordResults: boolean;
+}
+
+/** A destination field's declared type, learned by describe(): drives coercion and validation. */
+export const FIELD_TYPES = [
+  'string', 'integer', 'number', 'boolean', 'date', 'datetime', 'email', 'enum', 'json', 'id',
+] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+export interface FieldSpec {
+  name: string;
+  type: FieldType;
+  maxLength?: number;
+  required?: boolean;
+  /** Allowed values for enums (HubSpot options, Salesforce picklists when restricted). */
+  options?: string[];
+  externalId?: boolean;
+  /** Number precision/scale when declared (Salesforce currency, numeric columns). */
+  precision?: number;
+  scale?: number;
+}
+
+/** Limit information read from a destination's answers (X-HubSpot-RateLimit-*, Sforce-Limit-Info). */
+export interface RateLimitObservation {
+  /** Requests allowed per window and still left in it. */
+  limit?: number;
+  remaining?: number;
+  intervalMs?: number;
+  /** Daily (or other long-window) quota. */
+  dailyLimit?: number;
+  dailyRemaining?: number;
+}
+
+export interface WriteContext {
+  signal: AbortSignal;
+  /** Call once per HTTP request or statement sent, so the run counts every API call. */
+  apiCall(): void;
+  /** Report limit headers so the engine paces itself and stops before a quota runs out. */
+  observeLimits(observation: RateLimitObservation): void;
+  /** A line for the run trace, for steps inside one write (Bulk job states, polling). */
+  trace(text: string): void;
+}
+
+export interface Destination {
+  readonly name: string;
+  readonly type: string;
+  readonly capabilities: Capabilities;
+  /**
+   * Rate limits and quotas belong to a credential, not a sync: two syncs to the same
+   * HubSpot portal or Salesforce org return the same key and share one budget.
+   */
+  readonly budgetKey: string;
+  /** Tests connection and credentials; throws SyncError(kind 'config') with a clear message. */
+  check(signal: AbortSignal): Promise<void>;
+  /** The fields the sync writes, with their types, for coercion before sending. Optional. */
+  describe?(signal: AbortSignal): Promise<FieldSpec[]>;
+  /**
+   * Sends one batch (at most maxBatchSize changes, all for this sync). Returns one result
+   * per change, in any order, keyed by `key`. Throws SyncError for whole-request failures.
+   */
+  write(batch: Change[], ctx: WriteContext): Promise<RecordResult[]>;
+  close(): Promise<void>;
+}
+
+/** Everything a destination factory receives. */
+export interface DestinationInit<Conn, Opts> {
+  /** Connection settings, already validated by the type's `connection` schema. */
+  connection: Conn & DestinationConfig;
+  /** The sync's destination-specific settings, validated by the type's `syncOptions` schema. */
+  options: Opts;
+  sync: SyncConfig;
+  /** Absolute project root, for relative paths. */
+  rootDir: string;
+}

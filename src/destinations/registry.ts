@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import type { Destination, DestinationInit } from './destination.ts';
+import { httpDestinationType } from './http/http-type.ts';
+
+/**
+ * A destination type: the settings it accepts (as schemas, so config errors name the field
+ * and the JSON Schema lists them) and a factory. One entry per folder under destinations/.
+ */
+export interface DestinationType<Conn = any, Opts = any> {
+  type: string;
+  /** Settings on the destination, besides `type`, `batch` and `rateLimit`. */
+  connection: z.ZodType<Conn>;
+  /** Settings on a sync to this destination, besides model/destination/mode/match/mapping/schedule. */
+  syncOptions: z.ZodType<Opts>;
+  /** Names of connection settings that hold secrets (never shown, even when not from ${ENV}). */
+  secretSettings?: string[];
+  create(init: DestinationInit<Conn, Opts>): Destination;
+}
+
+export const destinationTypes: Record<string, DestinationType> = {
+  [httpDestinationType.type]: httpDestinationType,
+};

@@ -1,0 +1,17 @@
+import type { z } from 'zod';
+import type { Source } from './source.ts';
+import type { SourceConfig } from '../config/project.ts';
+import { duckdbSourceType } from './duckdb/duckdb-type.ts';
+
+/** A source type: its settings schema and a factory. One entry per folder under sources/. */
+export interface SourceType<Settings = any> {
+  type: string;
+  /** Settings besides `type`. */
+  settings: z.ZodType<Settings>;
+  secretSettings?: string[];
+  create(config: Settings & SourceConfig, rootDir: string): Source;
+}
+
+export const sourceTypes: Record<string, SourceType> = {
+  [duckdbSourceType.type]: duckdbSourceType,
+};

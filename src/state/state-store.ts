@@ -1,0 +1,86 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Value } from '../sources/source.ts';
+import type { RejectCategory } from '../destinations/destination.ts';
+import type { RejectedRow, RunRecord, RunSummary, TraceLine } from './run-record.ts';
+
+/**
+ * Per sync, what the destination last acknowledged for each row.
+ * `fp` is the fingerprint of the mapped payload (a DuckDB UBIGINT, as decimal text in JS).
+ * `status: 'rejected'` parks a row that was refused for good: it is sent again only when
+ * its fingerprint changes (or on --retry-rejected).
+ */
+export interface RowState {
+  key: string;
+  fp: string;
+  status: 'delivered' | 'rejected';
+  /** The destination's own id (Salesforce Id, HubSpot id), when it gave one. */
+  destId?: string | null;
+  /** Destination identifier values, kept so mirror can delete a row that left the model. */
+  match?: Record<string, Value> | null;
+}
+
+export type RowStateUpdate = RowState | { key: string; deleted: true };
+
+/** Columns of the relation exposeRowState() creates in the workspace. */
+export const ROW_STATE_COLUMNS = 'key VARCHAR, fp UBIGINT, status VARCHAR, dest_id VARCHAR, match VARCHAR' as const;
+
+export interface Lock {
+  release(): Promise<void>;
+}
+
+export interface RunListQuery {
+  sync?: string;
+  limit?: number;
+  /** Runs started before this ISO time (pagination). */
+  before?: string;
+}
+
+export interface RejectedQuery {
+  category?: RejectCategory;
+  offset?: number;
+  limit?: number;
+}
+
+/**
+ * Everything Lastmile remembers. Two implementations share one conformance suite:
+ * the embedded store (files under `.lastmile/`) and Postgres (`state: postgres://…`).
+ */
+export interface StateStore {
+  readonly kind: 'embedded' | 'postgres';
+
+  // ---- row state (the diff's "previous") ----
+  /**
+   * Makes the sync's committed row state visible in `workspace` as a relation named `name`
+   * with columns ROW_STATE_COLUMNS (a view over files, or a temp table filled from Postgres).
+   */
+  exposeRowState(sync: string, workspace: DuckDBConnection, name: string): Promise<void>;
+  /** Durably records outcomes the destination acknowledged. Resolves once they survive a crash. */
+  commitRows(sync: string, updates: RowStateUpdate[]): Promise<void>;
+  /**
+   * Replaces the whole row state with the rows of a query run in `workspace`
+   * (columns ROW_STATE_COLUMNS). Used to compact at the end of a run and to seed state.
+   */
+  replaceRowState(sync: string, workspace: DuckDBConnection, selectSql: string): Promise<void>;
+  /** Keeps keys, ids and identifiers but forgets fingerprints: the next diff re-sends every row (--full-resync). */
+  forgetFingerprints(sync: string): Promise<void>;
+
+  // ---- incremental cursor (high-water mark of the last successful run) ----
+  getCursor(sync: string): Promise<Value | null>;
+  setCursor(sync: string, value: Value | null): Promise<void>;
+
+  // ---- one run at a time ----
+  /** Throws RunError naming the holder when a live run of `sync` holds the lock; takes over a dead one's. */
+  acquireLock(sync: string, runId: string): Promise<Lock>;
+
+  // ---- run history ----
+  saveRun(run: RunRecord): Promise<void>;
+  appendTrace(runId: string, lines: TraceLine[]): Promise<void>;
+  addRejected(rows: RejectedRow[]): Promise<void>;
+  listRuns(query?: RunListQuery): Promise<RunSummary[]>;
+  getRun(runId: string): Promise<(RunRecord & { trace: TraceLine[] }) | undefined>;
+  listRejected(runId: string, query?: RejectedQuery): Promise<{ total: number; rows: RejectedRow[] }>;
+  /** Rejection counts by category for one run. */
+  rejectedByCategory(runId: string): Promise<Partial<Record<RejectCategory, number>>>;
+
+  close(): Promise<void>;
+}
