@@ -54,6 +54,8 @@ export interface Source {
   placeholder(index: number): string;
   /** Quotes an identifier (column, table) for this engine. */
   quoteIdentifier(name: string): string;
+  /** The SQL that reads a model declared as `table:` (a table name, or a file for the files source). */
+  tableQuery(table: string): string;
   close(): Promise<void>;
 }
 
