@@ -110,6 +110,11 @@ export interface Destination {
    * per change, in any order, keyed by `key`. Throws SyncError for whole-request failures.
    */
   write(batch: Change[], ctx: WriteContext): Promise<RecordResult[]>;
+  /**
+   * Told the run's change count before delivery, so a destination can pick its API
+   * (Salesforce: Bulk 2.0 above a threshold) and with it `capabilities.maxBatchSize`.
+   */
+  planFor?(changeCount: number): void;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,85 @@
+import type { SyncMode } from '../config/project.ts';
+import type { Change, Rejection } from '../destinations/destination.ts';
+import type { Mapper } from '../mapping/mapper.ts';
+import type { Row, Value } from '../sources/source.ts';
+import type { RowStateUpdate } from '../state/state-store.ts';
+import { streamRows } from '../sources/duckdb/duckdb-rows.ts';
+import { DELTA_TABLE } from '../diff/compute-diff.ts';
+import { MODE_OPERATIONS, type DiffKind } from './sync-modes.ts';
+import { duckString, type Workspace } from './workspace.ts';
+
+/** What the engine must remember about a change until the destination answers for it. */
+export interface PendingChange {
+  fp: string | null;
+  match: Record<string, Value>;
+  destId: string | null;
+}
+
+/** Rows settled without a request: mapping rejections and deletes of never-delivered rows. */
+export interface LocalOutcomes {
+  rejected: { key: string; rejection: Rejection; update?: RowStateUpdate }[];
+  stateOnly: RowStateUpdate[];
+}
+
+const INTERNAL = new Set(['__change', '__change_key', '__prev_status', '__dest_id', '__prev_match', '__key', '__fp']);
+
+/**
+ * Step 3's input: the delta rows this mode sends, mapped into Changes, in chunks. A row the
+ * mapping refuses (a value that cannot be coerced, a null identifier) never reaches the
+ * destination: it is reported through `onLocal` with its reason.
+ */
+export async function* changeStream(
+  workspace: Workspace,
+  mode: SyncMode,
+  mapper: Mapper,
+  pending: Map<string, PendingChange>,
+  onLocal: (outcomes: LocalOutcomes) => Promise<void>,
+  signal: AbortSignal,
+): AsyncIterable<Change[]> {
+  const operations = MODE_OPERATIONS[mode];
+  const kinds = (Object.keys(operations) as DiffKind[]).map(duckString).join(', ');
+  const sql = `SELECT * FROM ${DELTA_TABLE} WHERE __change IN (${kinds}) ORDER BY __change_key`;
+  for await (const chunk of streamRows(workspace.connection, sql, [], 5_000, signal)) {
+    const changes: Change[] = [];
+    const local: LocalOutcomes = { rejected: [], stateOnly: [] };
+    for (const row of chunk.rows) {
+      const kind = row.__change as DiffKind;
+      const key = String(row.__change_key);
+      const destId = row.__dest_id === null ? null : String(row.__dest_id);
+      if (kind === 'removed') {
+        const match = parseMatch(row.__prev_match);
+        if (row.__prev_status !== 'delivered' || !match) {
+          local.stateOnly.push({ key, deleted: true }); // never arrived there: nothing to delete
+          continue;
+        }
+        pending.set(key, { fp: null, match, destId });
+        changes.push({ key, op: 'delete', match, fields: {}, ...(destId ? { destId } : {}) });
+        continue;
+      }
+      const fp = String(row.__fp);
+      const mapped = mapper.map(modelColumns(row));
+      if (!mapped.ok) {
+        const update: RowStateUpdate = { key, fp, status: 'rejected', destId, match: null };
+        local.rejected.push({ key, rejection: mapped.rejection, update: mapped.rejection.retryable ? undefined : update });
+        continue;
+      }
+      const { fields, match } = mapped.value;
+      pending.set(key, { fp, match, destId });
+      changes.push({ key, op: operations[kind]!, match, fields, ...(destId ? { destId } : {}) });
+    }
+    if (local.rejected.length || local.stateOnly.length) await onLocal(local);
+    if (changes.length) yield changes;
+  }
+}
+
+function modelColumns(row: Row): Row {
+  const out: Row = {};
+  for (const [name, value] of Object.entries(row)) if (!INTERNAL.has(name)) out[name] = value;
+  return out;
+}
+
+function parseMatch(value: Value): Record<string, Value> | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return JSON.parse(value) as Record<string, Value>;
+  return value as Record<string, Value>;
+}

@@ -1,0 +1,88 @@
+import type { Row } from '../sources/source.ts';
+import { streamRows } from '../sources/duckdb/duckdb-rows.ts';
+import { DELTA_TABLE } from '../diff/compute-diff.ts';
+import { openDiffSession, type DiffSession } from './diff-session.ts';
+import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
+import { sentCount, type RunEnv } from './run-sync.ts';
+import { formatCount } from './trace-format.ts';
+
+/** What a run would do now: PRODUCT.md's `lastmile plan`. Nothing is written anywhere. */
+export interface Plan {
+  sync: string;
+  mode: string;
+  fetched: number;
+  added: number;
+  changed: number;
+  removed: number;
+  unchanged: number;
+  invalid: number;
+  /** Rows a run would send (depends on the mode: insert sends only added rows). */
+  toSync: number;
+  incremental: boolean;
+  samples: { added: Row[]; changed: Row[]; removed: Row[] };
+  /** Requests per second and rows per request the estimate assumes. */
+  requestsPerSecond: number;
+  batchSize: number;
+  ratePerSecond: number;
+  estimatedSeconds: number;
+  notes: string[];
+}
+
+/** Requests per second assumed when neither the config nor the destination states a limit. */
+const ASSUMED_REQUESTS_PER_SECOND = 10;
+const SAMPLE_SIZE = 5;
+
+export async function planSync(env: RunEnv, syncName: string, options: { signal?: AbortSignal } = {}): Promise<Plan> {
+  const resolved = resolveSync(env.project, syncName);
+  const signal = options.signal ?? new AbortController().signal;
+  const session = await openDiffSession(env.project, env.store, resolved, { signal });
+  try {
+    const { counts } = session;
+    const toSync = sentCount(session, resolved);
+    const { requestsPerSecond, batchSize, note } = deliveryRate(session, resolved);
+    const ratePerSecond = requestsPerSecond * batchSize;
+    const notes = [note];
+    if (session.incremental) notes.push(`cursor mode: only rows past the last run's ${resolved.model.cursor} were read; removed rows are not detected`);
+    if (counts.invalid) notes.push(`${formatCount(counts.invalid)} rows have a null or duplicated primary key and would be rejected as invalid_row`);
+    return {
+      sync: syncName, mode: resolved.sync.mode, ...counts, toSync, incremental: session.incremental,
+      samples: await samples(session, signal),
+      requestsPerSecond, batchSize, ratePerSecond,
+      estimatedSeconds: toSync === 0 ? 0 : Math.ceil(toSync / batchSize) / requestsPerSecond,
+      notes: notes.filter(Boolean),
+    };
+  } finally {
+    await session.close();
+  }
+}
+
+function deliveryRate(session: DiffSession, resolved: ResolvedSync): { requestsPerSecond: number; batchSize: number; note: string } {
+  const { capabilities } = session.destination;
+  const configured = resolved.destinationConfig.rateLimit?.requestsPerSecond;
+  const declared = capabilities.rateLimit?.requestsPerSecond;
+  const batchSize = Math.min(resolved.destinationConfig.batch?.size ?? capabilities.maxBatchSize, capabilities.maxBatchSize);
+  if (configured) return { requestsPerSecond: configured, batchSize, note: '' };
+  if (declared) return { requestsPerSecond: declared, batchSize, note: `rate: the destination's documented ${declared} requests/s` };
+  return {
+    requestsPerSecond: ASSUMED_REQUESTS_PER_SECOND, batchSize,
+    note: `no rate limit configured: the estimate assumes ${ASSUMED_REQUESTS_PER_SECOND} requests/s; the run adapts to what the destination allows`,
+  };
+}
+
+async function samples(session: DiffSession, signal: AbortSignal): Promise<Plan['samples']> {
+  const out: Plan['samples'] = { added: [], changed: [], removed: [] };
+  const sql = `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY __change ORDER BY __change_key) AS __n FROM ${DELTA_TABLE}) WHERE __n <= ${SAMPLE_SIZE}`;
+  for await (const chunk of streamRows(session.workspace.connection, sql, [], 100, signal)) {
+    for (const row of chunk.rows) {
+      const kind = row.__change as keyof Plan['samples'];
+      const key = String(row.__change_key);
+      if (kind === 'removed') {
+        out.removed.push({ key, ...(typeof row.__prev_match === 'string' ? JSON.parse(row.__prev_match) : {}) });
+        continue;
+      }
+      const mapped = session.mapper.map(row);
+      out[kind].push(mapped.ok ? { key, ...mapped.value.fields } : { key, rejected: mapped.rejection.message });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,53 @@
+import type { ModelConfig } from '../config/project.ts';
+import { isDuckdbNative, type Source, type Value } from '../sources/source.ts';
+import { stageRows } from '../sources/duckdb/duckdb-staging.ts';
+import { quoteDuck, type Workspace } from './workspace.ts';
+
+/** The model, readable inside the workspace: a SQL relation and its columns. */
+export interface ModelRelation {
+  /** SELECT text over the model's rows, usable as a subquery in the workspace. */
+  sql: string;
+  /** Parameters `sql` needs ($1 = the cursor's high-water mark). */
+  params: Value[];
+  columns: string[];
+}
+
+const STAGED_TABLE = 'lastmile_model_rows';
+
+/**
+ * Step 1 of a run. DuckDB-native sources (DuckDB files, CSV/Parquet) are attached, so the
+ * model's SQL runs inside the workspace; any other source is streamed in chunks into a
+ * workspace table. With a cursor, only rows past the last high-water mark are read, the
+ * mark bound as a parameter, never pasted into SQL.
+ */
+export async function readModel(
+  workspace: Workspace,
+  source: Source,
+  model: ModelConfig,
+  highWaterMark: Value | null,
+  signal: AbortSignal,
+): Promise<ModelRelation> {
+  const base = model.sql ?? source.tableQuery(model.table!);
+  const incremental = model.cursor !== undefined && highWaterMark !== null;
+
+  if (isDuckdbNative(source)) {
+    await source.attach(workspace.connection, signal);
+    const sql = incremental
+      ? `SELECT * FROM (${base}) AS lastmile_model WHERE ${quoteDuck(model.cursor!)} > $1`
+      : `SELECT * FROM (${base}) AS lastmile_model`;
+    return { sql, params: incremental ? [highWaterMark] : [], columns: await describe(workspace, `SELECT * FROM (${base}) AS lastmile_model`) };
+  }
+
+  const sql = incremental
+    ? `SELECT * FROM (${base}) AS lastmile_model WHERE ${source.quoteIdentifier(model.cursor!)} > ${source.placeholder(1)}`
+    : base;
+  const chunks = source.read(sql, { chunkSize: 10_000, signal, params: incremental ? [highWaterMark] : [] });
+  await stageRows(workspace.connection, STAGED_TABLE, chunks, signal);
+  const staged = `SELECT * FROM ${STAGED_TABLE}`;
+  return { sql: staged, params: [], columns: await describe(workspace, staged) };
+}
+
+async function describe(workspace: Workspace, sql: string): Promise<string[]> {
+  const result = await workspace.connection.runAndReadAll(`DESCRIBE ${sql}`);
+  return result.getRowObjects().map((row) => String(row.column_name));
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import type { Project } from '../config/project.ts';
+import type { StateStore } from '../state/state-store.ts';
+import type { RunProfile, RunSummary } from '../state/run-record.ts';
+import { ConfigError } from '../errors.ts';
+import { openDiffSession, messageOf, type DiffSession } from './diff-session.ts';
+import { pushChanges } from './push-changes.ts';
+import { finalizeRun } from './finalize-run.ts';
+import { RunRecorder, type RunProgress } from './run-recorder.ts';
+import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
+import { modeLabel } from './sync-modes.ts';
+import { formatCount } from './trace-format.ts';
+
+export interface RunEnv {
+  project: Project;
+  store: StateStore;
+}
+
+export interface RunOptions {
+  trigger: RunProfile['trigger'];
+  runId?: string;
+  /** Re-send every row still in the model, as if nothing had been synced. */
+  fullResync?: boolean;
+  /** Read and diff, report what would be sent, write nothing. */
+  dryRun?: boolean;
+  /** Send parked rows (refused for good earlier) again even though they did not change. */
+  retryRejected?: boolean;
+  signal?: AbortSignal;
+  onProgress?(progress: RunProgress): void;
+}
+
+export type { RunProgress };
+
+export function newRunId(): string {
+  return `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * One run of a sync: query the warehouse, diff against state, push the changes, finalize.
+ * Resolves with the run summary; `failed` runs leave state as the last acknowledged batch left it.
+ */
+export async function runSync(env: RunEnv, syncName: string, options: RunOptions): Promise<RunSummary> {
+  const resolved = resolveSync(env.project, syncName);
+  const runId = options.runId ?? newRunId();
+  const signal = options.signal ?? new AbortController().signal;
+  const lock = options.dryRun ? undefined : await env.store.acquireLock(syncName, runId);
+  const recorder = new RunRecorder(options.dryRun ? undefined : env.store, profileOf(env, resolved, options), syncName, runId, options.onProgress);
+  let session: DiffSession | undefined;
+  try {
+    await recorder.begin();
+    if (options.fullResync && !options.dryRun) await env.store.forgetFingerprints(syncName);
+
+    // 1. query warehouse  +  2. diff against state
+    session = await openDiffSession(env.project, env.store, resolved, {
+      fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun,
+    });
+    recordDiff(recorder, session, resolved);
+    if (options.dryRun) return await recorder.finish('success');
+
+    // 3. push
+    recorder.enter('push');
+    await pushChanges(session, resolved.sync, resolved.destinationConfig, env.store, recorder, signal);
+
+    // 4. finalize
+    return await finalizeRun(session, resolved, env.store, recorder);
+  } catch (error) {
+    recorder.trace(4, `status: FAILED  ${messageOf(error)}`);
+    const summary = await recorder.finish('failed', messageOf(error));
+    if (error instanceof ConfigError) throw error;
+    return summary;
+  } finally {
+    await session?.close();
+    await lock?.release();
+  }
+}
+
+function recordDiff(recorder: RunRecorder, session: DiffSession, resolved: ResolvedSync): void {
+  const { counts } = session;
+  const s = recorder.summary;
+  Object.assign(s, { fetched: counts.fetched, added: counts.added, changed: counts.changed, removed: counts.removed, unchanged: counts.unchanged });
+  recorder.trace(1, `records_fetched: ${formatCount(counts.fetched)}${session.incremental ? ' (incremental: rows past the last cursor)' : ''}`);
+  recorder.enter('diff');
+  const sent = sentCount(session, resolved);
+  recorder.toSync = sent + counts.invalid;
+  const parts = [`added ${formatCount(counts.added)}`, `changed ${formatCount(counts.changed)}`, `removed ${formatCount(counts.removed)}`];
+  if (counts.invalid) parts.push(`invalid ${formatCount(counts.invalid)}`);
+  recorder.trace(2, `records_to_sync: ${formatCount(sent)} (${parts.join(', ')})`);
+}
+
+/** Rows this mode sends: e.g. insert sends only added rows, mirror also deletes removed ones. */
+export function sentCount(session: DiffSession, resolved: ResolvedSync): number {
+  const { added, changed, removed } = session.counts;
+  switch (resolved.sync.mode) {
+    case 'insert': return added;
+    case 'mirror': return added + changed + removed;
+    default: return added + changed;
+  }
+}
+
+function profileOf(env: RunEnv, resolved: ResolvedSync, options: RunOptions): RunProfile {
+  const { sync, model, sourceConfig, destinationConfig } = resolved;
+  return {
+    model: model.name, source: sourceConfig.name, sourceType: sourceConfig.type,
+    destination: destinationConfig.name, destinationType: destinationConfig.type, mode: sync.mode,
+    syncModeLabel: modeLabel(sync.mode, model.cursor !== undefined, options.fullResync ?? false),
+    trigger: options.trigger,
+  };
+}

@@ -1,0 +1,41 @@
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+
+/**
+ * An in-memory DuckDB where a run reads the model and computes its diff. Memory is capped
+ * and spills to a temp folder, so a 10M-row model does not grow the process with it.
+ */
+export interface Workspace {
+  connection: DuckDBConnection;
+  close(): Promise<void>;
+}
+
+export async function openWorkspace(options: { memoryLimit?: string; threads?: number } = {}): Promise<Workspace> {
+  const spillDir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-ws-'));
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: options.memoryLimit ?? process.env.LASTMILE_MEMORY_LIMIT ?? '512MB',
+    temp_directory: spillDir,
+    ...(options.threads ? { threads: String(options.threads) } : {}),
+  });
+  const connection = await instance.connect();
+  return {
+    connection,
+    async close() {
+      connection.closeSync();
+      instance.closeSync();
+      await rm(spillDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Quotes an identifier for DuckDB SQL. */
+export function quoteDuck(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** A DuckDB string literal. */
+export function duckString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
