@@ -1,0 +1,32 @@
+import { planSync } from '../../engine/plan-sync.ts';
+import { formatCount, formatDuration } from '../../engine/trace-format.ts';
+import type { CliEnv } from '../cli-env.ts';
+
+/** `lastmile plan SYNC`: what a run would send now, and how long it would take. Writes nothing. */
+export async function planCommand(env: CliEnv, syncName: string): Promise<number> {
+  const plan = await planSync({ project: env.project, store: env.store }, syncName);
+  if (env.json) {
+    env.emit(plan);
+    return 0;
+  }
+  const width = Math.max(...[plan.added, plan.changed, plan.removed, plan.unchanged].map((n) => formatCount(n).length));
+  const row = (label: string, n: number) => `  ${label.padEnd(10)} ${formatCount(n).padStart(width)}`;
+  const lines = [
+    `plan ${plan.sync} (${plan.mode})`,
+    row('fetched', plan.fetched),
+    row('added', plan.added), row('changed', plan.changed), row('removed', plan.removed), row('unchanged', plan.unchanged),
+  ];
+  if (plan.invalid) lines.push(row('invalid', plan.invalid));
+  lines.push(
+    `  to sync    ${formatCount(plan.toSync)} rows in ${formatCount(Math.ceil(plan.toSync / plan.batchSize))} requests of ${formatCount(plan.batchSize)} ` +
+      `at ${plan.requestsPerSecond} requests/s ≈ ${formatDuration(Math.round(plan.estimatedSeconds * 1000))}`,
+  );
+  for (const note of plan.notes) lines.push(`  note: ${note}`);
+  for (const kind of ['added', 'changed', 'removed'] as const) {
+    if (plan.samples[kind].length === 0) continue;
+    lines.push(`  sample of ${kind}:`);
+    for (const sample of plan.samples[kind]) lines.push(`    ${JSON.stringify(sample, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  }
+  env.say(lines.join('\n'));
+  return 0;
+}

@@ -1,0 +1,47 @@
+import { runSync } from '../../engine/run-sync.ts';
+import { formatCount, formatDuration } from '../../engine/trace-format.ts';
+import type { RunSummary } from '../../state/run-record.ts';
+import type { CliEnv } from '../cli-env.ts';
+import { exitCodeOf } from '../exit-codes.ts';
+import { progressDisplay } from '../progress-display.ts';
+
+export interface SyncFlags {
+  fullResync?: boolean;
+  dryRun?: boolean;
+  retryRejected?: boolean;
+}
+
+/** `lastmile sync SYNC`: one run, live progress on a terminal, the summary last. */
+export async function syncCommand(env: CliEnv, syncName: string, flags: SyncFlags): Promise<number> {
+  const controller = new AbortController();
+  const stop = () => controller.abort(new Error('interrupted (SIGINT/SIGTERM)'));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const display = env.json ? { update() {}, done() {} } : progressDisplay();
+  try {
+    const summary = await runSync({ project: env.project, store: env.store }, syncName, {
+      trigger: 'cli', fullResync: flags.fullResync, dryRun: flags.dryRun, retryRejected: flags.retryRejected,
+      signal: controller.signal, onProgress: (p) => display.update(p),
+    });
+    display.done();
+    if (env.json) env.emit(summary);
+    else env.say(describeSummary(summary));
+    return exitCodeOf(summary.status);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+export function describeSummary(s: RunSummary): string {
+  const lines = [
+    `${s.dryRun ? 'dry run' : 'run'} ${s.runId}  ${s.sync}  ${s.status.toUpperCase()}  ${formatDuration(s.durationMs)}`,
+    `  fetched ${formatCount(s.fetched)}  added ${formatCount(s.added)}  changed ${formatCount(s.changed)}  removed ${formatCount(s.removed)}  unchanged ${formatCount(s.unchanged)}`,
+  ];
+  if (!s.dryRun) {
+    lines.push(`  delivered ${formatCount(s.delivered)}  rejected ${formatCount(s.rejected)}  api calls ${formatCount(s.apiCalls)}  retries ${formatCount(s.retries)}  throttled ${formatCount(s.throttled)}`);
+  }
+  if (s.error) lines.push(`  error: ${s.error}`);
+  if (s.rejected) lines.push(`  rejected rows are retried next run; see them with: lastmile runs show ${s.runId}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,95 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../errors.ts';
+import { openCliEnv, type CliEnv, type GlobalOptions } from './cli-env.ts';
+import { EXIT } from './exit-codes.ts';
+import { initCommand, DEMO_RECEIVER_PORT } from './commands/init-command.ts';
+import { checkCommand } from './commands/check-command.ts';
+import { planCommand } from './commands/plan-command.ts';
+import { syncCommand } from './commands/sync-command.ts';
+import { runsCommand, runShowCommand } from './commands/runs-command.ts';
+import { startDemoReceiver } from './demo/demo-receiver.ts';
+
+const program = new Command('lastmile')
+  .description('Reverse ETL: keep operational systems in sync with your warehouse, sending only what changed.')
+  .option('-c, --config <path>', 'config file or folder', './lastmile.yml')
+  .option('--json', 'machine output on stdout, logs on stderr')
+  .exitOverride()
+  .showHelpAfterError();
+
+/** Opens the project for a command, runs it, and turns its result into the exit code. */
+function withEnv<A extends unknown[]>(fn: (env: CliEnv, ...args: A) => Promise<number>) {
+  return async (...args: A) => {
+    const env = await openCliEnv(program.opts<GlobalOptions>());
+    try {
+      process.exitCode = await fn(env, ...args);
+    } finally {
+      await env.close();
+    }
+  };
+}
+
+program.command('init [dir]').description('write a working example project (embedded DuckDB warehouse with sample data)')
+  .action(async (dir?: string) => { process.exitCode = await initCommand(dir ?? '.', (t) => process.stderr.write(t + '\n')); });
+
+program.command('check').description('validate the config and test every connection')
+  .action(withEnv((env) => checkCommand(env)));
+
+program.command('plan <sync>').description('read the model and diff it; write nothing; estimate the duration')
+  .action(withEnv((env, sync: string) => planCommand(env, sync)));
+
+program.command('sync <sync>').description('run a sync once')
+  .option('--full-resync', 'send every row again, as if nothing had been synced')
+  .option('--dry-run', 'read and diff, report what would be sent, write nothing')
+  .option('--retry-rejected', 'send rows that were refused for good again, even if unchanged')
+  .action(async (sync: string, flags: { fullResync?: boolean; dryRun?: boolean; retryRejected?: boolean }) =>
+    withEnv((env) => syncCommand(env, sync, flags))());
+
+const runs = program.command('runs').description('run history; `runs show RUN_ID` for one run')
+  .argument('[sync]', 'only runs of this sync')
+  .option('-n, --limit <n>', 'how many runs', '20')
+  .action(async (sync: string | undefined, flags: { limit: string }) =>
+    withEnv((env) => runsCommand(env, sync, Number(flags.limit)))());
+runs.command('show <runId>').description("one run's trace and its rejected rows with reasons")
+  .option('-n, --limit <n>', 'how many rejected rows', '50')
+  .action(async (runId: string, flags: { limit: string }) =>
+    withEnv((env) => runShowCommand(env, runId, Number(flags.limit)))());
+
+program.command('serve').description('REST API, web UI and scheduler in one process')
+  .option('-p, --port <port>', 'port', '8080')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .action(async (flags: { port: string; host: string }) => {
+    const { serve } = await import('../server/serve.ts');
+    const server = await serve({ configPath: program.opts<GlobalOptions>().config, port: Number(flags.port), host: flags.host });
+    process.stderr.write(`lastmile serving ${server.url}\n`);
+    const stop = () => void server.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+program.command('worker').description('a worker of the distributed mode (queue on Redis, state on Postgres)')
+  .action(() => {
+    process.stderr.write('lastmile worker: the distributed mode is not in this version yet; run syncs with `lastmile sync` or `lastmile serve`\n');
+    process.exitCode = EXIT.usage;
+  });
+
+program.command('receiver').description('a local bulk-update endpoint for the demo project (answers 429 past its rate)')
+  .option('-p, --port <port>', 'port', String(DEMO_RECEIVER_PORT))
+  .option('--rate <n>', 'requests per second before 429', '20')
+  .action(async (flags: { port: string; rate: string }) => {
+    const receiver = await startDemoReceiver({ port: Number(flags.port), requestsPerSecond: Number(flags.rate), log: (l) => process.stdout.write(l + '\n') });
+    process.stderr.write(`demo receiver listening on ${receiver.url}\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT.usage;
+  } else if (error instanceof ConfigError) {
+    process.stderr.write(`lastmile: ${error.message}\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    process.stderr.write(`lastmile: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = EXIT.failed;
+  }
+}
