@@ -1,0 +1,61 @@
+/**
+ * Runs in its own process so its peak RSS is its own. Modes:
+ *   seed <config>      state := the current model, as if it had all been delivered
+ *   plan <config>      lastmile's planSync
+ *   baseline <dir>     the same diff in plain DuckDB SQL (warehouse table vs a state table)
+ * Prints one JSON line: { ms, maxRssMB, counts }.
+ */
+import path from 'node:path';
+import { loadProject } from '../../src/config/load-project.ts';
+import { openStateStore } from '../../src/state/open-state-store.ts';
+import { planSync } from '../../src/engine/plan-sync.ts';
+import { openWorkspace } from '../../src/engine/workspace.ts';
+import { createMapper } from '../../src/mapping/mapper.ts';
+import { fingerprintSql, keySql } from '../../src/diff/fingerprint-sql.ts';
+import { createSource, resolveSync } from '../../src/engine/resolve-sync.ts';
+import type { DuckdbNativeSource } from '../../src/sources/source.ts';
+import { SYNC, MAPPED_COLUMNS, withDb } from './bench-project.ts';
+
+const [mode, target] = process.argv.slice(2);
+const started = performance.now();
+let counts: unknown;
+
+if (mode === 'seed' || mode === 'plan') {
+  const project = await loadProject(target);
+  const store = await openStateStore(project.state);
+  if (mode === 'plan') {
+    const plan = await planSync({ project, store }, SYNC);
+    counts = { added: plan.added, changed: plan.changed, removed: plan.removed, unchanged: plan.unchanged };
+  } else {
+    const resolved = resolveSync(project, SYNC);
+    const workspace = await openWorkspace();
+    const source = createSource(project, resolved.sourceConfig) as DuckdbNativeSource;
+    await source.attach(workspace.connection, new AbortController().signal);
+    const mapper = createMapper(resolved.sync, undefined, ['sku', 'competitor', 'price', 'currency', 'updated_at']);
+    await store.replaceRowState(SYNC, workspace.connection,
+      `SELECT ${keySql(['sku'])} AS key, ${fingerprintSql(mapper.signature, mapper.columns)} AS fp, 'delivered' AS status,
+              NULL::VARCHAR AS dest_id, NULL::VARCHAR AS match FROM competitor_prices`);
+    // The baseline's copy of the same state, as a plain DuckDB table.
+    await workspace.close();
+    await source.close();
+  }
+  await store.close();
+} else if (mode === 'baseline') {
+  counts = await withDb(path.join(target, 'warehouse.duckdb'), async (db) => {
+    const fp = `hash(${MAPPED_COLUMNS.map((c) => `"${c}"`).join(', ')})`;
+    const result = await db.runAndReadAll(`
+      SELECT count(*) FILTER (WHERE p.key IS NULL) AS added,
+             count(*) FILTER (WHERE c.key IS NOT NULL AND p.key IS NOT NULL AND c.fp <> p.fp) AS changed,
+             count(*) FILTER (WHERE c.key IS NULL) AS removed,
+             count(*) FILTER (WHERE c.fp = p.fp) AS unchanged
+      FROM (SELECT CAST(sku AS VARCHAR) AS key, ${fp} AS fp FROM competitor_prices) c
+      FULL OUTER JOIN baseline_state p ON c.key = p.key`);
+    return Object.fromEntries(Object.entries(result.getRowObjects()[0]).map(([k, v]) => [k, Number(v)]));
+  });
+} else if (mode === 'baseline-seed') {
+  await withDb(path.join(target, 'warehouse.duckdb'), (db) => db.run(`
+    CREATE OR REPLACE TABLE baseline_state AS
+    SELECT CAST(sku AS VARCHAR) AS key, hash(${MAPPED_COLUMNS.map((c) => `"${c}"`).join(', ')}) AS fp FROM competitor_prices`));
+}
+
+console.log(JSON.stringify({ ms: Math.round(performance.now() - started), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), counts }));
