@@ -1,0 +1,91 @@
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { loadProject } from '../../src/config/load-project.ts';
+import { openStateStore } from '../../src/state/open-state-store.ts';
+import { runSync, type RunOptions } from '../../src/engine/run-sync.ts';
+import { planSync } from '../../src/engine/plan-sync.ts';
+import { startDemoReceiver } from '../../src/cli/demo/demo-receiver.ts';
+import type { StateStore } from '../../src/state/state-store.ts';
+import type { Project } from '../../src/config/project.ts';
+
+export interface ReceivedRequest {
+  method: string;
+  body: { op: string; key: string; [field: string]: unknown }[];
+}
+
+/**
+ * A throwaway project: a DuckDB warehouse file, a local HTTP receiver that logs every request,
+ * and an embedded state folder. `yaml(receiverUrl)` writes the sources/destinations/models/syncs.
+ */
+export async function engineFixture(yaml: (receiverUrl: string) => string) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-engine-'));
+  const requests: ReceivedRequest[] = [];
+  const receiver = await startDemoReceiver({ port: 0, requestsPerSecond: 100_000 });
+  const logging = await startLoggingProxy(receiver.url, requests);
+  const configPath = path.join(dir, 'lastmile.yml');
+  await writeFile(configPath, `version: 1\nstate: .lastmile\n${yaml(logging.url)}`);
+  const warehouse = path.join(dir, 'warehouse.duckdb');
+
+  const sql = async (statements: string) => {
+    const instance = await DuckDBInstance.create(warehouse);
+    const db: DuckDBConnection = await instance.connect();
+    try {
+      for (const statement of statements.split(';').map((s) => s.trim()).filter(Boolean)) await db.run(statement);
+    } finally {
+      db.closeSync();
+      instance.closeSync();
+    }
+  };
+
+  let project: Project | undefined;
+  let store: StateStore | undefined;
+  const env = async () => {
+    project ??= await loadProject(configPath);
+    store ??= await openStateStore(project.state);
+    return { project, store };
+  };
+  return {
+    dir, configPath, warehouse, requests, records: receiver.records, sql, env,
+    /** Rewrites the config (e.g. a new mapping) and reloads it. */
+    async rewrite(next: (receiverUrl: string) => string) {
+      await writeFile(configPath, `version: 1\nstate: .lastmile\n${next(logging.url)}`);
+      project = await loadProject(configPath);
+    },
+    run: async (sync: string, options: Partial<RunOptions> = {}) => runSync(await env(), sync, { trigger: 'cli', ...options }),
+    plan: async (sync: string) => planSync(await env(), sync),
+    /** Every record sent since the last call, flattened. */
+    takeSent() {
+      const sent = requests.flatMap((r) => r.body.map((item) => ({ ...item, method: r.method })));
+      requests.length = 0;
+      return sent;
+    },
+    async close() {
+      await store?.close();
+      await logging.close();
+      await receiver.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Forwards to the receiver, keeping a log of what was asked. */
+async function startLoggingProxy(target: string, log: ReceivedRequest[]) {
+  const http = await import('node:http');
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const parsed = raw ? JSON.parse(raw) : [];
+      log.push({ method: req.method ?? 'POST', body: Array.isArray(parsed) ? parsed : [parsed] });
+      const answer = await fetch(target + (req.url ?? '/'), { method: req.method, body: raw || undefined, headers: { 'content-type': 'application/json' } });
+      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      res.end(await answer.text());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
