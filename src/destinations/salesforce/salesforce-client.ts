@@ -1,0 +1,125 @@
+import type { RateLimitObservation } from '../destination.ts';
+import { SyncError } from '../../errors.ts';
+import type { SalesforceSession, SalesforceToken } from './salesforce-auth.ts';
+import { firstError, requestError } from './salesforce-errors.ts';
+
+/** What one HTTP exchange reports to the run: the call itself and the limits it learned. */
+export interface CallScope {
+  signal: AbortSignal;
+  apiCall(): void;
+  observeLimits(observation: RateLimitObservation): void;
+}
+
+export interface SalesforceRequest {
+  /** JSON body, sent as application/json. */
+  json?: unknown;
+  /** CSV body (Bulk API 2.0 uploads), sent as text/csv. */
+  csv?: string;
+}
+
+export interface SalesforceAnswer<T> {
+  status: number;
+  body: T;
+}
+
+/**
+ * HTTP to one org's REST API (`/services/data/vXX.X/…`). Counts every request, reads
+ * `Sforce-Limit-Info: api-usage=used/max` from every answer, swaps an expired token once.
+ */
+export class SalesforceClient {
+  constructor(
+    private readonly destination: string,
+    private readonly session: SalesforceSession,
+    private readonly apiVersion: string,
+    /** Every limit observation, also those made outside a write (check, describe). */
+    private readonly onLimits: (observation: RateLimitObservation) => void,
+  ) {}
+
+  async request<T = unknown>(scope: CallScope, method: string, path: string, request: SalesforceRequest = {}): Promise<SalesforceAnswer<T>> {
+    const token = await this.session.token(scope.signal, () => scope.apiCall());
+    const first = await this.send(scope, token, method, path, request);
+    if (first.status !== 401) return this.finish<T>(method, path, first);
+    // The session expired (or was revoked): one fresh token, one more try.
+    await first.body?.cancel().catch(() => undefined);
+    await this.session.invalidate(token);
+    const fresh = await this.session.token(scope.signal, () => scope.apiCall());
+    const second = await this.send(scope, fresh, method, path, request);
+    if (second.status === 401) {
+      const body = await readBody(second);
+      const error = firstError(body);
+      throw new SyncError(
+        'config',
+        `destination "${this.destination}": Salesforce refused a freshly issued token (${error?.code ?? 401}${error?.message ? `: ${error.message}` : ''}); ` +
+          `check the connected app's policies and the integration user's API access`,
+        { status: 401, code: error?.code },
+      );
+    }
+    return this.finish<T>(method, path, second);
+  }
+
+  /** The org's DailyApiRequests, from `/limits`. */
+  async dailyLimits(scope: CallScope): Promise<{ max: number; remaining: number } | undefined> {
+    const { body } = await this.request<Record<string, { Max: number; Remaining: number }>>(scope, 'GET', '/limits');
+    const daily = body.DailyApiRequests;
+    return daily ? { max: daily.Max, remaining: daily.Remaining } : undefined;
+  }
+
+  private async send(scope: CallScope, token: SalesforceToken, method: string, path: string, request: SalesforceRequest): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' };
+    let body: string | undefined;
+    if (request.json !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(request.json);
+    } else if (request.csv !== undefined) {
+      headers['content-type'] = 'text/csv';
+      body = request.csv;
+    }
+    scope.apiCall();
+    let response: Response;
+    try {
+      response = await fetch(`${token.instanceUrl}/services/data/v${this.apiVersion}${path}`, { method, headers, body, signal: scope.signal });
+    } catch (cause) {
+      if (scope.signal.aborted) throw cause;
+      throw new SyncError('transient', `destination "${this.destination}": ${method} ${describePath(path)} failed before Salesforce answered (${(cause as Error).message})`, { cause });
+    }
+    const usage = parseLimitInfo(response.headers.get('sforce-limit-info'));
+    if (usage) {
+      scope.observeLimits(usage);
+      this.onLimits(usage);
+    }
+    return response;
+  }
+
+  private async finish<T>(method: string, path: string, response: Response): Promise<SalesforceAnswer<T>> {
+    const body = await readBody(response);
+    if (!response.ok) throw requestError(this.destination, `${method} ${describePath(path)}`, response.status, body, response.headers);
+    return { status: response.status, body: body as T };
+  }
+}
+
+/** `api-usage=123/15000` -> daily limit and what is left of it. */
+export function parseLimitInfo(header: string | null): RateLimitObservation | undefined {
+  const match = header && /api-usage=(\d+)\/(\d+)/.exec(header);
+  if (!match) return undefined;
+  const used = Number(match[1]);
+  const max = Number(match[2]);
+  return { dailyLimit: max, dailyRemaining: Math.max(0, max - used) };
+}
+
+async function readBody(response: Response): Promise<unknown> {
+  const text = await response.text();
+  if (!text) return undefined;
+  if ((response.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** The path without its query: ids and external ids stay out of messages. */
+function describePath(path: string): string {
+  return path.split('?')[0];
+}
