@@ -1,0 +1,249 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SyncError } from '../../../src/errors.ts';
+import type { Destination } from '../../../src/destinations/destination.ts';
+import { postgresDestinationType } from '../../../src/destinations/postgres/postgres-type.ts';
+import { needService, SERVICES } from '../../helpers/services.ts';
+import { change, createDestination, makeSync, outcomes, recordingContext, thrown } from '../destination-test-kit.ts';
+
+const up = await needService('postgres');
+const SCHEMA = 'lm_pgdst';
+const url = SERVICES.postgres.url;
+
+describe.skipIf(!up)('postgres destination', () => {
+  let admin: pg.Client;
+  const opened: Destination[] = [];
+  const open = (mode: Parameters<typeof makeSync>[1], match: string[], fields: string[], options: Record<string, unknown>, connection: Record<string, unknown> = { url }) => {
+    const destination = createDestination(postgresDestinationType, connection, makeSync(`pg_${mode}`, mode, match, fields, options));
+    opened.push(destination);
+    return destination;
+  };
+  const rows = async (sql: string) => (await admin.query(sql)).rows;
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`);
+  });
+  afterAll(async () => {
+    await Promise.all(opened.map((d) => d.close()));
+    await admin?.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    await admin?.end();
+  });
+
+  it('upserts: inserts new rows, updates existing ones, in one statement per batch', async () => {
+    await admin.query(`CREATE TABLE ${SCHEMA}.prices (sku text PRIMARY KEY, price numeric(10,2), currency varchar(3), tags text[], meta jsonb)`);
+    const dest = open('upsert', ['sku'], ['sku', 'price', 'currency', 'tags', 'meta'], { table: `${SCHEMA}.prices` });
+    const ctx = recordingContext();
+    const first = await dest.write([
+      change('upsert', 'A', ['sku'], { sku: 'A', price: '10.50', currency: 'EUR', tags: ['x', 'y"z'], meta: { seen: [1, 2] } }),
+      change('upsert', 'B', ['sku'], { sku: 'B', price: 3, currency: 'USD', tags: [], meta: null }),
+    ], ctx);
+    expect(outcomes(first)).toEqual({ A: 'delivered', B: 'delivered' });
+    expect(ctx.apiCalls).toBe(1);
+    await dest.write([
+      change('upsert', 'B', ['sku'], { sku: 'B', price: 4.25, currency: 'USD', tags: ['new'], meta: { n: 9007199254740993n } }),
+      change('upsert', 'C', ['sku'], { sku: 'C', price: '0.01', currency: 'GBP', tags: null, meta: [] }),
+    ], recordingContext());
+    expect(await rows(`SELECT sku, price, currency, tags, meta FROM ${SCHEMA}.prices ORDER BY sku`)).toEqual([
+      { sku: 'A', price: '10.50', currency: 'EUR', tags: ['x', 'y"z'], meta: { seen: [1, 2] } },
+      { sku: 'B', price: '4.25', currency: 'USD', tags: ['new'], meta: { n: '9007199254740993' } },
+      { sku: 'C', price: '0.01', currency: 'GBP', tags: null, meta: [] },
+    ]);
+  });
+
+  it('updates matched rows and rejects the ones that match nothing', async () => {
+    await admin.query(`CREATE TABLE ${SCHEMA}.people (email text PRIMARY KEY, name text, age int, since date)`);
+    await admin.query(`INSERT INTO ${SCHEMA}.people VALUES ('ada@x.io', 'Ada', 36, '2020-01-01'), ('bob@x.io', 'Bob', 40, NULL)`);
+    const dest = open('update', ['email'], ['email', 'name', 'age', 'since'], { table: { schema: SCHEMA, table: 'people' } });
+    const results = await dest.write([
+      change('update', 1, ['email'], { email: 'ada@x.io', name: 'Ada L.', age: 37, since: '2021-02-03' }),
+      change('update', 2, ['email'], { email: 'nobody@x.io', name: 'Nobody', age: 1, since: null }),
+      change('update', 3, ['email'], { email: null, name: 'No email', age: 2, since: null }),
+    ], recordingContext());
+    expect(outcomes(results)).toEqual({ 1: 'delivered', 2: 'rejected:missing_identifier', 3: 'rejected:missing_identifier' });
+    const rejection = results.find((r) => r.key === '2');
+    expect(rejection?.outcome === 'rejected' && rejection.rejection.message).toContain('nobody@x.io');
+    expect(await rows(`SELECT email, name, age, to_char(since, 'YYYY-MM-DD') AS since FROM ${SCHEMA}.people ORDER BY email`)).toEqual([
+      { email: 'ada@x.io', name: 'Ada L.', age: 37, since: '2021-02-03' },
+      { email: 'bob@x.io', name: 'Bob', age: 40, since: null },
+    ]);
+  });
+
+  it('deletes by match (mirror), and a row already gone counts as delivered', async () => {
+    await admin.query(`CREATE TABLE ${SCHEMA}.mirror (id int, region text, v text, PRIMARY KEY (id, region))`);
+    await admin.query(`INSERT INTO ${SCHEMA}.mirror VALUES (1, 'eu', 'a'), (1, 'us', 'b'), (2, 'eu', 'c')`);
+    const dest = open('mirror', ['id', 'region'], ['id', 'region', 'v'], { table: `${SCHEMA}.mirror` });
+    const results = await dest.write([
+      change('delete', 'k1', ['id', 'region'], { id: 1, region: 'eu' }),
+      change('delete', 'k9', ['id', 'region'], { id: 9, region: 'eu' }),
+      change('upsert', 'k3', ['id', 'region'], { id: 3, region: 'eu', v: 'd' }),
+    ], recordingContext());
+    expect(outcomes(results)).toEqual({ k1: 'delivered', k9: 'delivered', k3: 'delivered' });
+    expect(await rows(`SELECT id, region, v FROM ${SCHEMA}.mirror ORDER BY id, region`)).toEqual([
+      { id: 1, region: 'us', v: 'b' }, { id: 2, region: 'eu', v: 'c' }, { id: 3, region: 'eu', v: 'd' },
+    ]);
+  });
+
+  it('inserts above copyThreshold through COPY, below it through INSERT (a rule tells them apart)', async () => {
+    // Postgres documents that COPY FROM does not fire rules; INSERT does. The rule counts INSERTed rows.
+    await admin.query(`CREATE TABLE ${SCHEMA}.events (id bigint PRIMARY KEY, body text, at timestamptz, raw bytea)`);
+    await admin.query(`CREATE TABLE ${SCHEMA}.inserted_by_statement (id bigint)`);
+    await admin.query(`CREATE RULE count_inserts AS ON INSERT TO ${SCHEMA}.events DO ALSO INSERT INTO ${SCHEMA}.inserted_by_statement VALUES (NEW.id)`);
+    const dest = open('insert', ['id'], ['id', 'body', 'at', 'raw'], { table: `${SCHEMA}.events`, copyThreshold: 100 });
+    const body = (i: number) => (i % 7 === 0 ? null : i % 5 === 0 ? '' : `line "${i}", with, commas\nand a newline`);
+    const batch = (from: number, count: number) => Array.from({ length: count }, (_, n) => {
+      const i = from + n;
+      return change('insert', i, ['id'], { id: i, body: body(i), at: '2024-03-01T12:00:00.5Z', raw: new Uint8Array([i % 256, 0, 255]) });
+    });
+
+    const small = recordingContext();
+    expect(Object.values(outcomes(await dest.write(batch(1, 100), small)))).toEqual(Array(100).fill('delivered'));
+    expect(small.traces.join('\n')).not.toContain('COPY');
+    const large = recordingContext();
+    expect(Object.values(outcomes(await dest.write(batch(101, 2_500), large)))).toEqual(Array(2_500).fill('delivered'));
+    expect(large.apiCalls).toBe(1);
+    expect(large.traces).toEqual([`COPY 2500 rows into "${SCHEMA}"."events"`]);
+
+    expect(await rows(`SELECT count(*)::int AS n FROM ${SCHEMA}.inserted_by_statement`)).toEqual([{ n: 100 }]);
+    expect(await rows(`SELECT count(*)::int AS n, count(body)::int AS bodies, count(*) FILTER (WHERE body = '')::int AS empty FROM ${SCHEMA}.events`))
+      .toEqual([{ n: 2_600, bodies: 2_600 - 371, empty: 446 }]);
+    expect(await rows(`SELECT body, at = '2024-03-01T12:00:00.5Z' AS at_ok, encode(raw, 'hex') AS raw FROM ${SCHEMA}.events WHERE id IN (7, 12, 2012) ORDER BY id`)).toEqual([
+      { body: null, at_ok: true, raw: '0700ff' },
+      { body: 'line "12", with, commas\nand a newline', at_ok: true, raw: '0c00ff' },
+      { body: 'line "2012", with, commas\nand a newline', at_ok: true, raw: 'dc00ff' },
+    ]);
+  });
+
+  it('quotes every identifier: a table and columns named with quotes, spaces and a semicolon', async () => {
+    const table = { schema: SCHEMA, table: 'odd "table"; DROP TABLE x' };
+    const id = 'the "id"';
+    const name = 'full name; --';
+    await admin.query(`CREATE TABLE ${SCHEMA}."odd ""table""; DROP TABLE x" ("the ""id""" int PRIMARY KEY, "full name; --" text)`);
+    const dest = open('mirror', [id], [id, name], { table, copyThreshold: 2 });
+    await dest.write([change('upsert', 1, [id], { [id]: 1, [name]: 'one' }), change('upsert', 2, [id], { [id]: 2, [name]: 'two' })], recordingContext());
+    const updater = open('update', [id], [id, name], { table });
+    expect(outcomes(await updater.write([change('update', 1, [id], { [id]: 1, [name]: 'uno' })], recordingContext()))).toEqual({ 1: 'delivered' });
+    await dest.write([change('delete', 2, [id], { [id]: 2 })], recordingContext());
+    const inserter = open('insert', [id], [id, name], { table, copyThreshold: 2 });
+    const ctx = recordingContext();
+    await inserter.write([3, 4, 5].map((i) => change('insert', i, [id], { [id]: i, [name]: `n${i}` })), ctx);
+    expect(ctx.traces[0]).toContain('COPY 3 rows');
+    expect(await rows(`SELECT * FROM ${SCHEMA}."odd ""table""; DROP TABLE x" ORDER BY 1`)).toEqual([
+      { [id]: 1, [name]: 'uno' }, { [id]: 3, [name]: 'n3' }, { [id]: 4, [name]: 'n4' }, { [id]: 5, [name]: 'n5' },
+    ]);
+    expect((await describeFields(dest)).map((f) => f.name)).toEqual([id, name]);
+  });
+
+  it('creates the table from the mapping: declared types win, the rest from the values; match fields are the primary key', async () => {
+    const dest = open('upsert', ['sku'], ['sku', 'price', 'qty', 'active', 'seen_on', 'seen_at', 'attrs', 'note'], {
+      table: `${SCHEMA}.created`, createTable: true, columns: { price: { type: 'number', precision: 12, scale: 2 }, note: { type: 'string', maxLength: 20 } },
+    });
+    await dest.check(new AbortController().signal);
+    const results = await dest.write([
+      change('upsert', 'A', ['sku'], { sku: 'A', price: '9.99', qty: 3, active: true, seen_on: '2024-03-01', seen_at: '2024-03-01T10:00:00Z', attrs: { a: 1 }, note: 'hi' }),
+      change('upsert', 'B', ['sku'], { sku: 'B', price: '1.00', qty: null, active: false, seen_on: '2024-03-02', seen_at: '2024-03-02T10:00:00+02:00', attrs: null, note: null }),
+    ], recordingContext());
+    expect(outcomes(results)).toEqual({ A: 'delivered', B: 'delivered' });
+    const columns = await rows(`SELECT column_name, data_type, character_maximum_length AS len, numeric_precision AS p FROM information_schema.columns WHERE table_schema = '${SCHEMA}' AND table_name = 'created' ORDER BY ordinal_position`);
+    expect(columns).toEqual([
+      { column_name: 'sku', data_type: 'text', len: null, p: null },
+      { column_name: 'price', data_type: 'numeric', len: null, p: 12 },
+      { column_name: 'qty', data_type: 'bigint', len: null, p: 64 },
+      { column_name: 'active', data_type: 'boolean', len: null, p: null },
+      { column_name: 'seen_on', data_type: 'date', len: null, p: null },
+      { column_name: 'seen_at', data_type: 'timestamp with time zone', len: null, p: null },
+      { column_name: 'attrs', data_type: 'jsonb', len: null, p: null },
+      { column_name: 'note', data_type: 'character varying', len: 20, p: null },
+    ]);
+    expect(await rows(`SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = '${SCHEMA}.created'::regclass AND i.indisprimary`)).toEqual([{ attname: 'sku' }]);
+  });
+
+  it('describes the table so the engine can coerce: types, lengths, required, enum options', async () => {
+    await admin.query(`CREATE TYPE ${SCHEMA}.tier AS ENUM ('free', 'pro')`);
+    await admin.query(`CREATE TABLE ${SCHEMA}.described (id bigint GENERATED ALWAYS AS IDENTITY, code varchar(10) NOT NULL, label text NOT NULL DEFAULT 'x',
+      qty integer, amount numeric(10, 2), ok boolean, tier ${SCHEMA}.tier, at timestamptz, doc jsonb, day date, ratio double precision)`);
+    const dest = open('insert', [], ['code'], { table: `${SCHEMA}.described` });
+    expect(await describeFields(dest)).toEqual([
+      { name: 'id', type: 'integer' },
+      { name: 'code', type: 'string', maxLength: 10, required: true },
+      { name: 'label', type: 'string' },
+      { name: 'qty', type: 'integer' },
+      { name: 'amount', type: 'number', precision: 10, scale: 2 },
+      { name: 'ok', type: 'boolean' },
+      { name: 'tier', type: 'enum', options: ['free', 'pro'] },
+      { name: 'at', type: 'datetime' },
+      { name: 'doc', type: 'json' },
+      { name: 'day', type: 'date' },
+      { name: 'ratio', type: 'number' },
+    ]);
+  });
+
+  describe('a bad row fails the whole batch as terminal, with the SQLSTATE and the column', () => {
+    const good = (i: number) => change('upsert', i, ['id'], { id: i, code: `c${i}`, qty: i });
+    const cases = [
+      { what: 'a value too long for varchar(10)', bad: { id: 99, code: 'much too long', qty: 1 }, code: '22001', field: 'code', category: 'schema_mismatch' },
+      { what: 'a NULL in a NOT NULL column', bad: { id: 99, code: null, qty: 1 }, code: '23502', field: 'code', category: 'invalid_row' },
+      { what: 'a value of the wrong type', bad: { id: 99, code: 'ok', qty: 'abc' }, code: '22P02', field: 'qty', category: 'schema_mismatch' },
+    ];
+    it.each(cases)('$what -> $code on $field', async ({ bad, code, field, category }) => {
+      const table = `bad_${code.toLowerCase()}`;
+      await admin.query(`CREATE TABLE ${SCHEMA}.${table} (id int PRIMARY KEY, code varchar(10) NOT NULL, qty int)`);
+      const dest = open('upsert', ['id'], ['id', 'code', 'qty'], { table: `${SCHEMA}.${table}` });
+      const error = await thrown(() => dest.write([good(1), change('upsert', 99, ['id'], bad), good(2)], recordingContext()));
+      expect(error).toBeInstanceOf(SyncError);
+      expect({ kind: error.kind, code: error.code, field: error.field, category: error.category }).toEqual({ kind: 'terminal', code, field, category });
+      expect(error.message).toContain(`SQLSTATE ${code}`);
+      expect(await rows(`SELECT count(*)::int AS n FROM ${SCHEMA}.${table}`)).toEqual([{ n: 0 }]); // rolled back
+      // Alone, the good rows go through: the engine's split finds the bad one.
+      expect(outcomes(await dest.write([good(1), good(2)], recordingContext()))).toEqual({ 1: 'delivered', 2: 'delivered' });
+    });
+
+    it('a too-long value on the COPY path names the column too', async () => {
+      await admin.query(`CREATE TABLE ${SCHEMA}.bad_copy (id int PRIMARY KEY, code varchar(10) NOT NULL)`);
+      const dest = open('insert', ['id'], ['id', 'code'], { table: `${SCHEMA}.bad_copy`, copyThreshold: 1 });
+      const error = await thrown(() => dest.write([change('insert', 1, ['id'], { id: 1, code: 'ok' }), change('insert', 2, ['id'], { id: 2, code: 'far far too long' })], recordingContext()));
+      expect({ kind: error.kind, code: error.code, field: error.field }).toEqual({ kind: 'terminal', code: '22001', field: 'code' });
+    });
+  });
+
+  describe('connection failures', () => {
+    const signal = new AbortController().signal;
+    const sync = { table: `${SCHEMA}.prices` };
+
+    it('connection refused is transient', async () => {
+      const dest = open('upsert', ['sku'], ['sku'], sync, { host: '127.0.0.1', port: 1, user: 'postgres', database: 'test' });
+      expect(dest.budgetKey).toBe('127.0.0.1:1/test');
+      const error = await thrown(() => dest.write([change('upsert', 'A', ['sku'], { sku: 'A' })], recordingContext()));
+      expect({ kind: error.kind, code: error.code }).toEqual({ kind: 'transient', code: 'ECONNREFUSED' });
+    });
+
+    it('an unknown role or database is a config error, and the password never shows', async () => {
+      const role = await thrown(() => open('upsert', ['sku'], ['sku'], sync, { url: 'postgres://lm_no_such_role:s3cret-pw@127.0.0.1:5432/test' }).check(signal));
+      expect({ kind: role.kind, code: role.code }).toEqual({ kind: 'config', code: '28000' });
+      expect(role.message).not.toContain('s3cret-pw');
+      const db = await thrown(() => open('upsert', ['sku'], ['sku'], sync, { url, database: 'lm_no_such_db' }).check(signal));
+      expect({ kind: db.kind, code: db.code }).toEqual({ kind: 'config', code: '3D000' });
+      expect(db.message).toContain('lm_no_such_db');
+    });
+
+    it('check() names a missing table and a missing column', async () => {
+      const table = await thrown(() => open('upsert', ['sku'], ['sku'], { table: `${SCHEMA}.nope` }).check(signal));
+      expect(table.kind).toBe('config');
+      expect(table.message).toContain('createTable');
+      const column = await thrown(() => open('upsert', ['sku'], ['sku', 'colour'], sync).check(signal));
+      expect({ kind: column.kind, field: column.field }).toEqual({ kind: 'config', field: 'colour' });
+    });
+
+    it('upsert without a unique index on the match column is a config error', async () => {
+      await admin.query(`CREATE TABLE ${SCHEMA}.no_key (sku text, v int)`);
+      const dest = open('upsert', ['sku'], ['sku', 'v'], { table: `${SCHEMA}.no_key` });
+      const error = await thrown(() => dest.write([change('upsert', 'A', ['sku'], { sku: 'A', v: 1 })], recordingContext()));
+      expect({ kind: error.kind, code: error.code }).toEqual({ kind: 'config', code: '42P10' });
+    });
+  });
+});
+
+function describeFields(destination: Destination) {
+  return destination.describe!(new AbortController().signal);
+}
