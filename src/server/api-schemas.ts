@@ -1,0 +1,94 @@
+/**
+ * JSON Schemas of the API's answers, for /openapi.json. Answers are serialised with
+ * JSON.stringify (see app.ts), so these document the shapes without trimming them.
+ */
+import { REJECT_CATEGORIES } from '../destinations/destination.ts';
+import { RUN_STATUSES } from '../state/run-record.ts';
+
+const count = { type: 'integer', minimum: 0 } as const;
+
+export const runSummary = {
+  type: 'object',
+  required: ['sync', 'runId', 'status', 'startedAt', 'durationMs', 'fetched', 'added', 'changed', 'removed', 'unchanged', 'delivered', 'rejected', 'apiCalls', 'retries', 'throttled'],
+  properties: {
+    sync: { type: 'string' }, runId: { type: 'string' }, status: { type: 'string', enum: [...RUN_STATUSES] },
+    startedAt: { type: 'string', format: 'date-time' }, finishedAt: { type: 'string', format: 'date-time' },
+    durationMs: count, fetched: count, added: count, changed: count, removed: count, unchanged: count,
+    delivered: count, rejected: count, apiCalls: count, retries: count, throttled: count,
+    error: { type: 'string' }, dryRun: { type: 'boolean' },
+  },
+} as const;
+
+const byCategory = {
+  type: 'object', description: 'Rejected rows per failure category.',
+  properties: Object.fromEntries(REJECT_CATEGORIES.map((c) => [c, count])),
+} as const;
+
+export const syncOverview = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' }, model: { type: 'string' }, source: { type: 'string' }, sourceType: { type: 'string' },
+    destination: { type: 'string' }, destinationType: { type: 'string' }, mode: { type: 'string' },
+    schedule: { type: ['string', 'null'], description: '"every 5m", "cron */5 * * * *", or null (manual)' },
+    after: { type: 'array', items: { type: 'string' } },
+    health: { type: 'string', enum: ['never', ...RUN_STATUSES], description: 'status of the last run' },
+    running: { type: 'boolean' },
+    lastRun: { oneOf: [runSummary, { type: 'null' }] },
+    nextRunAt: { type: ['string', 'null'], format: 'date-time' },
+    rowsDelivered: { ...count, description: 'rows delivered over every recorded run' },
+  },
+} as const;
+
+const progress = {
+  type: 'object',
+  properties: {
+    runId: { type: 'string' }, phase: { type: 'string', enum: ['read', 'diff', 'push', 'finalize'] },
+    fetched: count, toSync: count, delivered: count, rejected: count, rowsPerSecond: { type: 'number' },
+  },
+} as const;
+
+export const runDetail = {
+  type: 'object',
+  properties: {
+    summary: runSummary,
+    profile: { type: ['object', 'null'], additionalProperties: true },
+    trace: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, step: { type: 'integer' }, text: { type: 'string' } } } },
+    rejectedByCategory: byCategory,
+    progress: { oneOf: [progress, { type: 'null' }], description: 'live counts while the run is in progress in this server' },
+  },
+} as const;
+
+export const rejectedPage = {
+  type: 'object',
+  properties: {
+    total: count, offset: count, limit: count,
+    rows: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          runId: { type: 'string' }, sync: { type: 'string' }, key: { type: 'string' },
+          category: { type: 'string', enum: [...REJECT_CATEGORIES] }, field: { type: 'string' },
+          code: { type: 'string' }, message: { type: 'string' }, retryable: { type: 'boolean' }, at: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+export const plan = {
+  type: 'object', additionalProperties: true,
+  description: 'What a run would do now, as `lastmile plan` gives it; nothing is written.',
+  properties: {
+    sync: { type: 'string' }, added: count, changed: count, removed: count, unchanged: count, invalid: count,
+    incremental: { type: 'boolean' }, ratePerSecond: { type: 'number' }, estimatedSeconds: { type: 'number' },
+    samples: { type: 'object', additionalProperties: true }, notes: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const error = {
+  type: 'object',
+  properties: { statusCode: { type: 'integer' }, error: { type: 'string' }, message: { type: 'string' } },
+} as const;
+
+export const errors = { 401: error, 404: error } as const;

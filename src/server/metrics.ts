@@ -1,0 +1,72 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { RunSummary } from '../state/run-record.ts';
+import type { RejectCategory } from '../destinations/destination.ts';
+
+/**
+ * Prometheus metrics of one server, on a registry of its own (two servers in one process,
+ * as in tests, never share counters).
+ */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly runs = new Counter({
+    name: 'lastmile_runs_total', help: 'Finished runs by sync and status (success, partial, failed).',
+    labelNames: ['sync', 'status'] as const, registers: [this.registry],
+  });
+  private readonly rows = new Counter({
+    name: 'lastmile_rows_total', help: 'Rows sent for delivery, by outcome (delivered or rejected).',
+    labelNames: ['sync', 'outcome'] as const, registers: [this.registry],
+  });
+  private readonly rejected = new Counter({
+    name: 'lastmile_rejected_rows_total', help: 'Rejected rows by failure category.',
+    labelNames: ['sync', 'category'] as const, registers: [this.registry],
+  });
+  private readonly apiCalls = new Counter({
+    name: 'lastmile_api_calls_total', help: 'Requests (or statements) sent to destinations.',
+    labelNames: ['sync'] as const, registers: [this.registry],
+  });
+  private readonly throttled = new Counter({
+    name: 'lastmile_throttled_total', help: 'Answers that said to slow down (HTTP 429 and the like).',
+    labelNames: ['sync'] as const, registers: [this.registry],
+  });
+  private readonly retries = new Counter({
+    name: 'lastmile_retries_total', help: 'Requests sent again after a transient failure or a 429.',
+    labelNames: ['sync'] as const, registers: [this.registry],
+  });
+  private readonly duration = new Histogram({
+    name: 'lastmile_run_duration_seconds', help: 'Run duration from start to finalize.',
+    labelNames: ['sync', 'status'] as const, registers: [this.registry],
+    buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600],
+  });
+  private readonly running = new Gauge({
+    name: 'lastmile_runs_in_progress', help: 'Runs in progress in this server.',
+    labelNames: ['sync'] as const, registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'lastmile_' });
+  }
+
+  runStarted(sync: string): void {
+    this.running.inc({ sync });
+  }
+
+  runFinished(summary: RunSummary, byCategory: Partial<Record<RejectCategory, number>>): void {
+    const { sync } = summary;
+    this.running.dec({ sync });
+    if (summary.dryRun) return;
+    this.runs.inc({ sync, status: summary.status });
+    this.rows.inc({ sync, outcome: 'delivered' }, summary.delivered);
+    this.rows.inc({ sync, outcome: 'rejected' }, summary.rejected);
+    for (const [category, count] of Object.entries(byCategory)) {
+      if (count) this.rejected.inc({ sync, category }, count);
+    }
+    this.apiCalls.inc({ sync }, summary.apiCalls);
+    this.throttled.inc({ sync }, summary.throttled);
+    this.retries.inc({ sync }, summary.retries);
+    this.duration.observe({ sync, status: summary.status }, summary.durationMs / 1000);
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

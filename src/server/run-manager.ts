@@ -1,0 +1,156 @@
+import type { Logger } from 'pino';
+import type { StateStore } from '../state/state-store.ts';
+import type { RunSummary } from '../state/run-record.ts';
+import type { RunOptions, RunProgress } from '../engine/run-sync.ts';
+import { emptySummary } from '../state/run-record.ts';
+import { RunError } from '../errors.ts';
+
+/** What the server needs from the engine; serve.ts wires the real one, tests may wire their own. */
+export interface SyncRunner {
+  newRunId(): string;
+  /** `store` is the store the run must use (the manager wraps it to learn when the run holds its lock). */
+  run(store: StateStore, sync: string, options: RunOptions): Promise<RunSummary>;
+  plan(sync: string): Promise<unknown>;
+}
+
+export type StartOptions = Pick<RunOptions, 'trigger' | 'fullResync' | 'dryRun' | 'retryRejected'>;
+
+/** A run of this process, while it runs and shortly after. */
+export interface LiveRun {
+  runId: string;
+  sync: string;
+  trigger: RunOptions['trigger'];
+  startedAt: string;
+  progress?: RunProgress;
+  summary?: RunSummary;
+}
+
+/** The sync is running already (here or in another process): the API answers 409. */
+export class RunConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunConflictError';
+  }
+}
+
+type FinishedListener = (summary: RunSummary) => Promise<void> | void;
+
+/**
+ * Starts runs in the background (for the API and the scheduler), keeps their live progress
+ * and tells listeners (metrics, alerts, scheduler) when each one ends.
+ */
+export class RunManager {
+  private readonly live = new Map<string, LiveRun>();
+  private readonly running = new Map<string, { runId: string; done: Promise<void>; abort: AbortController }>();
+  private readonly listeners: FinishedListener[] = [];
+  private readonly startListeners: ((sync: string) => void)[] = [];
+
+  constructor(private readonly deps: { runner: SyncRunner; store: StateStore; log: Logger }) {}
+
+  onStarted(listener: (sync: string) => void): void {
+    this.startListeners.push(listener);
+  }
+
+  onFinished(listener: FinishedListener): void {
+    this.listeners.push(listener);
+  }
+
+  isRunning(sync: string): boolean {
+    return this.running.has(sync);
+  }
+
+  liveRun(runId: string): LiveRun | undefined {
+    return this.live.get(runId);
+  }
+
+  /**
+   * Starts a run and resolves with its id once it holds the sync's lock, so a sync that is
+   * running elsewhere (the CLI, another server) is refused here and now, not after a 202.
+   */
+  async start(sync: string, options: StartOptions): Promise<string> {
+    if (this.running.has(sync)) {
+      throw new RunConflictError(`sync "${sync}" is already running (run ${this.running.get(sync)!.runId}); wait for it to finish`);
+    }
+    const runId = this.deps.runner.newRunId();
+    const abort = new AbortController();
+    const live: LiveRun = { runId, sync, trigger: options.trigger, startedAt: new Date().toISOString() };
+    let locked!: () => void;
+    let refused!: (error: unknown) => void;
+    const holdsLock = new Promise<void>((resolve, reject) => { locked = resolve; refused = reject; });
+    const store = watchLock(this.deps.store, locked, refused);
+    if (options.dryRun) locked();
+
+    const run = this.deps.runner.run(store, sync, {
+      ...options, runId, signal: abort.signal,
+      onProgress: (progress) => { live.progress = progress; },
+    });
+    const done = run.then(
+      (summary) => this.finish(live, summary),
+      (error) => this.finish(live, failedSummary(live, error)),
+    );
+    this.running.set(sync, { runId, done, abort });
+    this.live.set(runId, live);
+    for (const listener of this.startListeners) listener(sync);
+    try {
+      await Promise.race([holdsLock, run.then(() => undefined)]);
+    } catch (error) {
+      await done;
+      if (error instanceof RunError) throw new RunConflictError(error.message);
+      throw error;
+    }
+    return runId;
+  }
+
+  /** Stops every run in progress (they end as failed, state as the last acknowledged batch left it). */
+  async abortAll(): Promise<void> {
+    const runs = [...this.running.values()];
+    for (const run of runs) run.abort.abort(new Error('the server is shutting down'));
+    await Promise.all(runs.map((run) => run.done));
+  }
+
+  private async finish(live: LiveRun, summary: RunSummary): Promise<void> {
+    live.summary = summary;
+    this.running.delete(live.sync);
+    // Keep the live entry a little, so a client polling it sees the end before the store's copy.
+    setTimeout(() => this.live.delete(live.runId), 60_000).unref();
+    for (const listener of this.listeners) {
+      try {
+        await listener(summary);
+      } catch (error) {
+        this.deps.log.error({ sync: live.sync, runId: live.runId, err: String(error) }, 'a run-finished listener failed');
+      }
+    }
+  }
+}
+
+/** The store as the run sees it, except that taking the lock (or failing to) is reported. */
+function watchLock(store: StateStore, locked: () => void, refused: (error: unknown) => void): StateStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'acquireLock') {
+        return async (...args: Parameters<StateStore['acquireLock']>) => {
+          try {
+            const lock = await target.acquireLock(...args);
+            locked();
+            return lock;
+          } catch (error) {
+            refused(error);
+            throw error;
+          }
+        };
+      }
+      const value = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+function failedSummary(live: LiveRun, error: unknown): RunSummary {
+  return {
+    ...emptySummary(live.sync, live.runId, live.startedAt),
+    status: 'failed',
+    finishedAt: new Date().toISOString(),
+    durationMs: Date.now() - Date.parse(live.startedAt),
+    error: error instanceof Error ? error.message : String(error),
+  };
+}

@@ -1,0 +1,118 @@
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { Project } from '../config/project.ts';
+import type { StateStore } from '../state/state-store.ts';
+import { loadProject } from '../config/load-project.ts';
+import { redact } from '../config/redact.ts';
+import { openStateStore } from '../state/open-state-store.ts';
+import { buildApp } from './app.ts';
+import { Alerter } from './alerts.ts';
+import { TokenAuth } from './auth.ts';
+import { engineRunner } from './engine-runner.ts';
+import { createLogger } from './logger.ts';
+import { ServerMetrics } from './metrics.ts';
+import { jsonAwareSecrets, type Redactor } from './redaction.ts';
+import { RunManager, type SyncRunner } from './run-manager.ts';
+import { Scheduler, type Clock } from './scheduler.ts';
+import type { ServerContext } from './server-context.ts';
+import { ensureUiBundle } from './ui-bundle.ts';
+
+export interface ServeOptions {
+  configPath: string;
+  port: number;
+  host?: string;
+  signal?: AbortSignal;
+  /** Environment for ${NAME} in the config and LASTMILE_API_TOKEN (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Where JSON logs go (default stdout), and from which level. */
+  log?: { stream?: NodeJS.WritableStream; level?: string };
+  /** Serve the API without the web UI (no build). */
+  ui?: boolean;
+  /** For tests: the scheduler's clock, the engine behind runs. */
+  clock?: Clock;
+  runner?: (project: Project, store: StateStore) => SyncRunner;
+}
+
+export interface Server {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** `lastmile serve`: REST API, web UI, scheduler, alerts and metrics in one process. */
+export async function serve(options: ServeOptions): Promise<Server> {
+  const env = options.env ?? process.env;
+  const project = await loadProject(path.resolve(options.configPath), env);
+  const envToken = env.LASTMILE_API_TOKEN || undefined;
+  const secrets = jsonAwareSecrets([...project.secrets, ...project.tokens.map((t) => t.token), ...(envToken ? [envToken] : [])]);
+  const clean: Redactor = (text) => redact(text, secrets);
+  const log = createLogger({ redact: clean, ...options.log });
+
+  const store = await openStateStore(project.state);
+  const runner = (options.runner ?? engineRunner)(project, store);
+  const metrics = new ServerMetrics();
+  const manager = new RunManager({ runner, store, log });
+  const alerter = new Alerter({ alerts: project.alerts, redact: clean, log });
+  const auth = new TokenAuth(project.tokens, envToken);
+  if (!auth.configured) log.warn('no API token is configured: every /api request will get 401; set LASTMILE_API_TOKEN or add `tokens` to the config');
+
+  const scheduler = new Scheduler({
+    syncs: Object.values(project.syncs), log, clock: options.clock,
+    isRunning: (sync) => manager.isRunning(sync),
+    startRun: async (sync) => { await manager.start(sync, { trigger: 'schedule' }); },
+    lastStart: async (sync) => {
+      const runs = await store.listRuns({ sync, limit: 20 });
+      const last = runs.find((run) => !run.dryRun);
+      return last ? new Date(last.startedAt) : null;
+    },
+    lastSuccess: async (sync) => {
+      const runs = await store.listRuns({ sync, limit: 50 });
+      const ok = runs.find((run) => !run.dryRun && (run.status === 'success' || run.status === 'partial'));
+      return ok ? new Date(ok.finishedAt ?? ok.startedAt) : null;
+    },
+  });
+
+  let url = '';
+  manager.onStarted((sync) => metrics.runStarted(sync));
+  manager.onFinished(async (summary) => {
+    const rejectedByCategory = summary.rejected ? await store.rejectedByCategory(summary.runId) : {};
+    metrics.runFinished(summary, rejectedByCategory);
+    const level = summary.status === 'failed' ? 'error' : summary.status === 'partial' ? 'warn' : 'info';
+    log[level]({ run: summary, rejectedByCategory }, `run ${summary.runId} of "${summary.sync}" ended: ${summary.status}${summary.error ? ` (${summary.error})` : ''}`);
+    await alerter.notify(summary, { rejectedByCategory, runUrl: `${url}/#/runs/${encodeURIComponent(summary.runId)}` });
+    await scheduler.runFinished(summary);
+  });
+
+  const uiDir = options.ui === false ? null : await ensureUiBundle().catch((error: Error) => {
+    log.warn(`the web UI is not available: ${error.message}`);
+    return null;
+  });
+  const ctx: ServerContext = { project, store, runner, manager, scheduler, metrics, auth, log, redact: clean, uiDir };
+  const app = await buildApp(ctx);
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await app.listen({ port: options.port, host });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  await scheduler.start();
+  log.info({ url, syncs: Object.keys(project.syncs).length }, `lastmile serving ${url}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= shutdown(log, scheduler, manager, app, store));
+  options.signal?.addEventListener('abort', () => void close(), { once: true });
+  return { url, close };
+}
+
+async function shutdown(log: Logger, scheduler: Scheduler, manager: RunManager, app: { close(): Promise<unknown> }, store: StateStore): Promise<void> {
+  scheduler.stop();
+  await manager.abortAll();
+  await app.close();
+  await store.close();
+  log.info('lastmile server stopped');
+}
+
+export type { ServerContext };

@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { Project } from '../config/project.ts';
+import type { StateStore } from '../state/state-store.ts';
+import type { TokenAuth } from './auth.ts';
+import type { ServerMetrics } from './metrics.ts';
+import type { Redactor } from './redaction.ts';
+import type { RunManager, SyncRunner } from './run-manager.ts';
+import type { Scheduler } from './scheduler.ts';
+
+/** Everything the routes read from: one per server. */
+export interface ServerContext {
+  project: Project;
+  store: StateStore;
+  runner: SyncRunner;
+  manager: RunManager;
+  scheduler: Scheduler;
+  metrics: ServerMetrics;
+  auth: TokenAuth;
+  log: Logger;
+  redact: Redactor;
+  /** Folder of the built web UI, or null when it could not be built. */
+  uiDir: string | null;
+}

@@ -1,0 +1,67 @@
+import { useEffect, useState } from 'react';
+import { enc, type RejectCategory, type RejectedPage } from '../api.ts';
+import { CATEGORY_LABELS, dateTime, n } from '../format.ts';
+import { useApi } from '../use-api.ts';
+
+const PAGE = 50;
+
+/** The rejected rows of a run: key, field, the destination's code and message; filtered and paged. */
+export function RejectedTable({ runId, category, onCategory, total }: {
+  runId: string;
+  category: RejectCategory | undefined;
+  onCategory(category: RejectCategory | undefined): void;
+  total: number;
+}) {
+  const [offset, setOffset] = useState(0);
+  useEffect(() => setOffset(0), [category, runId]);
+  const query = new URLSearchParams({ offset: String(offset), limit: String(PAGE), ...(category ? { category } : {}) });
+  const { data, error } = useApi<RejectedPage>(total > 0 ? `/api/runs/${enc(runId)}/rejected?${query}` : null);
+  if (total === 0) return null;
+  return (
+    <section className="card flush" data-testid="rejected-table">
+      <div className="trace-head" style={{ padding: '16px 20px 4px' }}>
+        <h2 style={{ margin: 0, padding: 0 }}>Rejected rows</h2>
+        <div className="filters">
+          <label className="muted small" htmlFor="category">Category</label>
+          <select id="category" value={category ?? ''} onChange={(e) => onCategory((e.target.value || undefined) as RejectCategory | undefined)}>
+            <option value="">All categories</option>
+            {Object.keys(CATEGORY_LABELS).map((c) => <option key={c} value={c}>{c}</option>)}
+          </select>
+        </div>
+      </div>
+      {error && <div className="error" style={{ margin: 16 }}>{error}</div>}
+      <div className="scroll-x">
+        <table>
+          <thead>
+            <tr><th>Key</th><th>Category</th><th>Field</th><th>Code</th><th>Message</th><th>Retry</th><th>At</th></tr>
+          </thead>
+          <tbody>
+            {data?.rows.map((row, i) => (
+              <tr key={`${row.key}-${i}`}>
+                <td className="mono">{row.key}</td>
+                <td><span className="chip mono">{row.category}</span></td>
+                <td className="mono">{row.field ?? <span className="muted">—</span>}</td>
+                <td>{row.code ? <span className="code">{row.code}</span> : <span className="muted">—</span>}</td>
+                <td>{row.message}</td>
+                <td className="small">{row.retryable ? 'next run' : 'when the row changes'}</td>
+                <td className="small muted" style={{ whiteSpace: 'nowrap' }}>{dateTime(row.at)}</td>
+              </tr>
+            ))}
+            {data && data.rows.length === 0 && <tr><td colSpan={7} className="empty">No rejected row in this category.</td></tr>}
+          </tbody>
+        </table>
+      </div>
+      {data && (
+        <div className="pager">
+          <span className="muted small">
+            {data.total === 0 ? 'none' : `${n(offset + 1)}–${n(offset + data.rows.length)} of ${n(data.total)}`}
+          </span>
+          <div className="actions">
+            <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous</button>
+            <button disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>Next</button>
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}

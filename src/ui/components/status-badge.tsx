@@ -1,0 +1,5 @@
+const LABELS: Record<string, string> = { success: 'Success', partial: 'Partial', failed: 'Failed', running: 'Running', never: 'Never run' };
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span className={`badge ${status}`} data-status={status}>{LABELS[status] ?? status}</span>;
+}
