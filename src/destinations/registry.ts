@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Destination, DestinationInit } from './destination.ts';
 import { httpDestinationType } from './http/http-type.ts';
 import { salesforceDestinationType } from './salesforce/salesforce-type.ts';
+import { hubspotDestinationType } from './hubspot/hubspot-type.ts';
 
 /**
  * A destination type: the settings it accepts (as schemas, so config errors name the field
@@ -21,4 +22,5 @@ export interface DestinationType<Conn = any, Opts = any> {
 export const destinationTypes: Record<string, DestinationType> = {
   [httpDestinationType.type]: httpDestinationType,
   [salesforceDestinationType.type]: salesforceDestinationType,
+  [hubspotDestinationType.type]: hubspotDestinationType,
 };

@@ -1,0 +1,97 @@
+import type { RateLimitObservation } from '../destination.ts';
+import { SyncError } from '../../errors.ts';
+import { hubspotError, type HubspotErrorContext } from './hubspot-errors.ts';
+
+/** One HubSpot answer that was not an error: 200, 201, 204 or 207 multi-status. */
+export interface HubspotAnswer<T> {
+  status: number;
+  body: T;
+}
+
+export interface RequestOptions {
+  signal: AbortSignal;
+  /** Called with the X-HubSpot-RateLimit-* headers of every answer, errors and 429s included. */
+  observe?: (limits: RateLimitObservation) => void;
+}
+
+export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
+
+/** A request that has not answered within this time is abandoned and retried by the engine. */
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * HTTP to one HubSpot portal with a private app token. It sends exactly the request asked
+ * for, reports the limit headers, and turns every failed answer into a typed SyncError.
+ * The token goes in the Authorization header only: never in a URL, a message or a trace.
+ */
+export class HubspotClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    private readonly destination: string,
+  ) {}
+
+  async request<T>(method: 'GET' | 'POST', path: string, body: unknown, options: RequestOptions): Promise<HubspotAnswer<T>> {
+    const context: HubspotErrorContext = { destination: this.destination, request: `${method} ${path}` };
+    const signal = AbortSignal.any([options.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
+    let response: Response;
+    try {
+      response = await fetch(this.baseUrl.replace(/\/+$/, '') + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (err) {
+      if (options.signal.aborted) throw options.signal.reason ?? err;
+      const timedOut = signal.aborted;
+      throw new SyncError(
+        'transient',
+        `destination "${this.destination}": ${timedOut ? `HubSpot did not answer ${context.request} within ${REQUEST_TIMEOUT_MS / 1000} s` : `could not reach HubSpot at ${this.baseUrl} (${describe(err)})`}; it will be retried`,
+        { code: timedOut ? 'TIMEOUT' : 'NETWORK', category: 'destination_error', cause: err },
+      );
+    }
+    const limits = readLimits(response.headers);
+    if (limits) options.observe?.(limits);
+    const text = await response.text();
+    const parsed = parseJson(text);
+    if (response.status >= 200 && response.status < 300) return { status: response.status, body: parsed as T };
+    throw hubspotError(response.status, parsed ?? text, response.headers, context);
+  }
+}
+
+/** X-HubSpot-RateLimit-* as an observation, or undefined when the answer carried none (a gateway 502). */
+export function readLimits(headers: Headers): RateLimitObservation | undefined {
+  const num = (name: string) => {
+    const raw = headers.get(name);
+    const value = raw === null ? NaN : Number(raw);
+    return Number.isFinite(value) ? value : undefined;
+  };
+  const observation: RateLimitObservation = {
+    limit: num('x-hubspot-ratelimit-max'),
+    remaining: num('x-hubspot-ratelimit-remaining'),
+    intervalMs: num('x-hubspot-ratelimit-interval-milliseconds'),
+    dailyLimit: num('x-hubspot-ratelimit-daily'),
+    dailyRemaining: num('x-hubspot-ratelimit-daily-remaining'),
+  };
+  const present = Object.fromEntries(Object.entries(observation).filter(([, v]) => v !== undefined));
+  return Object.keys(present).length ? (present as RateLimitObservation) : undefined;
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
