@@ -1,0 +1,80 @@
+import { exportPKCS8, generateKeyPair } from 'jose';
+import type { SyncConfig, FieldMapping } from '../../../src/config/project.ts';
+import type { Change, RateLimitObservation, WriteContext } from '../../../src/destinations/destination.ts';
+import type { Value } from '../../../src/sources/source.ts';
+import { SalesforceDestination } from '../../../src/destinations/salesforce/salesforce-destination.ts';
+import { salesforceConnection, salesforceSyncOptions } from '../../../src/destinations/salesforce/salesforce-type.ts';
+import { startFakeSalesforce, type FakeSalesforce, type FakeSalesforceOptions } from '../../fakes/salesforce/fake-salesforce.ts';
+
+export const CLIENT = { clientId: '3MVG9fake.consumer.key', clientSecret: 'sf-secret-5b1e0c7d' };
+export const REFRESH_TOKEN = '5Aep861fake.refresh.token';
+export const USERNAME = 'integration@example.com';
+
+let keys: ReturnType<typeof generateKeyPair> | undefined;
+
+/** A fake org with one connected app that allows all three flows, and the JWT key pair. */
+export async function startOrg(options: Partial<FakeSalesforceOptions> = {}): Promise<{ fake: FakeSalesforce; privateKeyPem: string }> {
+  keys ??= generateKeyPair('RS256', { extractable: true });
+  const { publicKey, privateKey } = await keys;
+  const fake = await startFakeSalesforce({
+    apps: [{ ...CLIENT, publicKey, usernames: [USERNAME], refreshTokens: [REFRESH_TOKEN] }],
+    ...options,
+  });
+  return { fake, privateKeyPem: await exportPKCS8(privateKey) };
+}
+
+export interface DestinationSetup {
+  auth?: Record<string, string>;
+  object?: string;
+  mode?: SyncConfig['mode'];
+  match?: Record<string, string>;
+  /** Destination fields written (mapped from a column of the same name). */
+  fields?: string[];
+  options?: Record<string, unknown>;
+  connection?: Record<string, unknown>;
+}
+
+/** A Salesforce destination for a Contact sync pointed at the fake (both instance and login URL). */
+export function contactDestination(fake: FakeSalesforce, setup: DestinationSetup = {}): SalesforceDestination {
+  const fields = setup.fields ?? ['LastName', 'FirstName', 'Email', 'Level__c', 'Score__c', 'Birthdate'];
+  const mapping: Record<string, FieldMapping> = Object.fromEntries(fields.map((name) => [name, { kind: 'column', column: name }]));
+  const sync: SyncConfig = {
+    name: 'contacts_to_sf', model: 'contacts', destination: 'crm', mode: setup.mode ?? 'upsert',
+    match: setup.match ?? { email: 'Email' }, mapping, options: { object: setup.object ?? 'Contact', ...setup.options },
+  };
+  const connection = salesforceConnection.parse({ instanceUrl: fake.url, loginUrl: fake.url, auth: setup.auth ?? CLIENT, ...setup.connection });
+  const options = salesforceSyncOptions.parse(sync.options);
+  return new SalesforceDestination(
+    { connection: { ...connection, name: 'crm', type: 'salesforce' }, options, sync, rootDir: process.cwd() },
+    { pollMs: 1, maxPollMs: 5 },
+  );
+}
+
+export interface RecordingContext extends WriteContext {
+  apiCalls: number;
+  limits: RateLimitObservation[];
+  traces: string[];
+}
+
+export function recordingContext(signal = new AbortController().signal): RecordingContext {
+  const ctx: RecordingContext = {
+    signal, apiCalls: 0, limits: [], traces: [],
+    apiCall: () => { ctx.apiCalls++; },
+    observeLimits: (observation) => { ctx.limits.push(observation); },
+    trace: (text) => { ctx.traces.push(text); },
+  };
+  return ctx;
+}
+
+/** A change keyed by email, matched on Email. */
+export function contact(op: Change['op'], email: string, fields: Record<string, Value> = {}, destId?: string): Change {
+  return {
+    key: email, op, match: { Email: email },
+    fields: op === 'delete' ? {} : { Email: email, LastName: `Last ${email.split('@')[0]}`, ...fields },
+    ...(destId ? { destId } : {}),
+  };
+}
+
+export function byKey<T extends { key: string }>(results: T[]): Map<string, T> {
+  return new Map(results.map((result) => [result.key, result]));
+}
