@@ -50,6 +50,8 @@ export interface ModelConfig {
   table?: string;
   primaryKey: string[];
   cursor?: string;
+  /** Line of the model in its file, for messages. */
+  location?: { file: string; line?: number };
 }
 
 export type FieldMapping =
@@ -75,8 +77,8 @@ export interface SyncConfig {
   maxDeletePercent?: number;
   /** Destination-specific settings written on the sync (object, api, table, subject…). */
   options: Record<string, unknown>;
-  /** Line of the sync in its file, for messages. */
-  location?: { file: string; line?: number };
+  /** Line of the sync in its file, for messages; `lines` has the line of each `match.<column>` and `mapping.<field>`. */
+  location?: { file: string; line?: number; lines?: Record<string, number> };
 }
 
 export interface ApiToken {

@@ -1,0 +1,60 @@
+import path from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { sourceTypes } from '../sources/registry.ts';
+import { destinationTypes } from '../destinations/registry.ts';
+import type { Project } from './project.ts';
+import { readConfigFiles } from './yaml-files.ts';
+import { substituteEnv } from './env-substitution.ts';
+import { mergeFiles, type ParsedFile } from './merge-files.ts';
+import { Checker } from './checker.ts';
+import { loaderSchema, type RawProject } from './schema.ts';
+import { literalSecrets, resolveDestinations, resolveSources } from './resolve-connections.ts';
+import { resolveModels, resolveSyncs } from './resolve-syncs.ts';
+import { combine, redactError } from './config-errors.ts';
+
+export { validateColumns } from './validate-columns.ts';
+
+/**
+ * Reads a project: `lastmile.yml`, or a folder of `.yml` files merged. Substitutes `${ENV}`,
+ * validates everything (each type's settings by its own schema) and resolves cross references.
+ * Every mistake is a ConfigError naming file, line and field; secrets never appear in one.
+ */
+export async function loadProject(configPath: string, env: Record<string, string | undefined> = process.env): Promise<Project> {
+  const { files, configPath: absolutePath, rootDir } = await readConfigFiles(configPath);
+  const secrets: string[] = [];
+  const parsed: ParsedFile[] = [];
+  for (const file of files) {
+    const { secrets: substituted, wholeValuePaths } = substituteEnv(file, env);
+    secrets.push(...substituted);
+    parsed.push({ file, data: file.doc.toJS(), wholeValuePaths });
+  }
+  try {
+    const merged = mergeFiles(parsed);
+    secrets.push(...literalSecrets(merged.data, sourceTypes, destinationTypes));
+    const check = new Checker(merged, merged.envTyped);
+
+    const raw = check.parse(loaderSchema(Object.keys(sourceTypes), Object.keys(destinationTypes)), merged.data, []) as RawProject | undefined;
+    if (!raw) throw combine(check.errors);
+
+    const sources = resolveSources(raw.sources, sourceTypes, check);
+    const destinations = resolveDestinations(raw.destinations, destinationTypes, check);
+    const models = resolveModels(raw, check);
+    const syncs = resolveSyncs(raw, models, destinationTypes, check);
+    if (check.errors.length > 0) throw combine(check.errors);
+
+    return {
+      configPath: absolutePath,
+      rootDir,
+      state: /^postgres(ql)?:\/\//i.test(raw.state) ? raw.state : path.resolve(rootDir, raw.state),
+      sources,
+      destinations,
+      models,
+      syncs,
+      tokens: raw.tokens,
+      alerts: raw.alerts,
+      secrets: [...new Set(secrets)],
+    };
+  } catch (error) {
+    throw error instanceof ConfigError ? redactError(error, secrets) : error;
+  }
+}

@@ -1,0 +1,169 @@
+import type { z } from 'zod';
+import type { FieldMapping, ModelConfig, Schedule, SyncConfig } from './project.ts';
+import type { DestinationType } from '../destinations/registry.ts';
+import type { Checker } from './checker.ts';
+import type { RawProject } from './schema.ts';
+import { parseDuration } from './duration.ts';
+import { strictSettings } from './strict-settings.ts';
+import { compileTemplate } from '../mapping/template.ts';
+
+type RawModel = z.output<typeof import('./schema.ts').modelSchema>;
+type RawSync = RawProject['syncs'][string];
+
+export function resolveModels(raw: RawProject, check: Checker): Record<string, ModelConfig> {
+  const models: Record<string, ModelConfig> = {};
+  for (const [name, model] of Object.entries(raw.models) as [string, RawModel][]) {
+    if (!(model.source in raw.sources)) check.fail(unknown('source', model.source, raw.sources), ['models', name, 'source']);
+    const { file, line } = check.where(['models', name]);
+    models[name] = {
+      name,
+      source: model.source,
+      ...(model.sql !== undefined && { sql: model.sql }),
+      ...(model.table !== undefined && { table: model.table }),
+      primaryKey: typeof model.primaryKey === 'string' ? [model.primaryKey] : model.primaryKey,
+      ...(model.cursor !== undefined && { cursor: model.cursor }),
+      location: { file, line },
+    };
+  }
+  return models;
+}
+
+export function resolveSyncs(
+  raw: RawProject,
+  models: Record<string, ModelConfig>,
+  destinationTypes: Record<string, DestinationType>,
+  check: Checker,
+): Record<string, SyncConfig> {
+  const syncs: Record<string, SyncConfig> = {};
+  for (const [name, sync] of Object.entries(raw.syncs) as [string, RawSync][]) {
+    const { model, destination, mode, match = {}, mapping = {}, schedule, after, maxDeletePercent, ...extra } = sync;
+    const at = (...field: (string | number)[]) => ['syncs', name, ...field];
+    const lines: Record<string, number> = {};
+    const remember = (key: string, ...field: string[]) => {
+      const { line } = check.where(at(...field));
+      if (line) lines[key] = line;
+    };
+    for (const column of Object.keys(match)) remember(`match.${column}`, 'match', column);
+
+    if (!(model in raw.models)) check.fail(unknown('model', model, raw.models), at('model'));
+    const destinationEntry = raw.destinations[destination];
+    if (!destinationEntry) check.fail(unknown('destination', destination, raw.destinations), at('destination'));
+
+    const destinationType = destinationEntry && destinationTypes[destinationEntry.type];
+    const options = destinationType ? check.parse(strictSettings(destinationType.syncOptions), extra, at()) : extra;
+
+    if (mode !== 'insert' && Object.keys(match).length === 0) {
+      check.fail(`mode ${mode} needs a match key to find records in the destination: match: { model_column: destination_field }`, at('match'));
+    }
+    const cursor = models[model]?.cursor;
+    if (mode === 'mirror' && cursor) {
+      check.fail(`mode mirror cannot read model "${model}" incrementally (cursor: ${cursor}): rows that left the model cannot be seen in a partial read; remove the model's cursor, or use mode upsert`, at('mode'));
+    }
+    if (maxDeletePercent !== undefined && mode !== 'mirror') {
+      check.fail(`maxDeletePercent applies to mode mirror only (this sync's mode is ${mode})`, at('maxDeletePercent'));
+    }
+
+    const fields = resolveMapping(
+      mapping,
+      match,
+      (message, key) => check.fail(message, at('mapping', key)),
+      (field, key) => remember(`mapping.${field}`, 'mapping', key),
+    );
+
+    const { file, line } = check.where(at());
+    syncs[name] = {
+      name,
+      model,
+      destination,
+      mode,
+      match,
+      mapping: fields,
+      ...(schedule && { schedule: resolveSchedule(schedule) }),
+      ...(after !== undefined && { after: typeof after === 'string' ? [after] : after }),
+      ...(maxDeletePercent !== undefined && { maxDeletePercent }),
+      options: (options ?? {}) as Record<string, unknown>,
+      location: { file, line, lines },
+    };
+  }
+  checkAfter(syncs, check);
+  return syncs;
+}
+
+/** `col: field` renames, `field: { static }` and `field: { template }`, keyed by destination field. */
+function resolveMapping(
+  mapping: Record<string, string | { static?: unknown } | { template: string }>,
+  match: Record<string, string>,
+  fail: (message: string, key: string) => void,
+  remember: (field: string, key: string) => void,
+): Record<string, FieldMapping> {
+  const fields: Record<string, FieldMapping> = {};
+  const writtenBy: Record<string, string> = {};
+  const matchColumn = Object.fromEntries(Object.entries(match).map(([column, field]) => [field, column]));
+  for (const [key, entry] of Object.entries(mapping)) {
+    let field: string;
+    let how: FieldMapping;
+    if (typeof entry === 'string') {
+      field = entry;
+      how = { kind: 'column', column: key };
+    } else if ('template' in entry) {
+      field = key;
+      how = { kind: 'template', template: entry.template };
+      try {
+        compileTemplate(entry.template);
+      } catch (error) {
+        fail(`not a valid Liquid template: ${(error as Error).message}`, key);
+        continue;
+      }
+    } else {
+      field = key;
+      how = { kind: 'static', value: entry.static };
+    }
+    if (field in matchColumn) {
+      // `email: email` next to `match: { email: email }` says the same thing twice: fine.
+      if (how.kind !== 'column' || how.column !== matchColumn[field]) {
+        fail(`destination field "${field}" is the match identifier (from column "${matchColumn[field]}"): it cannot also be mapped here`, key);
+      }
+      continue;
+    }
+    if (field in writtenBy) {
+      fail(`destination field "${field}" is written twice (by "${writtenBy[field]}" and "${key}"): keep one`, key);
+      continue;
+    }
+    writtenBy[field] = key;
+    fields[field] = how;
+    remember(field, key);
+  }
+  return fields;
+}
+
+function resolveSchedule(schedule: { every?: string; cron?: string }): Schedule {
+  return schedule.every !== undefined ? { every: schedule.every, everyMs: parseDuration(schedule.every)! } : { cron: schedule.cron! };
+}
+
+/** `after` must name other syncs, and never wait in a circle. */
+function checkAfter(syncs: Record<string, SyncConfig>, check: Checker): void {
+  for (const sync of Object.values(syncs)) {
+    sync.after?.forEach((other, index) => {
+      if (other === sync.name) check.fail(`a sync cannot run after itself`, ['syncs', sync.name, 'after', index]);
+      else if (!(other in syncs)) check.fail(unknown('sync', other, syncs), ['syncs', sync.name, 'after', index]);
+    });
+  }
+  const done = new Set<string>();
+  const visit = (name: string, trail: string[]): void => {
+    if (done.has(name)) return;
+    const loop = trail.indexOf(name);
+    if (loop >= 0) {
+      const circle = [...trail.slice(loop), name];
+      if (circle.length > 2) check.fail(`syncs wait for each other in a circle (${circle.join(' -> ')}): remove one of these "after"`, ['syncs', name, 'after']);
+      return;
+    }
+    for (const other of syncs[name]?.after ?? []) if (other !== name) visit(other, [...trail, name]);
+    done.add(name);
+  };
+  for (const name of Object.keys(syncs)) visit(name, []);
+}
+
+function unknown(kind: string, name: string, defined: Record<string, unknown>): string {
+  const names = Object.keys(defined);
+  return `unknown ${kind} "${name}": ${names.length ? `defined ${kind}s are ${names.join(', ')}` : `no ${kind}s are defined`}`;
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { Cron } from 'croner';
+import { SYNC_MODES } from './project.ts';
+import { DURATION_PATTERN } from './duration.ts';
+import { show } from './issue-messages.ts';
+
+/**
+ * The shape of `lastmile.yml`. Connection settings are checked one level down, by the
+ * schema each source or destination type registers (see settings-schemas.ts), because
+ * which schema applies depends on the entry's `type` (and, for a sync, on its destination's).
+ */
+
+/** Names of sources, destinations, models and syncs: they appear in URLs, CLI arguments and file names. */
+export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+const entryName = z.string().regex(NAME_PATTERN, {
+  error: (issue) => `invalid name ${show(issue.input)}: use letters, digits, _ and -, starting with a letter or _`,
+});
+
+const nonEmpty = z.string().min(1);
+
+export const scheduleSchema = z
+  .strictObject({
+    every: z.string().regex(DURATION_PATTERN, {
+      error: (issue) => `expected a duration like 30s, 5m, 1h, 1d or 1h30m, got ${show(issue.input)}`,
+    }).optional().describe('Run this often: 30s, 5m, 1h, 1d, 1h30m'),
+    cron: z.string().superRefine((pattern, ctx) => {
+      const problem = cronProblem(pattern);
+      if (problem) ctx.addIssue({ code: 'custom', message: `expected a cron expression like "*/5 * * * *", got ${show(pattern)} (${problem})` });
+    }).optional().describe('Run on a cron schedule: "*/5 * * * *" (minute hour day month weekday)'),
+  })
+  .superRefine((schedule, ctx) => {
+    if ((schedule.every === undefined) === (schedule.cron === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of every (like 5m) or cron (like "*/5 * * * *")' });
+    }
+  })
+  .describe('When the sync runs by itself; absent: only when asked (CLI, API)');
+
+function cronProblem(pattern: string): string | undefined {
+  try {
+    new Cron(pattern, { paused: true }).stop();
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+export const fieldMappingSchema = z.union(
+  [
+    z.string().min(1).describe('Rename: the model column (the key) is written to this destination field'),
+    z.strictObject({ static: z.unknown().describe('A constant written to the destination field (the key)') }),
+    z.strictObject({ template: z.string().describe('A Liquid template over the row: "{{ sku | upcase }}"') }),
+  ],
+  { error: (issue) => `expected a destination field (column: field), { static: value } or { template: "{{ column }}" }, got ${show(issue.input)}` },
+);
+
+export const modelSchema = z
+  .strictObject({
+    source: nonEmpty.describe('The source the model reads from'),
+    sql: nonEmpty.optional().describe('The query that gives the rows (set sql or table)'),
+    table: nonEmpty.optional().describe('A table (or a file, for the files source) read whole (set sql or table)'),
+    primaryKey: z.union([nonEmpty, z.array(nonEmpty).min(1)], {
+      error: (issue) => `expected a column name or a list of column names, got ${show(issue.input)}`,
+    }).describe('Column(s) that identify a row'),
+    cursor: nonEmpty.optional().describe('Read only rows past the last run\'s high-water mark of this column'),
+  })
+  .superRefine((model, ctx) => {
+    if ((model.sql === undefined) === (model.table === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of sql or table', path: model.sql === undefined ? [] : ['table'] });
+    }
+  });
+
+/** The keys a sync always has; any other key is the destination type's (`object`, `api`, `table`…). */
+export const syncShape = {
+  model: nonEmpty.describe('The model to read'),
+  destination: nonEmpty.describe('The destination to write to'),
+  mode: z.enum(SYNC_MODES).default('upsert').describe('upsert | insert | update | mirror (mirror also deletes what left the model)'),
+  match: z.record(nonEmpty, nonEmpty).optional().describe('Model column -> destination identifier field: { email: Email }'),
+  mapping: z.record(nonEmpty, fieldMappingSchema).optional().describe('column: field (rename), field: { static: … }, field: { template: "…" }'),
+  schedule: scheduleSchema.optional(),
+  after: z.union([nonEmpty, z.array(nonEmpty)], {
+    error: (issue) => `expected a sync name or a list of sync names, got ${show(issue.input)}`,
+  }).optional().describe('Run after these syncs succeed'),
+  maxDeletePercent: z.number().min(0).max(100).optional().describe('Mirror only: refuse a run that would delete more than this share of synced rows'),
+};
+export const SYNC_KEYS = Object.keys(syncShape);
+
+/** What every destination accepts besides its own connection settings. */
+export const destinationCommonShape = {
+  batch: z.strictObject({ size: z.int().min(1).describe('Records per request') }).optional(),
+  rateLimit: z.strictObject({
+    requestsPerSecond: z.number().positive().optional().describe('Requests started per second, at most'),
+    concurrency: z.int().min(1).optional().describe('Requests in flight at once, at most'),
+  }).optional().describe('Optional: adaptive to the destination\'s answers when absent'),
+};
+export const destinationCommonSchema = z.strictObject(destinationCommonShape);
+
+export const tokenSchema = z.strictObject({
+  token: nonEmpty.describe('Bearer token for the REST API'),
+  role: z.enum(['admin', 'read']),
+  name: z.string().optional(),
+});
+
+export const alertSchema = z.strictObject({
+  type: z.enum(['webhook', 'slack']),
+  url: z.url({ protocol: /^https?$/ }),
+  on: z.array(z.enum(['failed', 'rejected'])).min(1).default(['failed']),
+  rejectedThreshold: z.int().min(1).optional().describe('For `rejected`: alert when a run rejects at least this many rows'),
+});
+
+/** Building blocks the top level is made of; the JSON Schema swaps in each type's settings. */
+export interface EntrySchemas<S extends z.ZodType = z.ZodType, D extends z.ZodType = z.ZodType, Y extends z.ZodType = z.ZodType> {
+  source: S;
+  destination: D;
+  sync: Y;
+}
+
+export function projectSchema<S extends z.ZodType, D extends z.ZodType, Y extends z.ZodType>(entries: EntrySchemas<S, D, Y>) {
+  return z.strictObject({
+    $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors'),
+    version: z.literal(1).default(1),
+    state: nonEmpty.default('.lastmile').describe('Folder of the embedded state store, or a postgres:// URL'),
+    sources: z.record(entryName, entries.source).default({}),
+    destinations: z.record(entryName, entries.destination).default({}),
+    models: z.record(entryName, modelSchema).default({}),
+    syncs: z.record(entryName, entries.sync).default({}),
+    tokens: z.array(tokenSchema).default([]),
+    alerts: z.array(alertSchema).default([]),
+  });
+}
+
+/** The top level as the loader checks it: entries' own settings pass through to the next step. */
+export function loaderSchema(sourceTypes: string[], destinationTypes: string[]) {
+  return projectSchema({
+    source: z.looseObject({ type: typeName(sourceTypes) }),
+    destination: z.looseObject({ type: typeName(destinationTypes) }),
+    sync: z.object(syncShape).catchall(z.unknown()),
+  });
+}
+
+function typeName(known: string[]) {
+  return known.length > 0 ? z.enum(known as [string, ...string[]]) : z.string();
+}
+
+export type RawProject = z.output<ReturnType<typeof loaderSchema>>;
