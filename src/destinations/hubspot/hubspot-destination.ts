@@ -132,6 +132,7 @@ export class HubspotDestination implements Destination {
     ctx.apiCall();
     const path = `/crm/v3/objects/${encodeURIComponent(this.object)}/batch/${action}`;
     const answer = await this.client.request<T>('POST', path, body, { signal: ctx.signal, observe: (l) => ctx.observeLimits(l) });
+    ctx.status?.(answer.status);
     return answer.body;
   }
 

@@ -56,7 +56,8 @@ export function hubspotError(status: number, raw: unknown, headers: Headers, ctx
     if (policy === 'DAILY') {
       const limit = numberHeader(headers, 'x-hubspot-ratelimit-daily');
       const used = limit === undefined ? '' : ` (daily API limit used: ${limit - (numberHeader(headers, 'x-hubspot-ratelimit-daily-remaining') ?? 0)}/${limit})`;
-      return make('quota', 'the run stopped, the remaining rows wait for the next run', `HubSpot's daily request limit is used up${used}`, { code: 'DAILY', category: 'rate_limit' });
+      // The engine adds how many rows wait for the next run.
+      return make('quota', 'it resets at midnight in the portal\'s time zone', `HubSpot's daily request limit is used up${used}`, { code: 'DAILY', category: 'rate_limit' });
     }
     return make('rate_limited', '', `${said} (policy ${policy})`, { code: policy, category: 'rate_limit', retryAfterMs: retryAfterMs(policy, headers) });
   }

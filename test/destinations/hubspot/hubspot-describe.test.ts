@@ -77,7 +77,7 @@ describe('HubSpot check()', () => {
   it('refuses a sync without an object as a config error naming the sync', () => {
     expect(() => hubspotDestinationType.create({
       connection: { name: 'crm', type: 'hubspot', token: 't', baseUrl: fake.url },
-      options: {},
+      options: {} as { object: string }, // as an unvalidated config would hand it over
       sync: { name: 'no_object', model: 'm', destination: 'crm', mode: 'upsert', match: {}, mapping: {}, options: {} },
       rootDir: '/tmp',
     })).toThrow(ConfigError);

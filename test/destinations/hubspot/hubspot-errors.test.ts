@@ -55,7 +55,7 @@ describe('HubSpot limits', () => {
     fake.setDailyUsed(1000);
     const error = await failure(dest.write([change('2', 'upsert', { email: 'b@example.com' })], ctx));
     expect(error).toMatchObject({ kind: 'quota', code: 'DAILY' });
-    expect(error.message).toMatch(/daily API limit used: 1000\/1000\).*remaining rows wait for the next run/);
+    expect(error.message).toMatch(/daily API limit used: 1000\/1000\); it resets at midnight/);
     expect(ctx.observed.at(-1)).toMatchObject({ dailyLimit: 1000, dailyRemaining: 0 });
   });
 });
