@@ -90,6 +90,8 @@ export interface WriteContext {
   observeLimits(observation: RateLimitObservation): void;
   /** A line for the run trace, for steps inside one write (Bulk job states, polling). */
   trace(text: string): void;
+  /** Optional: the HTTP status of a successful answer, so the trace reads `batch 1: 200 OK [500]`. */
+  status?(code: number): void;
 }
 
 export interface Destination {

@@ -1,0 +1,214 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RateLimitObservation } from '../destinations/destination.ts';
+import { SyncError } from '../errors.ts';
+import { AdaptiveRate } from './adaptive-rate.ts';
+import { Semaphore } from './semaphore.ts';
+import { SlidingWindow } from './sliding-window.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+/**
+ * The request budget of one credential (a HubSpot portal, a Salesforce org, a webhook
+ * with its token). Every delivery to that credential in this process draws from it, so
+ * two syncs to one portal share one limit instead of each taking all of it.
+ *
+ * Three gates, each a separate setting: how many requests may be in flight (concurrency),
+ * how many may start per second (rate: configured, or adaptive), and what the destination
+ * itself reports (limit headers: a rolling window; a daily quota kept from running out).
+ */
+export interface BudgetLimits {
+  requestsPerSecond?: number;
+  concurrency?: number;
+}
+
+/** In flight at once when neither the config nor the destination says. */
+export const DEFAULT_CONCURRENCY = 8;
+/** Share of a daily quota left untouched for the credential's other users. */
+export const DAILY_RESERVE_SHARE = 0.02;
+/** 429 without Retry-After: first pause, doubled per 429 in a row, up to the cap. */
+const THROTTLE_PAUSE_MS = 1_000;
+const THROTTLE_PAUSE_CAP_MS = 60_000;
+/** Recent waits for the rate mean the rate is the bottleneck (adaptive growth). */
+const RATE_BOUND_MS = 1_000;
+
+export type RequestOutcome = 'success' | 'throttled' | 'failed';
+
+/** One request's right to go. Release it exactly once, with what happened. */
+export interface Permit {
+  release(outcome: RequestOutcome): void;
+}
+
+export class RateBudget {
+  private readonly leases = new Set<BudgetLimits>();
+  private readonly slots = new Semaphore(DEFAULT_CONCURRENCY);
+  private readonly adaptive = new AdaptiveRate();
+  private readonly bucket = new TokenBucket(this.adaptive.rate);
+  private configuredRate: number | undefined;
+  private reported: { window: SlidingWindow; limit: number; intervalMs: number } | undefined;
+  private daily: { limit?: number; remaining: number; usedSince: number } | undefined;
+  private pausedUntil = 0;
+  private throttleStreak = 0;
+  private lastRateWaitAt = -Infinity;
+  private turn: Promise<void> = Promise.resolve();
+
+  constructor(readonly key: string) {}
+
+  /** 'configured' when some delivery set requestsPerSecond; otherwise 'adaptive'. */
+  get mode(): 'configured' | 'adaptive' {
+    return this.configuredRate === undefined ? 'adaptive' : 'configured';
+  }
+
+  get requestsPerSecond(): number {
+    return this.bucket.requestsPerSecond;
+  }
+
+  get concurrency(): number {
+    return this.slots.limit;
+  }
+
+  get inFlight(): number {
+    return this.slots.inUse;
+  }
+
+  /** A delivery's limits count while it runs; several at once: the smallest of each wins. */
+  lease(limits: BudgetLimits): () => void {
+    const entry = { ...limits };
+    this.leases.add(entry);
+    this.applyLimits();
+    return () => {
+      this.leases.delete(entry);
+      this.applyLimits();
+    };
+  }
+
+  /** Waits for a free slot, the rate, any pause a 429 asked for; throws 'quota' near a daily limit. */
+  async acquire(signal: AbortSignal): Promise<Permit> {
+    await this.slots.acquire(signal);
+    try {
+      await this.inTurn(() => this.waitForStart(signal));
+    } catch (err) {
+      this.slots.release();
+      throw err;
+    }
+    let released = false;
+    return {
+      release: (outcome) => {
+        if (released) return;
+        released = true;
+        this.slots.release();
+        this.settle(outcome);
+      },
+    };
+  }
+
+  /**
+   * The destination answered 429: nobody on this credential starts a request until the
+   * pause is over. Answers the wait imposed (Retry-After when given, else a growing pause).
+   */
+  throttled(retryAfterMs?: number): number {
+    const now = Date.now();
+    this.throttleStreak++;
+    let wait = retryAfterMs;
+    if (wait === undefined) {
+      const ceiling = Math.min(THROTTLE_PAUSE_CAP_MS, THROTTLE_PAUSE_MS * 2 ** (this.throttleStreak - 1));
+      wait = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+    }
+    this.pausedUntil = Math.max(this.pausedUntil, now + wait);
+    if (this.mode === 'adaptive') {
+      this.adaptive.onThrottle(now, wait);
+      this.bucket.setRate(this.adaptive.rate);
+    }
+    return this.pausedUntil - now;
+  }
+
+  /** Limit information from the destination's answers. */
+  observe(observation: RateLimitObservation): void {
+    const now = Date.now();
+    const { limit, remaining, intervalMs, dailyLimit, dailyRemaining } = observation;
+    if (limit !== undefined && limit > 0 && intervalMs !== undefined && intervalMs > 0) {
+      if (!this.reported || this.reported.limit !== limit || this.reported.intervalMs !== intervalMs) {
+        const window = this.reported?.window ?? new SlidingWindow(limit, intervalMs);
+        window.resize(limit, intervalMs + TokenBucket.WINDOW_MARGIN_MS);
+        this.reported = { window, limit, intervalMs };
+        if (this.mode === 'adaptive') {
+          this.adaptive.known((limit * 1000) / intervalMs);
+          this.bucket.setRate(this.adaptive.rate);
+        }
+      }
+      if (remaining !== undefined) this.reported.window.reserve(limit - remaining, now);
+    }
+    if (dailyRemaining !== undefined) {
+      this.daily = { limit: dailyLimit ?? this.daily?.limit, remaining: dailyRemaining, usedSince: 0 };
+    }
+  }
+
+  private async waitForStart(signal: AbortSignal): Promise<void> {
+    for (;;) {
+      this.checkQuota();
+      const now = Date.now();
+      const rateWait = Math.max(this.bucket.delay(now), this.reported?.window.delay(now) ?? 0);
+      const wait = Math.max(this.pausedUntil - now, rateWait);
+      if (wait <= 0) break;
+      if (rateWait > 0) this.lastRateWaitAt = now;
+      await sleep(wait, undefined, { signal });
+    }
+    const now = Date.now();
+    this.bucket.take(now);
+    this.reported?.window.record(now);
+    if (this.daily) this.daily.usedSince++;
+  }
+
+  private checkQuota(): void {
+    if (!this.daily) return;
+    const { limit, remaining, usedSince } = this.daily;
+    const reserve = limit ? Math.ceil(limit * DAILY_RESERVE_SHARE) : 0;
+    if (remaining - usedSince > reserve) return;
+    const used = limit === undefined ? '' : ` (${(limit - remaining + usedSince).toLocaleString('en-US')} of ${limit.toLocaleString('en-US')} used, ${reserve.toLocaleString('en-US')} kept in reserve)`;
+    throw new SyncError('quota', `the daily API quota is nearly used up${used}`, { code: 'DAILY_QUOTA', category: 'rate_limit' });
+  }
+
+  private settle(outcome: RequestOutcome): void {
+    if (outcome === 'throttled') return; // throttled() already did the cut
+    if (outcome !== 'success') return;
+    this.throttleStreak = 0;
+    if (this.mode !== 'adaptive') return;
+    const now = Date.now();
+    this.adaptive.onSuccess(now, now - this.lastRateWaitAt < RATE_BOUND_MS);
+    this.bucket.setRate(this.adaptive.rate);
+  }
+
+  /** One caller at a time waits for the rate, in arrival order. */
+  private async inTurn(fn: () => Promise<void>): Promise<void> {
+    const previous = this.turn;
+    let done!: () => void;
+    this.turn = new Promise((resolve) => (done = resolve));
+    try {
+      await previous;
+      await fn();
+    } finally {
+      done();
+    }
+  }
+
+  private applyLimits(): void {
+    const rates = [...this.leases].map((l) => l.requestsPerSecond).filter((r): r is number => r !== undefined && r > 0);
+    const caps = [...this.leases].map((l) => l.concurrency).filter((c): c is number => c !== undefined && c > 0);
+    this.configuredRate = rates.length > 0 ? Math.min(...rates) : undefined;
+    this.bucket.setRate(this.configuredRate ?? this.adaptive.rate);
+    this.slots.setLimit(caps.length > 0 ? Math.min(...caps) : DEFAULT_CONCURRENCY);
+  }
+}
+
+const budgets = new Map<string, RateBudget>();
+
+/**
+ * The process-wide budget of a credential (`destination.budgetKey`), with `limits` in force
+ * until the returned release() is called (at the end of the delivery).
+ */
+export function budgetFor(key: string, limits: BudgetLimits = {}): { budget: RateBudget; release: () => void } {
+  let budget = budgets.get(key);
+  if (!budget) {
+    budget = new RateBudget(key);
+    budgets.set(key, budget);
+  }
+  return { budget, release: budget.lease(limits) };
+}
