@@ -51,8 +51,8 @@ export class HubspotDestination implements Destination {
     };
   }
 
+  /** Token, object and mapping in one request (answered from describe()'s request when it ran). */
   async check(signal: AbortSignal): Promise<void> {
-    this.properties = undefined; // a check always asks HubSpot again
     this.verifyMapping(await this.loadProperties(signal));
   }
 

@@ -1,0 +1,110 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Change, Destination, RecordResult } from '../../../src/destinations/destination.ts';
+import { deliver, type DeliveryOptions } from '../../../src/delivery/deliver.ts';
+import { SyncError } from '../../../src/errors.ts';
+import { startHubspotFake, type HubspotFake, type HubspotFakeOptions } from '../../fakes/hubspot/hubspot-fake.ts';
+import { change, hubspotFor } from './hubspot-test-kit.ts';
+
+/** The HubSpot destination driven by the real delivery engine, as a run drives it. */
+let fake: HubspotFake;
+async function portal(options: HubspotFakeOptions = {}): Promise<HubspotFake> {
+  fake = await startHubspotFake(options);
+  return fake;
+}
+afterEach(async () => { await fake?.close(); });
+
+async function run(dest: Destination, changes: Change[], options: Partial<DeliveryOptions> = {}) {
+  await dest.check(new AbortController().signal); // as the engine does before delivering
+  const settled = new Map<string, RecordResult>();
+  const trace: string[] = [];
+  async function* stream() {
+    for (let i = 0; i < changes.length; i += 100) yield changes.slice(i, i + 100);
+  }
+  const promise = deliver(stream(), {
+    destination: dest, batchSize: 100, signal: new AbortController().signal, ...options,
+  }, {
+    onSettled: async (_batch, results) => { for (const r of results) settled.set(r.key, r); },
+    trace: (text) => trace.push(text),
+  });
+  return { promise, settled, trace };
+}
+
+describe('HubSpot through the delivery engine', () => {
+  it('rejects only the bad rows, with HubSpot\'s code and field, and delivers the rest', async () => {
+    await portal({ limits: { windowMax: 1000 } });
+    const dest = hubspotFor(fake, { object: 'contacts', mode: 'upsert', match: { email: 'email' }, fields: ['firstname', 'lifetime_value', 'date_of_birth', 'lifecyclestage'] });
+    const good = (i: number) => change(`k${i}`, 'upsert', { email: `user${i}@example.com` }, { firstname: `User ${i}`, lifetime_value: i, date_of_birth: '1990-01-01', lifecyclestage: 'lead' });
+    const changes = Array.from({ length: 250 }, (_, i) => good(i));
+    const bad: Record<string, [Record<string, unknown>, string, string]> = {
+      k17: [{ email: 'user17@' }, 'INVALID_EMAIL', 'email'],
+      k140: [{ date_of_birth: '1990-01-01T09:00:00Z' }, 'INVALID_DATE', 'date_of_birth'],
+      k188: [{ lifetime_value: 'a lot' }, 'INVALID_DOUBLE', 'lifetime_value'],
+      k230: [{ lifecyclestage: 'prospect' }, 'INVALID_OPTION', 'lifecyclestage'],
+    };
+    for (const [key, [fields]] of Object.entries(bad)) {
+      const i = Number(key.slice(1));
+      const c = changes[i]!;
+      if ('email' in fields) c.match = { email: fields.email as string };
+      Object.assign(c.fields, fields);
+    }
+    const { promise, settled, trace } = await run(dest, changes, { rateLimit: { requestsPerSecond: 200 } });
+    const stats = await promise;
+
+    expect(stats).toMatchObject({ delivered: 246, rejected: 4, throttled: 0 });
+    for (const [key, [, code, field]] of Object.entries(bad)) {
+      expect(settled.get(key)).toMatchObject({ outcome: 'rejected', rejection: { category: 'schema_mismatch', code, field, retryable: false } });
+    }
+    const stored = fake.store.list('contacts');
+    expect(stored).toHaveLength(246);
+    const k3 = settled.get('k3');
+    expect(k3?.outcome === 'delivered' && k3.destId).toBe(fake.store.findBy('contacts', 'email', 'user3@example.com')!.id);
+    expect(trace.join('\n')).toMatch(/400 Bad Request .*splitting into 50 \+ 50/);
+  });
+
+  it('rejects an update of a record HubSpot does not have as missing_identifier', async () => {
+    await portal({ limits: { windowMax: 1000 } });
+    const deals = ['D-1', 'D-2', 'D-3'].map((id) => fake.store.seed('deals', { external_id: id, amount: '1' }));
+    const dest = hubspotFor(fake, { object: 'deals', mode: 'update', match: { external_id: 'external_id' }, fields: ['amount'] });
+    const { promise, settled } = await run(dest, [
+      change('1', 'update', { external_id: 'D-1' }, { amount: 10 }),
+      change('2', 'update', { external_id: 'D-404' }, { amount: 20 }),
+      change('3', 'update', { external_id: 'D-3' }, { amount: 30 }, deals[2]!.id),
+    ], { rateLimit: { requestsPerSecond: 200 } });
+    expect(await promise).toMatchObject({ delivered: 2, rejected: 1 });
+    expect(settled.get('2')).toMatchObject({ outcome: 'rejected', rejection: { category: 'missing_identifier', code: 'OBJECT_NOT_FOUND' } });
+    expect(fake.store.get('deals', deals[0]!.id)!.properties.amount).toBe('10');
+    expect(fake.store.get('deals', deals[2]!.id)!.properties.amount).toBe('30');
+  });
+
+  it('waits out a TEN_SECONDLY_ROLLING 429 caused by another app on the same token, then delivers', async () => {
+    await portal({ limits: { windowMax: 5, windowMs: 1_000 } });
+    const dest = hubspotFor(fake, { object: 'contacts', mode: 'upsert', match: { email: 'email' }, fields: ['firstname'] });
+    await dest.check(new AbortController().signal);
+    // another integration spends the rest of the window
+    for (let i = 0; i < 4; i++) {
+      await fetch(`${fake.url}/crm/v3/properties/contacts`, { headers: { authorization: `Bearer ${fake.token}` } });
+    }
+    const changes = Array.from({ length: 3 }, (_, i) => change(`c${i}`, 'upsert', { email: `c${i}@example.com` }, { firstname: 'C' }));
+    const { promise, trace } = await run(dest, changes, { batchSize: 1 });
+    const stats = await promise;
+    expect(stats.delivered).toBe(3);
+    expect(stats.throttled).toBeGreaterThanOrEqual(1);
+    expect(trace.join('\n')).toMatch(/429 Too Many Requests, retry in \d+ ms/);
+    expect(fake.requests.filter((r) => r.status === 429).every((r) => r.policyName === 'TEN_SECONDLY_ROLLING')).toBe(true);
+  });
+
+  it('stops cleanly on the DAILY limit, saying how many rows wait for the next run', async () => {
+    await portal({ limits: { dailyMax: 500 } });
+    const dest = hubspotFor(fake, { object: 'contacts', mode: 'upsert', match: { email: 'email' }, fields: ['firstname'] });
+    await dest.check(new AbortController().signal);
+    fake.setDailyUsed(500);
+    const changes = Array.from({ length: 30 }, (_, i) => change(`c${i}`, 'upsert', { email: `c${i}@example.com` }, { firstname: 'C' }));
+    const { promise, settled } = await run(dest, changes, { batchSize: 10 });
+    const error = await promise.then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(SyncError);
+    expect(error).toMatchObject({ kind: 'quota', code: 'DAILY' });
+    expect((error as Error).message).toMatch(/daily request limit is used up.*rows wait for the next run/);
+    expect(settled.size).toBe(0);
+    expect(fake.store.list('contacts')).toEqual([]);
+  });
+});
