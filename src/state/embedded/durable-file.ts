@@ -1,0 +1,26 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/** fsync a file (or a folder, so a rename or a new name in it survives a power cut). */
+export async function fsyncPath(target: string): Promise<void> {
+  const handle = await fs.open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Replaces `target` atomically: readers see the old content or the new one, never a mix. */
+export async function writeFileAtomic(target: string, content: string): Promise<void> {
+  const temp = `${target}.${process.pid}.tmp`;
+  const handle = await fs.open(temp, 'w');
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, target);
+  await fsyncPath(path.dirname(target));
+}

@@ -1,0 +1,48 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from './durable-file.ts';
+
+/**
+ * Names one sync's current row state: the Parquet snapshot of `generation` (none for
+ * generation 0) plus the journal of updates acknowledged since. Compaction writes the next
+ * generation's files first and switches by replacing this file atomically.
+ */
+export interface Manifest {
+  format: 1;
+  generation: number;
+}
+
+const FILE = 'manifest.json';
+
+export function snapshotFile(dir: string, generation: number): string | null {
+  return generation === 0 ? null : path.join(dir, `snapshot-${generation}.parquet`);
+}
+
+export function journalFile(dir: string, generation: number): string {
+  return path.join(dir, `journal-${generation}.ndjson`);
+}
+
+/** Generation of a snapshot/journal file name, or undefined for other files. */
+export function generationOf(file: string): number | undefined {
+  const match = /^(?:snapshot-(\d+)\.parquet|journal-(\d+)\.ndjson)$/.exec(file);
+  return match ? Number(match[1] ?? match[2]) : undefined;
+}
+
+export async function readManifest(dir: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, FILE), 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 1, generation: 0 };
+    throw error;
+  }
+  const manifest = JSON.parse(text) as Manifest;
+  if (manifest.format !== 1 || !Number.isInteger(manifest.generation)) {
+    throw new Error(`${path.join(dir, FILE)} is not a Lastmile state manifest this version can read (format ${String(manifest.format)})`);
+  }
+  return manifest;
+}
+
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  await writeFileAtomic(path.join(dir, FILE), JSON.stringify(manifest) + '\n');
+}

@@ -1,0 +1,123 @@
+import type pg from 'pg';
+import type { RejectCategory } from '../../destinations/destination.ts';
+import type { Value } from '../../sources/source.ts';
+import type { RejectedQuery, RunListQuery } from '../state-store.ts';
+import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
+import { quoteIdent } from '../row-state-sql.ts';
+import { decodeValue, encodeValue } from '../value-json.ts';
+
+const DEFAULT_RUN_LIMIT = 100;
+const DEFAULT_REJECTED_LIMIT = 100;
+
+/** Runs, trace lines, rejected rows and cursors in the store's schema. */
+export class PostgresHistory {
+  private readonly s: string;
+
+  constructor(private readonly pool: pg.Pool, schema: string) {
+    this.s = quoteIdent(schema);
+  }
+
+  async saveRun({ summary, profile }: RunRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.s}.runs (run_id, sync, started_at, summary, profile) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (run_id) DO UPDATE SET sync = excluded.sync, started_at = excluded.started_at,
+         summary = excluded.summary, profile = excluded.profile`,
+      [summary.runId, summary.sync, summary.startedAt, JSON.stringify(summary), JSON.stringify(profile)],
+    );
+  }
+
+  async appendTrace(runId: string, lines: TraceLine[]): Promise<void> {
+    if (!lines.length) return;
+    await this.pool.query(
+      `INSERT INTO ${this.s}.trace (run_id, at, step, text)
+       SELECT $1, at, step, text FROM unnest($2::text[], $3::smallint[], $4::text[]) WITH ORDINALITY AS l(at, step, text, n) ORDER BY n`,
+      [runId, lines.map((l) => l.at), lines.map((l) => l.step), lines.map((l) => l.text)],
+    );
+  }
+
+  async addRejected(rows: RejectedRow[]): Promise<void> {
+    if (!rows.length) return;
+    const column = <K extends keyof RejectedRow>(k: K) => rows.map((r) => r[k] ?? null);
+    await this.pool.query(
+      `INSERT INTO ${this.s}.rejected (run_id, sync, key, category, field, code, message, retryable, at)
+       SELECT run_id, sync, key, category, field, code, message, retryable, at
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::text[])
+         WITH ORDINALITY AS r(run_id, sync, key, category, field, code, message, retryable, at, n) ORDER BY n`,
+      [column('runId'), column('sync'), column('key'), column('category'), column('field'), column('code'),
+        column('message'), column('retryable'), column('at')],
+    );
+  }
+
+  async listRuns(query: RunListQuery = {}): Promise<RunSummary[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.sync !== undefined) { params.push(query.sync); where.push(`sync = $${params.length}`); }
+    if (query.before !== undefined) { params.push(query.before); where.push(`started_at < $${params.length}::timestamptz`); }
+    params.push(query.limit ?? DEFAULT_RUN_LIMIT);
+    const { rows } = await this.pool.query<{ summary: string }>(
+      `SELECT summary::text AS summary FROM ${this.s}.runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY started_at DESC, seq DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map((r) => JSON.parse(r.summary) as RunSummary);
+  }
+
+  async getRun(runId: string): Promise<(RunRecord & { trace: TraceLine[] }) | undefined> {
+    const run = await this.pool.query<{ summary: string; profile: string }>(
+      `SELECT summary::text AS summary, profile::text AS profile FROM ${this.s}.runs WHERE run_id = $1`, [runId]);
+    if (!run.rows[0]) return undefined;
+    const trace = await this.pool.query<TraceLine>(
+      `SELECT at, step, text FROM ${this.s}.trace WHERE run_id = $1 ORDER BY id`, [runId]);
+    return {
+      summary: JSON.parse(run.rows[0].summary) as RunSummary,
+      profile: JSON.parse(run.rows[0].profile) as RunRecord['profile'],
+      trace: trace.rows,
+    };
+  }
+
+  async listRejected(runId: string, query: RejectedQuery = {}): Promise<{ total: number; rows: RejectedRow[] }> {
+    const filter = query.category === undefined ? '' : 'AND category = $2';
+    const params: unknown[] = query.category === undefined ? [runId] : [runId, query.category];
+    const count = await this.pool.query<{ total: string }>(
+      `SELECT count(*) AS total FROM ${this.s}.rejected WHERE run_id = $1 ${filter}`, params);
+    const page = await this.pool.query<RejectedDbRow>(
+      `SELECT run_id, sync, key, category, field, code, message, retryable, at FROM ${this.s}.rejected
+       WHERE run_id = $1 ${filter} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, query.limit ?? DEFAULT_REJECTED_LIMIT, query.offset ?? 0],
+    );
+    return { total: Number(count.rows[0].total), rows: page.rows.map(rejectedRow) };
+  }
+
+  async rejectedByCategory(runId: string): Promise<Partial<Record<RejectCategory, number>>> {
+    const { rows } = await this.pool.query<{ category: RejectCategory; n: string }>(
+      `SELECT category, count(*) AS n FROM ${this.s}.rejected WHERE run_id = $1 GROUP BY category`, [runId]);
+    return Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));
+  }
+
+  async getCursor(sync: string): Promise<Value | null> {
+    const { rows } = await this.pool.query<{ value: string }>(`SELECT value FROM ${this.s}.cursors WHERE sync = $1`, [sync]);
+    return rows[0] ? decodeValue(rows[0].value) : null;
+  }
+
+  async setCursor(sync: string, value: Value | null): Promise<void> {
+    if (value === null) await this.pool.query(`DELETE FROM ${this.s}.cursors WHERE sync = $1`, [sync]);
+    else await this.pool.query(
+      `INSERT INTO ${this.s}.cursors (sync, value) VALUES ($1, $2) ON CONFLICT (sync) DO UPDATE SET value = excluded.value`,
+      [sync, encodeValue(value)],
+    );
+  }
+}
+
+interface RejectedDbRow {
+  run_id: string; sync: string; key: string; category: RejectCategory; field: string | null;
+  code: string | null; message: string; retryable: boolean; at: string;
+}
+
+function rejectedRow(r: RejectedDbRow): RejectedRow {
+  return {
+    runId: r.run_id, sync: r.sync, key: r.key, category: r.category,
+    ...(r.field === null ? {} : { field: r.field }),
+    ...(r.code === null ? {} : { code: r.code }),
+    message: r.message, retryable: r.retryable, at: r.at,
+  };
+}

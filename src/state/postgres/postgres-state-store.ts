@@ -1,0 +1,116 @@
+import pg from 'pg';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { RejectCategory } from '../../destinations/destination.ts';
+import type { Value } from '../../sources/source.ts';
+import type { Lock, RejectedQuery, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
+import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
+import { DEFAULT_LOCK_TIMING, type LockTiming } from '../lock-holder.ts';
+import { PostgresHistory } from './postgres-history.ts';
+import { acquirePostgresLock } from './postgres-lock.ts';
+import { PostgresRowState } from './postgres-row-state.ts';
+import { migrate } from './postgres-schema.ts';
+
+export interface PostgresStateOptions {
+  /** Schema holding the tables; default `lastmile`, or the URL's `?schema=`. */
+  schema?: string;
+  lock?: Partial<LockTiming>;
+}
+
+/** `state: postgres://…`: state shared by every process and host (serve, workers, CLI). */
+export class PostgresStateStore implements StateStore {
+  readonly kind = 'postgres' as const;
+  private readonly rowState: PostgresRowState;
+  private readonly history: PostgresHistory;
+  private readonly timing: LockTiming;
+
+  private constructor(private readonly pool: pg.Pool, readonly schema: string, options: PostgresStateOptions) {
+    this.rowState = new PostgresRowState(pool, schema);
+    this.history = new PostgresHistory(pool, schema);
+    this.timing = { ...DEFAULT_LOCK_TIMING, ...options.lock };
+  }
+
+  /** Connects and creates (or upgrades) the schema's tables. */
+  static async open(url: string, options: PostgresStateOptions = {}): Promise<PostgresStateStore> {
+    const parsed = new URL(url);
+    const schema = options.schema ?? parsed.searchParams.get('schema') ?? 'lastmile';
+    parsed.searchParams.delete('schema');
+    const pool = new pg.Pool({ connectionString: parsed.toString(), max: 4 });
+    pool.on('error', () => undefined); // an idle client's dropped connection: the next query reconnects
+    try {
+      await migrate(pool, schema);
+    } catch (error) {
+      await pool.end();
+      throw new Error(`cannot open the Postgres state store (${redact(parsed)}, schema "${schema}"): ${(error as Error).message}`, { cause: error });
+    }
+    return new PostgresStateStore(pool, schema, options);
+  }
+
+  exposeRowState(sync: string, workspace: DuckDBConnection, name: string): Promise<void> {
+    return this.rowState.expose(sync, workspace, name);
+  }
+
+  commitRows(sync: string, updates: RowStateUpdate[]): Promise<void> {
+    if (!updates.length) return Promise.resolve();
+    return this.rowState.commit(sync, updates);
+  }
+
+  replaceRowState(sync: string, workspace: DuckDBConnection, selectSql: string): Promise<void> {
+    return this.rowState.replace(sync, workspace, selectSql);
+  }
+
+  forgetFingerprints(sync: string): Promise<void> {
+    return this.rowState.forget(sync);
+  }
+
+  getCursor(sync: string): Promise<Value | null> {
+    return this.history.getCursor(sync);
+  }
+
+  setCursor(sync: string, value: Value | null): Promise<void> {
+    return this.history.setCursor(sync, value);
+  }
+
+  acquireLock(sync: string, runId: string): Promise<Lock> {
+    return acquirePostgresLock(this.pool, this.schema, sync, runId, this.timing);
+  }
+
+  saveRun(run: RunRecord): Promise<void> {
+    return this.history.saveRun(run);
+  }
+
+  appendTrace(runId: string, lines: TraceLine[]): Promise<void> {
+    return this.history.appendTrace(runId, lines);
+  }
+
+  addRejected(rows: RejectedRow[]): Promise<void> {
+    return this.history.addRejected(rows);
+  }
+
+  listRuns(query?: RunListQuery): Promise<RunSummary[]> {
+    return this.history.listRuns(query);
+  }
+
+  getRun(runId: string): Promise<(RunRecord & { trace: TraceLine[] }) | undefined> {
+    return this.history.getRun(runId);
+  }
+
+  listRejected(runId: string, query?: RejectedQuery): Promise<{ total: number; rows: RejectedRow[] }> {
+    return this.history.listRejected(runId, query);
+  }
+
+  rejectedByCategory(runId: string): Promise<Partial<Record<RejectCategory, number>>> {
+    return this.history.rejectedByCategory(runId);
+  }
+
+  async close(): Promise<void> {
+    await this.rowState.close();
+    await this.pool.end();
+  }
+}
+
+/** The URL without its password, for messages. */
+function redact(url: URL): string {
+  const copy = new URL(url);
+  if (copy.password) copy.password = '***';
+  return copy.toString();
+}

@@ -1,0 +1,78 @@
+import type { RowStateUpdate } from './state-store.ts';
+import { matchJson } from './value-json.ts';
+
+/**
+ * SQL and journal lines shared by both stores. The relation a store exposes is always
+ * "base rows overridden by the latest journal entry per key": the embedded store's base is
+ * its Parquet snapshot, Postgres's a temp table; the journal is an NDJSON file of updates.
+ * The view reads the journal at query time, so commits made after exposeRowState show up.
+ */
+
+/** Fingerprint written by forgetFingerprints: differs from any real fingerprint, so `fp <> prev.fp` holds. */
+export const FORGOTTEN_FP = '0';
+const MAX_FP = (1n << 64n) - 1n;
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function quoteLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** `selectSql`'s rows, cast to the row state columns (so a seed query may be loosely typed). */
+export function typedRowState(selectSql: string): string {
+  return `SELECT CAST(key AS VARCHAR) AS key, CAST(fp AS UBIGINT) AS fp, CAST(status AS VARCHAR) AS status,
+    CAST(dest_id AS VARCHAR) AS dest_id, CAST(match AS VARCHAR) AS match FROM (${selectSql}) AS lm_rows`;
+}
+
+export const EMPTY_ROW_STATE = `SELECT NULL::VARCHAR AS key, NULL::UBIGINT AS fp, NULL::VARCHAR AS status,
+  NULL::VARCHAR AS dest_id, NULL::VARCHAR AS match WHERE false`;
+
+const JOURNAL_COLUMNS = `{s: 'UBIGINT', k: 'VARCHAR', f: 'UBIGINT', st: 'VARCHAR', d: 'VARCHAR', m: 'VARCHAR', x: 'BOOLEAN'}`;
+
+/** Journal entries, latest per key. A torn last line (crash mid-append) reads as nulls and is dropped. */
+export function journalSql(journalPath: string): string {
+  return `SELECT k, f, st, d, m, coalesce(x, false) AS x
+    FROM read_json(${quoteLiteral(journalPath)}, format = 'newline_delimited', columns = ${JOURNAL_COLUMNS}, ignore_errors = true)
+    WHERE s IS NOT NULL AND k IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY k ORDER BY s DESC) = 1`;
+}
+
+export function overlayViewSql(name: string, baseSql: string, journalPath: string): string {
+  return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS
+    WITH lm_journal AS (${journalSql(journalPath)})
+    SELECT b.key, b.fp, b.status, b.dest_id, b.match FROM (${baseSql}) AS b ANTI JOIN lm_journal AS j ON j.k = b.key
+    UNION ALL
+    SELECT k, f, st, d, m FROM lm_journal WHERE NOT x`;
+}
+
+/** Throws before anything is written when an update could not be read back exactly. */
+export function validateUpdates(sync: string, updates: RowStateUpdate[]): void {
+  for (const update of updates) {
+    const where = `state of sync "${sync}", key ${JSON.stringify(update.key)}`;
+    if (typeof update.key !== 'string' || /\p{Cs}/u.test(update.key) || update.key.includes('\0')) {
+      throw new TypeError(`${where}: a key must be well-formed text without NUL characters`);
+    }
+    if ('deleted' in update) continue;
+    if (!/^\d{1,20}$/.test(update.fp) || BigInt(update.fp) > MAX_FP) {
+      throw new TypeError(`${where}: fingerprint ${JSON.stringify(update.fp)} is not an unsigned 64-bit decimal`);
+    }
+    if (update.status !== 'delivered' && update.status !== 'rejected') {
+      throw new TypeError(`${where}: status must be "delivered" or "rejected", not ${JSON.stringify(update.status)}`);
+    }
+  }
+}
+
+/** NDJSON lines for `updates`, numbered from `firstSeq` (later lines win). */
+export function journalLines(updates: RowStateUpdate[], firstSeq: number): string {
+  let seq = firstSeq;
+  let out = '';
+  for (const u of updates) {
+    const line = 'deleted' in u
+      ? { s: seq++, k: u.key, x: true }
+      : { s: seq++, k: u.key, f: u.fp, st: u.status, d: u.destId ?? null, m: matchJson(u.match) };
+    out += JSON.stringify(line) + '\n';
+  }
+  return out;
+}

@@ -1,0 +1,378 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { RunError } from '../../src/errors.ts';
+import type { Value } from '../../src/sources/source.ts';
+import type { RowStateUpdate, StateStore } from '../../src/state/state-store.ts';
+import type { OpenStateOptions } from '../../src/state/open-state-store.ts';
+import { emptySummary, type RejectedRow, type RunRecord } from '../../src/state/run-record.ts';
+import { REJECT_CATEGORIES } from '../../src/destinations/destination.ts';
+
+/** One state store under test: every open() sees the same state; `spec` opens it from another process. */
+export interface StoreFixture {
+  open(options?: OpenStateOptions): Promise<StateStore>;
+  /** The `state:` value a child process hands to openStateStore() to reach the same state. */
+  spec: string;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const LOCK_CHILD = path.join(HERE, '..', 'state', 'lock-holder-child.ts');
+const BIG_FP = '18446744073709551615'; // 2^64 - 1
+const HIGH_FP = '9223372036854775808'; // 2^63
+
+/** Keys a careless store would mangle: numbers, NULL look-alikes, CSV/JSON specials, unicode. */
+const TRICKY_KEYS = ['007', '7', '1e3', '-0', 'NULL', '\\N', '', ' spaced ', 'a,b', 'quo"te', "it's", 'new\nline', 'tab\tx', 'ü日本🙂', '[1,2]'];
+
+export function stateStoreConformance(name: string, setup: () => Promise<StoreFixture>, teardown?: () => Promise<void>): void {
+  describe(`state store conformance: ${name}`, () => {
+    let fixture: StoreFixture;
+    let duck: DuckDBInstance;
+    const opened: StateStore[] = [];
+    const open = async (options?: OpenStateOptions) => {
+      const store = await fixture.open(options);
+      opened.push(store);
+      return store;
+    };
+    const workspace = () => duck.connect();
+    const sync = () => `sync-${randomUUID().slice(0, 8)}`;
+
+    beforeAll(async () => {
+      fixture = await setup();
+      duck = await DuckDBInstance.create(':memory:');
+    });
+    afterAll(async () => {
+      for (const store of opened) await store.close().catch(() => undefined);
+      duck?.closeSync();
+      await teardown?.();
+    });
+
+    it('exposes an unknown sync as an empty relation with the contract columns', async () => {
+      const store = await open();
+      const ws = await workspace();
+      await store.exposeRowState(sync(), ws, 'prev');
+      const columns = (await ws.runAndReadAll('DESCRIBE SELECT * FROM prev')).getRowObjectsJson()
+        .map((c) => `${String(c.column_name)} ${String(c.column_type)}`).join(', ');
+      expect(columns).toBe('key VARCHAR, fp UBIGINT, status VARCHAR, dest_id VARCHAR, match VARCHAR');
+      expect(await readState(ws, 'prev')).toEqual([]);
+    });
+
+    it('reads committed rows back exactly, through DuckDB, after reopening', async () => {
+      const s = sync();
+      const writer = await open();
+      const updates: RowStateUpdate[] = TRICKY_KEYS.map((key, i) => ({
+        key, fp: [BIG_FP, HIGH_FP, '0', '1', String(i)][i % 5], status: i % 3 === 0 ? 'rejected' : 'delivered',
+        destId: i % 2 ? `dest-${i}` : null, match: i % 4 === 0 ? null : { email: `${key}@example.com`, n: i },
+      }));
+      await writer.commitRows(s, updates.slice(0, 7));
+      await writer.commitRows(s, updates.slice(7));
+      await writer.close();
+
+      const reader = await open();
+      const ws = await workspace();
+      await reader.exposeRowState(s, ws, 'prev');
+      expect(await readState(ws, 'prev')).toEqual(expected(updates));
+      const fpType = await ws.runAndReadAll(`SELECT DISTINCT typeof(fp) AS t FROM prev`);
+      expect(fpType.getRowObjectsJson()).toEqual([{ t: 'UBIGINT' }]);
+    });
+
+    it('keeps a bigint identifier exact in the match JSON', async () => {
+      const s = sync();
+      const store = await open();
+      await store.commitRows(s, [{ key: 'k', fp: '5', status: 'delivered', match: { id: 12345678901234567890n, sku: 'A-1' } }]);
+      const ws = await workspace();
+      await store.exposeRowState(s, ws, 'prev');
+      const row = (await ws.runAndReadAll(`SELECT match::JSON->>'$.id' AS id, match::JSON->>'$.sku' AS sku FROM prev`)).getRowObjectsJson();
+      expect(row).toEqual([{ id: '12345678901234567890', sku: 'A-1' }]);
+    });
+
+    it('lets a later commit win, removes deleted keys, and shows commits made after exposure', async () => {
+      const s = sync();
+      const store = await open();
+      await store.commitRows(s, [row('a', '1'), row('b', '2'), row('c', '3')]);
+      const ws = await workspace();
+      await store.exposeRowState(s, ws, 'prev');
+      // Same key twice in one batch, then again in a later batch; a delete; a re-add after a delete.
+      await store.commitRows(s, [row('a', '10'), row('a', '11', 'dest-a'), { key: 'b', deleted: true }, row('d', '4')]);
+      await store.commitRows(s, [row('c', '30'), { key: 'd', deleted: true }, row('d', '40'), { key: 'zz', deleted: true }]);
+      const want = expected([row('a', '11', 'dest-a'), row('c', '30'), row('d', '40')]);
+      expect(await readState(ws, 'prev')).toEqual(want);
+
+      const reopened = await open();
+      const ws2 = await workspace();
+      await reopened.exposeRowState(s, ws2, 'prev');
+      expect(await readState(ws2, 'prev')).toEqual(want);
+    });
+
+    it('commits many concurrent batches without losing or reordering one', async () => {
+      const s = sync();
+      const store = await open();
+      await Promise.all(Array.from({ length: 40 }, (_, b) =>
+        store.commitRows(s, [...Array.from({ length: 25 }, (_, i) => row(`k${b}-${i}`, String(b))), row('hot', String(b))])));
+      const ws = await workspace();
+      await store.exposeRowState(s, ws, 'prev');
+      const counts = (await ws.runAndReadAll(`SELECT count(*)::INT AS n, max(fp) FILTER (WHERE key = 'hot')::VARCHAR AS hot FROM prev`)).getRowObjectsJson();
+      expect(counts).toEqual([{ n: 40 * 25 + 1, hot: '39' }]);
+    });
+
+    it('compacts with replaceRowState: same state after, commits after it still apply', async () => {
+      const s = sync();
+      const store = await open();
+      const first = TRICKY_KEYS.map((key, i) => row(key, i % 2 ? BIG_FP : String(i), i % 2 ? `id-${i}` : null));
+      await store.commitRows(s, first);
+      await store.commitRows(s, [{ key: '007', deleted: true }, row('7', HIGH_FP)]);
+      const ws = await workspace();
+      await store.exposeRowState(s, ws, 'prev');
+      const before = await readState(ws, 'prev');
+      await store.replaceRowState(s, ws, 'SELECT * FROM prev');
+      expect(await readState(ws, 'prev')).toEqual(before);
+
+      await store.commitRows(s, [row('after', '99'), { key: '1e3', deleted: true }]);
+      const want = [...before.filter((r) => r.key !== '1e3'), ...expected([row('after', '99')])].sort(byKey);
+      expect(await readState(ws, 'prev')).toEqual(want);
+      const ws2 = await workspace();
+      const reopened = await open();
+      await reopened.exposeRowState(s, ws2, 'prev');
+      expect(await readState(ws2, 'prev')).toEqual(want);
+    });
+
+    it('seeds state from any query, casting loose types, and refuses duplicate keys without losing state', async () => {
+      const s = sync();
+      const store = await open();
+      const ws = await workspace();
+      await store.replaceRowState(s, ws,
+        `SELECT * FROM (VALUES (42, ${BIG_FP}, 'delivered', NULL, '{"id":1}'), (7, 0, 'rejected', 'd', NULL)) AS t(key, fp, status, dest_id, match)`);
+      await store.exposeRowState(s, ws, 'prev');
+      const seeded = await readState(ws, 'prev');
+      expect(seeded).toEqual(expected([
+        { key: '42', fp: BIG_FP, status: 'delivered', destId: null, match: { id: 1 } },
+        { key: '7', fp: '0', status: 'rejected', destId: 'd', match: null },
+      ]));
+      await expect(store.replaceRowState(s, ws, `SELECT * FROM prev UNION ALL SELECT * FROM prev`)).rejects.toThrow(/appears 2 times/);
+      expect(await readState(ws, 'prev')).toEqual(seeded);
+      const ws2 = await workspace();
+      await (await open()).exposeRowState(s, ws2, 'prev');
+      expect(await readState(ws2, 'prev')).toEqual(seeded);
+    });
+
+    it('forgets fingerprints: keys, ids and identifiers stay, the diff sees every row changed', async () => {
+      const s = sync();
+      const store = await open();
+      const rows = [row('a', '1', 'id-a', { email: 'a@x' }), row('b', BIG_FP, null, { email: 'b@x' }), { ...row('c', '3'), status: 'rejected' as const }];
+      await store.commitRows(s, rows);
+      const ws = await workspace();
+      await ws.run(`CREATE TEMP TABLE current_model AS SELECT * FROM (VALUES ('a', 1::UBIGINT), ('b', ${BIG_FP}::UBIGINT), ('c', 3::UBIGINT)) t(key, fp)`);
+      await store.exposeRowState(s, ws, 'prev');
+      expect(await diff(ws, 'prev')).toEqual({ changed: 0, unchanged: 3 });
+
+      await store.forgetFingerprints(s);
+      const ws2 = await workspace();
+      await ws2.run(`CREATE TEMP TABLE current_model AS SELECT * FROM (VALUES ('a', 1::UBIGINT), ('b', ${BIG_FP}::UBIGINT), ('c', 3::UBIGINT)) t(key, fp)`);
+      await (await open()).exposeRowState(s, ws2, 'prev');
+      expect(await diff(ws2, 'prev')).toEqual({ changed: 3, unchanged: 0 });
+      const kept = (await readState(ws2, 'prev')).map(({ fp: _, ...rest }) => rest);
+      expect(kept).toEqual(expected(rows).map(({ fp: _, ...rest }) => rest));
+    });
+
+    it('round-trips a cursor of every Value kind', async () => {
+      const s = sync();
+      const store = await open();
+      expect(await store.getCursor(s)).toBeNull();
+      const values: Value[] = [
+        true, false, 0, -1.5, 1e300, Number.NaN, Number.POSITIVE_INFINITY, 2n ** 63n + 5n, -(2n ** 70n),
+        '', '2024-03-01T12:00:00.123456Z', 'ü日本🙂 "quoted"', new Uint8Array([0, 1, 254, 255]),
+        [1, 'two', null, [3n]], { a: 1, nested: { b: [true] } }, { $bigint: 'not a bigint', $x: new Uint8Array([7]) },
+      ];
+      const reader = await open();
+      for (const value of values) {
+        await store.setCursor(s, value);
+        expect(await reader.getCursor(s)).toEqual(value);
+      }
+      await store.setCursor(s, null);
+      expect(await store.getCursor(s)).toBeNull();
+    });
+
+    it('lets one run hold a sync: refuses a second, names the holder, frees on release', async () => {
+      const s = sync();
+      const a = await open();
+      const b = await open();
+      const lock = await a.acquireLock(s, 'run-first');
+      const refusal = await b.acquireLock(s, 'run-second').then(() => undefined, (error: unknown) => error);
+      expect(refusal).toBeInstanceOf(RunError);
+      expect((refusal as Error).message).toContain(`"${s}"`);
+      expect((refusal as Error).message).toContain('run-first');
+      expect((refusal as Error).message).toContain(`pid ${process.pid}`);
+      await expect(a.acquireLock(s, 'run-third')).rejects.toThrow(/run-first/);
+      const other = await b.acquireLock(`${s}-other`, 'run-other'); // other syncs are independent
+      await lock.release();
+      const second = await b.acquireLock(s, 'run-second');
+      await expect(a.acquireLock(s, 'run-x')).rejects.toThrow(/run-second/);
+      await second.release();
+      await other.release();
+    });
+
+    it('takes over the lock of a killed process', async () => {
+      const s = sync();
+      const child = await lockHolder(fixture.spec, s, 'run-killed', 60_000);
+      const store = await open();
+      await expect(store.acquireLock(s, 'run-mine')).rejects.toThrow(new RegExp(`run-killed.*pid ${child.pid}`));
+      await killed(child, 'SIGKILL');
+      const lock = await store.acquireLock(s, 'run-mine');
+      await lock.release();
+    });
+
+    it('takes over the lock of a hung process once its heartbeat is too old', async () => {
+      const s = sync();
+      const timing = { heartbeatMs: 100, staleAfterMs: 1_000 };
+      const child = await lockHolder(fixture.spec, s, 'run-hung', timing.heartbeatMs);
+      const store = await open({ lock: timing });
+      try {
+        await expect(store.acquireLock(s, 'run-mine')).rejects.toThrow(/run-hung/);
+        child.kill('SIGSTOP'); // alive, but its heartbeat stops
+        let lock;
+        for (let attempt = 0; !lock && attempt < 100; attempt++) {
+          lock = await store.acquireLock(s, 'run-mine').catch(() => undefined);
+          if (!lock) await new Promise((r) => setTimeout(r, 100));
+        }
+        expect(lock).toBeDefined();
+        await lock!.release();
+      } finally {
+        await killed(child, 'SIGKILL');
+      }
+    });
+
+    it('saves, updates and lists runs newest first, by sync, with limit and before', async () => {
+      const store = await open();
+      const [s1, s2] = [sync(), sync()];
+      const runs = [
+        record(s1, 'r1', '2025-01-01T10:00:00.000Z'), record(s1, 'r2', '2025-01-02T10:00:00.000Z'),
+        record(s2, 'r3', '2025-01-03T10:00:00.000Z'), record(s1, 'r4', '2025-01-04T10:00:00.000Z'),
+      ];
+      for (const run of runs) await store.saveRun(run);
+      const finished = record(s1, 'r2', '2025-01-02T10:00:00.000Z', { status: 'partial', delivered: 1830, rejected: 12, durationMs: 14200, finishedAt: '2025-01-02T10:00:14.200Z' });
+      await store.saveRun(finished);
+
+      const ids = (list: { runId: string }[]) => list.map((r) => r.runId.split(':')[1]);
+      expect(ids(await store.listRuns({ sync: s1 }))).toEqual(['r4', 'r2', 'r1']);
+      expect(ids(await store.listRuns({ sync: s1, limit: 2 }))).toEqual(['r4', 'r2']);
+      expect(ids(await store.listRuns({ sync: s1, before: '2025-01-04T10:00:00.000Z' }))).toEqual(['r2', 'r1']);
+      expect(ids(await store.listRuns({ sync: s1, before: '2025-01-02T11:00:00+01:00' }))).toEqual(['r1']);
+      expect(ids(await store.listRuns({ sync: s2 }))).toEqual(['r3']);
+      const mine = (await store.listRuns({ limit: 1000 })).filter((r) => r.sync === s1 || r.sync === s2);
+      expect(ids(mine)).toEqual(['r4', 'r3', 'r2', 'r1']);
+      expect((await store.listRuns({ sync: s1 }))[1]).toEqual(finished.summary);
+
+      await store.appendTrace(finished.summary.runId, [
+        { at: '2025-01-02T10:00:01.000Z', step: 1, text: 'records_fetched: 14,205' },
+        { at: '2025-01-02T10:00:02.000Z', step: 2, text: 'records_to_sync: 1,842' },
+      ]);
+      await store.appendTrace(finished.summary.runId, [{ at: '2025-01-02T10:00:03.000Z', step: 3, text: 'batch 1: 200 OK [500]' }]);
+      const got = await (await open()).getRun(finished.summary.runId);
+      expect(got).toEqual({ ...finished, trace: [
+        { at: '2025-01-02T10:00:01.000Z', step: 1, text: 'records_fetched: 14,205' },
+        { at: '2025-01-02T10:00:02.000Z', step: 2, text: 'records_to_sync: 1,842' },
+        { at: '2025-01-02T10:00:03.000Z', step: 3, text: 'batch 1: 200 OK [500]' },
+      ] });
+      expect(await store.getRun(`${s1}:missing`)).toBeUndefined();
+    });
+
+    it('pages rejected rows, filters by category with exact totals, and counts by category', async () => {
+      const store = await open();
+      const s = sync();
+      const runId = `${s}:run`;
+      const rows: RejectedRow[] = Array.from({ length: 230 }, (_, i) => ({
+        runId, sync: s, key: `k${i}`, category: REJECT_CATEGORIES[i % 3], message: `refused ${i}`,
+        retryable: i % 2 === 0, at: '2025-01-01T00:00:00.000Z', ...(i % 5 === 0 ? { field: 'Email', code: 'INVALID_EMAIL' } : {}),
+      }));
+      await store.addRejected(rows.slice(0, 100));
+      await store.addRejected(rows.slice(100));
+      await store.addRejected([{ ...rows[0], runId: `${s}:other` }]);
+
+      const page = await store.listRejected(runId, { offset: 50, limit: 20 });
+      expect(page.total).toBe(230);
+      expect(page.rows).toEqual(rows.slice(50, 70));
+      const cat = REJECT_CATEGORIES[1];
+      const filtered = rows.filter((r) => r.category === cat);
+      const byCat = await store.listRejected(runId, { category: cat, offset: 70, limit: 10 });
+      expect(byCat).toEqual({ total: filtered.length, rows: filtered.slice(70, 77) });
+      expect((await store.listRejected(runId, { category: 'stale_data' })).total).toBe(0);
+      expect(await store.rejectedByCategory(runId)).toEqual({ [REJECT_CATEGORIES[0]]: 77, [REJECT_CATEGORIES[1]]: 77, [REJECT_CATEGORIES[2]]: 76 });
+      expect(await store.rejectedByCategory(`${s}:none`)).toEqual({});
+    });
+  });
+}
+
+type Delivered = Extract<RowStateUpdate, { fp: string }>;
+
+function row(key: string, fp: string, destId: string | null = null, match: Delivered['match'] = { id: key }): Delivered {
+  return { key, fp, status: 'delivered', destId, match };
+}
+
+interface StateRow { key: string; fp: string; status: string; dest_id: string | null; match: unknown }
+
+/** What a store must show for the latest update of each key. */
+function expected(updates: RowStateUpdate[]): StateRow[] {
+  const latest = new Map<string, RowStateUpdate>();
+  for (const u of updates) latest.set(u.key, u);
+  return [...latest.values()]
+    .filter((u): u is Delivered => !('deleted' in u))
+    .map((u) => ({ key: u.key, fp: u.fp, status: u.status, dest_id: u.destId ?? null, match: u.match ?? null }))
+    .sort(byKey);
+}
+
+function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** The exposed relation as the engine sees it: fp as exact decimal text, match parsed. */
+export async function readState(ws: DuckDBConnection, name: string): Promise<StateRow[]> {
+  const reader = await ws.runAndReadAll(`SELECT key, fp::VARCHAR AS fp, status, dest_id, match FROM ${name}`);
+  return reader.getRowObjectsJson()
+    .map((r) => ({ key: r.key as string, fp: r.fp as string, status: r.status as string, dest_id: r.dest_id as string | null,
+      match: r.match === null ? null : JSON.parse(r.match as string) as unknown }))
+    .sort(byKey);
+}
+
+/** The diff the engine runs: a row is changed when its fingerprint differs. */
+async function diff(ws: DuckDBConnection, prev: string): Promise<{ changed: number; unchanged: number }> {
+  const reader = await ws.runAndReadAll(
+    `SELECT count(*) FILTER (WHERE c.fp <> p.fp)::INT AS changed, count(*) FILTER (WHERE c.fp = p.fp)::INT AS unchanged
+     FROM current_model c JOIN ${prev} p ON p.key = c.key`);
+  return reader.getRowObjectsJson()[0] as { changed: number; unchanged: number };
+}
+
+function record(sync: string, id: string, startedAt: string, patch: Partial<RunRecord['summary']> = {}): RunRecord {
+  return {
+    summary: { ...emptySummary(sync, `${sync}:${id}`, startedAt), ...patch },
+    profile: {
+      model: 'competitor_prices', source: 'warehouse', sourceType: 'duckdb', destination: 'pricing_engine',
+      destinationType: 'http', mode: 'upsert', syncModeLabel: 'Incremental (Upsert)', trigger: 'cli',
+    },
+  };
+}
+
+/** A child process that takes the lock of `sync` and holds it, heartbeating, until killed. */
+async function lockHolder(spec: string, sync: string, runId: string, heartbeatMs: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', LOCK_CHILD, spec, sync, runId, String(heartbeatMs)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('locked\n')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`lock holder exited (${code}) before taking the lock: ${out}`)));
+  });
+  return child;
+}
+
+function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
