@@ -129,7 +129,7 @@ export class SalesforceDestination implements Destination {
     throw new SyncError(
       'quota',
       `destination "${this.name}": Salesforce daily API quota nearly used (${fmt(used)}/${fmt(dailyLimit)}, ${fmt(reserve)} kept in reserve); ` +
-        `the run stopped, ${fmt(waiting)} rows wait for the next run`,
+        `the run stopped, ${fmt(waiting)} ${waiting === 1 ? 'row waits' : 'rows wait'} for the next run`,
       { code: 'REQUEST_LIMIT_EXCEEDED', category: 'rate_limit' },
     );
   }

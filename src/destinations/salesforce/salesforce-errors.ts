@@ -71,7 +71,9 @@ export function requestError(
   const answered = `destination "${destination}": Salesforce answered ${status} ${error.code}${error.message ? ` (${error.message})` : ''} to ${what}`;
   const details = { code: error.code, status };
   if (error.code === 'REQUEST_LIMIT_EXCEEDED') {
-    return new SyncError('quota', `${answered}; the org's daily API quota is used up, the rest waits for the next run`, details);
+    const usage = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
+    const used = usage ? ` (daily API quota used: ${Number(usage[1]).toLocaleString('en-US')}/${Number(usage[2]).toLocaleString('en-US')})` : '';
+    return new SyncError('quota', `${answered}; the org's daily API quota is used up${used}, the run stopped and the rest waits for the next run`, details);
   }
   if (error.code === 'UNABLE_TO_LOCK_ROW' || status >= 500) return new SyncError('transient', answered, details);
   if (status === 429) {

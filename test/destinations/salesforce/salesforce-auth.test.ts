@@ -23,7 +23,7 @@ describe('Salesforce sign-in', () => {
 
   it('JWT bearer: an RS256 assertion with iss, sub, aud and exp the org verifies', async () => {
     let privateKeyPem: string;
-    ({ fake, privateKeyPem } = await startOrg());
+    ({ fake, privateKeyPem } = await startOrg({ jwt: true }));
     const destination = contactDestination(fake, { auth: { clientId: CLIENT.clientId, username: USERNAME, privateKey: privateKeyPem } });
     const results = await destination.write([contact('upsert', 'ada@example.com')], recordingContext());
     expect(results[0].outcome).toBe('delivered');
@@ -31,7 +31,7 @@ describe('Salesforce sign-in', () => {
   });
 
   it('JWT bearer signed with a key the app does not know is a config error', async () => {
-    ({ fake } = await startOrg());
+    ({ fake } = await startOrg({ jwt: true }));
     const stranger = await generateKeyPair('RS256', { extractable: true });
     const destination = contactDestination(fake, { auth: { clientId: CLIENT.clientId, username: USERNAME, privateKey: await exportPKCS8(stranger.privateKey) } });
     const error = await refusal(destination.check(AbortSignal.timeout(5000)));
@@ -42,7 +42,7 @@ describe('Salesforce sign-in', () => {
 
   it('JWT bearer for a user the app was not approved for is a config error', async () => {
     let privateKeyPem: string;
-    ({ fake, privateKeyPem } = await startOrg());
+    ({ fake, privateKeyPem } = await startOrg({ jwt: true }));
     const destination = contactDestination(fake, { auth: { clientId: CLIENT.clientId, username: 'someone@else.com', privateKey: privateKeyPem } });
     const error = await refusal(destination.check(AbortSignal.timeout(5000)));
     expect(error.kind).toBe('config');

@@ -12,15 +12,19 @@ export const USERNAME = 'integration@example.com';
 
 let keys: ReturnType<typeof generateKeyPair> | undefined;
 
-/** A fake org with one connected app that allows all three flows, and the JWT key pair. */
-export async function startOrg(options: Partial<FakeSalesforceOptions> = {}): Promise<{ fake: FakeSalesforce; privateKeyPem: string }> {
-  keys ??= generateKeyPair('RS256', { extractable: true });
-  const { publicKey, privateKey } = await keys;
+/**
+ * A fake org with one connected app that allows all three flows. The RSA key pair for the
+ * JWT flow is made only when asked (`jwt: true`): generating one takes a moment.
+ */
+export async function startOrg(options: Partial<FakeSalesforceOptions> & { jwt?: boolean } = {}): Promise<{ fake: FakeSalesforce; privateKeyPem: string }> {
+  const { jwt, ...rest } = options;
+  if (jwt) keys ??= generateKeyPair('RS256', { extractable: true });
+  const pair = jwt ? await keys! : undefined;
   const fake = await startFakeSalesforce({
-    apps: [{ ...CLIENT, publicKey, usernames: [USERNAME], refreshTokens: [REFRESH_TOKEN] }],
-    ...options,
+    apps: [{ ...CLIENT, publicKey: pair?.publicKey, usernames: [USERNAME], refreshTokens: [REFRESH_TOKEN] }],
+    ...rest,
   });
-  return { fake, privateKeyPem: await exportPKCS8(privateKey) };
+  return { fake, privateKeyPem: pair ? await exportPKCS8(pair.privateKey) : '' };
 }
 
 export interface DestinationSetup {

@@ -25,6 +25,8 @@ const NUMBER_TYPES = new Set(['int', 'long', 'double', 'currency', 'percent']);
 export class FakeStore {
   private readonly tables = new Map<string, Map<string, StoredRecord>>();
   private readonly deleted = new Set<string>();
+  /** object -> field -> lower-cased value -> Ids, for the fields records are looked up by. */
+  private readonly indexes = new Map<string, Map<string, Map<string, Set<string>>>>();
   private serial = 1;
   locks: { rule: LockRule; remaining: number }[] = [];
 
@@ -43,6 +45,7 @@ export class FakeStore {
     const id = makeId(object.keyPrefix, this.serial++);
     const record: StoredRecord = { ...this.defaults(object), ...normalize(object, values), Id: id, CreatedDate: now, LastModifiedDate: now };
     this.table(object.name).set(id, record);
+    this.index(object, record, 'add');
     return { id, success: true, errors: [] };
   }
 
@@ -51,7 +54,9 @@ export class FakeStore {
     if ('error' in found) return { success: false, errors: [found.error] };
     const errors = this.validate(object, values, found.record);
     if (errors.length) return { id: found.record.Id, success: false, errors };
+    this.index(object, found.record, 'remove');
     Object.assign(found.record, normalize(object, values), { LastModifiedDate: new Date().toISOString() });
+    this.index(object, found.record, 'add');
     return { id: found.record.Id, success: true, errors: [] };
   }
 
@@ -73,6 +78,7 @@ export class FakeStore {
     if ('error' in found) return { success: false, errors: [found.error] };
     const locked = this.lockError(object.name, found.record);
     if (locked) return { id: found.record.Id, success: false, errors: [locked] };
+    this.index(object, found.record, 'remove');
     this.table(object.name).delete(found.record.Id);
     this.deleted.add(found.record.Id);
     return { id: found.record.Id, success: true, errors: [] };
@@ -80,7 +86,25 @@ export class FakeStore {
 
   matching(object: string, field: string, value: unknown): StoredRecord[] {
     const wanted = String(value).toLowerCase();
+    const index = this.indexes.get(object)?.get(field);
+    if (index) return [...(index.get(wanted) ?? [])].map((id) => this.table(object).get(id)!);
     return [...this.table(object).values()].filter((record) => record[field] !== null && record[field] !== undefined && String(record[field]).toLowerCase() === wanted);
+  }
+
+  private index(object: FakeObject, record: StoredRecord, action: 'add' | 'remove'): void {
+    let byField = this.indexes.get(object.name);
+    if (!byField) {
+      byField = new Map(object.fields.filter((field) => field.idLookup || field.externalId || field.unique).map((field) => [field.name, new Map()]));
+      this.indexes.set(object.name, byField);
+    }
+    for (const [name, index] of byField) {
+      const value = record[name];
+      if (value === null || value === undefined) continue;
+      const key = String(value).toLowerCase();
+      const ids = index.get(key) ?? new Set<string>();
+      if (action === 'add') index.set(key, ids.add(record.Id));
+      else ids.delete(record.Id);
+    }
   }
 
   private find(object: FakeObject, rawId: unknown): { record: StoredRecord } | { error: RecordError } {
