@@ -1,0 +1,62 @@
+import type { DuckDBConnection, DuckDBResult } from '@duckdb/node-api';
+import type { Column, Row, RowChunk, Value } from '../source.ts';
+import { toColumn, toDuckdbParam } from './duckdb-values.ts';
+import { columnReader, type ColumnReader } from './duckdb-vectors.ts';
+
+export { columnType } from './duckdb-values.ts';
+
+/**
+ * Streams a query's result from DuckDB in chunks of at most `chunkSize` rows, values in
+ * their canonical form. DuckDB hands over data chunks of ~2,048 rows; only one of them and
+ * one output chunk are alive at a time, so memory stays flat whatever the result's size.
+ * An empty result still yields one empty chunk, so the consumer learns the columns.
+ */
+export async function* streamRows(
+  connection: DuckDBConnection,
+  sql: string,
+  params: Value[],
+  chunkSize: number,
+  signal: AbortSignal,
+): AsyncIterable<RowChunk> {
+  if (!(chunkSize >= 1)) throw new Error(`chunkSize must be at least 1, got ${chunkSize}`);
+  signal.throwIfAborted();
+  const result = params.length > 0
+    ? await connection.stream(sql, params.map(toDuckdbParam))
+    : await connection.stream(sql);
+  const { columns, names, readers } = describeResult(result);
+  const values: Value[][] = readers.map(() => []);
+
+  let rows: Row[] = [];
+  let yielded = false;
+  for (;;) {
+    signal.throwIfAborted();
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    const count = chunk.rowCount;
+    // Column-major first (one tight loop per type), then rows.
+    for (let c = 0; c < readers.length; c++) readers[c]!(chunk, c, count, values[c]!);
+    for (let i = 0; i < count; i++) {
+      const row: Row = {};
+      for (let c = 0; c < names.length; c++) row[names[c]!] = values[c]![i]!;
+      rows.push(row);
+      if (rows.length === chunkSize) {
+        yielded = true;
+        yield { columns, rows };
+        rows = [];
+        signal.throwIfAborted();
+      }
+    }
+  }
+  if (rows.length > 0 || !yielded) yield { columns, rows };
+}
+
+function describeResult(result: DuckDBResult): { columns: Column[]; names: string[]; readers: ColumnReader[] } {
+  const columns: Column[] = [];
+  const readers: ColumnReader[] = [];
+  for (let c = 0; c < result.columnCount; c++) {
+    const type = result.columnType(c);
+    columns.push(toColumn(result.columnName(c), type));
+    readers.push(columnReader(type));
+  }
+  return { columns, names: columns.map((column) => column.name), readers };
+}
