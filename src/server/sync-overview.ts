@@ -43,7 +43,8 @@ export async function syncOverview(ctx: ServerContext, sync: SyncConfig): Promis
     schedule: scheduleLabel(sync),
     after: sync.after ?? [],
     health: lastRun?.status ?? 'never',
-    running: manager.isRunning(sync.name) || lastRun?.status === 'running',
+    // The store has the last word: a run here has saved its end a moment before it lets go of its lock.
+    running: lastRun ? lastRun.status === 'running' : manager.isRunning(sync.name),
     lastRun: lastRun ?? null,
     nextRunAt: scheduler.nextRunAt(sync.name),
     rowsDelivered: await totalDelivered(store, sync.name),

@@ -9,6 +9,8 @@ export const UI_SOURCE_DIR = resolve(here, '../ui');
 /** git-ignored (dist/): built from src/ui, never committed. */
 export const UI_BUNDLE_DIR = resolve(here, '../../dist/ui');
 const STAMP = '.source-hash';
+/** Files outside src/ui that the bundle includes, so a change to them rebuilds it too. */
+const SHARED_SOURCES = [resolve(here, '../engine/trace-format.ts')];
 
 let building: Promise<string> | undefined;
 
@@ -59,8 +61,8 @@ export async function buildUi(hash?: string): Promise<string> {
 
 async function sourceHash(): Promise<string> {
   const hash = createHash('sha256');
-  for (const file of (await listFiles(UI_SOURCE_DIR)).sort()) {
-    hash.update(relative(UI_SOURCE_DIR, file)).update('\0').update(await readFile(file)).update('\0');
+  for (const file of [...(await listFiles(UI_SOURCE_DIR)).sort(), ...SHARED_SOURCES]) {
+    hash.update(relative(here, file)).update('\0').update(await readFile(file)).update('\0');
   }
   return hash.digest('hex');
 }
