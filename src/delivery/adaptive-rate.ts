@@ -3,8 +3,11 @@
  * and the rate (not the concurrency cap) is what holds us back, and on a 429 drop to just
  * under the rate the destination actually served, then probe upward slowly.
  *
- * It is AIMD with a measured decrease: the success rate over the last two seconds is the
- * best estimate of the real limit, so one 429 brings the rate near it instead of halving.
+ * It is AIMD with a measured decrease: the rate the destination actually served is the
+ * best estimate of its limit, so a 429 brings the rate near it instead of halving it. Served
+ * is measured since the previous 429 (pauses included: a burst allowance the destination
+ * grants after a pause must not pass for its steady rate), or over the last two seconds
+ * before the first one.
  */
 export interface AdaptiveOptions {
   initial: number;
@@ -29,7 +32,10 @@ export class AdaptiveRate {
   /** Best estimate of the destination's limit; undefined until the first 429. */
   private ceiling: number | undefined;
   private successes: number[] = [];
+  private sinceCut = 0;
   private lastCutAt = -Infinity;
+  /** End of the pause the last 429 asked for: time in it served nothing by our choice. */
+  private pauseEnd = -Infinity;
 
   constructor(private readonly options: AdaptiveOptions = DEFAULT_ADAPTIVE) {
     this.value = options.initial;
@@ -46,6 +52,7 @@ export class AdaptiveRate {
   /** A request succeeded; `rateBound`: callers were waiting for the rate, so growing helps. */
   onSuccess(now: number, rateBound: boolean): void {
     this.successes.push(now);
+    this.sinceCut++;
     while (this.successes.length > 0 && this.successes[0] <= now - MEASURE_MS) this.successes.shift();
     if (!rateBound) return;
     // Each success adds 1/rate of a second's worth of growth.
@@ -63,8 +70,12 @@ export class AdaptiveRate {
    */
   onThrottle(now: number, quietMs = 1_000): void {
     if (now - this.lastCutAt < Math.max(1_000, quietMs)) return;
+    const served = Number.isFinite(this.lastCutAt)
+      ? this.sinceCut / (Math.max(100, now - Math.max(this.lastCutAt, this.pauseEnd)) / 1000)
+      : this.successes.filter((t) => t > now - MEASURE_MS).length / (MEASURE_MS / 1000);
     this.lastCutAt = now;
-    const served = this.successes.filter((t) => t > now - MEASURE_MS).length / (MEASURE_MS / 1000);
+    this.pauseEnd = now + quietMs;
+    this.sinceCut = 0;
     const estimate = Math.max(served, this.value * 0.5);
     this.ceiling = Math.min(this.value, estimate);
     this.value = this.clamp(this.ceiling * BACKOFF_SHARE);
