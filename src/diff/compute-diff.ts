@@ -1,11 +1,11 @@
 import type { Workspace } from '../engine/workspace.ts';
 import type { Value } from '../sources/source.ts';
+import { quoteDuck } from '../engine/workspace.ts';
 import { fingerprintSql, keySql } from './fingerprint-sql.ts';
 
-/** Workspace tables a diff leaves behind for the delivery step to read. */
-export const CURRENT_TABLE = 'lastmile_current';
-export const DELTA_TABLE = 'lastmile_delta';
-export const INVALID_TABLE = 'lastmile_invalid';
+/** Workspace tables a diff leaves behind. */
+export const DIFF_TABLE = 'lastmile_diff';
+export const DUPLICATE_KEYS_TABLE = 'lastmile_duplicate_keys';
 
 export interface DiffInput {
   /** The model relation (see read-model.ts) and its parameters. */
@@ -23,6 +23,8 @@ export interface DiffInput {
   retryRejected: boolean;
   /** Treat every row that is still in the model as changed. */
   fullResync: boolean;
+  /** Cursor column: its largest value read is returned as the high-water mark. */
+  cursor?: string;
 }
 
 export interface DiffCounts {
@@ -37,64 +39,118 @@ export interface DiffCounts {
   previous: number;
 }
 
+export interface DiffResult {
+  counts: DiffCounts;
+  highWaterMark: Value | null;
+}
+
+/** The fingerprinted model: `__key`, `__fp` and every model column. */
+export function fingerprintedModel(input: Pick<DiffInput, 'modelSql' | 'primaryKey' | 'signature' | 'columns'>): string {
+  return `SELECT ${keySql(input.primaryKey)} AS __key, ${fingerprintSql(input.signature, input.columns)} AS __fp, m.*
+          FROM (${input.modelSql}) AS m`;
+}
+
 /**
- * Step 2 of a run, entirely in DuckDB: fingerprint every model row, set aside rows whose key
- * is null or duplicated, and join with the previous state. Only the differences are kept
- * (DELTA_TABLE, with a `__change` column: added | changed | removed); unchanged rows are
- * only counted.
+ * Step 2 of a run, in one pass of DuckDB over the model: fingerprint each row, join with the
+ * previous state, and keep one row per difference (DIFF_TABLE: `__key`, `__change` = added |
+ * changed | removed) while unchanged rows fold into a single counted group. No model column is
+ * carried: the delivery step fetches them for the differences only (see delta.ts).
+ * Duplicated keys are rare: when the pass sees any, it runs again without them.
  */
-export async function computeDiff(workspace: Workspace, input: DiffInput): Promise<DiffCounts> {
+export async function computeDiff(workspace: Workspace, input: DiffInput): Promise<DiffResult> {
   const db = workspace.connection;
-  for (const table of [CURRENT_TABLE, INVALID_TABLE, DELTA_TABLE]) await db.run(`DROP TABLE IF EXISTS ${table}`);
+  await db.run(`DROP TABLE IF EXISTS ${DUPLICATE_KEYS_TABLE}`);
+  await db.run(`CREATE TEMP TABLE ${DUPLICATE_KEYS_TABLE} (key VARCHAR, copies BIGINT)`);
+  let counts = await diffPass(workspace, input);
+  if (counts.duplicated) {
+    await db.run(
+      `INSERT INTO ${DUPLICATE_KEYS_TABLE} SELECT __key, count(*) FROM (${fingerprintedModel(input)})
+       WHERE __key IS NOT NULL GROUP BY __key HAVING count(*) > 1`,
+      input.modelParams as never,
+    );
+    counts = await diffPass(workspace, input);
+  }
+  const duplicates = await scalar(workspace, `SELECT coalesce(sum(copies), 0) FROM ${DUPLICATE_KEYS_TABLE}`);
+  const invalid = counts.nullKeys + duplicates;
+  return {
+    counts: {
+      fetched: counts.fetched + duplicates,
+      added: counts.added,
+      changed: counts.changed,
+      removed: counts.removed,
+      unchanged: counts.unchanged,
+      invalid,
+      previous: counts.previous,
+    },
+    highWaterMark: counts.highWaterMark,
+  };
+}
+
+async function diffPass(workspace: Workspace, input: DiffInput) {
+  const db = workspace.connection;
+  const cursor = input.cursor ? `, ${quoteDuck(input.cursor)} AS __cursor` : ', NULL AS __cursor';
+  const current = `SELECT __key, __fp, true AS __in_model ${cursor} FROM (${fingerprintedModel(input)})
+                   WHERE __key IS NULL OR __key NOT IN (SELECT key FROM ${DUPLICATE_KEYS_TABLE})`;
+  const previous = `SELECT * FROM ${input.previous} WHERE key NOT IN (SELECT key FROM ${DUPLICATE_KEYS_TABLE})`;
+  const resend = [input.retryRejected ? `p.status = 'rejected'` : '', input.fullResync ? 'true' : ''].filter(Boolean);
+  const differs = ['c.__fp <> p.fp', ...resend].join(' OR ');
+  await db.run(`DROP TABLE IF EXISTS ${DIFF_TABLE}`);
   await db.run(
-    `CREATE TEMP TABLE ${CURRENT_TABLE} AS
-     SELECT ${keySql(input.primaryKey)} AS __key, ${fingerprintSql(input.signature, input.columns)} AS __fp, m.*
-     FROM (${input.modelSql}) AS m`,
+    `CREATE TEMP TABLE ${DIFF_TABLE} AS
+     SELECT CASE WHEN __change IN ('unchanged', 'null_key') THEN NULL ELSE __either_key END AS __key,
+            __change, count(*) AS __rows, count(__in_model) AS __model_rows,
+            any_value(__prev_status) AS __prev_status, any_value(__dest_id) AS __dest_id,
+            any_value(__prev_match) AS __prev_match, max(__cursor) AS __cursor
+     FROM (
+       SELECT CASE
+                WHEN c.__in_model IS NULL THEN 'removed'
+                WHEN c.__key IS NULL THEN 'null_key'
+                WHEN p.key IS NULL THEN 'added'
+                WHEN ${differs} THEN 'changed'
+                ELSE 'unchanged' END AS __change,
+              coalesce(c.__key, p.key) AS __either_key, c.__in_model, c.__cursor,
+              p.status AS __prev_status, p.dest_id AS __dest_id, p."match" AS __prev_match
+       FROM (${current}) AS c
+       ${input.incremental ? 'LEFT JOIN' : 'FULL OUTER JOIN'} (${previous}) AS p ON c.__key = p.key
+     )
+     GROUP BY ALL`,
     input.modelParams as never,
   );
-  await db.run(
-    `CREATE TEMP TABLE ${INVALID_TABLE} AS
-     SELECT * FROM ${CURRENT_TABLE}
-     WHERE __key IS NULL
-        OR __key IN (SELECT __key FROM ${CURRENT_TABLE} WHERE __key IS NOT NULL GROUP BY __key HAVING count(*) > 1)`,
-  );
-  const invalidKeys = `SELECT __key FROM ${INVALID_TABLE} WHERE __key IS NOT NULL`;
-  const valid = `SELECT * FROM ${CURRENT_TABLE} WHERE __key IS NOT NULL AND __key NOT IN (${invalidKeys})`;
-  const join = input.incremental ? 'LEFT JOIN' : 'FULL OUTER JOIN';
-  const parked = input.retryRejected ? `OR p.status = 'rejected'` : '';
-  const everything = input.fullResync ? 'OR c.__key IS NOT NULL' : '';
-  await db.run(
-    `CREATE TEMP TABLE ${DELTA_TABLE} AS
-     SELECT CASE WHEN p.key IS NULL THEN 'added' WHEN c.__key IS NULL THEN 'removed' ELSE 'changed' END AS __change,
-            coalesce(c.__key, p.key) AS __change_key,
-            p.status AS __prev_status, p.dest_id AS __dest_id, p.match AS __prev_match,
-            c.*
-     FROM (${valid}) AS c
-     ${join} ${input.previous} AS p ON c.__key = p.key
-     WHERE p.key IS NULL
-        OR (c.__key IS NULL AND p.key NOT IN (${invalidKeys}))
-        OR c.__fp <> p.fp ${parked} ${everything}`,
-  );
-  const counts = await db.runAndReadAll(
+  const row = (await db.runAndReadAll(
     `SELECT
-       (SELECT count(*) FROM ${CURRENT_TABLE}) AS fetched,
-       (SELECT count(*) FROM ${INVALID_TABLE}) AS invalid,
-       (SELECT count(*) FROM ${input.previous}) AS previous,
+       coalesce(sum(__model_rows), 0) AS fetched,
        count(*) FILTER (WHERE __change = 'added') AS added,
        count(*) FILTER (WHERE __change = 'changed') AS changed,
-       count(*) FILTER (WHERE __change = 'removed') AS removed
-     FROM ${DELTA_TABLE}`,
-  );
-  const row = counts.getRowObjects()[0];
+       count(*) FILTER (WHERE __change = 'removed') AS removed,
+       coalesce(sum(__rows) FILTER (WHERE __change = 'unchanged'), 0) AS unchanged,
+       coalesce(sum(__rows) FILTER (WHERE __change = 'null_key'), 0) AS null_keys,
+       count(*) FILTER (WHERE __key IS NOT NULL AND __model_rows > 1) AS visible_duplicates,
+       coalesce(sum(__rows) FILTER (WHERE __change IN ('unchanged', 'changed')), 0) AS matched_rows,
+       (SELECT count(*) FROM (${previous})) AS previous
+     FROM ${DIFF_TABLE}`,
+  )).getRowObjects()[0];
   const n = (name: string) => Number(row[name]);
-  const fetched = n('fetched');
+  // A key in state matched by two model rows (one unchanged, one changed) hides in the
+  // unchanged group: it shows as more matched rows than matched state keys.
+  const matchedKeys = n('previous') - n('removed');
   return {
-    fetched,
-    added: n('added'),
-    changed: n('changed'),
-    removed: n('removed'),
-    invalid: n('invalid'),
-    previous: n('previous'),
-    unchanged: fetched - n('invalid') - n('added') - n('changed'),
+    fetched: n('fetched'), added: n('added'), changed: n('changed'), removed: n('removed'),
+    unchanged: n('unchanged'), nullKeys: n('null_keys'), previous: n('previous'),
+    duplicated: n('visible_duplicates') > 0 || n('matched_rows') > matchedKeys,
+    highWaterMark: input.cursor ? await maxCursor(workspace) : null,
   };
+}
+
+async function maxCursor(workspace: Workspace): Promise<Value | null> {
+  const { streamRows } = await import('../sources/duckdb/duckdb-rows.ts');
+  const sql = `SELECT max(__cursor) AS hwm FROM ${DIFF_TABLE}`;
+  for await (const chunk of streamRows(workspace.connection, sql, [], 1, new AbortController().signal)) {
+    return chunk.rows[0]?.hwm ?? null;
+  }
+  return null;
+}
+
+async function scalar(workspace: Workspace, sql: string): Promise<number> {
+  const result = await workspace.connection.runAndReadAll(sql);
+  return Number(result.getRows()[0][0]);
 }

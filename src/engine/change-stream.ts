@@ -4,7 +4,7 @@ import type { Mapper } from '../mapping/mapper.ts';
 import type { Row, Value } from '../sources/source.ts';
 import type { RowStateUpdate } from '../state/state-store.ts';
 import { streamRows } from '../sources/duckdb/duckdb-rows.ts';
-import { DELTA_TABLE } from '../diff/compute-diff.ts';
+import { DELTA_TABLE } from '../diff/delta.ts';
 import { MODE_OPERATIONS, type DiffKind } from './sync-modes.ts';
 import { duckString, type Workspace } from './workspace.ts';
 
@@ -56,6 +56,7 @@ export async function* changeStream(
         changes.push({ key, op: 'delete', match, fields: {}, ...(destId ? { destId } : {}) });
         continue;
       }
+      if (row.__key === null) continue; // left the model between the diff and this read: next run sees it
       const fp = String(row.__fp);
       const mapped = mapper.map(modelColumns(row));
       if (!mapped.ok) {

@@ -4,12 +4,11 @@ import type { Source, Value } from '../sources/source.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { createMapper, type Mapper } from '../mapping/mapper.ts';
 import { validateColumns } from '../config/load-project.ts';
-import { computeDiff, CURRENT_TABLE, type DiffCounts } from '../diff/compute-diff.ts';
+import { computeDiff, type DiffCounts, type DiffInput } from '../diff/compute-diff.ts';
 import { RunError } from '../errors.ts';
 import { createDestination, createSource, type ResolvedSync } from './resolve-sync.ts';
 import { readModel } from './read-model.ts';
-import { openWorkspace, quoteDuck, type Workspace } from './workspace.ts';
-import { streamRows } from '../sources/duckdb/duckdb-rows.ts';
+import { openWorkspace, type Workspace } from './workspace.ts';
 
 export const PREVIOUS_STATE = 'lastmile_previous';
 
@@ -30,6 +29,8 @@ export interface DiffSession {
   mapper: Mapper;
   primaryKey: string[];
   counts: DiffCounts;
+  /** How the model was fingerprinted: the delivery step reads the differences' columns with it. */
+  diffInput: DiffInput;
   /** Cursor mode: only rows past the high-water mark were read; removals are not detected. */
   incremental: boolean;
   /** Largest cursor value read (to store when the run succeeds). */
@@ -66,7 +67,7 @@ export async function openDiffSession(
     const fingerprintMapper = fields ? createMapper(sync, undefined, relation.columns) : mapper;
 
     await store.exposeRowState(sync.name, workspace.connection, PREVIOUS_STATE);
-    const counts = await computeDiff(workspace, {
+    const diffInput: DiffInput = {
       modelSql: relation.sql,
       modelParams: relation.params,
       primaryKey: model.primaryKey,
@@ -76,22 +77,17 @@ export async function openDiffSession(
       incremental: since !== null,
       retryRejected: options.retryRejected ?? false,
       fullResync: options.fullResync ?? false,
-    });
-    const highWaterMark = model.cursor ? await maxCursor(workspace, model.cursor, since) : null;
-    return { workspace, source, destination, mapper, primaryKey: model.primaryKey, counts, incremental: since !== null, highWaterMark, close };
+      cursor: model.cursor,
+    };
+    const { counts, highWaterMark } = await computeDiff(workspace, diffInput);
+    return {
+      workspace, source, destination, mapper, primaryKey: model.primaryKey, counts, diffInput,
+      incremental: since !== null, highWaterMark: highWaterMark ?? since, close,
+    };
   } catch (error) {
     await close();
     throw error;
   }
-}
-
-async function maxCursor(workspace: Workspace, cursor: string, previous: Value | null): Promise<Value | null> {
-  const sql = `SELECT max(${quoteDuck(cursor)}) AS hwm FROM ${CURRENT_TABLE}`;
-  for await (const chunk of streamRows(workspace.connection, sql, [], 1, new AbortController().signal)) {
-    const value = chunk.rows[0]?.hwm;
-    if (value !== null && value !== undefined) return value;
-  }
-  return previous;
 }
 
 export function messageOf(error: unknown): string {

@@ -1,6 +1,6 @@
 import type { Row } from '../sources/source.ts';
 import { streamRows } from '../sources/duckdb/duckdb-rows.ts';
-import { DELTA_TABLE } from '../diff/compute-diff.ts';
+import { DELTA_TABLE, materializeDelta } from '../diff/delta.ts';
 import { openDiffSession, type DiffSession } from './diff-session.ts';
 import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
 import { sentCount, type RunEnv } from './run-sync.ts';
@@ -71,7 +71,8 @@ function deliveryRate(session: DiffSession, resolved: ResolvedSync): { requestsP
 
 async function samples(session: DiffSession, signal: AbortSignal): Promise<Plan['samples']> {
   const out: Plan['samples'] = { added: [], changed: [], removed: [] };
-  const sql = `SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY __change ORDER BY __change_key) AS __n FROM ${DELTA_TABLE}) WHERE __n <= ${SAMPLE_SIZE}`;
+  await materializeDelta(session.workspace, session.diffInput, ['added', 'changed', 'removed'], SAMPLE_SIZE);
+  const sql = `SELECT * FROM ${DELTA_TABLE} ORDER BY __change, __change_key`;
   for await (const chunk of streamRows(session.workspace.connection, sql, [], 100, signal)) {
     for (const row of chunk.rows) {
       const kind = row.__change as keyof Plan['samples'];
@@ -80,6 +81,7 @@ async function samples(session: DiffSession, signal: AbortSignal): Promise<Plan[
         out.removed.push({ key, ...(typeof row.__prev_match === 'string' ? JSON.parse(row.__prev_match) : {}) });
         continue;
       }
+      if (row.__key === null) continue;
       const mapped = session.mapper.map(row);
       out[kind].push(mapped.ok ? { key, ...mapped.value.fields } : { key, rejected: mapped.rejection.message });
     }

@@ -6,7 +6,8 @@ import { ConfigError, RunError } from '../errors.ts';
 import { changeStream, type LocalOutcomes, type PendingChange } from './change-stream.ts';
 import type { DiffSession } from './diff-session.ts';
 import type { RunRecorder } from './run-recorder.ts';
-import { operationsOf } from './sync-modes.ts';
+import { changeKindsOf, operationsOf } from './sync-modes.ts';
+import { materializeDelta } from '../diff/delta.ts';
 import { formatCount } from './trace-format.ts';
 import { rejectInvalidRows } from './reject-invalid-rows.ts';
 
@@ -34,6 +35,7 @@ export async function pushChanges(
   await destination.check(signal);
   destination.planFor?.(recorder.toSync);
   await rejectInvalidRows(session, session.primaryKey, recorder, signal);
+  await materializeDelta(session.workspace, session.diffInput, changeKindsOf(sync.mode));
 
   const pending = new Map<string, PendingChange>();
   const commit = async (updates: RowStateUpdate[]) => {

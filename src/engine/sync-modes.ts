@@ -18,6 +18,10 @@ export function operationsOf(mode: SyncMode): Operation[] {
   return [...new Set(Object.values(MODE_OPERATIONS[mode]))];
 }
 
+export function changeKindsOf(mode: SyncMode): DiffKind[] {
+  return Object.keys(MODE_OPERATIONS[mode]) as DiffKind[];
+}
+
 export function modeLabel(mode: SyncMode, incremental: boolean, fullResync: boolean): string {
   const name = { upsert: 'Upsert', insert: 'Insert', update: 'Update', mirror: 'Mirror' }[mode];
   return `${fullResync ? 'Full resync' : incremental ? 'Incremental' : 'Diff'} (${name})`;

@@ -10,6 +10,8 @@ import { startDemoReceiver } from '../../src/cli/demo/demo-receiver.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import type { Project } from '../../src/config/project.ts';
 
+export type SentRecord = { op: string; key: string; method: string; [field: string]: unknown };
+
 export interface ReceivedRequest {
   method: string;
   body: { op: string; key: string; [field: string]: unknown }[];
@@ -56,8 +58,8 @@ export async function engineFixture(yaml: (receiverUrl: string) => string) {
     run: async (sync: string, options: Partial<RunOptions> = {}) => runSync(await env(), sync, { trigger: 'cli', ...options }),
     plan: async (sync: string) => planSync(await env(), sync),
     /** Every record sent since the last call, flattened. */
-    takeSent() {
-      const sent = requests.flatMap((r) => r.body.map((item) => ({ ...item, method: r.method })));
+    takeSent(): SentRecord[] {
+      const sent = requests.flatMap((r) => r.body.map((item): SentRecord => ({ ...item, method: r.method })));
       requests.length = 0;
       return sent;
     },

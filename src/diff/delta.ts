@@ -1,0 +1,32 @@
+import type { Workspace } from '../engine/workspace.ts';
+import { duckString } from '../engine/workspace.ts';
+import { DIFF_TABLE, fingerprintedModel, type DiffInput } from './compute-diff.ts';
+
+export const DELTA_TABLE = 'lastmile_delta';
+
+export type ChangeKind = 'added' | 'changed' | 'removed';
+
+/**
+ * The differences with their model columns: the diff's keys joined back to the model (a scan
+ * that keeps only those keys). Each row keeps the fingerprint of the values it now carries, so
+ * state records exactly what was sent even if the warehouse moved between the two reads.
+ * `samplePerKind` keeps only the first N keys of each kind (for `plan`).
+ */
+export async function materializeDelta(
+  workspace: Workspace,
+  input: Pick<DiffInput, 'modelSql' | 'modelParams' | 'primaryKey' | 'signature' | 'columns'>,
+  kinds: ChangeKind[],
+  samplePerKind?: number,
+): Promise<void> {
+  const db = workspace.connection;
+  const wanted = kinds.length ? kinds.map(duckString).join(', ') : `''`;
+  const sample = samplePerKind ? `QUALIFY row_number() OVER (PARTITION BY __change ORDER BY __key) <= ${samplePerKind}` : '';
+  await db.run(`DROP TABLE IF EXISTS ${DELTA_TABLE}`);
+  await db.run(
+    `CREATE TEMP TABLE ${DELTA_TABLE} AS
+     SELECT d.__change, d.__key AS __change_key, d.__prev_status, d.__dest_id, d.__prev_match, m.*
+     FROM (SELECT * FROM ${DIFF_TABLE} WHERE __change IN (${wanted}) ${sample}) AS d
+     LEFT JOIN (${fingerprintedModel(input)}) AS m ON m.__key = d.__key`,
+    input.modelParams as never,
+  );
+}
