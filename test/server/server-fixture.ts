@@ -24,6 +24,11 @@ export async function startPricingApi() {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+      if (req.method === 'HEAD') {
+        // Like many APIs, the endpoint answers a probe without checking credentials.
+        res.writeHead(200).end();
+        return;
+      }
       if (req.url === '/alerts') {
         state.alerts.push(body);
         res.writeHead(204).end();
