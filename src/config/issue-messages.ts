@@ -58,7 +58,7 @@ function allowedKeys(inst: unknown): string[] {
   return shape && typeof shape === 'object' ? Object.keys(shape) : [];
 }
 
-function unknownKey(key: string, allowed: string[]): string {
+export function unknownKey(key: string, allowed: string[]): string {
   const close = allowed.find((candidate) => candidate.toLowerCase() === key.toLowerCase() || editDistance(candidate, key) <= 2);
   if (close) return `unknown key "${key}": did you mean "${close}"?`;
   return allowed.length ? `unknown key "${key}": expected one of ${allowed.join(', ')}` : `unknown key "${key}"`;

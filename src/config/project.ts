@@ -50,8 +50,8 @@ export interface ModelConfig {
   table?: string;
   primaryKey: string[];
   cursor?: string;
-  /** Line of the model in its file, for messages. */
-  location?: { file: string; line?: number };
+  /** Line of the model in its file, for messages; `lines` has the line of `primaryKey` and `cursor`. */
+  location?: { file: string; line?: number; lines?: Record<string, number> };
 }
 
 export type FieldMapping =

@@ -2,9 +2,10 @@ import type { z } from 'zod';
 import type { FieldMapping, ModelConfig, Schedule, SyncConfig } from './project.ts';
 import type { DestinationType } from '../destinations/registry.ts';
 import type { Checker } from './checker.ts';
-import type { RawProject } from './schema.ts';
+import { SYNC_KEYS, type RawProject } from './schema.ts';
 import { parseDuration } from './duration.ts';
-import { strictSettings } from './strict-settings.ts';
+import { strictKeys, strictSettings } from './strict-settings.ts';
+import { unknownKey } from './issue-messages.ts';
 import { compileTemplate } from '../mapping/template.ts';
 
 type RawModel = z.output<typeof import('./schema.ts').modelSchema>;
@@ -15,6 +16,11 @@ export function resolveModels(raw: RawProject, check: Checker): Record<string, M
   for (const [name, model] of Object.entries(raw.models) as [string, RawModel][]) {
     if (!(model.source in raw.sources)) check.fail(unknown('source', model.source, raw.sources), ['models', name, 'source']);
     const { file, line } = check.where(['models', name]);
+    const lines: Record<string, number> = {};
+    for (const key of ['primaryKey', 'cursor']) {
+      const found = key in model ? check.where(['models', name, key]).line : undefined;
+      if (found) lines[key] = found;
+    }
     models[name] = {
       name,
       source: model.source,
@@ -22,7 +28,7 @@ export function resolveModels(raw: RawProject, check: Checker): Record<string, M
       ...(model.table !== undefined && { table: model.table }),
       primaryKey: typeof model.primaryKey === 'string' ? [model.primaryKey] : model.primaryKey,
       ...(model.cursor !== undefined && { cursor: model.cursor }),
-      location: { file, line },
+      location: { file, line, lines },
     };
   }
   return models;
@@ -50,7 +56,7 @@ export function resolveSyncs(
     if (!destinationEntry) check.fail(unknown('destination', destination, raw.destinations), at('destination'));
 
     const destinationType = destinationEntry && destinationTypes[destinationEntry.type];
-    const options = destinationType ? check.parse(strictSettings(destinationType.syncOptions), extra, at()) : extra;
+    const options = destinationType ? parseOptions(extra, destinationType, check, at()) : extra;
 
     if (mode !== 'insert' && Object.keys(match).length === 0) {
       check.fail(`mode ${mode} needs a match key to find records in the destination: match: { model_column: destination_field }`, at('match'));
@@ -87,6 +93,23 @@ export function resolveSyncs(
   }
   checkAfter(syncs, check);
   return syncs;
+}
+
+/**
+ * A sync's other keys belong to its destination's type. An unknown one is named with every key
+ * the sync accepts, so `mdoe:` gets "did you mean mode?" rather than a list of Salesforce options.
+ */
+function parseOptions(extra: Record<string, unknown>, type: DestinationType, check: Checker, at: (string | number)[]): unknown {
+  const schema = strictSettings(type.syncOptions);
+  const optionKeys = strictKeys(schema);
+  const known = { ...extra };
+  if (optionKeys) {
+    for (const key of Object.keys(known).filter((key) => !optionKeys.includes(key))) {
+      check.fail(unknownKey(key, [...SYNC_KEYS, ...optionKeys]), [...at, key]);
+      delete known[key];
+    }
+  }
+  return check.parse(schema, known, at);
 }
 
 /** `col: field` renames, `field: { static }` and `field: { template }`, keyed by destination field. */

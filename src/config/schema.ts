@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
 import { SYNC_MODES } from './project.ts';
-import { DURATION_PATTERN } from './duration.ts';
+import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { show } from './issue-messages.ts';
 
 /**
@@ -18,11 +18,16 @@ const entryName = z.string().regex(NAME_PATTERN, {
 
 const nonEmpty = z.string().min(1);
 
+/** The message of a union: the forms it accepts (a missing value is just "is required"). */
+const forms = (description: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? 'is required' : `expected ${description}, got ${show(issue.input)}`;
+
 export const scheduleSchema = z
   .strictObject({
     every: z.string().regex(DURATION_PATTERN, {
+      abort: true,
       error: (issue) => `expected a duration like 30s, 5m, 1h, 1d or 1h30m, got ${show(issue.input)}`,
-    }).optional().describe('Run this often: 30s, 5m, 1h, 1d, 1h30m'),
+    }).refine((every) => parseDuration(every) !== undefined, { error: 'is too long a duration' }).optional().describe('Run this often: 30s, 5m, 1h, 1d, 1h30m'),
     cron: z.string().superRefine((pattern, ctx) => {
       const problem = cronProblem(pattern);
       if (problem) ctx.addIssue({ code: 'custom', message: `expected a cron expression like "*/5 * * * *", got ${show(pattern)} (${problem})` });
@@ -50,7 +55,7 @@ export const fieldMappingSchema = z.union(
     z.strictObject({ static: z.unknown().describe('A constant written to the destination field (the key)') }),
     z.strictObject({ template: z.string().describe('A Liquid template over the row: "{{ sku | upcase }}"') }),
   ],
-  { error: (issue) => `expected a destination field (column: field), { static: value } or { template: "{{ column }}" }, got ${show(issue.input)}` },
+  { error: forms('a destination field (column: field), { static: value } or { template: "{{ column }}" }') },
 );
 
 export const modelSchema = z
@@ -58,9 +63,7 @@ export const modelSchema = z
     source: nonEmpty.describe('The source the model reads from'),
     sql: nonEmpty.optional().describe('The query that gives the rows (set sql or table)'),
     table: nonEmpty.optional().describe('A table (or a file, for the files source) read whole (set sql or table)'),
-    primaryKey: z.union([nonEmpty, z.array(nonEmpty).min(1)], {
-      error: (issue) => `expected a column name or a list of column names, got ${show(issue.input)}`,
-    }).describe('Column(s) that identify a row'),
+    primaryKey: z.union([nonEmpty, z.array(nonEmpty).min(1)], { error: forms('a column name or a list of column names') }).describe('Column(s) that identify a row'),
     cursor: nonEmpty.optional().describe('Read only rows past the last run\'s high-water mark of this column'),
   })
   .superRefine((model, ctx) => {
@@ -77,9 +80,7 @@ export const syncShape = {
   match: z.record(nonEmpty, nonEmpty).optional().describe('Model column -> destination identifier field: { email: Email }'),
   mapping: z.record(nonEmpty, fieldMappingSchema).optional().describe('column: field (rename), field: { static: … }, field: { template: "…" }'),
   schedule: scheduleSchema.optional(),
-  after: z.union([nonEmpty, z.array(nonEmpty)], {
-    error: (issue) => `expected a sync name or a list of sync names, got ${show(issue.input)}`,
-  }).optional().describe('Run after these syncs succeed'),
+  after: z.union([nonEmpty, z.array(nonEmpty)], { error: forms('a sync name or a list of sync names') }).optional().describe('Run after these syncs succeed'),
   maxDeletePercent: z.number().min(0).max(100).optional().describe('Mirror only: refuse a run that would delete more than this share of synced rows'),
 };
 export const SYNC_KEYS = Object.keys(syncShape);
@@ -131,14 +132,16 @@ export function projectSchema<S extends z.ZodType, D extends z.ZodType, Y extend
 /** The top level as the loader checks it: entries' own settings pass through to the next step. */
 export function loaderSchema(sourceTypes: string[], destinationTypes: string[]) {
   return projectSchema({
-    source: z.looseObject({ type: typeName(sourceTypes) }),
-    destination: z.looseObject({ type: typeName(destinationTypes) }),
+    source: z.looseObject({ type: typeName('source', sourceTypes) }),
+    destination: z.looseObject({ type: typeName('destination', destinationTypes) }),
     sync: z.object(syncShape).catchall(z.unknown()),
   });
 }
 
-function typeName(known: string[]) {
-  return known.length > 0 ? z.enum(known as [string, ...string[]]) : z.string();
+function typeName(kind: string, known: string[]) {
+  const error = (issue: { input?: unknown }) =>
+    issue.input === undefined ? 'is required' : `unknown ${kind} type ${show(issue.input)}: known types are ${known.join(', ')}`;
+  return known.length > 0 ? z.enum(known as [string, ...string[]], { error }) : z.string();
 }
 
 export type RawProject = z.output<ReturnType<typeof loaderSchema>>;

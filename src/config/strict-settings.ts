@@ -37,10 +37,7 @@ function deepStrict(schema: z.ZodType): z.ZodType {
   return schema;
 }
 
-/** Keys an object schema accepts, for "did you mean" hints; empty when it is not an object. */
-export function knownKeys(schema: z.ZodType): string[] {
-  let inner: any = schema;
-  while (inner && !(inner instanceof z.ZodObject) && inner.def?.innerType) inner = inner.def.innerType;
-  if (inner instanceof z.ZodPipe) inner = (inner.def as any).in;
-  return inner instanceof z.ZodObject ? Object.keys(inner.shape) : [];
+/** Keys a strict object schema accepts; undefined when it is not one (then zod reports unknown keys itself). */
+export function strictKeys(schema: z.ZodType): string[] | undefined {
+  return schema instanceof z.ZodObject && schema.def.catchall instanceof z.ZodNever ? Object.keys(schema.shape) : undefined;
 }

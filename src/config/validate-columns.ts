@@ -28,7 +28,11 @@ export function validateColumns(project: Project, syncName: string, columns: str
   });
 
   if (model) {
-    const modelAt = (field: string) => ({ file: model.location?.file, line: model.location?.line, field: `models.${model.name}.${field}` });
+    const modelAt = (field: string) => ({
+      file: model.location?.file,
+      line: model.location?.lines?.[field] ?? model.location?.line,
+      field: `models.${model.name}.${field}`,
+    });
     for (const column of model.primaryKey.filter(missing)) errors.push(new ConfigError(lack(column), modelAt('primaryKey')));
     if (model.cursor && missing(model.cursor)) errors.push(new ConfigError(lack(model.cursor), modelAt('cursor')));
   }
