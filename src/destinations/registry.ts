@@ -3,6 +3,10 @@ import type { Destination, DestinationInit } from './destination.ts';
 import { httpDestinationType } from './http/http-type.ts';
 import { salesforceDestinationType } from './salesforce/salesforce-type.ts';
 import { hubspotDestinationType } from './hubspot/hubspot-type.ts';
+import { postgresDestinationType } from './postgres/postgres-type.ts';
+import { mysqlDestinationType } from './mysql/mysql-type.ts';
+import { natsDestinationType } from './nats/nats-type.ts';
+import { rabbitmqDestinationType } from './rabbitmq/rabbitmq-type.ts';
 
 /**
  * A destination type: the settings it accepts (as schemas, so config errors name the field
@@ -23,4 +27,8 @@ export const destinationTypes: Record<string, DestinationType> = {
   [httpDestinationType.type]: httpDestinationType,
   [salesforceDestinationType.type]: salesforceDestinationType,
   [hubspotDestinationType.type]: hubspotDestinationType,
+  [postgresDestinationType.type]: postgresDestinationType,
+  [mysqlDestinationType.type]: mysqlDestinationType,
+  [natsDestinationType.type]: natsDestinationType,
+  [rabbitmqDestinationType.type]: rabbitmqDestinationType,
 };

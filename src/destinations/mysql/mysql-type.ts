@@ -16,7 +16,7 @@ import { MysqlDestination } from './mysql-destination.ts';
 export const mysqlConnection = z.object({
   url: z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://').optional(),
   host: z.string().min(1).optional(),
-  port: z.number().int().positive().optional(),
+  port: z.coerce.number().int().positive().optional(),
   user: z.string().min(1).optional(),
   password: z.string().optional(),
   database: z.string().min(1).optional(),

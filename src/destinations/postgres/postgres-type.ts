@@ -15,7 +15,7 @@ import { PostgresDestination } from './postgres-destination.ts';
 export const postgresConnection = z.object({
   url: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
   host: z.string().min(1).optional(),
-  port: z.number().int().positive().optional(),
+  port: z.coerce.number().int().positive().optional(),
   user: z.string().min(1).optional(),
   password: z.string().optional(),
   database: z.string().min(1).optional(),
