@@ -154,3 +154,8 @@ function zoneOffsetMs(zone: string): number {
   const s = Number(digits.slice(4, 6) || 0);
   return sign * ((h * 60 + m) * 60 + s) * 1000;
 }
+
+/** Binary as a plain Uint8Array (drivers hand Buffers): equal bytes compare equal whatever the engine. */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

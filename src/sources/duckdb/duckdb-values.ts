@@ -6,7 +6,7 @@ import {
   type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import type { Column, ColumnType, Value } from '../source.ts';
-import { formatDate, formatTime, formatTimestamp } from '../canonical-values.ts';
+import { formatDate, formatTime, formatTimestamp, plainBytes } from '../canonical-values.ts';
 
 /** The logical column type of a DuckDB type. */
 export function columnType(type: DuckDBType): ColumnType {
@@ -60,7 +60,7 @@ export function fromDuckdb(value: DuckDBValue): Value {
   if (value instanceof DuckDBTimestampMillisecondsValue) return formatTimestamp(value.millis * 1000n, false);
   // Nanoseconds: the canonical form stops at microseconds.
   if (value instanceof DuckDBTimestampNanosecondsValue) return formatTimestamp(floorDiv(value.nanos, 1000n), false);
-  if (value instanceof DuckDBBlobValue) return value.bytes;
+  if (value instanceof DuckDBBlobValue) return plainBytes(value.bytes);
   if (value instanceof DuckDBListValue || value instanceof DuckDBArrayValue) return value.items.map(fromDuckdb);
   if (value instanceof DuckDBStructValue) {
     const out: Record<string, Value> = {};
