@@ -22,7 +22,9 @@ function startCountingReceiver() {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       setTimeout(() => {
-        for (const item of JSON.parse(Buffer.concat(chunks).toString('utf8')) as { key: string }[]) {
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (req.method !== 'POST' || !body) return void res.writeHead(200).end(); // connection checks
+        for (const item of JSON.parse(body) as { key: string }[]) {
           received.set(item.key, (received.get(item.key) ?? 0) + 1);
         }
         requests++;
