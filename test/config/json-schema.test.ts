@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { JSON_SCHEMA_PATH, projectJsonSchema, projectJsonSchemaText } from '../../src/config/json-schema.ts';
 import { sourceTypes } from '../../src/sources/registry.ts';
 import { destinationTypes } from '../../src/destinations/registry.ts';
