@@ -4,7 +4,7 @@ import type { FieldSpec, FieldType } from '../destination.ts';
 export interface PgColumn {
   name: string;
   dataType: string;
-  /** Exact type for casts: `character varying(10)`, `text[]`, `"my enum"`. */
+  /** Type for casts, without size: `character varying`, `text[]`, `"my enum"`. */
   sqlType: string;
   maxLength?: number;
   precision?: number;

@@ -111,12 +111,14 @@ function columnType(column: ColumnPlan): string {
 
 /**
  * The table's columns as describe() and the casts need them: information_schema for what
- * users read about, pg_attribute for the exact type (`varchar(10)`, `text[]`, an enum).
+ * users read about, pg_attribute for the type to cast to. The cast leaves out the size
+ * (`character varying`, not `varchar(10)`): an explicit cast to varchar(10) would cut a long
+ * value silently, where storing it into the column raises 22001 as it should.
  */
 export const COLUMNS_SQL = `
 SELECT c.column_name, c.data_type, c.character_maximum_length, c.numeric_precision, c.numeric_scale,
        c.is_nullable, c.column_default, c.is_identity, c.is_generated,
-       format_type(a.atttypid, a.atttypmod) AS sql_type,
+       format_type(a.atttypid, NULL) AS sql_type,
        (SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid) AS enum_values
 FROM information_schema.columns c
 JOIN pg_attribute a ON a.attrelid = format('%I.%I', c.table_schema, c.table_name)::regclass AND a.attname = c.column_name

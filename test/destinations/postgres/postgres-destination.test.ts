@@ -199,6 +199,17 @@ describe.skipIf(!up)('postgres destination', () => {
       expect(outcomes(await dest.write([good(1), good(2)], recordingContext()))).toEqual({ 1: 'delivered', 2: 'delivered' });
     });
 
+    it('an update never cuts a value to fit: too long fails with 22001 on its column', async () => {
+      await admin.query(`CREATE TABLE ${SCHEMA}.bad_update (id int PRIMARY KEY, code varchar(10) NOT NULL, price numeric(6, 2))`);
+      await admin.query(`INSERT INTO ${SCHEMA}.bad_update VALUES (1, 'short', 1.00)`);
+      const dest = open('update', ['id'], ['id', 'code', 'price'], { table: `${SCHEMA}.bad_update` });
+      const error = await thrown(() => dest.write([change('update', 1, ['id'], { id: 1, code: 'far far too long', price: '2.00' })], recordingContext()));
+      expect({ kind: error.kind, code: error.code, field: error.field }).toEqual({ kind: 'terminal', code: '22001', field: 'code' });
+      const overflow = await thrown(() => dest.write([change('update', 1, ['id'], { id: 1, code: 'ok', price: '123456.789' })], recordingContext()));
+      expect({ kind: overflow.kind, code: overflow.code }).toEqual({ kind: 'terminal', code: '22003' });
+      expect(await rows(`SELECT code, price FROM ${SCHEMA}.bad_update`)).toEqual([{ code: 'short', price: '1.00' }]);
+    });
+
     it('a too-long value on the COPY path names the column too', async () => {
       await admin.query(`CREATE TABLE ${SCHEMA}.bad_copy (id int PRIMARY KEY, code varchar(10) NOT NULL)`);
       const dest = open('insert', ['id'], ['id', 'code'], { table: `${SCHEMA}.bad_copy`, copyThreshold: 1 });
