@@ -67,6 +67,8 @@ export interface FixtureOptions {
   /** Extra YAML under `syncs:` (indented two spaces). */
   extraSyncs?: string;
   alerts?: boolean;
+  /** Serve the web UI too (builds it when missing). */
+  ui?: boolean;
 }
 
 /**
@@ -142,7 +144,7 @@ ${options.alerts === false ? '' : `alerts:
     log: { level: 'debug', stream: new Writable({ write(chunk, _e, cb) { logLines.push(chunk.toString()); cb(); } }) },
     ...extra,
   });
-  const server = await start({ ui: false });
+  const server = await start({ ui: options.ui ?? false });
 
   const answers: string[] = [];
   const call = async (method: string, route: string, token: string | null = ADMIN_TOKEN, body?: unknown) => {

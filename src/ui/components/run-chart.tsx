@@ -1,9 +1,9 @@
 import type { RunSummary } from '../api.ts';
 import { duration, n } from '../format.ts';
 
-const W = 560;
-const H = 180;
-const PAD = { left: 52, right: 12, top: 12, bottom: 26 };
+const W = 1160;
+const H = 230;
+const PAD = { left: 64, right: 64, top: 14, bottom: 28 };
 
 /** Rows delivered and rejected per run (bars), and run duration (line), oldest on the left. */
 export function RunChart({ runs }: { runs: RunSummary[] }) {
@@ -14,7 +14,7 @@ export function RunChart({ runs }: { runs: RunSummary[] }) {
   const maxRows = Math.max(1, ...points.map((r) => r.delivered + r.rejected));
   const maxMs = Math.max(1, ...points.map((r) => r.durationMs));
   const step = innerW / points.length;
-  const barW = Math.max(3, Math.min(28, step * 0.6));
+  const barW = Math.max(3, Math.min(36, step * 0.6));
   const x = (i: number) => PAD.left + step * i + step / 2;
   const yRows = (v: number) => PAD.top + innerH - (v / maxRows) * innerH;
   const yMs = (v: number) => PAD.top + innerH - (v / maxMs) * innerH;
@@ -23,7 +23,7 @@ export function RunChart({ runs }: { runs: RunSummary[] }) {
   return (
     <section className="card chart" data-testid="run-chart">
       <div className="trace-head">
-        <h2 style={{ margin: 0 }}>Rows and duration, last {points.length} runs</h2>
+        <h2 style={{ margin: 0 }}>Rows and duration{points.length > 1 ? `, last ${points.length} runs` : ', last run'}</h2>
         <div className="legend">
           <span><i style={{ background: 'var(--ok)' }} />delivered</span>
           <span><i style={{ background: 'var(--bad)' }} />rejected</span>
@@ -35,7 +35,7 @@ export function RunChart({ runs }: { runs: RunSummary[] }) {
           <g key={f}>
             <line className="axis" x1={PAD.left} x2={W - PAD.right} y1={PAD.top + innerH * (1 - f)} y2={PAD.top + innerH * (1 - f)} />
             <text x={PAD.left - 6} y={PAD.top + innerH * (1 - f) + 4} textAnchor="end">{n(Math.round(maxRows * f))}</text>
-            <text x={W - PAD.right} y={PAD.top + innerH * (1 - f) - 3} textAnchor="end">{f > 0 ? duration(Math.round(maxMs * f)) : ''}</text>
+            <text x={W - PAD.right + 6} y={PAD.top + innerH * (1 - f) + 4} textAnchor="start">{duration(Math.round(maxMs * f))}</text>
           </g>
         ))}
         {points.map((r, i) => (

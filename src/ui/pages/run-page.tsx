@@ -46,14 +46,14 @@ export function RunPage({ runId }: { runId: string }) {
           <div className="stat" key={label}><div className="label">{label}</div><div className={`value ${tone ?? ''}`}>{value}</div></div>
         ))}
       </div>
-      <div className="grid-2">
-        <section className="card">
-          <div className="trace-head"><h2 style={{ margin: 0 }}>Trace</h2><span className="muted small">{n(trace.length)} lines</span></div>
-          <TraceView lines={trace} />
-        </section>
+      <section className="card">
+        <div className="trace-head"><h2 style={{ margin: 0 }}>Trace</h2><span className="muted small">{n(trace.length)} lines</span></div>
+        <TraceView lines={trace} />
+      </section>
+      <div className="grid-2e">
         <ProfileCard profile={profile} summary={s} />
+        <RejectedRanking counts={rejectedByCategory} selected={category} onSelect={setCategory} />
       </div>
-      <RejectedRanking counts={rejectedByCategory} selected={category} onSelect={setCategory} />
       <RejectedTable runId={s.runId} category={category} onCategory={setCategory} total={s.rejected} />
     </>
   );

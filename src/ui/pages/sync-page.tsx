@@ -25,6 +25,7 @@ export function SyncPage({ sync }: { sync: string }) {
         if (stop) return;
         setRun((r) => ({ ...r, detail }));
         if (detail.summary.status !== 'running') {
+          setPlan({}); // the plan was of the state before this run
           void history.reload();
           void overview.reload();
           return;
