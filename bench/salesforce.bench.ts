@@ -30,7 +30,7 @@ const scenarios: Scenario[] = [
 ];
 
 export default async function run(): Promise<BenchTable[]> {
-  const measured = [];
+  const measured: ({ scenario: Scenario } & Awaited<ReturnType<typeof measure>>)[] = [];
   for (const scenario of scenarios) measured.push({ scenario, ...(await measure(scenario)) });
   const baseline = (op: string) => measured.find((row) => row.scenario.op === op && row.scenario.api === 'rest')!.apiCalls;
   const rows = measured.map(({ scenario, apiCalls, charged, jobs, delivered, wallMs }) => ({

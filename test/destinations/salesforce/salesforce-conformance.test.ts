@@ -1,3 +1,4 @@
+import type { Value } from '../../../src/sources/source.ts';
 import { destinationConformance } from '../../conformance/destination-conformance.ts';
 import type { FakeSalesforce } from '../../fakes/salesforce/fake-salesforce.ts';
 import { contactDestination, startOrg } from './salesforce-harness.ts';
@@ -17,7 +18,7 @@ for (const api of ['rest', 'bulk'] as const) {
     },
     async read() {
       const records = (await org()).records('Contact');
-      return new Map(records.map((record) => [String(record.External_Id__c), record as Record<string, never>]));
+      return new Map(records.map((record) => [String(record.External_Id__c), record as Record<string, Value>]));
     },
     badChange: () => ({
       key: 'too-long', op: 'upsert', match: { External_Id__c: 'lm-conf-too-long' },
