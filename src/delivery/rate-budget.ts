@@ -3,7 +3,7 @@ import type { RateLimitObservation } from '../destinations/destination.ts';
 import { SyncError } from '../errors.ts';
 import { AdaptiveRate } from './adaptive-rate.ts';
 import { Semaphore } from './semaphore.ts';
-import { SlidingWindow } from './sliding-window.ts';
+import { SlidingWindow, type WindowEntry } from './sliding-window.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /**
@@ -49,6 +49,8 @@ export class RateBudget {
   private throttleStreak = 0;
   private lastRateWaitAt = -Infinity;
   private turn: Promise<void> = Promise.resolve();
+  /** Recent request durations: their minimum is the destination's own latency. */
+  private readonly latencies: number[] = [];
 
   constructor(readonly key: string) {}
 
@@ -83,18 +85,21 @@ export class RateBudget {
   /** Waits for a free slot, the rate, any pause a 429 asked for; throws 'quota' near a daily limit. */
   async acquire(signal: AbortSignal): Promise<Permit> {
     await this.slots.acquire(signal);
+    let entries: WindowEntry[] = [];
     try {
-      await this.inTurn(() => this.waitForStart(signal));
+      await this.inTurn(async () => void (entries = await this.waitForStart(signal)));
     } catch (err) {
       this.slots.release();
       throw err;
     }
+    const startedAt = Date.now();
     let released = false;
     return {
       release: (outcome) => {
         if (released) return;
         released = true;
         this.slots.release();
+        this.late(entries, startedAt);
         this.settle(outcome);
       },
     };
@@ -141,7 +146,22 @@ export class RateBudget {
     }
   }
 
-  private async waitForStart(signal: AbortSignal): Promise<void> {
+  /**
+   * A request that took longer than the destination's usual latency may have left late (the
+   * process was busy) and so arrived late: move its window entries forward by the excess, so
+   * the destination never counts more than the limit in its window. The first request has
+   * nothing to compare with and counts from its answer.
+   */
+  private late(entries: WindowEntry[], startedAt: number): void {
+    const took = Date.now() - startedAt;
+    const usual = this.latencies.length === 0 ? 0 : Math.min(...this.latencies);
+    this.latencies.push(took);
+    if (this.latencies.length > 32) this.latencies.shift();
+    const excess = took - usual;
+    if (excess > 0) for (const e of entries) e.at = Math.max(e.at, startedAt + Math.min(excess, 10_000));
+  }
+
+  private async waitForStart(signal: AbortSignal): Promise<WindowEntry[]> {
     for (;;) {
       this.checkQuota();
       const now = Date.now();
@@ -152,9 +172,9 @@ export class RateBudget {
       await sleep(wait, undefined, { signal });
     }
     const now = Date.now();
-    this.bucket.take(now);
-    this.reported?.window.record(now);
+    const entries = [this.bucket.take(now), this.reported?.window.record(now)].filter((e): e is WindowEntry => e !== undefined);
     if (this.daily) this.daily.usedSince++;
+    return entries;
   }
 
   private checkQuota(): void {

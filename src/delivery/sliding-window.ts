@@ -1,36 +1,45 @@
 /**
- * At most `limit` starts in any window of `windowMs`: the hard guarantee behind a
- * configured rate ("20 per second" is never 21 in any second, measured however the
- * destination measures it) and behind observed limits ("100 per 10 s").
+ * At most `limit` requests in any window of `windowMs`: the hard guarantee behind a
+ * configured rate ("20 per second" is never 21 in any second, counted where the destination
+ * counts) and behind observed limits ("100 per 10 s").
+ *
+ * Each entry starts at the moment the request was allowed; the caller may later move it
+ * forward (a request that left late, held up by a busy process, arrived late too).
  */
+export interface WindowEntry {
+  at: number;
+}
+
 export class SlidingWindow {
-  /** Start times, oldest first; never more than `limit` of them. */
-  private starts: number[] = [];
+  /** The last `limit` entries, in the order they were allowed. */
+  private entries: WindowEntry[] = [];
 
   constructor(private limit: number, private windowMs: number) {}
 
   resize(limit: number, windowMs: number): void {
     this.limit = Math.max(1, Math.floor(limit));
     this.windowMs = windowMs;
-    if (this.starts.length > this.limit) this.starts = this.starts.slice(-this.limit);
+    if (this.entries.length > this.limit) this.entries = this.entries.slice(-this.limit);
   }
 
-  /** Milliseconds until one more start fits (0: now). */
+  /** Milliseconds until one more request fits (0: now). */
   delay(now: number): number {
-    if (this.starts.length < this.limit) return 0;
-    return Math.max(0, this.starts[0] + this.windowMs - now);
+    if (this.entries.length < this.limit) return 0;
+    let oldest = Infinity;
+    for (const e of this.entries) oldest = Math.min(oldest, e.at);
+    return Math.max(0, oldest + this.windowMs - now);
   }
 
-  record(now: number): void {
-    this.starts.push(now);
-    if (this.starts.length > this.limit) this.starts.shift();
+  record(now: number): WindowEntry {
+    const entry = { at: now };
+    this.entries.push(entry);
+    if (this.entries.length > this.limit) this.entries.shift();
+    return entry;
   }
 
-  /** Starts inside the window ending now. */
+  /** Entries inside the window ending now. */
   count(now: number): number {
-    let n = 0;
-    for (let i = this.starts.length - 1; i >= 0 && this.starts[i] > now - this.windowMs; i--) n++;
-    return n;
+    return this.entries.filter((e) => e.at > now - this.windowMs).length;
   }
 
   /**
