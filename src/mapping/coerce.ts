@@ -96,17 +96,27 @@ function toNumber(value: Value, spec: FieldSpec): Coerced {
 /** A number when it says exactly what the text says; otherwise the text, so no digit is lost. */
 function exactNumber(text: string): Value {
   const number = Number(text);
-  return Number.isFinite(number) && canonicalDecimal(String(number)) === canonicalDecimal(text) ? number : text.replace(/^\+/, '');
+  const written = canonicalDecimal(text);
+  const exact = Number.isFinite(number) && written !== undefined && canonicalDecimal(String(number)) === written;
+  return exact ? number : text.replace(/^\+/, '');
 }
 
-/** `+012.3400` and `12.34` read the same; exponent forms never match (they stay text unless exact). */
-function canonicalDecimal(text: string): string {
-  const match = /^([+-]?)(\d*)\.?(\d*)$/.exec(text);
-  if (!match) return text;
-  const [, sign, whole, fraction] = match;
-  const integer = whole.replace(/^0+(?=\d)/, '') || '0';
-  const decimals = fraction.replace(/0+$/, '');
-  const body = decimals ? `${integer}.${decimals}` : integer;
+/** `+012.3400`, `12.34` and `1.234e1` read the same: plain digits, no exponent, no padding zeros. */
+function canonicalDecimal(text: string): string | undefined {
+  const match = /^([+-]?)(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!match) return undefined;
+  const [, sign, whole, fraction, exponent = '0'] = match;
+  const shift = Number(exponent);
+  if (Math.abs(shift) > 400) return undefined;
+  const digits = whole + fraction;
+  const point = whole.length + shift;
+  const plain = point <= 0
+    ? `0.${'0'.repeat(-point)}${digits}`
+    : point >= digits.length ? digits + '0'.repeat(point - digits.length) : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  const [integerPart, decimals = ''] = plain.split('.');
+  const integer = integerPart.replace(/^0+(?=\d)/, '') || '0';
+  const trimmed = decimals.replace(/0+$/, '');
+  const body = trimmed ? `${integer}.${trimmed}` : integer;
   return body === '0' ? '0' : `${sign === '-' ? '-' : ''}${body}`;
 }
 
