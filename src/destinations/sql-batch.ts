@@ -113,9 +113,10 @@ export function groupChanges(batch: Change[], matchColumns: string[]): { groups:
 export function chunkRows<T extends { values: Record<string, Value> }>(
   rows: T[],
   matchColumns: string[],
-  limits: { paramsPerRow: number; maxParams: number; maxBytes?: number },
+  limits: { paramsPerRow: number; maxParams: number; maxBytes?: number; maxRows?: number },
 ): T[][] {
-  const maxRows = Math.max(1, Math.floor(limits.maxParams / Math.max(1, limits.paramsPerRow)));
+  const byParams = Math.max(1, Math.floor(limits.maxParams / Math.max(1, limits.paramsPerRow)));
+  const maxRows = Math.min(byParams, limits.maxRows ?? Infinity);
   const chunks: T[][] = [];
   let current: T[] = [];
   let seen = new Set<string>();

@@ -14,7 +14,7 @@ import {
 import { toSyncError, type PgErrorContext } from './postgres-errors.ts';
 import { toColumn, toFieldSpec, type ColumnRow, type PgColumn } from './postgres-schema.ts';
 import {
-  COLUMNS_SQL, KEY_ALIAS, MAX_PARAMS, copySql, createTableSql, deleteSql, insertSql, qualifiedName, quoteIdent, updateSql,
+  COLUMNS_SQL, KEY_ALIAS, MAX_PARAMS, MAX_ROWS, copySql, createTableSql, deleteSql, insertSql, qualifiedName, quoteIdent, updateSql,
 } from './postgres-sql.ts';
 import { postgresSettings, type PostgresConnection, type PostgresSyncOptions } from './postgres-type.ts';
 import { copyText, csvLine, toParam } from './postgres-values.ts';
@@ -148,7 +148,7 @@ export class PostgresDestination implements Destination {
     }
     const results: RecordResult[] = [];
     const width = group.op === 'update' ? 1 + group.columns.length : group.columns.length;
-    for (const rows of chunkRows(group.rows, match, { paramsPerRow: width, maxParams: MAX_PARAMS })) {
+    for (const rows of chunkRows(group.rows, match, { paramsPerRow: width, maxParams: MAX_PARAMS, maxRows: MAX_ROWS })) {
       Object.assign(context, { columns: group.columns, rows: rows.map((row) => row.values) });
       ctx.apiCall();
       if (group.op === 'insert' || group.op === 'upsert') {

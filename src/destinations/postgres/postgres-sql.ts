@@ -7,6 +7,8 @@ import type { ColumnPlan, TableRef } from '../sql-batch.ts';
 
 /** Postgres counts bind parameters in 16 bits. */
 export const MAX_PARAMS = 65_535;
+/** Rows per statement: a 5,000-row VALUES list took longer to send than five of 1,000 (measured locally). */
+export const MAX_ROWS = 1_000;
 /** The VALUES column carrying each change's key back through RETURNING. */
 export const KEY_ALIAS = '__lastmile_key';
 
