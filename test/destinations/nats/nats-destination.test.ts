@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from 'nats';
@@ -135,7 +136,10 @@ describe.skipIf(!up)('nats destination (JetStream)', () => {
 
     it('a bad password is a config error, and the password never shows', async () => {
       const port = await freePort();
-      const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port), '--user', 'lm', '--pass', 'right-one'], { stdio: 'ignore' });
+      // A server of our own with a password (the shared one has none), on a free local port.
+      const binary = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
+      const server = spawn(binary, ['-a', '127.0.0.1', '-p', String(port), '--user', 'lm', '--pass', 'right-one'], { stdio: 'ignore' });
+      server.on('error', () => {}); // a missing binary shows as "did not listen" below
       try {
         await waitForPort(port);
         const dest = open({ subject: subjectOf('auth') }, { servers: `nats://127.0.0.1:${port}`, user: 'lm', password: 's3cret-wrong' });
