@@ -23,6 +23,8 @@ export interface BatchRunSettings {
   maxThrottleWaitMs: number;
   backoff: BackoffPolicy;
   trace: TraceLog;
+  /** Stops the delivery now (config, quota), before another request can take this one's slot. */
+  halt(err: SyncError): void;
   counters: { requests: number; apiCalls: number; retries: number; throttled: number };
 }
 
@@ -88,6 +90,7 @@ export class BatchRun {
           throw this.s.stopSignal.aborted ? this.s.stopSignal.reason : thrown;
         }
         const err = classify(thrown);
+        if (err?.kind === 'config' || err?.kind === 'quota') this.s.halt(err);
         permit.release(err?.kind === 'rate_limited' ? 'throttled' : 'failed');
         if (!err) throw thrown;
         switch (err.kind) {

@@ -89,7 +89,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
     const run = new BatchRun({
       destination, budget, stopSignal: stop.signal, writeSignal: cut.signal,
       maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, maxThrottleWaitMs: MAX_THROTTLE_WAIT_MS,
-      backoff: DEFAULT_BACKOFF, trace, counters: stats,
+      backoff: DEFAULT_BACKOFF, trace, counters: stats, halt: stopWith,
     }, records.length);
     try {
       await run.run(records, `batch ${n}`);

@@ -163,6 +163,7 @@ export class RateBudget {
 
   private async waitForStart(signal: AbortSignal): Promise<WindowEntry[]> {
     for (;;) {
+      signal.throwIfAborted();
       this.checkQuota();
       const now = Date.now();
       const rateWait = Math.max(this.bucket.delay(now), this.reported?.window.delay(now) ?? 0);

@@ -38,6 +38,8 @@ export type Fault = { status: number; retryAfter?: string; body?: unknown } | 'h
 export interface LoggedRequest {
   /** ms since the server started (performance clock). */
   at: number;
+  /** Wall clock (Date.now()) at arrival. */
+  wall: number;
   method: string;
   path: string;
   records: number;
@@ -101,7 +103,7 @@ export class FakeHttpServer {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    const entry: LoggedRequest = { at: performance.now() - this.started, method: req.method ?? '', path: req.url ?? '', records: 0, status: 0, headers: req.headers, body };
+    const entry: LoggedRequest = { at: performance.now() - this.started, wall: Date.now(), method: req.method ?? '', path: req.url ?? '', records: 0, status: 0, headers: req.headers, body };
     this.log.push(entry);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
