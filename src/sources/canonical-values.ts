@@ -86,9 +86,9 @@ export function parseDate(text: string): number {
  * Microseconds since the epoch for an ISO-like timestamp: `2024-03-01T12:00:00.123456`,
  * with a space instead of `T`, and an optional zone (`Z`, `+02`, `+05:30`). A zone moves the
  * instant to UTC; without one the wall-clock time is taken as is.
- * `infinity` / `-infinity` give ±Infinity.
+ * A number while exact (within 2^53 µs of 1970), else a bigint; `infinity` / `-infinity` give ±Infinity.
  */
-export function parseTimestamp(text: string): bigint | number {
+export function parseTimestamp(text: string): number | bigint {
   const match = TIMESTAMP_TEXT.exec(text);
   if (!match) {
     if (text === 'infinity' || text === '-infinity') return text === 'infinity' ? Infinity : -Infinity;
@@ -96,29 +96,30 @@ export function parseTimestamp(text: string): bigint | number {
   }
   const year = match[9] ? 1 - Number(match[1]) : Number(match[1]);
   const ms = utcMs(year, Number(match[2]), Number(match[3]), Number(match[4]), Number(match[5]), Number(match[6]));
-  const micros = fractionMicros(match[7]);
-  const offsetMs = match[8] ? zoneOffsetMs(match[8]) : 0;
-  return BigInt(ms - offsetMs) * 1000n + BigInt(micros);
+  const micros = (ms - (match[8] ? zoneOffsetMs(match[8]) : 0)) * 1000 + fractionMicros(match[7]);
+  if (Number.isSafeInteger(micros)) return micros;
+  // Beyond 2^53 µs from 1970 (before 1685 or after 2255): exact with bigint.
+  return BigInt(ms - (match[8] ? zoneOffsetMs(match[8]) : 0)) * 1000n + BigInt(fractionMicros(match[7]));
 }
 
 /** Microseconds since midnight for `HH:MM:SS[.ffffff]`. */
-export function parseTime(text: string): bigint {
+export function parseTime(text: string): number {
   const match = TIME_TEXT.exec(text);
   if (!match) throw new Error(`"${text}" is not a time (expected HH:MM:SS[.ffffff])`);
   const seconds = Number(match[1]) * 3600 + Number(match[2]) * 60 + Number(match[3]);
-  return BigInt(seconds) * 1_000_000n + BigInt(fractionMicros(match[4]));
+  return seconds * 1_000_000 + fractionMicros(match[4]);
 }
 
 /** Canonical timestamptz from an engine's text (`2024-03-01 12:00:00.5+02`). */
 export function canonicalTimestamptz(text: string): string {
   const micros = parseTimestamp(text);
-  return typeof micros === 'number' ? (micros > 0 ? 'infinity' : '-infinity') : formatTimestamp(micros, true);
+  return infinite(micros) ?? formatTimestamp(micros, true);
 }
 
 /** Canonical timestamp without zone from an engine's text (`2024-03-01 12:00:00.5`). */
 export function canonicalTimestamp(text: string): string {
   const micros = parseTimestamp(text);
-  return typeof micros === 'number' ? (micros > 0 ? 'infinity' : '-infinity') : formatTimestamp(micros, false);
+  return infinite(micros) ?? formatTimestamp(micros, false);
 }
 
 /** Canonical date from an engine's text (`2024-03-01`, `0044-03-15 BC`). */
@@ -131,6 +132,12 @@ export function canonicalDate(text: string): string {
 /** Canonical time from an engine's text (`12:00:00`, `12:00:00.5`). */
 export function canonicalTime(text: string): string {
   return formatTime(parseTime(text));
+}
+
+function infinite(micros: number | bigint): string | undefined {
+  if (micros === Infinity) return 'infinity';
+  if (micros === -Infinity) return '-infinity';
+  return undefined;
 }
 
 function utcMs(year: number, month: number, day: number, h = 0, m = 0, s = 0): number {
