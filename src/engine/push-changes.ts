@@ -73,7 +73,7 @@ export async function pushChanges(
     await commit(updates);
     recorder.delivered(delivered);
     await recorder.reject(rejected);
-    await recorder.flushTrace();
+    await recorder.flushTrace(false);
   };
 
   const stats = await deliver(

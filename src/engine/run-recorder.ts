@@ -3,6 +3,8 @@ import type { StateStore } from '../state/state-store.ts';
 import type { RejectedRow, RunProfile, RunSummary, TraceLine } from '../state/run-record.ts';
 import { emptySummary } from '../state/run-record.ts';
 
+const TRACE_FLUSH_INTERVAL_MS = 1_000;
+
 export interface RunProgress {
   runId: string;
   phase: 'read' | 'diff' | 'push' | 'finalize';
@@ -25,6 +27,7 @@ export class RunRecorder {
   private pushStarted = 0;
   private traceBuffer: TraceLine[] = [];
   private retryableRejections = 0;
+  private lastTraceFlush = 0;
 
   constructor(
     private readonly store: StateStore | undefined,
@@ -58,8 +61,14 @@ export class RunRecorder {
     this.traceBuffer.push({ at: new Date().toISOString(), step, text });
   }
 
-  async flushTrace(): Promise<void> {
+  /**
+   * Writes buffered trace lines. During a push this runs after every batch, so it writes at
+   * most once a second (a live view needs no more); `force` at the end of a step.
+   */
+  async flushTrace(force = true): Promise<void> {
     if (!this.store || this.traceBuffer.length === 0) return;
+    if (!force && Date.now() - this.lastTraceFlush < TRACE_FLUSH_INTERVAL_MS) return;
+    this.lastTraceFlush = Date.now();
     const lines = this.traceBuffer;
     this.traceBuffer = [];
     await this.store.appendTrace(this.runId, lines);
