@@ -107,6 +107,7 @@ destinations:
     url: ${api.url}/v2/bulk-update
     headers: { Authorization: "Bearer \${PRICING_TOKEN}" }
     batch: { size: ${options.batchSize ?? 100} }
+    rateLimit: { requestsPerSecond: 50, concurrency: 2 }
     results: { path: errors, keyField: key, errorField: message, codeField: code }
 models:
   competitor_prices:

@@ -23,7 +23,7 @@ export function RunPage({ runId }: { runId: string }) {
     ['fetched', n(s.fetched)],
     ['added', n(s.added)], ['changed', n(s.changed)], ['removed', n(s.removed)], ['unchanged', n(s.unchanged)],
     ['delivered', n(s.delivered), 'ok'], ['rejected', n(s.rejected), s.rejected ? 'bad' : undefined],
-    ['API calls', n(s.apiCalls)], ['retries', n(s.retries)], ['throttled (429)', n(s.throttled)],
+    ['API calls', n(s.apiCalls)], ['retries', n(s.retries)], ['throttled', n(s.throttled)],
     ['duration', s.status === 'running' ? '—' : duration(s.durationMs)],
   ];
   return (
