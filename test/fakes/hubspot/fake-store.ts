@@ -10,10 +10,12 @@ export interface StoredObject {
   archived: boolean;
 }
 
-/** The portal's records, per object type, in memory. */
+/** The portal's records, per object type, in memory, indexed by property value. */
 export class FakeStore {
   private nextId = 1001;
   private readonly byType = new Map<string, Map<string, StoredObject>>();
+  /** type id -> property -> value -> ids holding it (lookups stay fast at 100,000 records). */
+  private readonly index = new Map<string, Map<string, Map<string, Set<string>>>>();
 
   /** Live (not archived) records of a type, by name (`contacts`) or id (`0-1`). */
   list(typeName: string): StoredObject[] {
@@ -35,8 +37,9 @@ export class FakeStore {
     const def = typeof type === 'string' ? this.type(type) : type;
     if (property === 'hs_object_id' || property === 'id') return this.get(def.objectTypeId, value);
     const wanted = property === 'email' ? value.toLowerCase() : value;
-    for (const o of this.records(def).values()) {
-      if (!o.archived && o.properties[property] === wanted) return o;
+    for (const id of this.holders(def, property, wanted)) {
+      const o = this.records(def).get(id);
+      if (o && !o.archived) return o;
     }
     return undefined;
   }
@@ -82,9 +85,23 @@ export class FakeStore {
 
   private write(type: ObjectTypeDefinition, stored: StoredObject, properties: Record<string, unknown>): void {
     for (const [name, raw] of Object.entries(properties)) {
-      stored.properties[name] = normaliseValue(findProperty(type, name), raw);
+      const value = normaliseValue(findProperty(type, name), raw);
+      const before = stored.properties[name];
+      if (before !== undefined) this.holders(type, name, before).delete(stored.id);
+      stored.properties[name] = value;
+      if (value !== '') this.holders(type, name, value).add(stored.id);
     }
     stored.properties.hs_lastmodifieddate = new Date().toISOString();
+  }
+
+  private holders(type: ObjectTypeDefinition, property: string, value: string): Set<string> {
+    let byProperty = this.index.get(type.objectTypeId);
+    if (!byProperty) this.index.set(type.objectTypeId, (byProperty = new Map()));
+    let byValue = byProperty.get(property);
+    if (!byValue) byProperty.set(property, (byValue = new Map()));
+    let ids = byValue.get(value);
+    if (!ids) byValue.set(value, (ids = new Set()));
+    return ids;
   }
 
   private type(name: string): ObjectTypeDefinition {
