@@ -99,7 +99,7 @@ export class SalesforceClient {
 
 /** `api-usage=123/15000` -> daily limit and what is left of it. */
 export function parseLimitInfo(header: string | null): RateLimitObservation | undefined {
-  const match = header && /api-usage=(\d+)\/(\d+)/.exec(header);
+  const match = header && /(?:^|[\s,])api-usage=(\d+)\/(\d+)/.exec(header);
   if (!match) return undefined;
   const used = Number(match[1]);
   const max = Number(match[2]);

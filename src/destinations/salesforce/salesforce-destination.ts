@@ -6,6 +6,7 @@ import { SalesforceSession } from './salesforce-auth.ts';
 import { writeBulk, type BulkTiming } from './salesforce-bulk.ts';
 import { SalesforceClient, type CallScope } from './salesforce-client.ts';
 import { COLLECTION_LIMIT, writeCollections } from './salesforce-collections.ts';
+import { quotaMessage } from './salesforce-errors.ts';
 import { checkFields, fieldSpec, type SalesforceField, type SalesforceObjectDescription } from './salesforce-describe.ts';
 import type { WriteSetup } from './salesforce-targets.ts';
 import type { SalesforceConnection, SalesforceSyncOptions } from './salesforce-type.ts';
@@ -84,6 +85,17 @@ export class SalesforceDestination implements Destination {
   async write(batch: Change[], ctx: WriteContext): Promise<RecordResult[]> {
     const before = this.handed;
     this.handed += batch.length;
+    try {
+      return await this.send(batch, ctx, before);
+    } catch (error) {
+      if (!(error instanceof SyncError && error.code === 'REQUEST_LIMIT_EXCEEDED' && error.status)) throw error;
+      // Salesforce refused for quota: say how many rows wait (this batch and those not handed over yet).
+      const what = error.message.replace(/^destination "[^"]*": /, '').replace(/; the run stopped.*$/, '');
+      throw new SyncError('quota', quotaMessage(this.name, what, this.waiting(batch, before)), { code: error.code, status: error.status, category: 'rate_limit' });
+    }
+  }
+
+  private async send(batch: Change[], ctx: WriteContext, before: number): Promise<RecordResult[]> {
     const scope: CallScope & { trace(text: string): void } = ctx;
     const fields = await this.loadFields(ctx.signal, scope);
     this.guardQuota(batch, before);
@@ -124,14 +136,17 @@ export class SalesforceDestination implements Destination {
     const reserve = this.connection.quotaReserve ?? Math.max(10, Math.ceil(dailyLimit * 0.01));
     const needs = this.api === 'bulk' ? 8 : Math.ceil(batch.length / COLLECTION_LIMIT) + 1;
     if (dailyRemaining - needs >= reserve) return;
-    const waiting = this.planned !== undefined ? Math.max(batch.length, this.planned - before) : batch.length;
     const used = dailyLimit - dailyRemaining;
     throw new SyncError(
       'quota',
-      `destination "${this.name}": Salesforce daily API quota nearly used (${fmt(used)}/${fmt(dailyLimit)}, ${fmt(reserve)} kept in reserve); ` +
-        `the run stopped, ${fmt(waiting)} ${waiting === 1 ? 'row waits' : 'rows wait'} for the next run`,
+      quotaMessage(this.name, `Salesforce daily API quota nearly used (${fmt(used)}/${fmt(dailyLimit)}, ${fmt(reserve)} kept in reserve)`, this.waiting(batch, before)),
       { code: 'REQUEST_LIMIT_EXCEEDED', category: 'rate_limit' },
     );
+  }
+
+  /** Rows left for the next run: this batch and those not handed over yet (when the run's size is known). */
+  private waiting(batch: Change[], before: number): number {
+    return this.planned !== undefined ? Math.max(batch.length, this.planned - before) : batch.length;
   }
 }
 

@@ -71,9 +71,9 @@ export function requestError(
   const answered = `destination "${destination}": Salesforce answered ${status} ${error.code}${error.message ? ` (${error.message})` : ''} to ${what}`;
   const details = { code: error.code, status };
   if (error.code === 'REQUEST_LIMIT_EXCEEDED') {
-    const usage = /api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
-    const used = usage ? ` (daily API quota used: ${Number(usage[1]).toLocaleString('en-US')}/${Number(usage[2]).toLocaleString('en-US')})` : '';
-    return new SyncError('quota', `${answered}; the org's daily API quota is used up${used}, the run stopped and the rest waits for the next run`, details);
+    const usage = /(?:^|[\s,])api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
+    const used = usage ? `daily API quota used: ${count(Number(usage[1]))}/${count(Number(usage[2]))}` : error.message;
+    return new SyncError('quota', quotaMessage(destination, `Salesforce answered REQUEST_LIMIT_EXCEEDED (${used})`), details);
   }
   if (error.code === 'UNABLE_TO_LOCK_ROW' || status >= 500) return new SyncError('transient', answered, details);
   if (status === 429) {
@@ -86,6 +86,19 @@ export function requestError(
     ...details,
     category: SCHEMA_MISMATCH.has(error.code) ? 'schema_mismatch' : 'destination_error',
   });
+}
+
+/**
+ * `destination "crm": Salesforce answered REQUEST_LIMIT_EXCEEDED (…); the run stopped, 1,200 rows
+ * wait for the next run` — the count when the destination knows it.
+ */
+export function quotaMessage(destination: string, what: string, waiting?: number): string {
+  const rest = waiting === undefined ? 'the rest waits' : `${count(waiting)} ${waiting === 1 ? 'row waits' : 'rows wait'}`;
+  return `destination "${destination}": ${what}; the run stopped, ${rest} for the next run`;
+}
+
+function count(value: number): string {
+  return value.toLocaleString('en-US');
 }
 
 /** Whole-request codes that no retry fixes: the object, a field or the access is wrong. */
