@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { JSON_SCHEMA_PATH, projectJsonSchema, projectJsonSchemaText } from '../../src/config/json-schema.ts';
 import { sourceTypes } from '../../src/sources/registry.ts';
 import { destinationTypes } from '../../src/destinations/registry.ts';
@@ -50,7 +51,10 @@ describe('JSON Schema of lastmile.yml', () => {
   });
 
   it('accepts the example of PRODUCT.md and refuses the mistakes an editor should underline', () => {
-    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(projectJsonSchema());
+    // The validator editors use (yaml-language-server) is Ajv-compatible; formats such as uri are checked too.
+    const ajv = new Ajv2020({ strict: false, allErrors: true });
+    addFormats.default(ajv);
+    const validate = ajv.compile(projectJsonSchema());
     const example = parse(EXAMPLE);
     expect(validate(example), JSON.stringify(validate.errors)).toBe(true);
 
@@ -60,6 +64,8 @@ describe('JSON Schema of lastmile.yml', () => {
     expect(validate(badMode)).toBe(false);
     const badDuration = parse(EXAMPLE.replace('every: 5m', 'every: 5 minutes'));
     expect(validate(badDuration)).toBe(false);
+    const badUrl = parse(EXAMPLE.replace('url: http://127.0.0.1:8080/v2/bulk-update', 'url: not a url'));
+    expect(validate(badUrl)).toBe(false);
     const unknownSetting = parse(EXAMPLE.replace('path: ./warehouse.duckdb', 'path: ./warehouse.duckdb, readonly: true'));
     expect(validate(unknownSetting)).toBe(false);
   });

@@ -132,6 +132,19 @@ describe('loadProject', () => {
     expect(project.syncs.other.schedule).toBeUndefined();
   });
 
+  it('puts a sync\'s destination-specific settings in options, checked by the destination type', async () => {
+    const project = await loadYaml(yaml(
+      'sources: { wh: { type: duckdb, path: ":memory:" } }',
+      'destinations:',
+      '  crm: { type: salesforce, instanceUrl: "https://example.my.salesforce.com", auth: { clientId: id-1234, clientSecret: secret-1234 } }',
+      'models: { contacts: { source: wh, table: contacts, primaryKey: email } }',
+      'syncs:',
+      '  contacts_to_sf: { model: contacts, destination: crm, object: Contact, api: rest, match: { email: Email }, mapping: { last_name: LastName } }',
+    ));
+    expect(project.syncs.contacts_to_sf.options).toMatchObject({ object: 'Contact', api: 'rest' });
+    expect(project.syncs.contacts_to_sf.mapping).toEqual({ LastName: { kind: 'column', column: 'last_name' } });
+  });
+
   it('reads tokens and alerts', async () => {
     const project = await loadYaml(yaml(
       'tokens:',
