@@ -23,6 +23,9 @@ export interface LiveRun {
   startedAt: string;
   progress?: RunProgress;
   summary?: RunSummary;
+  /** Set once the run holds the sync's lock: a run refused before that never started. */
+  started?: boolean;
+  dryRun?: boolean;
 }
 
 /** The sync is running already (here or in another process): the API answers 409. */
@@ -73,10 +76,15 @@ export class RunManager {
     }
     const runId = this.deps.runner.newRunId();
     const abort = new AbortController();
-    const live: LiveRun = { runId, sync, trigger: options.trigger, startedAt: new Date().toISOString() };
-    let locked!: () => void;
+    const live: LiveRun = { runId, sync, trigger: options.trigger, startedAt: new Date().toISOString(), ...(options.dryRun ? { dryRun: true } : {}) };
+    let resolveLock!: () => void;
     let refused!: (error: unknown) => void;
-    const holdsLock = new Promise<void>((resolve, reject) => { locked = resolve; refused = reject; });
+    const holdsLock = new Promise<void>((resolve, reject) => { resolveLock = resolve; refused = reject; });
+    const locked = () => {
+      live.started = true;
+      for (const listener of this.startListeners) listener(sync);
+      resolveLock();
+    };
     const store = watchLock(this.deps.store, locked, refused);
     if (options.dryRun) locked();
 
@@ -90,7 +98,6 @@ export class RunManager {
     );
     this.running.set(sync, { runId, done, abort });
     this.live.set(runId, live);
-    for (const listener of this.startListeners) listener(sync);
     try {
       await Promise.race([holdsLock, run.then(() => undefined)]);
     } catch (error) {
@@ -111,6 +118,11 @@ export class RunManager {
   private async finish(live: LiveRun, summary: RunSummary): Promise<void> {
     live.summary = summary;
     this.running.delete(live.sync);
+    if (!live.started) {
+      // Refused before it began (lock held elsewhere, bad config): the caller got the error; not a run.
+      this.live.delete(live.runId);
+      return;
+    }
     // Keep the live entry a little, so a client polling it sees the end before the store's copy.
     setTimeout(() => this.live.delete(live.runId), 60_000).unref();
     for (const listener of this.listeners) {
@@ -152,5 +164,6 @@ function failedSummary(live: LiveRun, error: unknown): RunSummary {
     finishedAt: new Date().toISOString(),
     durationMs: Date.now() - Date.parse(live.startedAt),
     error: error instanceof Error ? error.message : String(error),
+    ...(live.dryRun ? { dryRun: true } : {}),
   };
 }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { openStateStore } from '../../src/state/open-state-store.ts';
 import { ADMIN_TOKEN, READ_TOKEN, startServerFixture } from './server-fixture.ts';
 
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
@@ -140,6 +142,27 @@ describe('REST API', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0].runId).toBe(third.json.runId);
     expect(runs[0]).toMatchObject({ status: 'success', delivered: 0, rejected: 0 });
+  });
+
+  it('answers 409 when the sync is running in another process, and counts no run for it', async () => {
+    const other = await openStateStore(path.join(fx.dir, '.lastmile'));
+    const lock = await other.acquireLock('prices_to_engine', 'run-from-the-cli');
+    try {
+      const before = (await fx.call('GET', '/api/syncs/prices_to_engine/runs')).json.runs.length;
+      const refused = await fx.call('POST', '/api/syncs/prices_to_engine/runs', ADMIN_TOKEN, {});
+      expect(refused.status).toBe(409);
+      expect(refused.json.message).toContain('run-from-the-cli');
+      expect((await fx.call('GET', '/api/syncs/prices_to_engine/runs')).json.runs.length).toBe(before);
+      const metrics = (await fx.call('GET', '/metrics', null)).text;
+      expect(metrics).not.toMatch(/lastmile_runs_total\{sync="prices_to_engine",status="failed"\}/);
+      expect(metrics).toMatch(/lastmile_runs_in_progress\{sync="prices_to_engine"\} 0/);
+    } finally {
+      await lock.release();
+      await other.close();
+    }
+    const accepted = await fx.call('POST', '/api/syncs/prices_to_engine/runs', ADMIN_TOKEN, {});
+    expect(accepted.status).toBe(202);
+    await fx.waitForRun(accepted.json.runId);
   });
 
   it('answers 404 naming what is missing, and 400 for a bad body', async () => {

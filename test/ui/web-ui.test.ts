@@ -140,5 +140,9 @@ describe('web UI in Chromium', () => {
     for (const html of pagesSeen) {
       for (const secret of [PRICING_TOKEN, ADMIN_TOKEN]) expect(html.includes(secret)).toBe(false);
     }
+    // The token passed once as ?token= reached the server's request log only redacted.
+    const logs = fx.logLines.join('');
+    expect(logs).toContain('/?token=***');
+    expect(logs.includes(ADMIN_TOKEN)).toBe(false);
   });
 });
