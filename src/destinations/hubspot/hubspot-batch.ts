@@ -29,6 +29,26 @@ export function propertiesOf(change: Change, properties: Properties): Record<str
   return out;
 }
 
+/**
+ * HubSpot refuses a whole batch in which two inputs name one record. Rows of one batch that
+ * do (two model rows with one email) are sent once, as the last of them: the record ends up
+ * as sending them one after the other would leave it, and each row gets that answer.
+ */
+export function collapseDuplicates(changes: Change[], properties: Properties): { sent: Change[]; sameAs: Map<Change, Change> } {
+  const last = new Map<string, Change>();
+  for (const change of changes) last.set(recordKey(change, properties), change);
+  const sent = changes.filter((c) => last.get(recordKey(c, properties)) === c);
+  const sameAs = new Map(changes.filter((c) => !sent.includes(c)).map((c) => [c, last.get(recordKey(c, properties))!]));
+  return { sent, sameAs };
+}
+
+function recordKey(change: Change, properties: Properties): string {
+  if (change.op === 'update' && change.destId) return `id:${change.destId}`;
+  const identifier = identifierOf(change);
+  if (!identifier) return `key:${change.key}`;
+  return `v:${identifier.idProperty}:${identityValue(identifier.idProperty, formatValue(identifier.value, properties.get(identifier.idProperty)))}`;
+}
+
 /** batch/create inputs: properties only. */
 export function createInputs(changes: Change[], properties: Properties): unknown[] {
   return changes.map((change, n) => ({ properties: propertiesOf(change, properties), objectWriteTraceId: String(n) }));

@@ -5,7 +5,7 @@ import type {
 } from '../destination.ts';
 import { SyncError } from '../../errors.ts';
 import {
-  createInputs, identifierOf, settle, updateInputs, upsertInputs, type BatchAnswer, type Properties,
+  collapseDuplicates, createInputs, identifierOf, settle, updateInputs, upsertInputs, type BatchAnswer, type Properties,
 } from './hubspot-batch.ts';
 import { DEFAULT_BASE_URL, HubspotClient } from './hubspot-client.ts';
 import { rejectionOf } from './hubspot-errors.ts';
@@ -80,14 +80,18 @@ export class HubspotDestination implements Destination {
     const ready = changes.filter((c) => !unidentified.includes(c));
     const results = unidentified.map((c) => missingIdentifier(c, op));
     if (!ready.length) return results;
-    const [action, inputs] =
-      op === 'insert' ? ['create', createInputs(ready, properties)] as const
-      : op === 'upsert' ? ['upsert', upsertInputs(ready, properties)] as const
-      : ['update', updateInputs(ready, properties)] as const;
-    return [...results, ...(await this.attempt(ready, async () => {
-      const answer = await this.post<BatchAnswer>(action, { inputs }, ctx);
-      return settle(ready, answer ?? {}, properties);
-    }))];
+    if (op === 'insert') {
+      return [...results, ...(await this.attempt(ready, async () => {
+        const answer = await this.post<BatchAnswer>('create', { inputs: createInputs(ready, properties) }, ctx);
+        return settle(ready, answer ?? {}, properties);
+      }))];
+    }
+    const { sent, sameAs } = collapseDuplicates(ready, properties);
+    if (sameAs.size) ctx.trace(`${sameAs.size} rows name the same ${this.object} as a later row of the batch: sent once, as the last of them`);
+    const inputs = op === 'upsert' ? upsertInputs(sent, properties) : updateInputs(sent, properties);
+    const answered = await this.attempt(sent, async () => settle(sent, (await this.post<BatchAnswer>(op, { inputs }, ctx)) ?? {}, properties));
+    const byKey = new Map(answered.map((r) => [r.key, r]));
+    return [...results, ...answered, ...[...sameAs].map(([row, kept]) => ({ ...byKey.get(kept.key)!, key: row.key }))];
   }
 
   /** batch/archive by HubSpot id; ids not remembered are looked up first with batch/read. */

@@ -38,6 +38,22 @@ describe('HubSpot upsert by a unique property', () => {
     ]);
   });
 
+  it('sends rows of one batch that name the same contact once, as the last of them', async () => {
+    const dest = hubspotFor(fake, { object: 'contacts', mode: 'upsert', match: { email: 'email' }, fields: ['firstname'] });
+    const ctx = recordingContext();
+    const results = await dest.write([
+      change('a', 'upsert', { email: 'twin@example.com' }, { firstname: 'First' }),
+      change('b', 'upsert', { email: 'other@example.com' }, { firstname: 'Other' }),
+      change('c', 'upsert', { email: 'TWIN@example.com' }, { firstname: 'Second' }),
+    ], ctx);
+    const twin = fake.store.findBy('contacts', 'email', 'twin@example.com')!;
+    expect(byKey(results).a).toEqual({ key: 'a', outcome: 'delivered', destId: twin.id });
+    expect(byKey(results).c).toEqual({ key: 'c', outcome: 'delivered', destId: twin.id });
+    expect(twin.properties.firstname).toBe('Second');
+    expect(fake.requests.at(-1)).toMatchObject({ path: '/crm/v3/objects/contacts/batch/upsert', inputs: 2, status: 200 });
+    expect(ctx.traces).toEqual(['1 rows name the same contacts as a later row of the batch: sent once, as the last of them']);
+  });
+
   it('upserts a custom object by its unique id property', async () => {
     const dest = hubspotFor(fake, { object: '2-1234567', mode: 'upsert', match: { pet_id: 'pet_id' }, fields: ['pet_name', 'species', 'birthday'] });
     const results = await dest.write([
