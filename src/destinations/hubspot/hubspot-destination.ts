@@ -201,10 +201,12 @@ function groupByOperation(batch: Change[]): Map<Operation, Change[]> {
   return groups;
 }
 
+const PAST: Record<Operation, string> = { insert: 'inserted', update: 'updated', upsert: 'upserted', delete: 'archived' };
+
 function missingIdentifier(change: Change, op: Operation): RecordResult {
   return {
     key: change.key,
     outcome: 'rejected',
-    rejection: { category: 'missing_identifier', code: 'MISSING_ID', message: `no value to find the HubSpot record by, so it cannot be ${op === 'delete' ? 'archived' : `${op}d`}`, retryable: false },
+    rejection: { category: 'missing_identifier', code: 'MISSING_ID', message: `no value to find the HubSpot record by, so it cannot be ${PAST[op]}`, retryable: false },
   };
 }

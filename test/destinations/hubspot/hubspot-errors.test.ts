@@ -127,7 +127,7 @@ describe('HubSpot refusals', () => {
     const ctx = recordingContext();
     await dest.check(ctx.signal);
     const [result] = await dest.write([change('n', 'upsert', { email: null })], ctx);
-    expect(result).toMatchObject({ outcome: 'rejected', rejection: { category: 'missing_identifier' } });
+    expect(result).toMatchObject({ outcome: 'rejected', rejection: { category: 'missing_identifier', message: 'no value to find the HubSpot record by, so it cannot be upserted' } });
     expect(ctx.apiCalls).toBe(0);
   });
 });
