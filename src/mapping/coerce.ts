@@ -96,6 +96,7 @@ function toNumber(value: Value, spec: FieldSpec): Coerced {
 /** A number when it says exactly what the text says; otherwise the text, so no digit is lost. */
 function exactNumber(text: string): Value {
   const number = Number(text);
+  if (String(number) === text) return number; // the common case, without rebuilding digits
   const written = canonicalDecimal(text);
   const exact = Number.isFinite(number) && written !== undefined && canonicalDecimal(String(number)) === written;
   return exact ? number : text.replace(/^\+/, '');
