@@ -1,9 +1,12 @@
+import type { Value } from './source.ts';
+
 /**
  * The canonical text forms of dates and times (see `Value` in source.ts), and their parsers.
  * Every source formats through these functions, so one instant reads the same from DuckDB,
  * Postgres, MySQL or SQLite, and fingerprints of equal rows are equal whatever the engine.
  *
- * Fractions always carry six digits (microseconds): `2024-03-01T12:00:00.123000Z`.
+ * Fractions always carry six digits (microseconds): `2024-03-01T12:00:00.123000Z`. Years
+ * outside 0000–9999 take ISO's expanded form, as `Date#toISOString` writes them: `-000043-03-15`.
  */
 
 const MS_PER_DAY = 86_400_000;
@@ -66,9 +69,9 @@ export function formatTime(micros: bigint | number): string {
   return `${hours}:${DIGITS2[m]}:${DIGITS2[s]}.${DIGITS3[Math.floor(fraction / 1000)]}${DIGITS3[fraction % 1000]}`;
 }
 
-const DATE_TEXT = /^(\d{4,})-(\d{2})-(\d{2})( BC)?$/;
+const DATE_TEXT = /^([+-]?\d{4,})-(\d{2})-(\d{2})( BC)?$/;
 const TIMESTAMP_TEXT =
-  /^(\d{4,})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?( BC)?$/i;
+  /^([+-]?\d{4,})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s*(Z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?( BC)?$/i;
 const TIME_TEXT = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
 
 /** Days since 1970-01-01 for `YYYY-MM-DD` (also Postgres' `… BC`); throws on anything else. */
@@ -165,4 +168,27 @@ function zoneOffsetMs(zone: string): number {
 /** Binary as a plain Uint8Array (drivers hand Buffers): equal bytes compare equal whatever the engine. */
 export function plainBytes(bytes: Uint8Array): Uint8Array {
   return Object.getPrototypeOf(bytes) === Uint8Array.prototype ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** JSON text of a Value; bigints keep every digit, binary becomes an array of bytes. */
+export function stringifyJson(value: Value): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'bigint': return value.toString();
+    case 'number': return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean': return String(value);
+    case 'string': return JSON.stringify(value);
+  }
+  if (value instanceof Uint8Array) return JSON.stringify(Array.from(value));
+  if (Array.isArray(value)) return `[${value.map(stringifyJson).join(',')}]`;
+  return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${stringifyJson(v)}`).join(',')}}`;
+}
+
+/** Parsed JSON, or the text itself when it is not valid JSON. */
+export function parseJson(text: string): Value {
+  try {
+    return JSON.parse(text) as Value;
+  } catch {
+    return text;
+  }
 }

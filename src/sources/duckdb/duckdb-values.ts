@@ -6,7 +6,9 @@ import {
   type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
 import type { Column, ColumnType, Value } from '../source.ts';
-import { formatDate, formatTime, formatTimestamp, plainBytes } from '../canonical-values.ts';
+import { formatDate, formatTime, formatTimestamp, plainBytes, stringifyJson } from '../canonical-values.ts';
+
+export { parseJson, stringifyJson } from '../canonical-values.ts';
 
 /** The logical column type of a DuckDB type. */
 export function columnType(type: DuckDBType): ColumnType {
@@ -82,29 +84,6 @@ export function toDuckdbParam(value: Value): DuckDBValue {
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Uint8Array) return blobValue(value);
   return stringifyJson(value);
-}
-
-/** JSON text of a Value; bigints keep every digit, binary becomes an array of bytes. */
-export function stringifyJson(value: Value): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'bigint': return value.toString();
-    case 'number': return Number.isFinite(value) ? String(value) : 'null';
-    case 'boolean': return String(value);
-    case 'string': return JSON.stringify(value);
-  }
-  if (value instanceof Uint8Array) return JSON.stringify(Array.from(value));
-  if (Array.isArray(value)) return `[${value.map(stringifyJson).join(',')}]`;
-  return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${stringifyJson(v)}`).join(',')}}`;
-}
-
-/** Parsed JSON, or the text itself when it is not valid JSON. */
-export function parseJson(text: string): Value {
-  try {
-    return JSON.parse(text) as Value;
-  } catch {
-    return text;
-  }
 }
 
 function safeInteger(value: bigint): number | bigint {

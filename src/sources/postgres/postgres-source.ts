@@ -1,0 +1,167 @@
+import pg from 'pg';
+import Cursor from 'pg-cursor';
+import { RunError } from '../../errors.ts';
+import type { Column, ReadOptions, Row, RowChunk, Source } from '../source.ts';
+import { pgColumn, toPgParam } from './postgres-values.ts';
+import type { PostgresSettings } from './postgres-type.ts';
+
+/** Every value comes as the server's text: postgres-values.ts converts it exactly. */
+const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;
+
+/**
+ * A Postgres database. A read runs the model's SQL through a server-side cursor and
+ * fetches `chunkSize` rows at a time, so a 10M-row model never sits in memory.
+ */
+export class PostgresSource implements Source {
+  readonly type = 'postgres';
+  private pool?: pg.Pool;
+
+  constructor(readonly name: string, private readonly settings: PostgresSettings) {}
+
+  async check(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const client = await this.connect();
+    try {
+      await client.query('SELECT 1');
+    } catch (error) {
+      throw this.failure('the check query failed', error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async *read(sql: string, options: ReadOptions): AsyncIterable<RowChunk> {
+    const { chunkSize, signal } = options;
+    signal.throwIfAborted();
+    const client = await this.connect();
+    const cursor = client.query(new Cursor(sql, (options.params ?? []).map(toPgParam), { rowMode: 'array', types: RAW_TEXT }));
+    let released = false;
+    const release = (error?: Error) => {
+      if (released) return;
+      released = true;
+      client.release(error); // with an error, the pool closes the connection instead of reusing it
+    };
+    // Aborting closes the connection: a pending fetch fails at once, even mid-query.
+    const stop = () => release(new Error('read aborted'));
+    signal.addEventListener('abort', stop, { once: true });
+    let broken: Error | undefined;
+    try {
+      let columns: Column[] | undefined;
+      let converters: ((text: string) => unknown)[] = [];
+      let yielded = false;
+      for (;;) {
+        const { rows, fields } = await readChunk(cursor, chunkSize);
+        signal.throwIfAborted();
+        if (!columns) {
+          const described = fields.map(pgColumn);
+          columns = described.map((d) => d.column);
+          converters = described.map((d) => d.convert);
+        }
+        if (rows.length === 0 && yielded) break;
+        yielded = true;
+        yield { columns, rows: rows.map((raw) => toRow(raw, columns!, converters)) };
+        if (rows.length < chunkSize) break;
+      }
+    } catch (error) {
+      broken = error instanceof Error ? error : new Error(String(error));
+      if (signal.aborted) throw signal.reason;
+      throw this.failure('the query failed', error);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      if (!broken && !released) await new Promise<void>((resolve) => cursor.close(() => resolve()));
+      release(broken);
+    }
+  }
+
+  placeholder(index: number): string {
+    return `$${index}`;
+  }
+
+  quoteIdentifier(name: string): string {
+    return `"${name.replaceAll('"', '""')}"`;
+  }
+
+  /** `customers` or `analytics.customers`: each part quoted. */
+  tableQuery(table: string): string {
+    return `SELECT * FROM ${table.split('.').map((part) => this.quoteIdentifier(part)).join('.')}`;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    this.pool ??= this.createPool();
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw this.failure(`cannot connect to Postgres at ${this.where()}`, error);
+    }
+  }
+
+  private createPool(): pg.Pool {
+    const { url, host, port, user, password, database, ssl } = this.settings;
+    const pool = new pg.Pool({
+      ...(url ? { connectionString: url } : { host, port, user, password, database }),
+      ...(ssl === undefined ? {} : { ssl: ssl === 'no-verify' ? { rejectUnauthorized: false } : ssl }),
+      max: 4,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'lastmile',
+    });
+    // Idle clients can lose their server; without a listener that error would crash the process.
+    pool.on('error', () => {});
+    // Dates in ISO form whatever the server's default, so they parse the same everywhere.
+    pool.on('connect', (client) => void client.query(`SET DateStyle = 'ISO, YMD'`).catch(() => {}));
+    return pool;
+  }
+
+  /** host:port/database, never the password. */
+  private where(): string {
+    const { url, host, port, database } = this.settings;
+    if (!url) return `${host}:${port ?? 5432}/${database ?? ''}`;
+    try {
+      const parsed = new URL(url);
+      return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+    } catch {
+      return 'the configured url';
+    }
+  }
+
+  private failure(what: string, error: unknown): RunError {
+    const detail = error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error);
+    return new RunError(`source "${this.name}": ${what}: ${this.redact(detail)}`, { cause: error });
+  }
+
+  private redact(text: string): string {
+    const { password, url } = this.settings;
+    let out = text;
+    for (const secret of [password, url && safeUrlPassword(url)]) if (secret) out = out.replaceAll(secret, '***');
+    return out;
+  }
+}
+
+function safeUrlPassword(url: string): string | undefined {
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readChunk(cursor: Cursor, count: number): Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }> {
+  return new Promise((resolve, reject) => {
+    cursor.read(count, (error, rows, result) => (error ? reject(error) : resolve({ rows: rows as unknown[][], fields: result.fields ?? [] })));
+  });
+}
+
+function toRow(raw: unknown[], columns: Column[], converters: ((text: string) => unknown)[]): Row {
+  const row: Row = {};
+  for (let c = 0; c < columns.length; c++) {
+    const text = raw[c];
+    row[columns[c]!.name] = text === null || text === undefined ? null : (converters[c]!(text as string) as Row[string]);
+  }
+  return row;
+}

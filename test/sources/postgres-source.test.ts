@@ -1,0 +1,126 @@
+import pg from 'pg';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needService, SERVICES } from '../helpers/services.ts';
+import { postgresSourceType } from '../../src/sources/postgres/postgres-type.ts';
+import type { Source } from '../../src/sources/source.ts';
+import { stageRows } from '../../src/sources/duckdb/duckdb-staging.ts';
+import { expectBoundedChunks, expectCanonicalRow, expectStagedRoundTrip, readAll } from './source-conformance.ts';
+
+const up = await needService('postgres');
+const SCHEMA = 'lm_pgsrc';
+// The session runs in Kolkata (+05:30): timestamptz must still come out as UTC instants.
+const URL_IN_KOLKATA = `${SERVICES.postgres.url}?options=${encodeURIComponent('-c TimeZone=Asia/Kolkata')}`;
+
+describe.skipIf(!up)('Postgres source', () => {
+  let admin: pg.Client;
+  let source: Source;
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: SERVICES.postgres.url });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`);
+    await admin.query(`CREATE TABLE ${SCHEMA}.canonical (
+      id int, big int8, dec numeric(18,4), tstz timestamptz, ts timestamp, d date, flag boolean, doc jsonb,
+      nothing text, label text)`);
+    await admin.query(`INSERT INTO ${SCHEMA}.canonical VALUES (1, 9007199254740993, 12345678901234.5678,
+      '2024-03-01 12:00:00.123456+02', '2024-03-01 12:00:00.000001', '2024-03-01', true, '{"a":[1,2],"b":"x"}',
+      NULL, 'héllo "world"')`);
+    await admin.query(`CREATE TABLE ${SCHEMA}."Events" (id int, updated_at timestamptz, note text)`);
+    await admin.query(`INSERT INTO ${SCHEMA}."Events" SELECT i, '2024-03-01 10:00:00+00'::timestamptz + i * interval '1 microsecond', 'n' || i FROM generate_series(1, 5) i`);
+    source = postgresSourceType.create({ name: 'app_db', type: 'postgres', url: URL_IN_KOLKATA }, '/');
+  });
+
+  afterAll(async () => {
+    await source?.close();
+    await admin?.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    await admin?.end();
+  });
+
+  it('keeps every value its meaning, in a non-UTC session', async () => {
+    const { columns } = await expectCanonicalRow(source, `SELECT * FROM ${SCHEMA}.canonical`);
+    expect(columns.find((c) => c.name === 'dec')).toMatchObject({ type: 'decimal', precision: 18, scale: 4 });
+  });
+
+  it('stages into DuckDB without changing a value', async () => {
+    await expectStagedRoundTrip(source, `SELECT * FROM ${SCHEMA}.canonical`);
+  });
+
+  it('reads other types exactly: unconstrained numeric, negative int8, arrays, bytea, time, infinity', async () => {
+    const { rows, columns } = await readAll(source, `SELECT
+      123456789012345678901234567890.123456789::numeric AS wide, '-9223372036854775808'::int8 AS low,
+      ARRAY[1, 2, NULL]::int4[] AS ints, ARRAY['a', 'b,c']::text[] AS texts, '\\x00ff'::bytea AS bin,
+      '23:59:59.999999'::time AS tm, 'infinity'::timestamptz AS forever, 1.5::float8 AS dbl,
+      '0044-03-15 BC'::date AS old, '2024-03-01 12:00:00.5-08'::timestamptz AS half`);
+    expect(rows).toEqual([{
+      wide: '123456789012345678901234567890.123456789', low: -9223372036854775808n, ints: [1, 2, null],
+      texts: ['a', 'b,c'], bin: new Uint8Array([0, 255]), tm: '23:59:59.999999', forever: 'infinity', dbl: 1.5,
+      old: '-000043-03-15', half: '2024-03-01T20:00:00.500000Z',
+    }]);
+    expect(columns.find((c) => c.name === 'wide')).toEqual({ name: 'wide', type: 'decimal' });
+    await expectStagedRoundTrip(source, `SELECT '-0.000001'::numeric(7,6) AS small, ARRAY[1, 2]::int4[] AS ints,
+      '\\x00ff'::bytea AS bin, '23:59:59.999999'::time AS tm, 'infinity'::timestamptz AS forever,
+      '0044-03-15 BC'::date AS old, '-9223372036854775808'::int8 AS low`);
+  });
+
+  it('stages an unconstrained numeric as DECIMAL(38,10): same number, ten decimals', async () => {
+    const signal = new AbortController().signal;
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    await stageRows(connection, 'lm_pgsrc_loose', source.read(`SELECT '-0.000001'::numeric AS n`, { chunkSize: 10, signal }), signal);
+    const back = await connection.runAndReadAll('SELECT n::VARCHAR AS n, typeof(n) AS t FROM lm_pgsrc_loose');
+    expect(back.getRowObjects()).toEqual([{ n: '-0.0000010000', t: 'DECIMAL(38,10)' }]);
+    connection.closeSync();
+    instance.closeSync();
+  });
+
+  it('streams through a cursor in chunks of at most chunkSize rows', async () => {
+    await expectBoundedChunks(source, 'SELECT i, md5(i::text) AS h FROM generate_series(1, 5000) i', 5000, 777);
+  });
+
+  it('yields one empty chunk with columns for an empty result', async () => {
+    const result = await readAll(source, 'SELECT 1::int8 AS a WHERE false');
+    expect(result.chunkSizes).toEqual([0]);
+    expect(result.columns).toEqual([{ name: 'a', type: 'bigint' }]);
+  });
+
+  it('binds the cursor value as $1, never pasted into the SQL', async () => {
+    const sql = `SELECT id FROM (${source.tableQuery(`${SCHEMA}.Events`)}) m WHERE ${source.quoteIdentifier('updated_at')} > ${source.placeholder(1)} ORDER BY id`;
+    expect((await readAll(source, sql, 100, ['2024-03-01T10:00:00.000003Z'])).rows).toEqual([{ id: 4 }, { id: 5 }]);
+    const injection = `SELECT count(*) AS n FROM ${SCHEMA}."Events" WHERE note = $1`;
+    expect((await readAll(source, injection, 100, ["n1' OR '1'='1"])).rows).toEqual([{ n: 0 }]);
+    expect((await readAll(source, 'SELECT $1::int8 + 0 AS big', 10, [9007199254740993n])).rows).toEqual([{ big: 9007199254740993n }]);
+  });
+
+  it('a query error names the source', async () => {
+    await expect(readAll(source, 'SELECT * FROM lm_pgsrc.no_such_table')).rejects.toThrow(/source "app_db": the query failed: .*no_such_table/);
+  });
+
+  it('an abort mid-read stops it, and the source stays usable', async () => {
+    const controller = new AbortController();
+    const read = async () => {
+      for await (const _ of source.read('SELECT i FROM generate_series(1, 100000) i', { chunkSize: 10, signal: controller.signal })) {
+        controller.abort(new Error('stopped by test'));
+      }
+    };
+    await expect(read()).rejects.toThrow('stopped by test');
+    await expect(source.check(new AbortController().signal)).resolves.toBeUndefined();
+  });
+
+  it('a dead server is an error naming the source and address, never the password', async () => {
+    const dead = postgresSourceType.create(
+      { name: 'gone', type: 'postgres', host: '127.0.0.1', port: 1, user: 'postgres', password: 'hunter2', database: 'test' }, '/');
+    const error = await dead.check(new AbortController().signal).then(() => undefined, (e: Error) => e);
+    expect(error?.message).toMatch(/^source "gone": cannot connect to Postgres at 127\.0\.0\.1:1\/test: /);
+    expect(error?.message).not.toContain('hunter2');
+    await dead.close();
+  });
+
+  it('settings take a url or host fields, not both', () => {
+    expect(postgresSourceType.settings.safeParse({ url: 'postgres://u@h/db' }).success).toBe(true);
+    expect(postgresSourceType.settings.safeParse({ host: 'h', port: 5432, user: 'u', password: 'p', database: 'db' }).success).toBe(true);
+    expect(postgresSourceType.settings.safeParse({ url: 'postgres://u@h/db', host: 'h' }).success).toBe(false);
+    expect(postgresSourceType.settings.safeParse({ database: 'db' }).success).toBe(false);
+    expect(postgresSourceType.secretSettings).toContain('password');
+  });
+});
