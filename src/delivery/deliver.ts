@@ -106,6 +106,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
   const active = new Set<Promise<void>>();
   let batchNumber = 0;
   let notRead: number | 'unknown' = 0;
+  let sourceFailed = false;
   try {
     for (;;) {
       if (stop.signal.aborted) break;
@@ -124,6 +125,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
       active.add(p);
     }
   } catch (err) {
+    sourceFailed = true;
     stopWith(err); // the source of changes failed
   }
   await Promise.all(active);
@@ -137,7 +139,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
     trace.always(`delivered ${fmt(stats.delivered)}, rejected ${fmt(stats.rejected)} in ${fmt(stats.batches)} batches: ${fmt(stats.requests)} requests, ${fmt(stats.retries)} retries, ${fmt(stats.throttled)} throttled`);
     return stats;
   }
-  notRead = await countRest(batches);
+  notRead = sourceFailed ? 'unknown' : await countRest(batches);
   const waiting = notRead === 'unknown' ? `${fmt(unsettled)} rows sent or read and the rows not yet read` : `${fmt(unsettled + notRead)} rows`;
   const err = stopMessage(stopError, destination, signal, `the run stopped, ${waiting} wait for the next run`);
   trace.always(`stopped: ${err.message}`);
@@ -164,8 +166,9 @@ function stopMessage(err: unknown, destination: Destination, signal: AbortSignal
     });
   }
   if (signal.aborted && err === signal.reason) return new RunError(`${prefix}: delivery cancelled; ${tail}`, { cause: err });
+  // Not the destination's: the source of changes or the state commit failed; their message says which.
   const message = err instanceof Error ? err.message : String(err);
-  return new RunError(`${message.includes(prefix) ? message : `${prefix}: ${message}`}; ${tail}`, { cause: err });
+  return new RunError(`${message}; ${tail}`, { cause: err });
 }
 
 /** Rows the delivery never read: counted for the stop message, within a time limit. */

@@ -27,6 +27,8 @@ export const DAILY_RESERVE_SHARE = 0.02;
 /** 429 without Retry-After: first pause, doubled per 429 in a row, up to the cap. */
 const THROTTLE_PAUSE_MS = 1_000;
 const THROTTLE_PAUSE_CAP_MS = 60_000;
+/** Round trips up to this long count whole against the rate window (see late()). */
+const LATE_SLACK_MS = 50;
 /** Recent waits for the rate mean the rate is the bottleneck (adaptive growth). */
 const RATE_BOUND_MS = 1_000;
 
@@ -147,18 +149,22 @@ export class RateBudget {
   }
 
   /**
-   * A request that took longer than the destination's usual latency may have left late (the
-   * process was busy) and so arrived late: move its window entries forward by the excess, so
-   * the destination never counts more than the limit in its window. The first request has
-   * nothing to compare with and counts from its answer.
+   * Window entries count from the request's start, but the destination counts arrivals, and a
+   * request may leave late (this process was busy) or be read late (the destination was). So an
+   * answered request's entry moves to its answer when the round trip is short (under
+   * LATE_SLACK_MS: nearly free, and exact), or by how much longer it took than the usual
+   * latency plus that slack (remote APIs: a long but steady round trip costs no rate).
    */
   private late(entries: WindowEntry[], startedAt: number): void {
     const took = Date.now() - startedAt;
     const usual = this.latencies.length === 0 ? 0 : Math.min(...this.latencies);
     this.latencies.push(took);
     if (this.latencies.length > 32) this.latencies.shift();
-    const excess = took - usual;
-    if (excess > 0) for (const e of entries) e.at = Math.max(e.at, startedAt + Math.min(excess, 10_000));
+    const shift = Math.min(took, took - usual + LATE_SLACK_MS, 10_000);
+    for (const e of entries) {
+      e.open = false;
+      e.at = Math.max(e.at, startedAt + shift);
+    }
   }
 
   private async waitForStart(signal: AbortSignal): Promise<WindowEntry[]> {
@@ -168,12 +174,13 @@ export class RateBudget {
       const now = Date.now();
       const rateWait = Math.max(this.bucket.delay(now), this.reported?.window.delay(now) ?? 0);
       const wait = Math.max(this.pausedUntil - now, rateWait);
-      if (wait <= 0) break;
+      if (wait < 1) break; // timers have whole milliseconds; the window guard keeps the count exact
       if (rateWait > 0) this.lastRateWaitAt = now;
       await sleep(wait, undefined, { signal });
     }
     const now = Date.now();
     const entries = [this.bucket.take(now), this.reported?.window.record(now)].filter((e): e is WindowEntry => e !== undefined);
+    for (const e of entries) e.open = true;
     if (this.daily) this.daily.usedSince++;
     return entries;
   }

@@ -8,7 +8,12 @@
  */
 export interface WindowEntry {
   at: number;
+  /** Still waiting for its answer: it may not have arrived yet (counted as arriving now, up to OPEN_CAP_MS). */
+  open?: boolean;
 }
+
+/** A request in flight longer than this is taken to have arrived by then (a hung request must not block the window). */
+export const OPEN_CAP_MS = 2_000;
 
 export class SlidingWindow {
   /** The last `limit` entries, in the order they were allowed. */
@@ -26,7 +31,7 @@ export class SlidingWindow {
   delay(now: number): number {
     if (this.entries.length < this.limit) return 0;
     let oldest = Infinity;
-    for (const e of this.entries) oldest = Math.min(oldest, e.at);
+    for (const e of this.entries) oldest = Math.min(oldest, e.open ? Math.max(e.at, Math.min(now, e.at + OPEN_CAP_MS)) : e.at);
     return Math.max(0, oldest + this.windowMs - now);
   }
 
