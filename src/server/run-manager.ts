@@ -44,7 +44,7 @@ type FinishedListener = (summary: RunSummary) => Promise<void> | void;
  */
 export class RunManager {
   private readonly live = new Map<string, LiveRun>();
-  private readonly running = new Map<string, { runId: string; done: Promise<void>; abort: AbortController }>();
+  private readonly running = new Map<string, { runId: string; done: Promise<void>; settled: Promise<void>; abort: AbortController }>();
   private readonly listeners: FinishedListener[] = [];
   private readonly startListeners: ((sync: string) => void)[] = [];
 
@@ -71,8 +71,15 @@ export class RunManager {
    * running elsewhere (the CLI, another server) is refused here and now, not after a 202.
    */
   async start(sync: string, options: StartOptions): Promise<string> {
-    if (this.running.has(sync)) {
-      throw new RunConflictError(`sync "${sync}" is already running (run ${this.running.get(sync)!.runId}); wait for it to finish`);
+    const current = this.running.get(sync);
+    if (current) {
+      // A run that has saved its end is only letting go of its lock: wait for that, then start.
+      const saved = await this.deps.store.getRun(current.runId);
+      if (!saved || saved.summary.status === 'running') {
+        throw new RunConflictError(`sync "${sync}" is already running (run ${current.runId}); wait for it to finish`);
+      }
+      await current.settled;
+      if (this.running.has(sync)) throw new RunConflictError(`sync "${sync}" was started again meanwhile; wait for that run to finish`);
     }
     const runId = this.deps.runner.newRunId();
     const abort = new AbortController();
@@ -96,7 +103,9 @@ export class RunManager {
       (summary) => this.finish(live, summary),
       (error) => this.finish(live, failedSummary(live, error)),
     );
-    this.running.set(sync, { runId, done, abort });
+    // Registered after `done`, so by the time it resolves finish() has cleared `running`.
+    const settled = run.then(() => undefined, () => undefined);
+    this.running.set(sync, { runId, done, settled, abort });
     this.live.set(runId, live);
     try {
       await Promise.race([holdsLock, run.then(() => undefined)]);
