@@ -15,26 +15,36 @@ export class JournalFile {
   private constructor(
     readonly path: string,
     private readonly handle: fs.FileHandle,
-    private nextSeq: number,
+    private seq: number,
     private readonly durable: boolean,
   ) {}
 
   static async open(path: string, options: { durable: boolean }): Promise<JournalFile> {
     const handle = await fs.open(path, 'a+');
     try {
-      const lastSeq = await repairTail(handle);
-      return new JournalFile(path, handle, lastSeq + 1, options.durable);
+      const { size } = await handle.stat();
+      const tail = await scanTail(handle, size);
+      if (tail.completeEnd < size) {
+        await handle.truncate(tail.completeEnd);
+        await handle.datasync();
+      }
+      return new JournalFile(path, handle, tail.lastSeq, options.durable);
     } catch (error) {
       await handle.close();
       throw error;
     }
   }
 
+  /** Sequence number of the last appended entry (0 when empty). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
   async append(updates: RowStateUpdate[]): Promise<void> {
     if (!updates.length) return;
-    const text = journalLines(updates, this.nextSeq);
+    const text = journalLines(updates, this.seq + 1);
     await this.handle.write(text);
-    this.nextSeq += updates.length;
+    this.seq += updates.length;
     if (this.durable) await this.handle.datasync();
   }
 
@@ -43,10 +53,28 @@ export class JournalFile {
   }
 }
 
-/** Cuts an unterminated last line and answers the sequence number of the last complete one (0 if none). */
-async function repairTail(handle: fs.FileHandle): Promise<number> {
-  const { size } = await handle.stat();
-  if (size === 0) return 0;
+/**
+ * Sequence number of a journal's last complete entry, without changing the file (a reader
+ * must never cut a line a writer in another process is still appending). 0 when none.
+ */
+export async function readLastSeq(path: string): Promise<number> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  try {
+    return (await scanTail(handle, (await handle.stat()).size)).lastSeq;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Where the last complete line ends, and the sequence number of the last entry that parses. */
+async function scanTail(handle: fs.FileHandle, size: number): Promise<{ completeEnd: number; lastSeq: number }> {
+  if (size === 0) return { completeEnd: 0, lastSeq: 0 };
   let window = Math.min(size, TAIL_WINDOW);
   for (;;) {
     const buffer = Buffer.alloc(window);
@@ -54,18 +82,14 @@ async function repairTail(handle: fs.FileHandle): Promise<number> {
     const lastNewline = buffer.lastIndexOf(0x0a);
     if (lastNewline === -1 && window < size) { window = Math.min(size, window * 4); continue; }
     const completeEnd = size - window + lastNewline + 1;
-    if (completeEnd < size) {
-      await handle.truncate(completeEnd);
-      await handle.datasync();
-    }
     const lines = buffer.subarray(0, lastNewline + 1).toString('utf8').split('\n');
     // The first line of a partial window may be cut: only trust it when the window is the whole file.
     const from = window === size ? 0 : 1;
     for (let i = lines.length - 1; i >= from; i--) {
       const seq = seqOf(lines[i]);
-      if (seq !== undefined) return seq;
+      if (seq !== undefined) return { completeEnd, lastSeq: seq };
     }
-    if (window === size) return 0;
+    if (window === size) return { completeEnd, lastSeq: 0 };
     window = Math.min(size, window * 4);
   }
 }

@@ -2,10 +2,11 @@ import type { RowStateUpdate } from './state-store.ts';
 import { matchJson } from './value-json.ts';
 
 /**
- * SQL and journal lines shared by both stores. The relation a store exposes is always
- * "base rows overridden by the latest journal entry per key": the embedded store's base is
- * its Parquet snapshot, Postgres's a temp table; the journal is an NDJSON file of updates.
- * The view reads the journal at query time, so commits made after exposeRowState show up.
+ * SQL and journal lines shared by both stores. The relation a store exposes is "base rows
+ * overridden by the latest journal entry per key, up to a sequence number": the embedded
+ * store's base is its Parquet snapshot, Postgres's a temp table; the journal an NDJSON file of
+ * updates. Bounding the journal makes the relation a stable snapshot as of exposure; with
+ * nothing to override it is the base alone, which DuckDB scans and joins at full speed.
  */
 
 /** Fingerprint written by forgetFingerprints: differs from any real fingerprint, so `fp <> prev.fp` holds. */
@@ -31,17 +32,24 @@ export const EMPTY_ROW_STATE = `SELECT NULL::VARCHAR AS key, NULL::UBIGINT AS fp
 
 const JOURNAL_COLUMNS = `{s: 'UBIGINT', k: 'VARCHAR', f: 'UBIGINT', st: 'VARCHAR', d: 'VARCHAR', m: 'VARCHAR', x: 'BOOLEAN'}`;
 
-/** Journal entries, latest per key. A torn last line (crash mid-append) reads as nulls and is dropped. */
-export function journalSql(journalPath: string): string {
+/** A journal file and the last entry of it the relation includes. */
+export interface JournalBound {
+  path: string;
+  upToSeq: number;
+}
+
+/** Journal entries up to the bound, latest per key. A torn last line (crash mid-append) reads as nulls and is dropped. */
+export function journalSql({ path, upToSeq }: JournalBound): string {
   return `SELECT k, f, st, d, m, coalesce(x, false) AS x
-    FROM read_json(${quoteLiteral(journalPath)}, format = 'newline_delimited', columns = ${JOURNAL_COLUMNS}, ignore_errors = true)
-    WHERE s IS NOT NULL AND k IS NOT NULL
+    FROM read_json(${quoteLiteral(path)}, format = 'newline_delimited', columns = ${JOURNAL_COLUMNS}, ignore_errors = true)
+    WHERE s IS NOT NULL AND s <= ${upToSeq} AND k IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY k ORDER BY s DESC) = 1`;
 }
 
-export function overlayViewSql(name: string, baseSql: string, journalPath: string): string {
+export function rowStateViewSql(name: string, baseSql: string, journal?: JournalBound): string {
+  if (!journal || journal.upToSeq === 0) return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${baseSql}`;
   return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS
-    WITH lm_journal AS (${journalSql(journalPath)})
+    WITH lm_journal AS (${journalSql(journal)})
     SELECT b.key, b.fp, b.status, b.dest_id, b.match FROM (${baseSql}) AS b ANTI JOIN lm_journal AS j ON j.k = b.key
     UNION ALL
     SELECT k, f, st, d, m FROM lm_journal WHERE NOT x`;

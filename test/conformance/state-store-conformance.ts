@@ -88,21 +88,39 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       expect(row).toEqual([{ id: '12345678901234567890', sku: 'A-1' }]);
     });
 
-    it('lets a later commit win, removes deleted keys, and shows commits made after exposure', async () => {
+    it('lets a later commit win and removes deleted keys', async () => {
       const s = sync();
       const store = await open();
       await store.commitRows(s, [row('a', '1'), row('b', '2'), row('c', '3')]);
-      const ws = await workspace();
-      await store.exposeRowState(s, ws, 'prev');
       // Same key twice in one batch, then again in a later batch; a delete; a re-add after a delete.
       await store.commitRows(s, [row('a', '10'), row('a', '11', 'dest-a'), { key: 'b', deleted: true }, row('d', '4')]);
       await store.commitRows(s, [row('c', '30'), { key: 'd', deleted: true }, row('d', '40'), { key: 'zz', deleted: true }]);
       const want = expected([row('a', '11', 'dest-a'), row('c', '30'), row('d', '40')]);
+      const ws = await workspace();
+      await store.exposeRowState(s, ws, 'prev');
       expect(await readState(ws, 'prev')).toEqual(want);
 
       const reopened = await open();
       const ws2 = await workspace();
       await reopened.exposeRowState(s, ws2, 'prev');
+      expect(await readState(ws2, 'prev')).toEqual(want);
+    });
+
+    it('exposes a stable snapshot, yet compacting over it keeps commits made after exposure', async () => {
+      const s = sync();
+      const store = await open();
+      await store.commitRows(s, [row('a', '1'), row('b', '2')]);
+      const ws = await workspace();
+      await store.exposeRowState(s, ws, 'prev');
+      const atExposure = await readState(ws, 'prev');
+      await store.commitRows(s, [row('a', '10'), { key: 'b', deleted: true }, row('c', '3')]);
+      expect(await readState(ws, 'prev')).toEqual(atExposure);
+
+      await store.replaceRowState(s, ws, 'SELECT * FROM prev');
+      const want = expected([row('a', '10'), row('c', '3')]);
+      expect(await readState(ws, 'prev')).toEqual(want);
+      const ws2 = await workspace();
+      await (await open()).exposeRowState(s, ws2, 'prev');
       expect(await readState(ws2, 'prev')).toEqual(want);
     });
 
@@ -131,6 +149,7 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
 
       await store.commitRows(s, [row('after', '99'), { key: '1e3', deleted: true }]);
       const want = [...before.filter((r) => r.key !== '1e3'), ...expected([row('after', '99')])].sort(byKey);
+      await store.exposeRowState(s, ws, 'prev');
       expect(await readState(ws, 'prev')).toEqual(want);
       const ws2 = await workspace();
       const reopened = await open();

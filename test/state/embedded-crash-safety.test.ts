@@ -135,6 +135,7 @@ describe('embedded state store recovering from a crash\'s leftovers', () => {
     await reopened.exposeRowState('s', ws, 'prev');
     expect((await readState(ws, 'prev')).map((r) => r.key)).toEqual(['a']);
     await reopened.commitRows('s', [{ key: 'c', fp: '3', status: 'delivered' }, { key: 'a', fp: '4', status: 'delivered' }]);
+    await reopened.exposeRowState('s', ws, 'prev');
     expect((await readState(ws, 'prev')).map((r) => `${r.key}=${r.fp}`)).toEqual(['a=4', 'c=3']);
     expect(fs.readFileSync(journal, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).s)).toEqual([1, 2, 3]);
     await reopened.close();
@@ -164,6 +165,7 @@ describe('embedded state store recovering from a crash\'s leftovers', () => {
     expect((await readState(ws2, 'prev')).map((r) => r.key)).toEqual(['a', 'b']);
     await reopened.replaceRowState('s', ws2, 'SELECT * FROM prev');
     await reopened.commitRows('s', [{ key: 'c', fp: '3', status: 'delivered' }]);
+    await reopened.exposeRowState('s', ws2, 'prev');
     expect((await readState(ws2, 'prev')).map((r) => r.key)).toEqual(['a', 'b', 'c']);
     expect(fs.readdirSync(dir).sort()).toEqual(['journal-1.ndjson', 'journal-2.ndjson', 'manifest.json', 'snapshot-1.parquet', 'snapshot-2.parquet']);
     await reopened.close();

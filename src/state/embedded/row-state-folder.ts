@@ -4,8 +4,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RowStateUpdate } from '../state-store.ts';
 import { CommitQueue } from '../commit-queue.ts';
 import { Exposures } from '../exposures.ts';
-import { JournalFile } from '../journal-file.ts';
-import { EMPTY_ROW_STATE, overlayViewSql, quoteIdent, quoteLiteral, typedRowState, validateUpdates, FORGOTTEN_FP } from '../row-state-sql.ts';
+import { JournalFile, readLastSeq } from '../journal-file.ts';
+import { EMPTY_ROW_STATE, FORGOTTEN_FP, quoteIdent, quoteLiteral, rowStateViewSql, typedRowState, validateUpdates } from '../row-state-sql.ts';
 import { fsyncPath } from './durable-file.ts';
 import { generationOf, journalFile, readManifest, snapshotFile, writeManifest } from './manifest.ts';
 
@@ -13,6 +13,10 @@ import { generationOf, journalFile, readManifest, snapshotFile, writeManifest } 
  * One sync's row state on disk: `snapshot-<g>.parquet` (written by DuckDB, read by DuckDB)
  * plus `journal-<g>.ndjson`, the updates acknowledged since, and `manifest.json` naming g.
  * Only the run holding the sync's lock writes here; any process may read.
+ *
+ * An exposed relation is the state as of exposure (the journal is read up to its last entry
+ * then). Before compacting, the relations this store exposed in the compacting workspace are
+ * brought up to date, so `replaceRowState(…, 'SELECT * FROM <exposed>')` never drops a commit.
  */
 export class RowStateFolder {
   private journal?: { generation: number; file: JournalFile };
@@ -22,9 +26,7 @@ export class RowStateFolder {
   constructor(readonly sync: string, readonly dir: string) {}
 
   async expose(workspace: DuckDBConnection, name: string): Promise<void> {
-    const { generation } = await readManifest(this.dir);
-    await this.ensureJournal(generation);
-    await workspace.run(this.viewSql(name, generation));
+    await workspace.run(await this.viewSql(name));
     this.exposures.add(this.sync, workspace, name, {});
   }
 
@@ -41,9 +43,7 @@ export class RowStateFolder {
   forgetFingerprints(scratch: DuckDBConnection): Promise<void> {
     return this.queue.exclusive(async () => {
       const view = `lastmile_forget_${process.pid}`;
-      const { generation } = await readManifest(this.dir);
-      await this.ensureJournal(generation);
-      await scratch.run(this.viewSql(view, generation));
+      await scratch.run(await this.viewSql(view));
       try {
         await this.compact(scratch, `SELECT key, ${FORGOTTEN_FP} AS fp, status, dest_id, match FROM ${quoteIdent(view)}`);
       } finally {
@@ -58,16 +58,14 @@ export class RowStateFolder {
     this.journal = undefined;
   }
 
-  private viewSql(name: string, generation: number): string {
+  /** The view of the current generation: snapshot plus journal up to its last complete entry. */
+  private async viewSql(name: string): Promise<string> {
+    const { generation } = await readManifest(this.dir);
+    const path = journalFile(this.dir, generation);
+    const upToSeq = this.journal?.generation === generation ? this.journal.file.lastSeq : await readLastSeq(path);
     const snapshot = snapshotFile(this.dir, generation);
     const base = snapshot ? `SELECT * FROM read_parquet(${quoteLiteral(snapshot)})` : EMPTY_ROW_STATE;
-    return overlayViewSql(name, base, journalFile(this.dir, generation));
-  }
-
-  /** The view reads the journal at query time, so it must exist even before the first commit. */
-  private async ensureJournal(generation: number): Promise<void> {
-    await fs.mkdir(this.dir, { recursive: true });
-    await (await fs.open(journalFile(this.dir, generation), 'a')).close();
+    return rowStateViewSql(name, base, { path, upToSeq });
   }
 
   private async flush(updates: RowStateUpdate[]): Promise<void> {
@@ -92,6 +90,9 @@ export class RowStateFolder {
    */
   private async compact(workspace: DuckDBConnection, selectSql: string): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
+    for (const exposure of this.exposures.list(this.sync)) {
+      if (exposure.workspace === workspace) await workspace.run(await this.viewSql(exposure.name));
+    }
     const { generation } = await readManifest(this.dir);
     const next = generation + 1;
     await this.removeFiles((file, g) => file.endsWith('.tmp') || (g !== undefined && g > generation));
@@ -109,8 +110,9 @@ export class RowStateFolder {
 
     await this.journal?.file.close();
     this.journal = undefined;
+    // Views over generation g would break once its files go: point them at g+1, the state as of now.
     for (const { workspace: ws, name } of this.exposures.list(this.sync)) {
-      await ws.run(this.viewSql(name, next)).catch(() => this.exposures.remove(this.sync, ws, name));
+      await ws.run(await this.viewSql(name)).catch(() => this.exposures.remove(this.sync, ws, name));
     }
     // Keep generation g: a reader in another process may still be scanning it.
     await this.removeFiles((_, g) => g !== undefined && g < generation);

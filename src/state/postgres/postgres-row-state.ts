@@ -10,7 +10,7 @@ import type { RowStateUpdate } from '../state-store.ts';
 import { CommitQueue } from '../commit-queue.ts';
 import { Exposures } from '../exposures.ts';
 import { JournalFile } from '../journal-file.ts';
-import { FORGOTTEN_FP, overlayViewSql, quoteIdent, quoteLiteral, typedRowState, validateUpdates } from '../row-state-sql.ts';
+import { FORGOTTEN_FP, quoteIdent, rowStateViewSql, quoteLiteral, typedRowState, validateUpdates } from '../row-state-sql.ts';
 import { matchJson } from '../value-json.ts';
 import { inTransaction } from './postgres-transaction.ts';
 
@@ -23,8 +23,9 @@ let tableCounter = 0;
 /**
  * Row state in `<schema>.row_state`. Rows move between Postgres and DuckDB as CSV through a
  * temp file (COPY on both sides, no per-row conversion in JS). The exposed relation is a view
- * over a temp table plus a local overlay journal that commitRows also appends to, so, as with
- * the embedded store, commits made after exposeRowState are visible in it.
+ * over a temp table: the state as of exposure. commitRows also appends to a local overlay
+ * journal per exposure, so replaceRowState can bring the workspace's views up to date (as the
+ * embedded store does) without reading the whole state from Postgres again.
  */
 export class PostgresRowState {
   private readonly exposures = new Exposures<Exposure>();
@@ -54,7 +55,7 @@ export class PostgresRowState {
       }
       await workspace.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(base)} AS SELECT * FROM read_csv(${quoteLiteral(csv)},
         header = false, auto_detect = false, columns = ${CSV_COLUMNS}, quote = '"', escape = '"', allow_quoted_nulls = false)`);
-      await workspace.run(overlayViewSql(name, `SELECT * FROM ${quoteIdent(base)}`, journal.path));
+      await workspace.run(rowStateViewSql(name, `SELECT * FROM ${quoteIdent(base)}`));
     } catch (error) {
       this.exposures.remove(sync, workspace, name);
       await this.dispose({ base, journal }, workspace);
@@ -138,6 +139,10 @@ export class PostgresRowState {
 
   /** Materialises the new state in the workspace, then swaps it into Postgres in one transaction. */
   private async rewrite(sync: string, workspace: DuckDBConnection, selectSql: string): Promise<void> {
+    for (const { workspace: ws, name, data } of this.exposures.list(sync)) {
+      if (ws !== workspace) continue;
+      await ws.run(rowStateViewSql(name, `SELECT * FROM ${quoteIdent(data.base)}`, { path: data.journal.path, upToSeq: data.journal.lastSeq }));
+    }
     const next = `lastmile_state_${process.pid}_${++tableCounter}`;
     await workspace.run(`CREATE TEMP TABLE ${quoteIdent(next)} AS ${typedRowState(selectSql)}`);
     const csv = tempFile('replace.csv');
@@ -165,7 +170,7 @@ export class PostgresRowState {
       this.exposures.remove(sync, exposure.workspace, exposure.name);
       if (exposure.workspace !== workspace) { await this.retire(exposure.data.journal); continue; }
       const journal = await JournalFile.open(tempFile('overlay.ndjson'), { durable: false });
-      await workspace.run(overlayViewSql(exposure.name, `SELECT * FROM ${quoteIdent(table)}`, journal.path));
+      await workspace.run(rowStateViewSql(exposure.name, `SELECT * FROM ${quoteIdent(table)}`));
       this.exposures.add(sync, workspace, exposure.name, { base: table, journal });
       await this.dispose(exposure.data, workspace);
       used = true;
