@@ -135,6 +135,16 @@ describe('web UI in Chromium', () => {
     await shot('6-run-finished');
   });
 
+  it('shows a failed run with its error', async () => {
+    await page.goto(`${fx.server.url}/#/syncs/discontinued_to_engine`);
+    await page.getByTestId('run-history').locator('tbody tr').first().click();
+    await page.getByText('The run failed:').waitFor();
+    expect(await page.locator('.error').innerText()).toMatch(/discontinued_products does not exist/);
+    expect(await page.getByTestId('trace').innerText()).toMatch(/\/\/ 4\. finalize\s+status: FAILED/);
+    expect(await page.getByTestId('rejected-ranking').innerText()).toContain('No row was rejected.');
+    await shot('7-failed-run');
+  });
+
   it('never shows a secret on any page', () => {
     expect(pagesSeen.length).toBeGreaterThanOrEqual(6);
     for (const html of pagesSeen) {

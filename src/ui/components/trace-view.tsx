@@ -1,24 +1,27 @@
 import type { TraceLine } from '../api.ts';
-import { formatTrace } from '../format.ts';
+import { TRACE_STEPS } from '../format.ts';
 
 /**
- * The run trace exactly as the CLI prints it (`// 1. query warehouse     records_fetched: 14,205`),
+ * The run trace exactly as the CLI prints it (formatTrace) (`// 1. query warehouse     records_fetched: 14,205`),
  * with the step labels and outcomes coloured.
  */
 export function TraceView({ lines }: { lines: TraceLine[] }) {
   if (lines.length === 0) return <pre className="trace"><span className="c">// no trace yet</span></pre>;
-  const text = formatTrace(lines).split('\n');
+  let step = 0;
   return (
     <pre className="trace" data-testid="trace">
-      {text.map((line, i) => {
-        const label = line.slice(3, 25);
-        const rest = line.slice(25);
+      {lines.map((line, i) => {
+        // As formatTrace does: the step's label on its first line, blank on the lines that follow.
+        const label = line.step === step ? '' : `${line.step}. ${TRACE_STEPS[line.step]}`;
+        step = line.step;
+        const [first, ...more] = line.text.split('\n');
         return (
           <div key={i}>
             <span className="c">{'// '}</span>
-            <span className="step">{label}</span>
+            <span className="step">{label.padEnd(22)}</span>
             {' '}
-            <Outcome text={rest.replace(/^ /, '')} />
+            <Outcome text={first ?? ''} />
+            {more.map((extra, j) => <div key={j}><span className="c">{'//'}</span>{' '.repeat(24)}{extra}</div>)}
           </div>
         );
       })}
