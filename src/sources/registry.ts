@@ -3,6 +3,7 @@ import type { Source } from './source.ts';
 import type { SourceConfig } from '../config/project.ts';
 import { duckdbSourceType } from './duckdb/duckdb-type.ts';
 import { postgresSourceType } from './postgres/postgres-type.ts';
+import { mysqlSourceType } from './mysql/mysql-type.ts';
 
 /** A source type: its settings schema and a factory. One entry per folder under sources/. */
 export interface SourceType<Settings = any> {
@@ -16,4 +17,5 @@ export interface SourceType<Settings = any> {
 export const sourceTypes: Record<string, SourceType> = {
   [duckdbSourceType.type]: duckdbSourceType,
   [postgresSourceType.type]: postgresSourceType,
+  [mysqlSourceType.type]: mysqlSourceType,
 };

@@ -1,0 +1,159 @@
+import mysql from 'mysql2';
+import { RunError } from '../../errors.ts';
+import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../source.ts';
+import { mysqlColumn, toMysqlParam, type MysqlField } from './mysql-values.ts';
+import type { MysqlSettings } from './mysql-type.ts';
+
+/**
+ * A MySQL or MariaDB database. A read streams the result row by row with backpressure
+ * (the socket pauses while a chunk waits for its consumer), `chunkSize` rows at a time.
+ * Parameters travel as `?` and mysql2 escapes them; the session runs in UTC.
+ */
+export class MysqlSource implements Source {
+  readonly type = 'mysql';
+  private pool?: mysql.Pool;
+
+  constructor(readonly name: string, private readonly settings: MysqlSettings) {}
+
+  async check(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const connection = await this.connect();
+    try {
+      await new Promise<void>((resolve, reject) => connection.query('SELECT 1', (error) => (error ? reject(error) : resolve())));
+    } catch (error) {
+      throw this.failure('the check query failed', error);
+    } finally {
+      connection.release();
+    }
+  }
+
+  async *read(sql: string, options: ReadOptions): AsyncIterable<RowChunk> {
+    const { chunkSize, signal } = options;
+    signal.throwIfAborted();
+    const connection = await this.connect();
+    const query = connection.query({ sql, values: (options.params ?? []).map(toMysqlParam), rowsAsArray: true });
+    let fields: MysqlField[] | undefined;
+    query.on('fields', (received: MysqlField[]) => { fields = received; });
+    const stream = query.stream({ highWaterMark: chunkSize });
+    const stop = () => stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('read aborted'));
+    signal.addEventListener('abort', stop, { once: true });
+    let finished = false;
+    try {
+      let columns: Column[] | undefined;
+      let converters: ((value: unknown) => Value)[] = [];
+      let rows: Row[] = [];
+      let yielded = false;
+      for await (const raw of stream as AsyncIterable<unknown>) {
+        if (!columns) {
+          if (!fields || !Array.isArray(raw)) throw new Error('the statement returned no rows (a model must be a SELECT)');
+          const described = fields.map(mysqlColumn);
+          columns = described.map((d) => d.column);
+          converters = described.map((d) => d.convert);
+        }
+        rows.push(toRow(raw as unknown[], columns, converters));
+        if (rows.length === chunkSize) {
+          yielded = true;
+          yield { columns, rows };
+          rows = [];
+        }
+      }
+      signal.throwIfAborted();
+      columns ??= (fields ?? []).map((field) => mysqlColumn(field).column);
+      if (rows.length > 0 || !yielded) yield { columns, rows };
+      finished = true;
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw this.failure('the query failed', error);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      // A connection left mid-result is not safe to reuse: close it instead.
+      if (finished) connection.release();
+      else connection.destroy();
+    }
+  }
+
+  placeholder(): string {
+    return '?';
+  }
+
+  quoteIdentifier(name: string): string {
+    return `\`${name.replaceAll('`', '``')}\``;
+  }
+
+  /** `customers` or `shop.customers`: each part quoted. */
+  tableQuery(table: string): string {
+    return `SELECT * FROM ${table.split('.').map((part) => this.quoteIdentifier(part)).join('.')}`;
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await new Promise<void>((resolve) => pool.end(() => resolve()));
+  }
+
+  private connect(): Promise<mysql.PoolConnection> {
+    this.pool ??= this.createPool();
+    const pool = this.pool;
+    return new Promise((resolve, reject) => {
+      pool.getConnection((error, connection) => {
+        if (error) reject(this.failure(`cannot connect to MySQL at ${this.where()}`, error));
+        else resolve(connection);
+      });
+    });
+  }
+
+  private createPool(): mysql.Pool {
+    const { url, host, port, user, password, database } = this.settings;
+    const pool = mysql.createPool({
+      ...(url ? { uri: url.replace(/^mariadb:/, 'mysql:') } : { host, port, user, password, database }),
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      dateStrings: true,
+      connectionLimit: 4,
+      connectTimeout: 10_000,
+    });
+    // TIMESTAMP columns then read as UTC text, and canonical parameters compare in UTC.
+    pool.on('connection', (connection) => connection.query(`SET time_zone = '+00:00'`));
+    return pool;
+  }
+
+  /** host:port/database, never the password. */
+  private where(): string {
+    const { url, host, port, database } = this.settings;
+    if (!url) return `${host}:${port ?? 3306}/${database ?? ''}`;
+    try {
+      const parsed = new URL(url);
+      return `${parsed.hostname}:${parsed.port || 3306}${parsed.pathname}`;
+    } catch {
+      return 'the configured url';
+    }
+  }
+
+  private failure(what: string, error: unknown): RunError {
+    const detail = error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error);
+    return new RunError(`source "${this.name}": ${what}: ${this.redact(detail)}`, { cause: error });
+  }
+
+  private redact(text: string): string {
+    const secrets = [this.settings.password, urlPassword(this.settings.url)].filter((s): s is string => !!s);
+    return secrets.reduce((out, secret) => out.replaceAll(secret, '***'), text);
+  }
+}
+
+function urlPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toRow(raw: unknown[], columns: Column[], converters: ((value: unknown) => Value)[]): Row {
+  const row: Row = {};
+  for (let c = 0; c < columns.length; c++) {
+    const value = raw[c];
+    row[columns[c]!.name] = value === null || value === undefined ? null : converters[c]!(value);
+  }
+  return row;
+}
