@@ -131,12 +131,14 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
   });
 
   it('runs now, shows live progress, and sees the run end', async () => {
-    fx.api.state.delayMs = 250;
+    fx.api.state.delayMs = 600;
     await page.getByRole('button', { name: 'Run now' }).click();
     const progress = page.getByTestId('run-progress');
     await progress.waitFor();
     await expect.poll(() => progress.getAttribute('data-state'), { timeout: 10_000 }).toBe('running');
     await page.getByText(/\d+ of 300 sent/).waitFor();
+    // For the screenshot only: try to catch the run halfway (not asserted, it may be missed).
+    await page.getByText(/[1-9]\d* of 300 sent/).waitFor({ timeout: 3000 }).catch(() => undefined);
     await shot('5-running');
     await expect.poll(() => progress.getAttribute('data-state'), { timeout: 30_000 }).toBe('success');
     fx.api.state.delayMs = 0;

@@ -63,7 +63,7 @@ export function SyncPage({ sync }: { sync: string }) {
     <>
       <div className="page-head">
         <div>
-          <h1>{sync} {o && <StatusBadge status={o.running ? 'running' : o.health} />}</h1>
+          <h1>{sync} {o && <StatusBadge status={running ? 'running' : o.health} />}</h1>
           {o && (
             <div className="sub">
               <span>{typeLabel(o.sourceType)} · {o.model} → {typeLabel(o.destinationType)} · {o.destination}</span>
