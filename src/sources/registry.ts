@@ -4,6 +4,7 @@ import type { SourceConfig } from '../config/project.ts';
 import { duckdbSourceType } from './duckdb/duckdb-type.ts';
 import { postgresSourceType } from './postgres/postgres-type.ts';
 import { mysqlSourceType } from './mysql/mysql-type.ts';
+import { sqliteSourceType } from './sqlite/sqlite-type.ts';
 
 /** A source type: its settings schema and a factory. One entry per folder under sources/. */
 export interface SourceType<Settings = any> {
@@ -18,4 +19,5 @@ export const sourceTypes: Record<string, SourceType> = {
   [duckdbSourceType.type]: duckdbSourceType,
   [postgresSourceType.type]: postgresSourceType,
   [mysqlSourceType.type]: mysqlSourceType,
+  [sqliteSourceType.type]: sqliteSourceType,
 };
