@@ -5,6 +5,7 @@ import { duckdbSourceType } from './duckdb/duckdb-type.ts';
 import { postgresSourceType } from './postgres/postgres-type.ts';
 import { mysqlSourceType } from './mysql/mysql-type.ts';
 import { sqliteSourceType } from './sqlite/sqlite-type.ts';
+import { filesSourceType } from './files/files-type.ts';
 
 /** A source type: its settings schema and a factory. One entry per folder under sources/. */
 export interface SourceType<Settings = any> {
@@ -20,4 +21,5 @@ export const sourceTypes: Record<string, SourceType> = {
   [postgresSourceType.type]: postgresSourceType,
   [mysqlSourceType.type]: mysqlSourceType,
   [sqliteSourceType.type]: sqliteSourceType,
+  [filesSourceType.type]: filesSourceType,
 };
