@@ -25,7 +25,7 @@ const RECOVER_PER_SECOND = 0.3;
 /** Above it: probe by this share of it per second. */
 const PROBE_PER_SECOND = 0.02;
 /** Before any 429: grow by this factor per second. */
-const SLOW_START_PER_SECOND = 1.5;
+const SLOW_START_PER_SECOND = 2;
 
 export class AdaptiveRate {
   private value: number;

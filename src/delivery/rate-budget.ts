@@ -28,7 +28,7 @@ export const DAILY_RESERVE_SHARE = 0.02;
 const THROTTLE_PAUSE_MS = 1_000;
 const THROTTLE_PAUSE_CAP_MS = 60_000;
 /** Round trips up to this long count whole against the rate window (see late()). */
-const LATE_SLACK_MS = 50;
+const LATE_SLACK_MS = 100;
 /** Recent waits for the rate mean the rate is the bottleneck (adaptive growth). */
 const RATE_BOUND_MS = 1_000;
 
@@ -53,6 +53,8 @@ export class RateBudget {
   private turn: Promise<void> = Promise.resolve();
   /** Recent request durations: their minimum is the destination's own latency. */
   private readonly latencies: number[] = [];
+  /** Recent shifts of window entries: their upper quartile is the lag the pacing allows for. */
+  private readonly shifts: number[] = [];
 
   constructor(readonly key: string) {}
 
@@ -165,6 +167,9 @@ export class RateBudget {
       e.open = false;
       e.at = Math.max(e.at, startedAt + shift);
     }
+    this.shifts.push(shift);
+    if (this.shifts.length > 32) this.shifts.shift();
+    this.bucket.setLag([...this.shifts].sort((a, b) => a - b)[Math.floor(this.shifts.length * 0.75)]);
   }
 
   private async waitForStart(signal: AbortSignal): Promise<WindowEntry[]> {
