@@ -10,6 +10,10 @@ export { columnType } from './duckdb-values.ts';
  * their canonical form. DuckDB hands over data chunks of ~2,048 rows; only one of them and
  * one output chunk are alive at a time, so memory stays flat whatever the result's size.
  * An empty result still yields one empty chunk, so the consumer learns the columns.
+ *
+ * The connection must run nothing else until the stream ends: DuckDB closes a streaming
+ * result when its connection starts another statement, and the stream then simply stops,
+ * without an error. Stage or write through another connection meanwhile.
  */
 export async function* streamRows(
   connection: DuckDBConnection,
@@ -24,6 +28,7 @@ export async function* streamRows(
     ? await connection.stream(sql, params.map(toDuckdbParam))
     : await connection.stream(sql);
   const { columns, names, readers } = describeResult(result);
+  const makeRow = rowFactory(names);
   const values: Value[][] = readers.map(() => []);
 
   let rows: Row[] = [];
@@ -36,9 +41,7 @@ export async function* streamRows(
     // Column-major first (one tight loop per type), then rows.
     for (let c = 0; c < readers.length; c++) readers[c]!(chunk, c, count, values[c]!);
     for (let i = 0; i < count; i++) {
-      const row: Row = {};
-      for (let c = 0; c < names.length; c++) row[names[c]!] = values[c]![i]!;
-      rows.push(row);
+      rows.push(makeRow(values, i));
       if (rows.length === chunkSize) {
         yielded = true;
         yield { columns, rows };
@@ -59,4 +62,18 @@ function describeResult(result: DuckDBResult): { columns: Column[]; names: strin
     readers.push(columnReader(type));
   }
   return { columns, names: columns.map((column) => column.name), readers };
+}
+
+/**
+ * A function building one row object from the column arrays, written for these column
+ * names: an object literal gets all its properties in one allocation, where adding them one
+ * by one grows the object several times. Names are embedded as JSON string literals.
+ */
+function rowFactory(names: string[]): (values: Value[][], i: number) => Row {
+  const properties = names.map((name, c) => {
+    const key = JSON.stringify(name);
+    // `"__proto__": v` would set the prototype; a computed key defines a plain property.
+    return `${name === '__proto__' ? `[${key}]` : key}: values[${c}][i]`;
+  });
+  return new Function('values', 'i', `return { ${properties.join(', ')} };`) as (values: Value[][], i: number) => Row;
 }
