@@ -38,6 +38,14 @@ export function lockHeldError(holder: LockHolder, now = Date.now()): RunError {
   );
 }
 
+/** For a run that kept writing after another run took its lock over (it was judged dead or hung). */
+export function lockLostError(holder: LockHolder): RunError {
+  return new RunError(
+    `run ${holder.runId} no longer holds the lock of sync "${holder.sync}": another run took it over because this run's ` +
+      `heartbeat stopped for too long. This run stops without writing, so two runs never write the same state.`,
+  );
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

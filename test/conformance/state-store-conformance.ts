@@ -262,6 +262,26 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       }
     });
 
+    it('stops a run from writing once another run took its lock over', async () => {
+      const s = sync();
+      const slow = await open();
+      const lock = await slow.acquireLock(s, 'run-slow');
+      await slow.commitRows(s, [row('a', '1')]);
+      // A store that judges every heartbeat too old: as if run-slow had hung for minutes.
+      const impatient = await open({ lock: { staleAfterMs: -1 } });
+      const taken = await impatient.acquireLock(s, 'run-new');
+      await expect(slow.commitRows(s, [row('a', '2')])).rejects.toThrow(/run-slow no longer holds the lock/);
+      const ws = await workspace();
+      await slow.exposeRowState(s, ws, 'prev');
+      await expect(slow.replaceRowState(s, ws, 'SELECT * FROM prev')).rejects.toThrow(RunError);
+      await impatient.commitRows(s, [row('b', '3')]);
+      await lock.release(); // releasing a lock no longer held leaves the new holder's alone
+      await expect(open().then((o) => o.acquireLock(s, 'run-third'))).rejects.toThrow(/run-new/);
+      await impatient.exposeRowState(s, ws, 'now');
+      expect(await readState(ws, 'now')).toEqual(expected([row('a', '1'), row('b', '3')]));
+      await taken.release();
+    });
+
     it('saves, updates and lists runs newest first, by sync, with limit and before', async () => {
       const store = await open();
       const [s1, s2] = [sync(), sync()];

@@ -5,10 +5,10 @@ import type { RejectCategory } from '../../destinations/destination.ts';
 import type { Value } from '../../sources/source.ts';
 import type { Lock, RejectedQuery, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
-import { DEFAULT_LOCK_TIMING, type LockTiming } from '../lock-holder.ts';
+import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { HistoryDb } from './history-db.ts';
 import { RowStateFolder } from './row-state-folder.ts';
-import { acquireSqliteLock } from './sqlite-lock.ts';
+import { acquireSqliteLock, assertSqliteLockHeld } from './sqlite-lock.ts';
 
 export interface EmbeddedStateOptions {
   lock?: Partial<LockTiming>;
@@ -25,6 +25,8 @@ export class EmbeddedStateStore implements StateStore {
   private readonly history: HistoryDb;
   private readonly folders = new Map<string, RowStateFolder>();
   private readonly timing: LockTiming;
+  /** Locks this store's runs hold: their writes stop if another run took one over. */
+  private readonly held = new Map<string, LockHolder>();
   private scratch?: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }>;
 
   constructor(readonly root: string, options: EmbeddedStateOptions = {}) {
@@ -60,7 +62,14 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   async acquireLock(sync: string, runId: string): Promise<Lock> {
-    return acquireSqliteLock(this.history.db, sync, runId, this.timing);
+    const lock = acquireSqliteLock(this.history.db, sync, runId, this.timing);
+    this.held.set(sync, lock.holder);
+    return {
+      release: async () => {
+        if (this.held.get(sync) === lock.holder) this.held.delete(sync);
+        await lock.release();
+      },
+    };
   }
 
   async saveRun(run: RunRecord): Promise<void> {
@@ -106,7 +115,10 @@ export class EmbeddedStateStore implements StateStore {
   private folder(sync: string): RowStateFolder {
     let folder = this.folders.get(sync);
     if (!folder) {
-      folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)));
+      folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)), () => {
+        const holder = this.held.get(sync);
+        if (holder) assertSqliteLockHeld(this.history.db, holder);
+      });
       this.folders.set(sync, folder);
     }
     return folder;

@@ -23,7 +23,8 @@ export class RowStateFolder {
   private readonly queue = new CommitQueue<RowStateUpdate>((updates) => this.flush(updates));
   private readonly exposures = new Exposures();
 
-  constructor(readonly sync: string, readonly dir: string) {}
+  /** `guard` throws when this process's run lost the sync's lock: checked before every write. */
+  constructor(readonly sync: string, readonly dir: string, private readonly guard: () => void = () => undefined) {}
 
   async expose(workspace: DuckDBConnection, name: string): Promise<void> {
     await workspace.run(await this.viewSql(name));
@@ -69,6 +70,7 @@ export class RowStateFolder {
   }
 
   private async flush(updates: RowStateUpdate[]): Promise<void> {
+    this.guard();
     // Read the manifest each time: another process may have compacted since our last append.
     const { generation } = await readManifest(this.dir);
     if (this.journal?.generation !== generation) {
@@ -89,6 +91,7 @@ export class RowStateFolder {
    * leaves g (snapshot + journal) untouched; after it, g+1 holds everything g held.
    */
   private async compact(workspace: DuckDBConnection, selectSql: string): Promise<void> {
+    this.guard();
     await fs.mkdir(this.dir, { recursive: true });
     for (const exposure of this.exposures.list(this.sync)) {
       if (exposure.workspace === workspace) await workspace.run(await this.viewSql(exposure.name));
@@ -98,7 +101,7 @@ export class RowStateFolder {
     await this.removeFiles((file, g) => file.endsWith('.tmp') || (g !== undefined && g > generation));
     const snapshot = snapshotFile(this.dir, next)!;
     const temp = `${snapshot}.tmp`;
-    await workspace.run(`COPY (${typedRowState(selectSql)}) TO ${quoteLiteral(temp)} (FORMAT parquet, COMPRESSION zstd)`);
+    await workspace.run(`COPY (${typedRowState(selectSql)}) TO ${quoteLiteral(temp)} (FORMAT parquet)`);
     await this.checkKeys(workspace, temp);
     await fsyncPath(temp);
     await fs.rename(temp, snapshot);
@@ -106,6 +109,7 @@ export class RowStateFolder {
     await journal.sync();
     await journal.close();
     await fsyncPath(this.dir);
+    this.guard();
     await writeManifest(this.dir, { format: 1, generation: next });
 
     await this.journal?.file.close();

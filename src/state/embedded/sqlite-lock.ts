@@ -1,11 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { Lock } from '../state-store.ts';
-import { isStale, lockHeldError, me, startHeartbeat, type LockHolder, type LockTiming } from '../lock-holder.ts';
+import { isStale, lockHeldError, lockLostError, me, startHeartbeat, type LockHolder, type LockTiming } from '../lock-holder.ts';
 
 interface LockRow { sync: string; run_id: string; pid: number; host: string; heartbeat_at: number }
 
 /** One run per sync: a row in `locks`, taken in an IMMEDIATE transaction, kept fresh by a heartbeat. */
-export function acquireSqliteLock(db: Database.Database, sync: string, runId: string, timing: LockTiming): Lock {
+export function acquireSqliteLock(db: Database.Database, sync: string, runId: string, timing: LockTiming): Lock & { holder: LockHolder } {
   const holder = me(sync, runId);
   const take = db.transaction(() => {
     const row = db.prepare('SELECT sync, run_id, pid, host, heartbeat_at FROM locks WHERE sync = ?').get(sync) as LockRow | undefined;
@@ -27,6 +27,7 @@ export function acquireSqliteLock(db: Database.Database, sync: string, runId: st
   );
   let released = false;
   return {
+    holder,
     async release() {
       if (released) return;
       released = true;
@@ -34,4 +35,11 @@ export function acquireSqliteLock(db: Database.Database, sync: string, runId: st
       if (db.open) db.prepare(`DELETE FROM locks WHERE ${mine}`).run(sync, runId, holder.pid);
     },
   };
+}
+
+/** Throws when `holder`'s lock row was taken over by another run. */
+export function assertSqliteLockHeld(db: Database.Database, holder: LockHolder): void {
+  const row = db.prepare('SELECT 1 FROM locks WHERE sync = ? AND run_id = ? AND pid = ? AND host = ?')
+    .get(holder.sync, holder.runId, holder.pid, holder.host);
+  if (!row) throw lockLostError(holder);
 }

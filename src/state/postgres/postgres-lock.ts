@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { Lock } from '../state-store.ts';
-import { isStale, lockHeldError, me, startHeartbeat, type LockTiming } from '../lock-holder.ts';
+import { isStale, lockHeldError, lockLostError, me, startHeartbeat, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { quoteIdent } from '../row-state-sql.ts';
 import { inTransaction } from './postgres-transaction.ts';
 
@@ -9,7 +9,9 @@ import { inTransaction } from './postgres-transaction.ts';
  * with its holder and a heartbeat stamped by the database clock (hosts' clocks may differ).
  * A row whose process died, or whose heartbeat stopped, is taken over.
  */
-export async function acquirePostgresLock(pool: pg.Pool, schema: string, sync: string, runId: string, timing: LockTiming): Promise<Lock> {
+export async function acquirePostgresLock(
+  pool: pg.Pool, schema: string, sync: string, runId: string, timing: LockTiming,
+): Promise<Lock & { holder: LockHolder }> {
   const table = `${quoteIdent(schema)}.locks`;
   const holder = me(sync, runId);
   await inTransaction(pool, async (client) => {
@@ -32,6 +34,7 @@ export async function acquirePostgresLock(pool: pg.Pool, schema: string, sync: s
   const stop = startHeartbeat(() => pool.query(`UPDATE ${table} SET heartbeat_at = now() WHERE ${mine}`, params), timing.heartbeatMs);
   let released = false;
   return {
+    holder,
     async release() {
       if (released) return;
       released = true;
@@ -39,4 +42,15 @@ export async function acquirePostgresLock(pool: pg.Pool, schema: string, sync: s
       await pool.query(`DELETE FROM ${table} WHERE ${mine}`, params);
     },
   };
+}
+
+/**
+ * Inside a writing transaction: throws when `holder` no longer owns the lock row, and keeps
+ * the row from being taken over until the transaction ends.
+ */
+export async function assertPostgresLockHeld(client: pg.PoolClient, schema: string, holder: LockHolder): Promise<void> {
+  const { rowCount } = await client.query(
+    `SELECT 1 FROM ${quoteIdent(schema)}.locks WHERE sync = $1 AND run_id = $2 AND pid = $3 AND host = $4 FOR SHARE`,
+    [holder.sync, holder.runId, holder.pid, holder.host]);
+  if (rowCount !== 1) throw lockLostError(holder);
 }

@@ -33,7 +33,12 @@ export class PostgresRowState {
   /** Overlay files of views no longer fed (their workspace may still read them): removed at close. */
   private readonly retired = new Set<string>();
 
-  constructor(private readonly pool: pg.Pool, private readonly schema: string) {}
+  /** `guard` (inside each writing transaction) throws when this process's run lost the sync's lock. */
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+    private readonly guard: (client: pg.PoolClient, sync: string) => Promise<void> = async () => undefined,
+  ) {}
 
   private get table(): string {
     return `${quoteIdent(this.schema)}.row_state`;
@@ -77,7 +82,10 @@ export class PostgresRowState {
 
   forget(sync: string): Promise<void> {
     return this.queue(sync).exclusive(async () => {
-      await this.pool.query(`UPDATE ${this.table} SET fp = ${FORGOTTEN_FP} WHERE sync = $1`, [sync]);
+      await inTransaction(this.pool, async (client) => {
+        await this.guard(client, sync);
+        await client.query(`UPDATE ${this.table} SET fp = ${FORGOTTEN_FP} WHERE sync = $1`, [sync]);
+      });
       // Exposed copies now hold fingerprints Postgres no longer has: stop feeding them.
       for (const { workspace, name, data } of this.exposures.list(sync)) {
         this.exposures.remove(sync, workspace, name);
@@ -122,6 +130,7 @@ export class PostgresRowState {
     const upserts = [...latest.values()].filter((u) => !('deleted' in u)) as Exclude<RowStateUpdate, { deleted: true }>[];
     const deletes = [...latest.values()].filter((u) => 'deleted' in u).map((u) => u.key);
     await inTransaction(this.pool, async (client) => {
+      await this.guard(client, sync);
       if (deletes.length) await client.query(`DELETE FROM ${this.table} WHERE sync = $1 AND key = ANY($2::text[])`, [sync, deletes]);
       if (upserts.length) {
         await client.query(
@@ -150,6 +159,7 @@ export class PostgresRowState {
       await checkKeys(sync, workspace, next);
       await workspace.run(`COPY (SELECT ${quoteLiteral(sync)}, * FROM ${quoteIdent(next)}) TO ${quoteLiteral(csv)} (FORMAT csv, HEADER false)`);
       await inTransaction(this.pool, async (client) => {
+        await this.guard(client, sync);
         await client.query(`DELETE FROM ${this.table} WHERE sync = $1`, [sync]);
         const copy = client.query(copyFrom(`COPY ${this.table} (sync, key, fp, status, dest_id, match) FROM STDIN (FORMAT csv)`));
         await pipeline(fs.createReadStream(csv), copy);

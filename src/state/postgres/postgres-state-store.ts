@@ -4,9 +4,9 @@ import type { RejectCategory } from '../../destinations/destination.ts';
 import type { Value } from '../../sources/source.ts';
 import type { Lock, RejectedQuery, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
-import { DEFAULT_LOCK_TIMING, type LockTiming } from '../lock-holder.ts';
+import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { PostgresHistory } from './postgres-history.ts';
-import { acquirePostgresLock } from './postgres-lock.ts';
+import { acquirePostgresLock, assertPostgresLockHeld } from './postgres-lock.ts';
 import { PostgresRowState } from './postgres-row-state.ts';
 import { migrate } from './postgres-schema.ts';
 
@@ -22,9 +22,14 @@ export class PostgresStateStore implements StateStore {
   private readonly rowState: PostgresRowState;
   private readonly history: PostgresHistory;
   private readonly timing: LockTiming;
+  /** Locks this store's runs hold: their writes stop if another run took one over. */
+  private readonly held = new Map<string, LockHolder>();
 
   private constructor(private readonly pool: pg.Pool, readonly schema: string, options: PostgresStateOptions) {
-    this.rowState = new PostgresRowState(pool, schema);
+    this.rowState = new PostgresRowState(pool, schema, async (client, sync) => {
+      const holder = this.held.get(sync);
+      if (holder) await assertPostgresLockHeld(client, schema, holder);
+    });
     this.history = new PostgresHistory(pool, schema);
     this.timing = { ...DEFAULT_LOCK_TIMING, ...options.lock };
   }
@@ -70,8 +75,15 @@ export class PostgresStateStore implements StateStore {
     return this.history.setCursor(sync, value);
   }
 
-  acquireLock(sync: string, runId: string): Promise<Lock> {
-    return acquirePostgresLock(this.pool, this.schema, sync, runId, this.timing);
+  async acquireLock(sync: string, runId: string): Promise<Lock> {
+    const lock = await acquirePostgresLock(this.pool, this.schema, sync, runId, this.timing);
+    this.held.set(sync, lock.holder);
+    return {
+      release: async () => {
+        if (this.held.get(sync) === lock.holder) this.held.delete(sync);
+        await lock.release();
+      },
+    };
   }
 
   saveRun(run: RunRecord): Promise<void> {
