@@ -118,6 +118,12 @@ describe('streamRows', () => {
     expect(rows).toEqual([{ i: 3 }, { i: 4 }]);
   });
 
+  it('compares a decimal cursor as a number, not as text', async () => {
+    const sql = `SELECT d FROM (VALUES (9.5::DECIMAL(10,2)), (10.0::DECIMAL(10,2))) t(d) WHERE d > $1`;
+    const { rows } = await collect(streamRows(connection, sql, ['9.75'], 10, signal));
+    expect(rows).toEqual([{ d: '10.00' }]); // as text, '10.00' < '9.75'
+  });
+
   it('stops when the signal aborts', async () => {
     const controller = new AbortController();
     const read = async () => {
