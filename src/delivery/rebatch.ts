@@ -6,18 +6,18 @@ import type { Change } from '../destinations/destination.ts';
  * plus one chunk, whatever the number of changes.
  */
 export async function* rebatch(chunks: AsyncIterable<Change[]>, size: number): AsyncGenerator<Change[], void, undefined> {
-  let buffer: Change[] = [];
+  let pending: Change[] = [];
   for await (const chunk of chunks) {
-    if (buffer.length === 0 && chunk.length === size) {
-      yield chunk;
-      continue;
+    let at = 0;
+    if (pending.length > 0) {
+      at = Math.min(chunk.length, size - pending.length);
+      pending = pending.concat(chunk.slice(0, at));
+      if (pending.length < size) continue;
+      yield pending;
+      pending = [];
     }
-    buffer = buffer.length === 0 ? chunk.slice() : buffer.concat(chunk);
-    while (buffer.length >= size) {
-      const batch = buffer.slice(0, size);
-      buffer = buffer.slice(size);
-      yield batch;
-    }
+    for (; at + size <= chunk.length; at += size) yield at === 0 && chunk.length === size ? chunk : chunk.slice(at, at + size);
+    if (at < chunk.length) pending = chunk.slice(at);
   }
-  if (buffer.length > 0) yield buffer;
+  if (pending.length > 0) yield pending;
 }

@@ -7,7 +7,7 @@ import { HttpClient, redactUrl } from './http-client.ts';
 import type { HttpConnection } from './http-settings.ts';
 
 /** Most records in one bulk request; the sync's `batch.size` picks a size under it. */
-export const HTTP_MAX_BATCH = 10_000;
+export const HTTP_MAX_BATCH = 1_000;
 
 /**
  * Sends changes to an HTTP endpoint (a webhook, an internal bulk API).
