@@ -1,6 +1,7 @@
 import type { Workspace } from '../engine/workspace.ts';
 import { duckString } from '../engine/workspace.ts';
-import { DIFF_TABLE, fingerprintedModel, type DiffInput } from './compute-diff.ts';
+import { DIFF_TABLE, type DiffInput } from './compute-diff.ts';
+import { fingerprintSql, keySql } from './fingerprint-sql.ts';
 
 export const DELTA_TABLE = 'lastmile_delta';
 
@@ -8,7 +9,7 @@ export type ChangeKind = 'added' | 'changed' | 'removed';
 
 /**
  * The differences with their model columns: the diff's keys joined back to the model (a scan
- * that keeps only those keys). Each row keeps the fingerprint of the values it now carries, so
+ * that keeps only those keys; only they are hashed). Each row keeps the fingerprint of the values it now carries, so
  * state records exactly what was sent even if the warehouse moved between the two reads.
  * `samplePerKind` keeps only the first N keys of each kind (for `plan`).
  */
@@ -24,9 +25,10 @@ export async function materializeDelta(
   await db.run(`DROP TABLE IF EXISTS ${DELTA_TABLE}`);
   await db.run(
     `CREATE TEMP TABLE ${DELTA_TABLE} AS
-     SELECT d.__change, d.__key AS __change_key, d.__prev_status, d.__dest_id, d.__prev_match, m.*
+     SELECT d.__change, d.__key AS __change_key, d.__prev_status, d.__dest_id, d.__prev_match,
+            ${fingerprintSql(input.signature, input.columns)} AS __fp, m.*
      FROM (SELECT * FROM ${DIFF_TABLE} WHERE __change IN (${wanted}) ${sample}) AS d
-     LEFT JOIN (${fingerprintedModel(input)}) AS m ON m.__key = d.__key`,
+     LEFT JOIN (SELECT ${keySql(input.primaryKey)} AS __key, * FROM (${input.modelSql})) AS m ON m.__key = d.__key`,
     input.modelParams as never,
   );
 }

@@ -6,6 +6,7 @@ import type { RowStateUpdate } from '../state/state-store.ts';
 import { streamRows } from '../sources/duckdb/duckdb-rows.ts';
 import { DELTA_TABLE } from '../diff/delta.ts';
 import { MODE_OPERATIONS, type DiffKind } from './sync-modes.ts';
+import { RunError } from '../errors.ts';
 import { duckString, type Workspace } from './workspace.ts';
 
 /** What the engine must remember about a change until the destination answers for it. */
@@ -38,8 +39,12 @@ export async function* changeStream(
 ): AsyncIterable<Change[]> {
   const operations = MODE_OPERATIONS[mode];
   const kinds = (Object.keys(operations) as DiffKind[]).map(duckString).join(', ');
-  const sql = `SELECT * FROM ${DELTA_TABLE} WHERE __change IN (${kinds}) ORDER BY __change_key`;
+  const where = `WHERE __change IN (${kinds})`;
+  const expected = Number((await workspace.connection.runAndReadAll(`SELECT count(*) FROM ${DELTA_TABLE} ${where}`)).getRows()[0][0]);
+  let read = 0;
+  const sql = `SELECT * FROM ${DELTA_TABLE} ${where} ORDER BY __change_key`;
   for await (const chunk of streamRows(workspace.connection, sql, [], 5_000, signal)) {
+    read += chunk.rows.length;
     const changes: Change[] = [];
     const local: LocalOutcomes = { rejected: [], stateOnly: [] };
     for (const row of chunk.rows) {
@@ -70,6 +75,10 @@ export async function* changeStream(
     }
     if (local.rejected.length || local.stateOnly.length) await onLocal(local);
     if (changes.length) yield changes;
+  }
+  // DuckDB ends a stream quietly if its connection runs another statement meanwhile.
+  if (read !== expected && !signal.aborted) {
+    throw new RunError(`internal error: the list of changes ended after ${read} of ${expected} rows; the rest wait for the next run`);
   }
 }
 
