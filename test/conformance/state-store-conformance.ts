@@ -1,15 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { RunError } from '../../src/errors.ts';
 import type { Value } from '../../src/sources/source.ts';
 import type { RowStateUpdate, StateStore } from '../../src/state/state-store.ts';
-import type { OpenStateOptions } from '../../src/state/open-state-store.ts';
-import { emptySummary, type RejectedRow, type RunRecord } from '../../src/state/run-record.ts';
+import { openStateStore, type OpenStateOptions } from '../../src/state/open-state-store.ts';
+import type { RejectedRow } from '../../src/state/run-record.ts';
 import { REJECT_CATEGORIES } from '../../src/destinations/destination.ts';
+import { byKey, diff, expected, killed, lockHolder, readState, record, row } from './state-store-helpers.ts';
 
 /** One state store under test: every open() sees the same state; `spec` opens it from another process. */
 export interface StoreFixture {
@@ -18,8 +16,6 @@ export interface StoreFixture {
   spec: string;
 }
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const LOCK_CHILD = path.join(HERE, '..', 'state', 'lock-holder-child.ts');
 const BIG_FP = '18446744073709551615'; // 2^64 - 1
 const HIGH_FP = '9223372036854775808'; // 2^63
 
@@ -57,6 +53,20 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
         .map((c) => `${String(c.column_name)} ${String(c.column_type)}`).join(', ');
       expect(columns).toBe('key VARCHAR, fp UBIGINT, status VARCHAR, dest_id VARCHAR, match VARCHAR');
       expect(await readState(ws, 'prev')).toEqual([]);
+    });
+
+    it('is what openStateStore() opens for its state: setting', async () => {
+      const s = sync();
+      const store = await open();
+      await store.commitRows(s, [row('a', '1')]);
+      await store.setCursor(s, 'high-water');
+      const fromSpec = await openStateStore(fixture.spec);
+      opened.push(fromSpec);
+      expect(fromSpec.kind).toBe(store.kind);
+      expect(await fromSpec.getCursor(s)).toBe('high-water');
+      const ws = await workspace();
+      await fromSpec.exposeRowState(s, ws, 'prev');
+      expect(await readState(ws, 'prev')).toEqual(expected([row('a', '1')]));
     });
 
     it('reads committed rows back exactly, through DuckDB, after reopening', async () => {
@@ -340,78 +350,5 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       expect(await store.rejectedByCategory(runId)).toEqual({ [REJECT_CATEGORIES[0]]: 77, [REJECT_CATEGORIES[1]]: 77, [REJECT_CATEGORIES[2]]: 76 });
       expect(await store.rejectedByCategory(`${s}:none`)).toEqual({});
     });
-  });
-}
-
-type Delivered = Extract<RowStateUpdate, { fp: string }>;
-
-function row(key: string, fp: string, destId: string | null = null, match: Delivered['match'] = { id: key }): Delivered {
-  return { key, fp, status: 'delivered', destId, match };
-}
-
-interface StateRow { key: string; fp: string; status: string; dest_id: string | null; match: unknown }
-
-/** What a store must show for the latest update of each key. */
-function expected(updates: RowStateUpdate[]): StateRow[] {
-  const latest = new Map<string, RowStateUpdate>();
-  for (const u of updates) latest.set(u.key, u);
-  return [...latest.values()]
-    .filter((u): u is Delivered => !('deleted' in u))
-    .map((u) => ({ key: u.key, fp: u.fp, status: u.status, dest_id: u.destId ?? null, match: u.match ?? null }))
-    .sort(byKey);
-}
-
-function byKey(a: { key: string }, b: { key: string }): number {
-  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-}
-
-/** The exposed relation as the engine sees it: fp as exact decimal text, match parsed. */
-export async function readState(ws: DuckDBConnection, name: string): Promise<StateRow[]> {
-  const reader = await ws.runAndReadAll(`SELECT key, fp::VARCHAR AS fp, status, dest_id, match FROM ${name}`);
-  return reader.getRowObjectsJson()
-    .map((r) => ({ key: r.key as string, fp: r.fp as string, status: r.status as string, dest_id: r.dest_id as string | null,
-      match: r.match === null ? null : JSON.parse(r.match as string) as unknown }))
-    .sort(byKey);
-}
-
-/** The diff the engine runs: a row is changed when its fingerprint differs. */
-async function diff(ws: DuckDBConnection, prev: string): Promise<{ changed: number; unchanged: number }> {
-  const reader = await ws.runAndReadAll(
-    `SELECT count(*) FILTER (WHERE c.fp <> p.fp)::INT AS changed, count(*) FILTER (WHERE c.fp = p.fp)::INT AS unchanged
-     FROM current_model c JOIN ${prev} p ON p.key = c.key`);
-  return reader.getRowObjectsJson()[0] as { changed: number; unchanged: number };
-}
-
-function record(sync: string, id: string, startedAt: string, patch: Partial<RunRecord['summary']> = {}): RunRecord {
-  return {
-    summary: { ...emptySummary(sync, `${sync}:${id}`, startedAt), ...patch },
-    profile: {
-      model: 'competitor_prices', source: 'warehouse', sourceType: 'duckdb', destination: 'pricing_engine',
-      destinationType: 'http', mode: 'upsert', syncModeLabel: 'Incremental (Upsert)', trigger: 'cli',
-    },
-  };
-}
-
-/** A child process that takes the lock of `sync` and holds it, heartbeating, until killed. */
-async function lockHolder(spec: string, sync: string, runId: string, heartbeatMs: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', LOCK_CHILD, spec, sync, runId, String(heartbeatMs)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('locked\n')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`lock holder exited (${code}) before taking the lock: ${out}`)));
-  });
-  return child;
-}
-
-function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
   });
 }

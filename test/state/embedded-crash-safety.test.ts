@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EmbeddedStateStore, folderName } from '../../src/state/embedded/embedded-state-store.ts';
-import { readState } from '../conformance/state-store-conformance.ts';
+import { readState } from '../conformance/state-store-helpers.ts';
 import { batchUpdates } from './crash-batches.ts';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commit-crash-child.ts');

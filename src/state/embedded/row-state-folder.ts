@@ -101,8 +101,13 @@ export class RowStateFolder {
     await this.removeFiles((file, g) => file.endsWith('.tmp') || (g !== undefined && g > generation));
     const snapshot = snapshotFile(this.dir, next)!;
     const temp = `${snapshot}.tmp`;
-    await workspace.run(`COPY (${typedRowState(selectSql)}) TO ${quoteLiteral(temp)} (FORMAT parquet)`);
-    await this.checkKeys(workspace, temp);
+    try {
+      await workspace.run(`COPY (${typedRowState(selectSql)}) TO ${quoteLiteral(temp)} (FORMAT parquet)`);
+      await this.checkKeys(workspace, temp);
+    } catch (error) {
+      await fs.rm(temp, { force: true });
+      throw error;
+    }
     await fsyncPath(temp);
     await fs.rename(temp, snapshot);
     const journal = await fs.open(journalFile(this.dir, next), 'w');
@@ -128,7 +133,6 @@ export class RowStateFolder {
     );
     const bad = reader.getRowObjectsJson()[0];
     if (!bad) return;
-    await fs.rm(parquet, { force: true });
     const what = bad.key === null ? 'a row has no key' : `key ${JSON.stringify(bad.key)} appears ${String(bad.n)} times`;
     throw new Error(`cannot replace the row state of sync "${this.sync}": ${what}; each key must appear once. The previous state is kept.`);
   }

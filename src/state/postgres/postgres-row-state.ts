@@ -45,7 +45,7 @@ export class PostgresRowState {
   }
 
   async expose(sync: string, workspace: DuckDBConnection, name: string): Promise<void> {
-    // Register the overlay first: a commit landing during the copy is then applied on top.
+    // Register the overlay first: a commit landing during the copy is then still there when replace() refreshes the view.
     const journal = await JournalFile.open(tempFile('overlay.ndjson'), { durable: false });
     const base = `lastmile_state_${process.pid}_${++tableCounter}`;
     const previous = this.exposures.add(sync, workspace, name, { base, journal });
@@ -63,6 +63,7 @@ export class PostgresRowState {
       await workspace.run(rowStateViewSql(name, `SELECT * FROM ${quoteIdent(base)}`));
     } catch (error) {
       this.exposures.remove(sync, workspace, name);
+      if (previous) this.exposures.add(sync, workspace, name, previous); // the name still shows the earlier exposure
       await this.dispose({ base, journal }, workspace);
       throw error;
     } finally {
