@@ -12,8 +12,8 @@ import { TraceLog } from './trace-log.ts';
  *
  * Batches are pulled only when a slot is free (memory: about `concurrency + 1` batches),
  * sent through the credential's shared budget (concurrency, rate, reported limits), retried,
- * throttled and split by BatchRun, and handed to `onSettled` one at a time, in the order
- * they finish. A 'config' or 'quota' error, an abort, or a failing `onSettled` stops the
+ * throttled and split by BatchRun, and handed to `onSettled` as they finish (several may
+ * be settling at once; a batch holds its slot until its own settle resolves). A 'config' or 'quota' error, an abort, or a failing `onSettled` stops the
  * delivery: nothing new is sent, requests in flight finish and settle, then it throws.
  */
 export interface DeliveryOptions {
@@ -68,10 +68,12 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
   else signal.addEventListener('abort', onAbort, { once: true });
 
   let unsettled = 0;
-  let settling: Promise<void> = Promise.resolve();
+  // Batches settle concurrently, so commits that overlap can share one write and one fsync
+  // (the state stores group them); every key is in one batch only, so order does not matter.
+  const settling = new Set<Promise<void>>();
   const settle = (batch: Change[], results: RecordResult[]) => {
-    settling = settling.then(async () => {
-      if (batch.length === 0) return;
+    if (batch.length === 0) return Promise.resolve();
+    const done = (async () => {
       try {
         await hooks.onSettled(batch, results);
       } catch (err) {
@@ -81,8 +83,10 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
       }
       for (const r of results) r.outcome === 'delivered' ? stats.delivered++ : stats.rejected++;
       hooks.onProgress?.({ ...stats });
-    });
-    return settling;
+    })();
+    settling.add(done);
+    void done.finally(() => settling.delete(done));
+    return done;
   };
 
   const runBatch = async (records: Change[], n: number) => {
@@ -129,7 +133,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
     stopWith(err); // the source of changes failed
   }
   await Promise.all(active);
-  await settling;
+  await Promise.all(settling);
   clearTimeout(graceTimer);
   signal.removeEventListener('abort', onAbort);
   release();
