@@ -88,6 +88,18 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       expect(fpType.getRowObjectsJson()).toEqual([{ t: 'UBIGINT' }]);
     });
 
+    it('refuses an update it could not read back exactly, and writes nothing of that batch', async () => {
+      const s = sync();
+      const store = await open();
+      await expect(store.commitRows(s, [row('a', '1'), row('b', 'abc')])).rejects.toThrow(/"b".*not an unsigned 64-bit/);
+      await expect(store.commitRows(s, [row('a', '18446744073709551616')])).rejects.toThrow(TypeError);
+      await expect(store.commitRows(s, [row('bad\uD800', '1')])).rejects.toThrow(/well-formed/);
+      await store.commitRows(s, [row('c', '3')]);
+      const ws = await workspace();
+      await store.exposeRowState(s, ws, 'prev');
+      expect(await readState(ws, 'prev')).toEqual(expected([row('c', '3')]));
+    });
+
     it('keeps a bigint identifier exact in the match JSON', async () => {
       const s = sync();
       const store = await open();

@@ -31,7 +31,8 @@ export class RowStateFolder {
     this.exposures.add(this.sync, workspace, name, {});
   }
 
-  commit(updates: RowStateUpdate[]): Promise<void> {
+  /** Validation and enqueueing run before the first await: commits keep their call order. */
+  async commit(updates: RowStateUpdate[]): Promise<void> {
     validateUpdates(this.sync, updates);
     return this.queue.commit(updates);
   }

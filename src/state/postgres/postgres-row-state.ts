@@ -72,7 +72,8 @@ export class PostgresRowState {
     if (previous) await this.dispose(previous, workspace);
   }
 
-  commit(sync: string, updates: RowStateUpdate[]): Promise<void> {
+  /** Validation and enqueueing run before the first await: commits keep their call order. */
+  async commit(sync: string, updates: RowStateUpdate[]): Promise<void> {
     validateUpdates(sync, updates);
     return this.queue(sync).commit(updates);
   }
