@@ -53,7 +53,7 @@ export function fingerprintedModel(input: Pick<DiffInput, 'modelSql' | 'primaryK
 /**
  * Step 2 of a run, in one pass of DuckDB over the model: fingerprint each row, join with the
  * previous state, and keep one row per difference (DIFF_TABLE: `__key`, `__change` = added |
- * changed | removed) while unchanged rows fold into a single counted group. No model column is
+ * changed | removed) while unchanged rows fold into a single counted group (key NULL). No model column is
  * carried: the delivery step fetches them for the differences only (see delta.ts).
  * Duplicated keys are rare: when the pass sees any, it runs again without them.
  */
@@ -61,14 +61,14 @@ export async function computeDiff(workspace: Workspace, input: DiffInput): Promi
   const db = workspace.connection;
   await db.run(`DROP TABLE IF EXISTS ${DUPLICATE_KEYS_TABLE}`);
   await db.run(`CREATE TEMP TABLE ${DUPLICATE_KEYS_TABLE} (key VARCHAR, copies BIGINT)`);
-  let counts = await diffPass(workspace, input);
+  let counts = await diffPass(workspace, input, false);
   if (counts.duplicated) {
     await db.run(
       `INSERT INTO ${DUPLICATE_KEYS_TABLE} SELECT __key, count(*) FROM (${fingerprintedModel(input)})
        WHERE __key IS NOT NULL GROUP BY __key HAVING count(*) > 1`,
       input.modelParams as never,
     );
-    counts = await diffPass(workspace, input);
+    counts = await diffPass(workspace, input, true);
   }
   const duplicates = await scalar(workspace, `SELECT coalesce(sum(copies), 0) FROM ${DUPLICATE_KEYS_TABLE}`);
   const invalid = counts.nullKeys + duplicates;
@@ -86,34 +86,34 @@ export async function computeDiff(workspace: Workspace, input: DiffInput): Promi
   };
 }
 
-async function diffPass(workspace: Workspace, input: DiffInput) {
+/** One pass; `withoutDuplicates` leaves out the keys in DUPLICATE_KEYS_TABLE (the second pass only). */
+async function diffPass(workspace: Workspace, input: DiffInput, withoutDuplicates: boolean) {
   const db = workspace.connection;
   const cursor = input.cursor ? `, ${quoteDuck(input.cursor)} AS __cursor` : ', NULL AS __cursor';
+  const notDuplicated = (column: string) => (withoutDuplicates ? `${column} NOT IN (SELECT key FROM ${DUPLICATE_KEYS_TABLE})` : 'true');
   const current = `SELECT __key, __fp, true AS __in_model ${cursor} FROM (${fingerprintedModel(input)})
-                   WHERE __key IS NULL OR __key NOT IN (SELECT key FROM ${DUPLICATE_KEYS_TABLE})`;
-  const previous = `SELECT * FROM ${input.previous} WHERE key NOT IN (SELECT key FROM ${DUPLICATE_KEYS_TABLE})`;
+                   WHERE __key IS NULL OR ${notDuplicated('__key')}`;
+  const previous = `SELECT * FROM ${input.previous} WHERE ${notDuplicated('key')}`;
   const resend = [input.retryRejected ? `p.status = 'rejected'` : '', input.fullResync ? 'true' : ''].filter(Boolean);
   const differs = ['c.__fp <> p.fp', ...resend].join(' OR ');
+  // Unchanged rows (and rows with a null key) fold into the one group whose key is NULL; every
+  // difference keeps its own group. `__change` is read off the counts afterwards.
   await db.run(`DROP TABLE IF EXISTS ${DIFF_TABLE}`);
   await db.run(
     `CREATE TEMP TABLE ${DIFF_TABLE} AS
-     SELECT CASE WHEN __change IN ('unchanged', 'null_key') THEN NULL ELSE __either_key END AS __key,
-            __change, count(*) AS __rows, count(__in_model) AS __model_rows,
-            any_value(__prev_status) AS __prev_status, any_value(__dest_id) AS __dest_id,
-            any_value(__prev_match) AS __prev_match, max(__cursor) AS __cursor
+     SELECT *, CASE WHEN __key IS NULL THEN 'unchanged' WHEN __prev_rows = 0 THEN 'added'
+                    WHEN __model_rows = 0 THEN 'removed' ELSE 'changed' END AS __change
      FROM (
-       SELECT CASE
-                WHEN c.__in_model IS NULL THEN 'removed'
-                WHEN c.__key IS NULL THEN 'null_key'
-                WHEN p.key IS NULL THEN 'added'
-                WHEN ${differs} THEN 'changed'
-                ELSE 'unchanged' END AS __change,
-              coalesce(c.__key, p.key) AS __either_key, c.__in_model, c.__cursor,
-              p.status AS __prev_status, p.dest_id AS __dest_id, p."match" AS __prev_match
-       FROM (${current}) AS c
-       ${input.incremental ? 'LEFT JOIN' : 'FULL OUTER JOIN'} (${previous}) AS p ON c.__key = p.key
-     )
-     GROUP BY ALL`,
+       SELECT __key, count(*) AS __rows, count(__in_model) AS __model_rows, count(__prev_key) AS __prev_rows,
+              ${input.cursor ? 'max(__cursor)' : 'NULL'} AS __cursor
+       FROM (
+         SELECT CASE WHEN c.__in_model IS NULL OR p.key IS NULL OR ${differs} THEN coalesce(c.__key, p.key) END AS __key,
+                c.__in_model, p.key AS __prev_key ${input.cursor ? ', c.__cursor' : ''}
+         FROM (${current}) AS c
+         ${input.incremental ? 'LEFT JOIN' : 'FULL OUTER JOIN'} (${previous}) AS p ON c.__key = p.key
+       )
+       GROUP BY __key
+     )`,
     input.modelParams as never,
   );
   const row = (await db.runAndReadAll(
@@ -122,10 +122,10 @@ async function diffPass(workspace: Workspace, input: DiffInput) {
        count(*) FILTER (WHERE __change = 'added') AS added,
        count(*) FILTER (WHERE __change = 'changed') AS changed,
        count(*) FILTER (WHERE __change = 'removed') AS removed,
-       coalesce(sum(__rows) FILTER (WHERE __change = 'unchanged'), 0) AS unchanged,
-       coalesce(sum(__rows) FILTER (WHERE __change = 'null_key'), 0) AS null_keys,
+       coalesce(sum(__prev_rows) FILTER (WHERE __key IS NULL), 0) AS unchanged,
+       coalesce(sum(__model_rows - __prev_rows) FILTER (WHERE __key IS NULL), 0) AS null_keys,
        count(*) FILTER (WHERE __key IS NOT NULL AND __model_rows > 1) AS visible_duplicates,
-       coalesce(sum(__rows) FILTER (WHERE __change IN ('unchanged', 'changed')), 0) AS matched_rows,
+       coalesce(sum(__prev_rows) FILTER (WHERE __model_rows > 0), 0) AS matched_rows,
        (SELECT count(*) FROM (${previous})) AS previous
      FROM ${DIFF_TABLE}`,
   )).getRowObjects()[0];

@@ -15,7 +15,7 @@ export type ChangeKind = 'added' | 'changed' | 'removed';
  */
 export async function materializeDelta(
   workspace: Workspace,
-  input: Pick<DiffInput, 'modelSql' | 'modelParams' | 'primaryKey' | 'signature' | 'columns'>,
+  input: Pick<DiffInput, 'modelSql' | 'modelParams' | 'primaryKey' | 'signature' | 'columns' | 'previous'>,
   kinds: ChangeKind[],
   samplePerKind?: number,
 ): Promise<void> {
@@ -25,9 +25,10 @@ export async function materializeDelta(
   await db.run(`DROP TABLE IF EXISTS ${DELTA_TABLE}`);
   await db.run(
     `CREATE TEMP TABLE ${DELTA_TABLE} AS
-     SELECT d.__change, d.__key AS __change_key, d.__prev_status, d.__dest_id, d.__prev_match,
+     SELECT d.__change, d.__key AS __change_key, p.status AS __prev_status, p.dest_id AS __dest_id, p."match" AS __prev_match,
             ${fingerprintSql(input.signature, input.columns)} AS __fp, m.*
      FROM (SELECT * FROM ${DIFF_TABLE} WHERE __change IN (${wanted}) ${sample}) AS d
+     LEFT JOIN ${input.previous} AS p ON p.key = d.__key
      LEFT JOIN (SELECT ${keySql(input.primaryKey)} AS __key, * FROM (${input.modelSql})) AS m ON m.__key = d.__key`,
     input.modelParams as never,
   );

@@ -12,7 +12,7 @@ export async function rejectInvalidRows(session: DiffSession, primaryKey: string
   const keyName = primaryKey.join(', ');
   const field = keyName;
   const sql = `SELECT key, copies FROM ${DUPLICATE_KEYS_TABLE}
-               UNION ALL SELECT NULL, __rows FROM ${DIFF_TABLE} WHERE __change = 'null_key'`;
+               UNION ALL SELECT NULL, __model_rows - __prev_rows FROM ${DIFF_TABLE} WHERE __key IS NULL AND __model_rows > __prev_rows`;
   for await (const chunk of streamRows(session.workspace.connection, sql, [], 1_000, signal)) {
     for (const row of chunk.rows) {
       const copies = Number(row.copies);

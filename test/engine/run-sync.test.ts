@@ -113,6 +113,19 @@ describe('runSync', () => {
     expect(rejected.rows.find((r) => r.key !== 'C')!.message).toMatch(/primary key \(sku\) is null/);
   });
 
+  it('finds a duplicated key even when one copy is unchanged and the other changed', async () => {
+    fixture = await engineFixture(project());
+    await fixture.sql(seed);
+    await fixture.run('prices_sync');
+    fixture.takeSent();
+    await fixture.sql(`INSERT INTO prices VALUES ('C', 'globex', 31.00, 'USD', 'x')`);
+    const run = await fixture.run('prices_sync');
+    expect(run).toMatchObject({ status: 'partial', fetched: 6, added: 0, changed: 0, removed: 0, unchanged: 4, delivered: 0, rejected: 2 });
+    expect(fixture.takeSent()).toEqual([]);
+    const { store } = await fixture.env();
+    expect((await store.listRejected(run.runId)).rows.map((r) => [r.key, r.category])).toEqual([['C', 'invalid_row'], ['C', 'invalid_row']]);
+  });
+
   it('plan counts exactly what a run then sends, and writes nothing', async () => {
     fixture = await engineFixture(project('mirror'));
     await fixture.sql(seed);
