@@ -50,7 +50,7 @@ syncs:
     const measure = async (label: string) => {
       const summary = await runSync({ project, store }, 'prices_sync', { trigger: 'cli' });
       const sent = summary.added + summary.changed;
-      rows.push({ run: label, 'rows sent': sent, delivered: summary.delivered, 'duration (ms)': summary.durationMs, 'rows/s end to end': Math.round(sent / (summary.durationMs / 1000)) });
+      rows.push({ run: label, status: summary.status + (summary.error ? `: ${summary.error.split('\n')[0]}` : ''), 'rows sent': sent, delivered: summary.delivered, 'duration (ms)': summary.durationMs, 'rows/s end to end': Math.round(sent / (summary.durationMs / 1000)) });
     };
     await measure(`first sync of ${ROWS.toLocaleString('en-US')} rows`);
     await withDb(warehouse, (db) => db.run(`UPDATE prices SET price = price + 1 WHERE hash(sku) % 10 = 0`));

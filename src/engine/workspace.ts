@@ -5,7 +5,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 /**
  * An in-memory DuckDB where a run reads the model and computes its diff. Memory is capped
- * and spills to a temp folder, so a 10M-row model does not grow the process with it.
+ * (LASTMILE_MEMORY_LIMIT, default 256MB) and spills to a temp folder, so a 10M-row model does
+ * not grow the process with it (96MB runs out during compaction; see README for the trade-off).
  */
 export interface Workspace {
   connection: DuckDBConnection;
@@ -15,7 +16,9 @@ export interface Workspace {
 export async function openWorkspace(options: { memoryLimit?: string; threads?: number } = {}): Promise<Workspace> {
   const spillDir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-ws-'));
   const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: options.memoryLimit ?? process.env.LASTMILE_MEMORY_LIMIT ?? '512MB',
+    memory_limit: options.memoryLimit ?? process.env.LASTMILE_MEMORY_LIMIT ?? '256MB',
+    // Lets large COPY / CREATE TABLE AS stream within the cap; no result here relies on row order.
+    preserve_insertion_order: 'false',
     temp_directory: spillDir,
     ...(options.threads ? { threads: String(options.threads) } : {}),
   });
