@@ -1,5 +1,6 @@
 import mysql from 'mysql2';
 import { RunError } from '../../errors.ts';
+import { serverLabel, sourceFailure } from '../server-connection.ts';
 import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../source.ts';
 import { mysqlColumn, toMysqlParam, type MysqlField } from './mysql-values.ts';
 import type { MysqlSettings } from './mysql-type.ts';
@@ -119,33 +120,11 @@ export class MysqlSource implements Source {
 
   /** host:port/database, never the password. */
   private where(): string {
-    const { url, host, port, database } = this.settings;
-    if (!url) return `${host}:${port ?? 3306}/${database ?? ''}`;
-    try {
-      const parsed = new URL(url);
-      return `${parsed.hostname}:${parsed.port || 3306}${parsed.pathname}`;
-    } catch {
-      return 'the configured url';
-    }
+    return serverLabel(this.settings, 3306);
   }
 
   private failure(what: string, error: unknown): RunError {
-    const detail = error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error);
-    return new RunError(`source "${this.name}": ${what}: ${this.redact(detail)}`, { cause: error });
-  }
-
-  private redact(text: string): string {
-    const secrets = [this.settings.password, urlPassword(this.settings.url)].filter((s): s is string => !!s);
-    return secrets.reduce((out, secret) => out.replaceAll(secret, '***'), text);
-  }
-}
-
-function urlPassword(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined;
-  } catch {
-    return undefined;
+    return sourceFailure(this.name, this.settings, what, error);
   }
 }
 

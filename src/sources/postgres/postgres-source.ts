@@ -1,6 +1,7 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { RunError } from '../../errors.ts';
+import { serverLabel, sourceFailure } from '../server-connection.ts';
 import type { Column, ReadOptions, Row, RowChunk, Source } from '../source.ts';
 import { pgColumn, toPgParam } from './postgres-values.ts';
 import type { PostgresSettings } from './postgres-type.ts';
@@ -120,34 +121,11 @@ export class PostgresSource implements Source {
 
   /** host:port/database, never the password. */
   private where(): string {
-    const { url, host, port, database } = this.settings;
-    if (!url) return `${host}:${port ?? 5432}/${database ?? ''}`;
-    try {
-      const parsed = new URL(url);
-      return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
-    } catch {
-      return 'the configured url';
-    }
+    return serverLabel(this.settings, 5432);
   }
 
   private failure(what: string, error: unknown): RunError {
-    const detail = error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error);
-    return new RunError(`source "${this.name}": ${what}: ${this.redact(detail)}`, { cause: error });
-  }
-
-  private redact(text: string): string {
-    const { password, url } = this.settings;
-    let out = text;
-    for (const secret of [password, url && safeUrlPassword(url)]) if (secret) out = out.replaceAll(secret, '***');
-    return out;
-  }
-}
-
-function safeUrlPassword(url: string): string | undefined {
-  try {
-    return decodeURIComponent(new URL(url).password) || undefined;
-  } catch {
-    return undefined;
+    return sourceFailure(this.name, this.settings, what, error);
   }
 }
 
