@@ -24,5 +24,6 @@ export function changeKindsOf(mode: SyncMode): DiffKind[] {
 
 export function modeLabel(mode: SyncMode, incremental: boolean, fullResync: boolean): string {
   const name = { upsert: 'Upsert', insert: 'Insert', update: 'Update', mirror: 'Mirror' }[mode];
-  return `${fullResync ? 'Full resync' : incremental ? 'Incremental' : 'Diff'} (${name})`;
+  // Every run sends only what changed; a cursor also reads only what changed.
+  return `${fullResync ? 'Full resync' : incremental ? 'Incremental by cursor' : 'Incremental'} (${name})`;
 }

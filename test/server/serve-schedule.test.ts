@@ -73,7 +73,7 @@ describe('lastmile serve: the scheduler', () => {
     const startedAt = new Date(Date.now() - 3 * 3_600_000).toISOString();
     await store.saveRun({
       summary: { ...emptySummary('hourly_prices', 'run-before-restart', startedAt), status: 'success', finishedAt: startedAt, durationMs: 1000 },
-      profile: { model: 'competitor_prices', source: 'warehouse', sourceType: 'duckdb', destination: 'pricing_engine', destinationType: 'http', mode: 'upsert', syncModeLabel: 'Diff (Upsert)', trigger: 'schedule' },
+      profile: { model: 'competitor_prices', source: 'warehouse', sourceType: 'duckdb', destination: 'pricing_engine', destinationType: 'http', mode: 'upsert', syncModeLabel: 'Incremental (Upsert)', trigger: 'schedule' },
     });
     await store.close();
 

@@ -98,7 +98,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
     expect(text).toMatch(/\/\/ 4\. finalize\s+status: PARTIAL/);
 
     const profile = await page.getByTestId('profile-card').innerText();
-    for (const [label, value] of [['source', 'DuckDB · competitor_prices'], ['destination', 'HTTP · pricing_engine'], ['sync_mode', 'Diff (Upsert)'],
+    for (const [label, value] of [['source', 'DuckDB · competitor_prices'], ['destination', 'HTTP · pricing_engine'], ['sync_mode', 'Incremental (Upsert)'],
       ['records_processed', '1,500'], ['api_calls_made', '15'], ['rejected_records', '10'], ['latency', '']]) {
       expect(profile).toMatch(new RegExp(`${label}\\s+${value.replace(/[()]/g, '\\$&')}`));
     }

@@ -27,7 +27,7 @@ export function answerError(answer: HttpAnswer, name: string, where: string): Sy
     const hint = status === 404 || status === 405 ? 'check its url and method' : 'check the credentials in its headers';
     return new SyncError('config', `destination "${name}": ${where} answered ${reason}${detail}; ${hint}`, { status, code: said.code ?? String(status) });
   }
-  return new SyncError('terminal', said.message ?? `${where} answered ${reason}`, { status, code: said.code ?? String(status), field: said.field, category: 'invalid_row' });
+  return new SyncError('terminal', said.message ?? `${where} answered ${reason}`, { status, code: said.code ?? String(status), field: said.field, category: rejectionCategory(said.field) });
 }
 
 /** Per-record outcomes listed in a 2xx body; records the list does not name are delivered. */
@@ -49,13 +49,14 @@ export function recordResults(answer: HttpAnswer, keys: string[], spec: NonNulla
     if (key === undefined || key === null || !error) continue;
     const e = typeof error === 'object' ? (error as Record<string, unknown>) : {};
     const code = spec.codeField ? item[spec.codeField] : e.code;
+    const field = typeof e.field === 'string' ? e.field : undefined;
     failed.set(String(key), {
       key: String(key), outcome: 'rejected',
       rejection: strip({
-        category: 'invalid_row' as const, retryable: false,
+        category: rejectionCategory(field), retryable: false,
         message: typeof error === 'string' ? error : String(e.message ?? JSON.stringify(error)),
         code: code === undefined || code === null ? undefined : String(code),
-        field: typeof e.field === 'string' ? e.field : undefined,
+        field,
       }),
     });
   }
@@ -100,4 +101,9 @@ function readError(body: string): { message?: string; code?: string; field?: str
 
 function strip<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** A row the endpoint refused: a named field means its value did not fit the schema there. */
+function rejectionCategory(field: string | undefined): 'schema_mismatch' | 'invalid_row' {
+  return field ? 'schema_mismatch' : 'invalid_row';
 }

@@ -121,7 +121,7 @@ describe('http destination', () => {
       expect(err.message).not.toMatch(/q-secret|tok-789/);
     }
     server.inject({ status: 422, body: { errors: [{ code: 'INVALID_EMAIL', message: 'email is not valid', field: 'email' }] } });
-    expect(await answer()).toMatchObject({ kind: 'terminal', status: 422, code: 'INVALID_EMAIL', field: 'email', message: 'email is not valid', category: 'invalid_row' });
+    expect(await answer()).toMatchObject({ kind: 'terminal', status: 422, code: 'INVALID_EMAIL', field: 'email', message: 'email is not valid', category: 'schema_mismatch' });
     server.inject({ status: 400, body: 'plain text reason' });
     expect(await answer()).toMatchObject({ kind: 'terminal', code: '400', message: 'plain text reason' });
   });
