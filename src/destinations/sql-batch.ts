@@ -54,6 +54,21 @@ export interface ColumnPlan {
 }
 
 /** The destination fields a sync writes: match fields first, then mapped ones. */
+/** What a SQL engine spells its own way: identifiers, table names, column types. */
+export interface SqlDialect {
+  quoteIdent(name: string): string;
+  qualifiedName(table: TableRef): string;
+  columnType(column: ColumnPlan): string;
+}
+
+/** CREATE TABLE IF NOT EXISTS from the planned columns, the match columns as the primary key. */
+export function createTableStatement(dialect: SqlDialect, table: TableRef, columns: ColumnPlan[]): string {
+  const keys = columns.filter((c) => c.primaryKey).map((c) => dialect.quoteIdent(c.name));
+  const definitions = columns.map((c) => `${dialect.quoteIdent(c.name)} ${dialect.columnType(c)}${c.primaryKey ? ' NOT NULL' : ''}`);
+  if (keys.length) definitions.push(`PRIMARY KEY (${keys.join(', ')})`);
+  return `CREATE TABLE IF NOT EXISTS ${dialect.qualifiedName(table)} (${definitions.join(', ')})`;
+}
+
 export function syncFields(sync: SyncConfig): { match: string[]; all: string[] } {
   const match = [...new Set(Object.values(sync.match))];
   return { match, all: [...new Set([...match, ...Object.keys(sync.mapping)])] };

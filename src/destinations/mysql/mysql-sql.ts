@@ -1,4 +1,4 @@
-import type { ColumnPlan, TableRef } from '../sql-batch.ts';
+import { createTableStatement, type ColumnPlan, type TableRef } from '../sql-batch.ts';
 
 /**
  * The statements the MySQL/MariaDB destination sends. Identifiers are always backtick-quoted;
@@ -65,10 +65,7 @@ export function deleteSql(table: TableRef, matchColumns: string[], rowCount: num
 }
 
 export function createTableSql(table: TableRef, columns: ColumnPlan[]): string {
-  const keys = columns.filter((c) => c.primaryKey).map((c) => quoteIdent(c.name));
-  const definitions = columns.map((c) => `${quoteIdent(c.name)} ${columnType(c)}${c.primaryKey ? ' NOT NULL' : ''}`);
-  if (keys.length) definitions.push(`PRIMARY KEY (${keys.join(', ')})`);
-  return `CREATE TABLE IF NOT EXISTS ${qualifiedName(table)} (${definitions.join(', ')})`;
+  return createTableStatement({ quoteIdent, qualifiedName, columnType }, table, columns);
 }
 
 function columnType(column: ColumnPlan): string {

@@ -1,4 +1,4 @@
-import type { ColumnPlan, TableRef } from '../sql-batch.ts';
+import { createTableStatement, type ColumnPlan, type TableRef } from '../sql-batch.ts';
 
 /**
  * The statements the Postgres destination sends. Identifiers are always quoted (a column may
@@ -88,10 +88,7 @@ export function copySql(table: TableRef, columns: string[]): string {
 }
 
 export function createTableSql(table: TableRef, columns: ColumnPlan[]): string {
-  const keys = columns.filter((c) => c.primaryKey).map((c) => quoteIdent(c.name));
-  const definitions = columns.map((c) => `${quoteIdent(c.name)} ${columnType(c)}${c.primaryKey ? ' NOT NULL' : ''}`);
-  if (keys.length) definitions.push(`PRIMARY KEY (${keys.join(', ')})`);
-  return `CREATE TABLE IF NOT EXISTS ${qualifiedName(table)} (${definitions.join(', ')})`;
+  return createTableStatement({ quoteIdent, qualifiedName, columnType }, table, columns);
 }
 
 function columnType(column: ColumnPlan): string {
