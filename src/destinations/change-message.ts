@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Value } from '../sources/source.ts';
-import type { Change, Operation } from './destination.ts';
+import type { Capabilities, Change, Operation } from './destination.ts';
 
 /**
  * One change as a message on a stream (NATS JetStream, RabbitMQ). The body is JSON:
@@ -74,3 +74,11 @@ function canonical(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/** Message streams take every operation as a message, one result per message acknowledged. */
+export const MESSAGE_STREAM_CAPABILITIES: Capabilities = {
+  operations: ['insert', 'update', 'upsert', 'delete'],
+  maxBatchSize: 500,
+  rateLimit: { concurrency: 4 },
+  perRecordResults: true,
+};

@@ -1,7 +1,7 @@
 import { connect, headers as natsHeaders, type JetStreamClient, type JetStreamManager, type NatsConnection as NatsClient } from 'nats';
 import type { SyncConfig } from '../../config/project.ts';
 import { SyncError } from '../../errors.ts';
-import { encodeChange, messageId, withOp } from '../change-message.ts';
+import { encodeChange, messageId, withOp, MESSAGE_STREAM_CAPABILITIES } from '../change-message.ts';
 import type { Capabilities, Change, Destination, DestinationInit, RecordResult, WriteContext } from '../destination.ts';
 import { publishFailure, toSyncError } from './nats-errors.ts';
 import type { NatsConnection, NatsSyncOptions } from './nats-type.ts';
@@ -26,12 +26,7 @@ export class NatsDestination implements Destination {
   readonly type = 'nats';
   readonly name: string;
   readonly budgetKey: string;
-  readonly capabilities: Capabilities = {
-    operations: ['insert', 'update', 'upsert', 'delete'],
-    maxBatchSize: 500,
-    rateLimit: { concurrency: 4 },
-    perRecordResults: true,
-  };
+  readonly capabilities: Capabilities = MESSAGE_STREAM_CAPABILITIES;
   private readonly connection: NatsConnection;
   private readonly options: NatsSyncOptions;
   private readonly sync: SyncConfig;

@@ -1,6 +1,6 @@
 import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { SyncConfig } from '../../config/project.ts';
-import { encodeChange, messageId, withOp } from '../change-message.ts';
+import { encodeChange, messageId, withOp, MESSAGE_STREAM_CAPABILITIES } from '../change-message.ts';
 import {
   OPERATIONS, type Capabilities, type Change, type Destination, type DestinationInit, type RecordResult, type WriteContext,
 } from '../destination.ts';
@@ -26,12 +26,7 @@ export class RabbitmqDestination implements Destination {
   readonly type = 'rabbitmq';
   readonly name: string;
   readonly budgetKey: string;
-  readonly capabilities: Capabilities = {
-    operations: ['insert', 'update', 'upsert', 'delete'],
-    maxBatchSize: 500,
-    rateLimit: { concurrency: 4 },
-    perRecordResults: true,
-  };
+  readonly capabilities: Capabilities = MESSAGE_STREAM_CAPABILITIES;
   private readonly url: string;
   private readonly options: RabbitmqSyncOptions;
   private readonly sync: SyncConfig;
