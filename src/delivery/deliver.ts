@@ -19,7 +19,7 @@ import { TraceLog } from './trace-log.ts';
 export interface DeliveryOptions {
   destination: Destination;
   batchSize: number;                          // clamped to destination.capabilities.maxBatchSize
-  rateLimit?: { requestsPerSecond?: number; concurrency?: number };  // from config; else capabilities.rateLimit; else adaptive
+  rateLimit?: { requestsPerSecond?: number; concurrency?: number };  // from config; else what the destination reports or documents; else adaptive
   signal: AbortSignal;
   maxAttempts?: number;                       // transient retries per request (default 6); 429s don't spend attempts
 }
@@ -46,8 +46,12 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
   const { destination, signal } = options;
   const caps = destination.capabilities;
   const batchSize = Math.max(1, Math.min(Math.floor(options.batchSize), caps.maxBatchSize));
-  const limits = { ...caps.rateLimit, ...definedOnly(options.rateLimit ?? {}) };
-  const { budget, release } = budgetFor(destination.budgetKey, limits);
+  const declaredRate = caps.rateLimit?.requestsPerSecond;
+  const { budget, release } = budgetFor(destination.budgetKey, {
+    requestsPerSecond: options.rateLimit?.requestsPerSecond,
+    concurrency: options.rateLimit?.concurrency ?? caps.rateLimit?.concurrency,
+    declared: declaredRate === undefined ? undefined : { requestsPerSecond: declaredRate, windowMs: caps.rateLimit?.windowMs },
+  });
   const stats: DeliveryStats = { requests: 0, apiCalls: 0, retries: 0, throttled: 0, delivered: 0, rejected: 0, batches: 0 };
   const trace = new TraceLog((text) => hooks.trace(text));
 
@@ -191,10 +195,6 @@ async function countRest(batches: AsyncIterator<Change[]>): Promise<number | 'un
   } finally {
     await batches.return?.().catch(() => undefined);
   }
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function fmt(n: number): string {

@@ -12,12 +12,25 @@ import { TokenBucket } from './token-bucket.ts';
  * two syncs to one portal share one limit instead of each taking all of it.
  *
  * Three gates, each a separate setting: how many requests may be in flight (concurrency),
- * how many may start per second (rate: configured, or adaptive), and what the destination
- * itself reports (limit headers: a rolling window; a daily quota kept from running out).
+ * how many may start per second (the rate), and what the destination itself reports
+ * (limit headers: a rolling window; a daily quota kept from running out).
+ *
+ * The rate comes from, in order: the config (a ceiling, counted per second, never passed);
+ * the window the destination reports in its answers; the limit it documents (a default
+ * until it reports one, up or down: a HubSpot portal on Professional says 190 per 10 s
+ * where 100 is documented); or, with none of these, an adaptive search for it.
  */
 export interface BudgetLimits {
+  /** From the config: never more than this in any second. */
   requestsPerSecond?: number;
   concurrency?: number;
+  /** What the destination documents, counted over its own window (HubSpot: 10/s over 10 s). */
+  declared?: DeclaredRate;
+}
+
+export interface DeclaredRate {
+  requestsPerSecond: number;
+  windowMs?: number;
 }
 
 /** In flight at once when neither the config nor the destination says. */
@@ -45,6 +58,7 @@ export class RateBudget {
   private readonly adaptive = new AdaptiveRate();
   private readonly bucket = new TokenBucket(this.adaptive.rate);
   private configuredRate: number | undefined;
+  private declaredRate: DeclaredRate | undefined;
   private reported: { window: SlidingWindow; limit: number; intervalMs: number } | undefined;
   private daily: { limit?: number; remaining: number; usedSince: number } | undefined;
   private pausedUntil = 0;
@@ -58,9 +72,11 @@ export class RateBudget {
 
   constructor(readonly key: string) {}
 
-  /** 'configured' when some delivery set requestsPerSecond; otherwise 'adaptive'. */
-  get mode(): 'configured' | 'adaptive' {
-    return this.configuredRate === undefined ? 'adaptive' : 'configured';
+  /** Where the rate comes from (see the class comment). */
+  get mode(): 'configured' | 'reported' | 'declared' | 'adaptive' {
+    if (this.configuredRate !== undefined) return 'configured';
+    if (this.reported) return 'reported';
+    return this.declaredRate ? 'declared' : 'adaptive';
   }
 
   get requestsPerSecond(): number {
@@ -138,10 +154,7 @@ export class RateBudget {
         const window = this.reported?.window ?? new SlidingWindow(limit, intervalMs);
         window.resize(limit, intervalMs + TokenBucket.WINDOW_MARGIN_MS);
         this.reported = { window, limit, intervalMs };
-        if (this.mode === 'adaptive') {
-          this.adaptive.known((limit * 1000) / intervalMs);
-          this.bucket.setRate(this.adaptive.rate);
-        }
+        this.pace();
       }
       if (remaining !== undefined) this.reported.window.reserve(limit - remaining, now);
     }
@@ -223,11 +236,28 @@ export class RateBudget {
   }
 
   private applyLimits(): void {
-    const rates = [...this.leases].map((l) => l.requestsPerSecond).filter((r): r is number => r !== undefined && r > 0);
-    const caps = [...this.leases].map((l) => l.concurrency).filter((c): c is number => c !== undefined && c > 0);
+    const leases = [...this.leases];
+    const rates = leases.map((l) => l.requestsPerSecond).filter((r): r is number => r !== undefined && r > 0);
+    const caps = leases.map((l) => l.concurrency).filter((c): c is number => c !== undefined && c > 0);
+    const declared = leases.map((l) => l.declared).filter((d): d is DeclaredRate => d !== undefined && d.requestsPerSecond > 0);
     this.configuredRate = rates.length > 0 ? Math.min(...rates) : undefined;
-    this.bucket.setRate(this.configuredRate ?? this.adaptive.rate);
+    this.declaredRate = declared.sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[0];
     this.slots.setLimit(caps.length > 0 ? Math.min(...caps) : DEFAULT_CONCURRENCY);
+    this.pace();
+  }
+
+  /**
+   * Sets the bucket from the rate in force, counted over the window it is defined on: with a
+   * configured rate, per second (lowered to a reported one, never raised); otherwise over
+   * the destination's own span, where the same slack costs far less (a tenth, over 10 s).
+   */
+  private pace(): void {
+    const known = this.reported
+      ? { requestsPerSecond: (this.reported.limit * 1000) / this.reported.intervalMs, windowMs: this.reported.intervalMs }
+      : this.declaredRate;
+    if (this.configuredRate !== undefined) this.bucket.setRate(Math.min(this.configuredRate, known?.requestsPerSecond ?? Infinity));
+    else if (known) this.bucket.setRate(known.requestsPerSecond, known.windowMs);
+    else this.bucket.setRate(this.adaptive.rate);
   }
 }
 

@@ -6,12 +6,16 @@ import { SlidingWindow, type WindowEntry } from './sliding-window.ts';
  * at any moment without losing or inventing tokens).
  *
  * Half an interval of credit makes up for late timers without letting two requests leave
- * together (which the window would then hold back a second later, again and again); a sliding window of `max(1, floor(rate))` requests per
- * `that / rate` seconds (plus a few ms for clock granularity) makes sure no window the
- * destination counts holds more than the rate.
+ * together (which the window would then hold back a second later, again and again). A
+ * sliding window of `rate × windowMs` requests per `windowMs` (plus a few ms for clock
+ * granularity) makes sure no window the destination counts holds more than that: a
+ * second for a configured rate, the destination's own span for the one it reports
+ * (HubSpot: 100 per 10 s).
  */
 export class TokenBucket {
   private rate = Infinity;
+  /** Requests the guard window holds. */
+  private windowLimit = 1;
   private tat = 0;
   /** Typical delay between a request's start and its place in the window (see RateBudget.late). */
   private lag = 0;
@@ -19,21 +23,19 @@ export class TokenBucket {
 
   static readonly WINDOW_MARGIN_MS = 5;
 
-  constructor(rate: number) {
-    this.setRate(rate);
+  constructor(rate: number, windowMs?: number) {
+    this.setRate(rate, windowMs);
   }
 
   get requestsPerSecond(): number {
     return this.rate;
   }
 
-  setRate(rate: number): void {
+  setRate(rate: number, windowMs = 1000): void {
     if (!(rate > 0)) throw new RangeError(`rate must be positive, got ${rate}`);
     this.rate = rate;
-    if (Number.isFinite(rate)) {
-      const limit = Math.max(1, Math.floor(rate));
-      this.window.resize(limit, (limit / rate) * 1000 + TokenBucket.WINDOW_MARGIN_MS);
-    }
+    this.windowLimit = Math.max(1, Math.floor((rate * windowMs) / 1000));
+    if (Number.isFinite(rate)) this.window.resize(this.windowLimit, (this.windowLimit / rate) * 1000 + TokenBucket.WINDOW_MARGIN_MS);
   }
 
   /**
@@ -44,8 +46,9 @@ export class TokenBucket {
     this.lag = Math.max(0, ms);
   }
 
+  /** The lag and margin are spread over the whole window: over 10 s they cost a tenth of what they cost over 1 s. */
   private interval(): number {
-    const limit = Math.max(1, Math.floor(this.rate));
+    const limit = this.windowLimit;
     return Math.max(1000 / this.rate, ((limit / this.rate) * 1000 + TokenBucket.WINDOW_MARGIN_MS + this.lag) / limit);
   }
 

@@ -43,8 +43,12 @@ export interface Capabilities {
   operations: readonly Operation[];
   /** Most records one write() accepts (Salesforce Collections 200, HubSpot batch 100). */
   maxBatchSize: number;
-  /** Limits the destination documents; config `rateLimit` overrides; absent = adaptive. */
-  rateLimit?: { requestsPerSecond?: number; concurrency?: number };
+  /**
+   * Limits the destination documents; config `rateLimit` overrides them. The rate is a
+   * default that the limits the destination reports in its answers replace, counted over
+   * `windowMs` (HubSpot: 10/s over 10 s, so 100 per 10 s); absent = adaptive.
+   */
+  rateLimit?: { requestsPerSecond?: number; windowMs?: number; concurrency?: number };
   /**
    * true when write() returns a result per record even if some fail. false when one bad
    * record fails the whole request: the engine then splits the batch to isolate it.

@@ -36,6 +36,14 @@ describe('token bucket', () => {
     expect(starts.length / 30).toBeGreaterThanOrEqual(rate * 0.97);
   });
 
+  it('counts a rate over the window it is defined on: 100 per 10 s, at 98 % of it despite 100 ms of lag', () => {
+    const bucket = new TokenBucket(10, 10_000);
+    bucket.setLag(100); // answers take 100 ms longer than the quickest: the window must allow for it
+    const starts = simulate(bucket, 60_000, 3);
+    expect(maxInWindow(starts, 10_000)).toBeLessThanOrEqual(100);
+    expect(starts.length / 60).toBeGreaterThanOrEqual(10 * 0.98);
+  });
+
   it('spaces starts evenly instead of bursting a second at once', () => {
     const starts = simulate(new TokenBucket(10), 2_000);
     expect(maxInWindow(starts, 100)).toBeLessThanOrEqual(2);

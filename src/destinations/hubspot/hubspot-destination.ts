@@ -45,7 +45,7 @@ export class HubspotDestination implements Destination {
       maxBatchSize: 100,
       // Private apps on Free/Starter get 100 requests per 10 s (190 on Professional and up);
       // the X-HubSpot-RateLimit-* headers tell the engine the portal's real window.
-      rateLimit: { requestsPerSecond: 10 },
+      rateLimit: { requestsPerSecond: 10, windowMs: 10_000 },
       // batch/create answers 207 per input; update and upsert refuse the whole batch for one bad row.
       perRecordResults: init.sync.mode === 'insert',
     };

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Change, Destination, RecordResult } from '../../../src/destinations/destination.ts';
 import { deliver, type DeliveryOptions } from '../../../src/delivery/deliver.ts';
 import { SyncError } from '../../../src/errors.ts';
+import { maxInWindow } from '../../fakes/http/fake-http-process.ts';
 import { startHubspotFake, type HubspotFake, type HubspotFakeOptions } from '../../fakes/hubspot/hubspot-fake.ts';
 import { change, hubspotFor } from './hubspot-test-kit.ts';
 
@@ -74,6 +75,19 @@ describe('HubSpot through the delivery engine', () => {
     expect(settled.get('2')).toMatchObject({ outcome: 'rejected', rejection: { category: 'missing_identifier', code: 'OBJECT_NOT_FOUND' } });
     expect(fake.store.get('deals', deals[0]!.id)!.properties.amount).toBe('10');
     expect(fake.store.get('deals', deals[2]!.id)!.properties.amount).toBe('30');
+  });
+
+  it('paces to the window the portal reports, above the documented 100 per 10 s, without a 429', async () => {
+    // A bigger portal than documented: 60 per 2 s is 30 a second, three times HubSpot's 10.
+    await portal({ limits: { windowMax: 60, windowMs: 2_000 } });
+    const dest = hubspotFor(fake, { object: 'contacts', mode: 'upsert', match: { email: 'email' }, fields: ['firstname'] });
+    const changes = Array.from({ length: 150 }, (_, i) => change(`c${i}`, 'upsert', { email: `c${i}@example.com` }, { firstname: 'C' }));
+    const { promise } = await run(dest, changes, { batchSize: 1 });
+    expect(await promise).toMatchObject({ delivered: 150, throttled: 0 });
+    const upserts = fake.requests.filter((r) => r.method === 'POST');
+    expect(fake.requests.filter((r) => r.status === 429)).toEqual([]);
+    // The documented rate would allow 20 in any 2 s; the reported window allows 60.
+    expect(maxInWindow(upserts, 2_000)).toBeGreaterThan(40);
   });
 
   it('waits out a TEN_SECONDLY_ROLLING 429 caused by another app on the same token, then delivers', async () => {
