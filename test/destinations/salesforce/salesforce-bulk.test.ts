@@ -55,6 +55,20 @@ describe('Salesforce Bulk API 2.0', () => {
     expect(ctx.traces.some((line) => /Bulk job 750\w+: JobComplete, 1,000 processed, 3 failed/.test(line))).toBe(true);
   });
 
+  it('polls a job when its progress says it will be done, not at fixed steps', async () => {
+    await fake.close();
+    ({ fake } = await startOrg({ bulkRowsPerSecond: 4_000 })); // 8,000 rows: about 2 s of processing
+    const destination = contactDestination(fake, { options: { api: 'bulk' }, timing: { pollMs: 200, maxPollMs: 5_000 } });
+    destination.planFor(8_000);
+    const batch = Array.from({ length: 8_000 }, (_, index) => contact('upsert', `row${index}@example.com`));
+    const results = await destination.write(batch, recordingContext());
+
+    expect(results.filter((result) => result.outcome === 'delivered')).toHaveLength(8_000);
+    const polls = fake.calls().filter((request) => /\/jobs\/ingest\/750\w+$/.test(request.path) && request.method === 'GET');
+    // Waits growing by half from 200 ms would take five polls to pass 2 s; the job's pace takes two.
+    expect(polls.length).toBeLessThanOrEqual(3);
+  });
+
   it('inserts match results back to rows by their content, whatever order Salesforce answers in', async () => {
     const destination = contactDestination(fake, { mode: 'insert', options: { api: 'bulk' } });
     destination.planFor(10);

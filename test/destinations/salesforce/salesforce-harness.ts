@@ -2,6 +2,7 @@ import { exportPKCS8, generateKeyPair } from 'jose';
 import type { SyncConfig, FieldMapping } from '../../../src/config/project.ts';
 import type { Change, RateLimitObservation, WriteContext } from '../../../src/destinations/destination.ts';
 import type { Value } from '../../../src/sources/source.ts';
+import type { BulkTiming } from '../../../src/destinations/salesforce/salesforce-bulk.ts';
 import { SalesforceDestination } from '../../../src/destinations/salesforce/salesforce-destination.ts';
 import { salesforceConnection, salesforceSyncOptions } from '../../../src/destinations/salesforce/salesforce-type.ts';
 import { startFakeSalesforce, type FakeSalesforce, type FakeSalesforceOptions } from '../../fakes/salesforce/fake-salesforce.ts';
@@ -36,6 +37,8 @@ export interface DestinationSetup {
   fields?: string[];
   options?: Record<string, unknown>;
   connection?: Record<string, unknown>;
+  /** Bulk job polling; quick by default, for fakes that finish after a number of polls. */
+  timing?: BulkTiming;
 }
 
 /** A Salesforce destination for a Contact sync pointed at the fake (both instance and login URL). */
@@ -50,7 +53,7 @@ export function contactDestination(fake: FakeSalesforce, setup: DestinationSetup
   const options = salesforceSyncOptions.parse(sync.options);
   return new SalesforceDestination(
     { connection: { ...connection, name: 'crm', type: 'salesforce' }, options, sync, rootDir: process.cwd() },
-    { pollMs: 1, maxPollMs: 5 },
+    setup.timing ?? { pollMs: 1, maxPollMs: 5 },
   );
 }
 

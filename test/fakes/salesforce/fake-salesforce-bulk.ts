@@ -19,6 +19,8 @@ interface Job {
   createdDate: string;
   csv?: string;
   polls: number;
+  /** When the job was closed (UploadComplete), for a fake that processes at a rate. */
+  closedAt?: number;
   processed: number;
   failed: number;
   errorMessage?: string;
@@ -31,7 +33,12 @@ interface Job {
  * Bulk API 2.0 ingest: one CSV upload per job, processing that advances with each status
  * poll (Open → UploadComplete → InProgress → JobComplete), and result CSVs whose row order
  * does not follow the upload (as the docs warn).
+ *
+ * Processing ends after a number of polls, or, as a real org does, after as long as its rate
+ * takes (`rowsPerSecond`), with numberRecordsProcessed growing meanwhile.
  */
+export type BulkPace = { pollsToComplete: number } | { rowsPerSecond: number };
+
 export class FakeBulk {
   readonly jobs = new Map<string, Job>();
   private serial = 1;
@@ -39,8 +46,7 @@ export class FakeBulk {
   constructor(
     private readonly objects: Record<string, FakeObject>,
     private readonly store: FakeStore,
-    /** Status polls after UploadComplete until the job is done. */
-    public pollsToComplete: number,
+    public pace: BulkPace,
   ) {}
 
   route(method: string, rest: string, body: string, version: string): Answer | undefined {
@@ -90,7 +96,10 @@ export class FakeBulk {
 
   private changeState(job: Job, body: string, version: string): Answer {
     const wanted = (JSON.parse(body || '{}') as { state?: string }).state;
-    if (wanted === 'UploadComplete' && job.state === 'Open') job.state = 'UploadComplete';
+    if (wanted === 'UploadComplete' && job.state === 'Open') {
+      job.state = 'UploadComplete';
+      job.closedAt = Date.now();
+    }
     else if (wanted === 'Aborted' && !['JobComplete', 'Failed'].includes(job.state)) job.state = 'Aborted';
     else return error(400, 'INVALIDJOBSTATE', `Cannot change the state of job ${job.id} from ${job.state} to ${wanted}`);
     return { status: 200, json: this.info(job, version) };
@@ -100,7 +109,14 @@ export class FakeBulk {
     if (job.state === 'UploadComplete' || job.state === 'InProgress') {
       job.polls++;
       job.state = 'InProgress';
-      if (job.polls >= this.pollsToComplete) this.process(job);
+      if ('pollsToComplete' in this.pace) {
+        if (job.polls >= this.pace.pollsToComplete) this.process(job);
+      } else {
+        const total = rowCount(job.csv ?? '');
+        const done = Math.floor(((Date.now() - job.closedAt!) * this.pace.rowsPerSecond) / 1000);
+        if (done >= total) this.process(job);
+        else return { status: 200, json: { ...(this.info(job, version) as object), numberRecordsProcessed: done, totalProcessingTime: done } };
+      }
     }
     return { status: 200, json: this.info(job, version) };
   }
@@ -167,4 +183,11 @@ export class FakeBulk {
       requestId: randomUUID(),
     };
   }
+}
+
+/** Data rows of an uploaded CSV (its lines but the header; the fake's values hold no newlines). */
+function rowCount(csv: string): number {
+  let lines = 0;
+  for (let at = csv.indexOf('\n'); at !== -1; at = csv.indexOf('\n', at + 1)) lines++;
+  return Math.max(0, lines - (csv.endsWith('\n') ? 1 : 0));
 }

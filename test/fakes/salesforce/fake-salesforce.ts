@@ -16,6 +16,8 @@ export interface FakeSalesforceOptions {
   dailyApiLimit?: number;
   /** Status polls a Bulk job takes after UploadComplete; default 2. */
   bulkPollsToComplete?: number;
+  /** Instead: Bulk jobs process this many rows a second, as a real org does. */
+  bulkRowsPerSecond?: number;
   objects?: Record<string, FakeObject>;
 }
 
@@ -52,7 +54,8 @@ export class FakeSalesforce {
     this.objects = options.objects ?? FAKE_OBJECTS;
     this.store = new FakeStore(this.objects);
     this.oauth = new FakeOAuth(options.apps, () => this.url, options.tokenTtlMs ?? 2 * 60 * 60 * 1000);
-    this.bulk = new FakeBulk(this.objects, this.store, options.bulkPollsToComplete ?? 2);
+    this.bulk = new FakeBulk(this.objects, this.store,
+      options.bulkRowsPerSecond ? { rowsPerSecond: options.bulkRowsPerSecond } : { pollsToComplete: options.bulkPollsToComplete ?? 2 });
     this.rest = new FakeRest(this.objects, this.store);
     this.dailyApiLimit = options.dailyApiLimit ?? 15_000;
     this.server = http.createServer((request, response) => {
