@@ -81,12 +81,6 @@ export class AdaptiveRate {
     this.value = this.clamp(this.ceiling * BACKOFF_SHARE);
   }
 
-  /** The destination told its limit (limit headers): take it as the ceiling and go there. */
-  known(requestsPerSecond: number): void {
-    this.ceiling = requestsPerSecond;
-    this.value = this.clamp(requestsPerSecond);
-  }
-
   private clamp(rate: number): number {
     return Math.min(this.options.max, Math.max(this.options.min, rate));
   }
