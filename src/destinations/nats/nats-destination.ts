@@ -3,6 +3,7 @@ import type { SyncConfig } from '../../config/project.ts';
 import { SyncError } from '../../errors.ts';
 import { encodeChange, messageId, withOp, MESSAGE_STREAM_CAPABILITIES } from '../change-message.ts';
 import type { Capabilities, Change, Destination, DestinationInit, RecordResult, WriteContext } from '../destination.ts';
+import { LazyPromise } from '../lazy-promise.ts';
 import { publishFailure, toSyncError } from './nats-errors.ts';
 import type { NatsConnection, NatsSyncOptions } from './nats-type.ts';
 
@@ -31,8 +32,8 @@ export class NatsDestination implements Destination {
   private readonly options: NatsSyncOptions;
   private readonly sync: SyncConfig;
   private readonly servers: string[];
-  private session?: Promise<Session>;
-  private streamReady?: Promise<void>;
+  private readonly session = new LazyPromise<Session>();
+  private readonly streamReady = new LazyPromise<void>();
 
   constructor(init: DestinationInit<NatsConnection, NatsSyncOptions>) {
     this.name = init.connection.name;
@@ -94,17 +95,11 @@ export class NatsDestination implements Destination {
   }
 
   async close(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    if (session) await (await session.catch(() => undefined))?.nc.close();
+    await (await this.session.take())?.nc.close();
   }
 
   private connected(): Promise<Session> {
-    this.session ??= this.open().catch((error) => {
-      this.session = undefined;
-      throw error;
-    });
-    return this.session;
+    return this.session.get(() => this.open());
   }
 
   private async open(): Promise<Session> {
@@ -121,9 +116,7 @@ export class NatsDestination implements Destination {
       const jsm = await nc.jetstreamManager();
       const session = { nc, js: nc.jetstream(), jsm };
       // Closed for good (reconnects exhausted): the next write connects again.
-      void nc.closed().then(() => {
-        if (this.session) void this.session.then((s) => { if (s === session) this.session = undefined; }, () => {});
-      });
+      void nc.closed().then(() => this.session.forgetIf(session));
       return session;
     } catch (error) {
       await nc?.close().catch(() => {});
@@ -133,12 +126,9 @@ export class NatsDestination implements Destination {
 
   /** Creates the stream with the subject when missing; refuses a stream that does not capture it. */
   private ensureStream(jsm: JetStreamManager): Promise<void> {
-    if (!this.options.stream) return Promise.resolve();
-    this.streamReady ??= this.prepareStream(jsm, this.options.stream).catch((error) => {
-      this.streamReady = undefined;
-      throw error;
-    });
-    return this.streamReady;
+    const stream = this.options.stream;
+    if (!stream) return Promise.resolve();
+    return this.streamReady.get(() => this.prepareStream(jsm, stream));
   }
 
   private async prepareStream(jsm: JetStreamManager, stream: string): Promise<void> {

@@ -4,6 +4,7 @@ import { encodeChange, messageId, withOp, MESSAGE_STREAM_CAPABILITIES } from '..
 import {
   OPERATIONS, type Capabilities, type Change, type Destination, type DestinationInit, type RecordResult, type WriteContext,
 } from '../destination.ts';
+import { LazyPromise } from '../lazy-promise.ts';
 import { toSyncError } from './rabbitmq-errors.ts';
 import type { RabbitmqConnection, RabbitmqSyncOptions } from './rabbitmq-type.ts';
 
@@ -31,7 +32,7 @@ export class RabbitmqDestination implements Destination {
   private readonly options: RabbitmqSyncOptions;
   private readonly sync: SyncConfig;
   private readonly where: string;
-  private session?: Promise<Session>;
+  private readonly session = new LazyPromise<Session>();
 
   constructor(init: DestinationInit<RabbitmqConnection, RabbitmqSyncOptions>) {
     this.name = init.connection.name;
@@ -84,9 +85,7 @@ export class RabbitmqDestination implements Destination {
   }
 
   async close(): Promise<void> {
-    const session = this.session;
-    this.session = undefined;
-    const open = await session?.catch(() => undefined);
+    const open = await this.session.take();
     if (open && !open.closed) await open.connection.close().catch(() => {});
   }
 
@@ -103,11 +102,7 @@ export class RabbitmqDestination implements Destination {
   }
 
   private connected(): Promise<Session> {
-    this.session ??= this.open().catch((error) => {
-      this.session = undefined;
-      throw error;
-    });
-    return this.session;
+    return this.session.get(() => this.open());
   }
 
   /** Connects, opens a confirm channel and declares the exchange (and queue with its bindings). */
@@ -119,7 +114,7 @@ export class RabbitmqDestination implements Destination {
       const session: Session = { connection, channel, returned: new Set() };
       const lost = (err?: Error) => {
         session.closed ??= err ?? new Error('the channel closed');
-        if (this.session) void this.session.then((s) => { if (s === session) this.session = undefined; }, () => {});
+        this.session.forgetIf(session);
       };
       connection.on('error', (err: Error) => lost(err));
       connection.on('close', (err?: Error) => lost(err));
