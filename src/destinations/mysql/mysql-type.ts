@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { DestinationType } from '../registry.ts';
 import { sqlSyncOptions } from '../sql-batch.ts';
+import { SERVER_SECRET_SETTINGS, serverConnectionSettings, serverSettings, type ServerSettings } from '../sql-connection.ts';
 import { MysqlDestination } from './mysql-destination.ts';
 
 /**
@@ -15,11 +16,7 @@ import { MysqlDestination } from './mysql-destination.ts';
  */
 export const mysqlConnection = z.object({
   url: z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://').optional(),
-  host: z.string().min(1).optional(),
-  port: z.coerce.number().int().positive().optional(),
-  user: z.string().min(1).optional(),
-  password: z.string().optional(),
-  database: z.string().min(1).optional(),
+  ...serverConnectionSettings,
   /** true: TLS with certificate checks. */
   ssl: z.boolean().optional(),
 });
@@ -28,30 +25,13 @@ export type MysqlConnection = z.output<typeof mysqlConnection>;
 export const mysqlSyncOptions = z.object(sqlSyncOptions);
 export type MysqlSyncOptions = z.output<typeof mysqlSyncOptions>;
 
-export interface MysqlSettings {
-  host: string;
-  port: number;
-  user?: string;
-  password?: string;
-  database?: string;
+/** What mysql2's pool needs, merged from the URL and the separate settings. */
+export interface MysqlSettings extends ServerSettings {
   ssl?: { rejectUnauthorized: boolean };
 }
 
 export function mysqlSettings(connection: MysqlConnection): MysqlSettings {
-  const settings: MysqlSettings = { host: '127.0.0.1', port: 3306 };
-  if (connection.url) {
-    const url = new URL(connection.url);
-    if (url.hostname) settings.host = decodeURIComponent(url.hostname).replace(/^\[(.*)\]$/, '$1');
-    if (url.port) settings.port = Number(url.port);
-    if (url.username) settings.user = decodeURIComponent(url.username);
-    if (url.password) settings.password = decodeURIComponent(url.password);
-    if (url.pathname.length > 1) settings.database = decodeURIComponent(url.pathname.slice(1));
-  }
-  if (connection.host) settings.host = connection.host;
-  if (connection.port) settings.port = connection.port;
-  if (connection.user) settings.user = connection.user;
-  if (connection.password !== undefined) settings.password = connection.password;
-  if (connection.database) settings.database = connection.database;
+  const settings: MysqlSettings = serverSettings(connection, 3306);
   if (connection.ssl) settings.ssl = { rejectUnauthorized: true };
   return settings;
 }
@@ -60,7 +40,6 @@ export const mysqlDestinationType: DestinationType<MysqlConnection, MysqlSyncOpt
   type: 'mysql',
   connection: mysqlConnection,
   syncOptions: mysqlSyncOptions,
-  // The URL may carry the password.
-  secretSettings: ['password', 'url'],
+  secretSettings: SERVER_SECRET_SETTINGS,
   create: (init) => new MysqlDestination(init),
 };
