@@ -42,6 +42,7 @@ export const sqlSyncOptions = {
   /** Column types for createTable; fields left out take the type of their values in the first batch. */
   columns: z.record(z.string(), columnDeclaration).optional(),
 };
+export type SqlSyncOptions = z.output<z.ZodObject<typeof sqlSyncOptions>>;
 
 /** A column as createTable makes it. */
 export interface ColumnPlan {
@@ -53,7 +54,6 @@ export interface ColumnPlan {
   primaryKey: boolean;
 }
 
-/** The destination fields a sync writes: match fields first, then mapped ones. */
 /** What a SQL engine spells its own way: identifiers, table names, column types. */
 export interface SqlDialect {
   quoteIdent(name: string): string;
@@ -69,7 +69,13 @@ export function createTableStatement(dialect: SqlDialect, table: TableRef, colum
   return `CREATE TABLE IF NOT EXISTS ${dialect.qualifiedName(table)} (${definitions.join(', ')})`;
 }
 
-export function syncFields(sync: SyncConfig): { match: string[]; all: string[] } {
+/** The destination fields a sync writes: match fields first, then mapped ones. */
+export interface SyncFields {
+  match: string[];
+  all: string[];
+}
+
+export function syncFields(sync: SyncConfig): SyncFields {
   const match = [...new Set(Object.values(sync.match))];
   return { match, all: [...new Set([...match, ...Object.keys(sync.mapping)])] };
 }
@@ -78,7 +84,12 @@ export function syncFields(sync: SyncConfig): { match: string[]; all: string[] }
 export interface StatementGroup {
   op: Operation;
   columns: string[];
-  rows: { key: string; values: Record<string, Value> }[];
+  rows: StatementRow[];
+}
+
+export interface StatementRow {
+  key: string;
+  values: Record<string, Value>;
 }
 
 /**
@@ -158,7 +169,7 @@ export function chunkRows<T extends { values: Record<string, Value> }>(
  * the first batch carries (text when they disagree or are all null).
  */
 export function planColumns(
-  fields: { match: string[]; all: string[] },
+  fields: SyncFields,
   batch: Change[],
   declared: Record<string, ColumnDeclaration> = {},
 ): ColumnPlan[] {
