@@ -1,10 +1,9 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SyncError } from '../../../src/errors.ts';
-import type { Destination } from '../../../src/destinations/destination.ts';
 import { mysqlDestinationType } from '../../../src/destinations/mysql/mysql-type.ts';
+import { sqlDestinationConformance, testDestinations } from '../../conformance/sql-destination-conformance.ts';
 import { needService, SERVICES } from '../../helpers/services.ts';
-import { change, createDestination, makeSync, outcomes, recordingContext, thrown } from '../destination-test-kit.ts';
+import { change, outcomes, recordingContext } from '../destination-test-kit.ts';
 
 const up = await needService('mariadb');
 const DB = 'lm_mydst';
@@ -12,13 +11,8 @@ const url = SERVICES.mariadb.url;
 
 describe.skipIf(!up)('mysql destination (MariaDB)', () => {
   let admin: mysql.Connection;
-  const opened: Destination[] = [];
-  const open = (mode: Parameters<typeof makeSync>[1], match: string[], fields: string[], options: Record<string, unknown>, connection: Record<string, unknown> = { url }) => {
-    const destination = createDestination(mysqlDestinationType, connection, makeSync(`my_${mode}`, mode, match, fields, options));
-    opened.push(destination);
-    return destination;
-  };
-  const rows = async (sql: string) => (await admin.query(sql))[0];
+  const { open, closeAll } = testDestinations(mysqlDestinationType, url);
+  const rows = async (sql: string) => (await admin.query(sql))[0] as Record<string, unknown>[];
   const table = (name: string) => ({ schema: DB, table: name });
 
   beforeAll(async () => {
@@ -26,9 +20,44 @@ describe.skipIf(!up)('mysql destination (MariaDB)', () => {
     await admin.query(`DROP DATABASE IF EXISTS ${DB}; CREATE DATABASE ${DB}`);
   });
   afterAll(async () => {
-    await Promise.all(opened.map((d) => d.close()));
+    await closeAll();
     await admin?.query(`DROP DATABASE IF EXISTS ${DB}`);
     await admin?.end();
+  });
+
+  sqlDestinationConformance({
+    name: 'mysql (MariaDB)',
+    open,
+    url,
+    user: 'root',
+    schema: DB,
+    query: rows,
+    refusedLoginUrl: (password) => `mysql://root:${password}@127.0.0.1:3306/test`,
+    codes: {
+      tooLong: 'ER_DATA_TOO_LONG', notNull: 'ER_BAD_NULL_ERROR', wrongType: 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
+      refusedLogin: 'ER_ACCESS_DENIED_ERROR', unknownDatabase: 'ER_BAD_DB_ERROR',
+    },
+    describedTable: (name) => [
+      `CREATE TABLE ${name} (id BIGINT AUTO_INCREMENT PRIMARY KEY, code VARCHAR(10) NOT NULL, label TEXT NOT NULL DEFAULT 'x',
+        qty INT, amount DECIMAL(10,2), ok BOOLEAN, tier ENUM('free', 'Pro', 'it''s'), at DATETIME, doc JSON, day DATE, ratio DOUBLE)`,
+    ],
+    async expectCreatedTable(name) {
+      expect(await rows(`SELECT column_name AS name, column_type AS type, column_key AS k FROM information_schema.columns WHERE table_schema = '${DB}' AND table_name = '${name}' ORDER BY ordinal_position`)).toEqual([
+        { name: 'sku', type: 'varchar(255)', k: 'PRI' },
+        { name: 'price', type: 'decimal(12,2)', k: '' },
+        { name: 'qty', type: 'bigint(20)', k: '' },
+        { name: 'active', type: 'tinyint(1)', k: '' },
+        { name: 'seen_on', type: 'date', k: '' },
+        { name: 'seen_at', type: 'datetime(6)', k: '' },
+        { name: 'attrs', type: 'longtext', k: '' },
+        { name: 'note', type: 'varchar(20)', k: '' },
+      ]);
+      // DATETIME has no zone: the session writes UTC.
+      expect(await rows(`SELECT sku, seen_at, attrs FROM ${DB}.${name} ORDER BY sku`)).toEqual([
+        { sku: 'A', seen_at: '2024-03-01 10:00:00.000000', attrs: { a: 1 } },
+        { sku: 'B', seen_at: '2024-03-02 08:00:00.000000', attrs: null },
+      ]);
+    },
   });
 
   it('upserts with ON DUPLICATE KEY UPDATE: new rows inserted, existing ones updated', async () => {
@@ -100,97 +129,5 @@ describe.skipIf(!up)('mysql destination (MariaDB)', () => {
       { [id]: 1, [name]: 'uno' }, { [id]: 2, [name]: "two 'quoted' \\ back" },
     ]);
     expect((await dest.describe!(new AbortController().signal)).map((f) => f.name)).toEqual([id, name]);
-  });
-
-  it('creates the table from the mapping: declared types win, the rest from the values; match fields are the primary key', async () => {
-    const dest = open('upsert', ['sku'], ['sku', 'price', 'qty', 'active', 'seen_on', 'seen_at', 'attrs', 'note'], {
-      table: table('created'), createTable: true, columns: { price: { type: 'number', precision: 12, scale: 2 }, note: { type: 'string', maxLength: 20 } },
-    });
-    await dest.check(new AbortController().signal);
-    expect(outcomes(await dest.write([
-      change('upsert', 'A', ['sku'], { sku: 'A', price: '9.99', qty: 3, active: true, seen_on: '2024-03-01', seen_at: '2024-03-01T10:00:00Z', attrs: { a: 1 }, note: 'hi' }),
-      change('upsert', 'B', ['sku'], { sku: 'B', price: '1.00', qty: null, active: false, seen_on: '2024-03-02', seen_at: '2024-03-02T10:00:00+02:00', attrs: null, note: null }),
-    ], recordingContext()))).toEqual({ A: 'delivered', B: 'delivered' });
-    expect(await rows(`SELECT column_name AS name, column_type AS type, column_key AS k FROM information_schema.columns WHERE table_schema = '${DB}' AND table_name = 'created' ORDER BY ordinal_position`)).toEqual([
-      { name: 'sku', type: 'varchar(255)', k: 'PRI' },
-      { name: 'price', type: 'decimal(12,2)', k: '' },
-      { name: 'qty', type: 'bigint(20)', k: '' },
-      { name: 'active', type: 'tinyint(1)', k: '' },
-      { name: 'seen_on', type: 'date', k: '' },
-      { name: 'seen_at', type: 'datetime(6)', k: '' },
-      { name: 'attrs', type: 'longtext', k: '' },
-      { name: 'note', type: 'varchar(20)', k: '' },
-    ]);
-    expect(await rows(`SELECT sku, seen_at, attrs FROM ${DB}.created ORDER BY sku`)).toEqual([
-      { sku: 'A', seen_at: '2024-03-01 10:00:00.000000', attrs: { a: 1 } },
-      { sku: 'B', seen_at: '2024-03-02 08:00:00.000000', attrs: null },
-    ]);
-    expect((await dest.describe!(new AbortController().signal)).find((f) => f.name === 'attrs')).toEqual({ name: 'attrs', type: 'json' });
-  });
-
-  it('describes the table so the engine can coerce: types, lengths, required, enum options', async () => {
-    await admin.query(`CREATE TABLE ${DB}.described (id BIGINT AUTO_INCREMENT PRIMARY KEY, code VARCHAR(10) NOT NULL, label TEXT NOT NULL DEFAULT 'x',
-      qty INT, amount DECIMAL(10,2), ok BOOLEAN, tier ENUM('free', 'Pro', 'it''s'), at DATETIME, doc JSON, day DATE, ratio DOUBLE)`);
-    const dest = open('insert', [], ['code'], { table: table('described') });
-    expect(await dest.describe!(new AbortController().signal)).toEqual([
-      { name: 'id', type: 'integer' },
-      { name: 'code', type: 'string', maxLength: 10, required: true },
-      { name: 'label', type: 'string' },
-      { name: 'qty', type: 'integer' },
-      { name: 'amount', type: 'number', precision: 10, scale: 2 },
-      { name: 'ok', type: 'boolean' },
-      { name: 'tier', type: 'enum', options: ['free', 'Pro', "it's"] },
-      { name: 'at', type: 'datetime' },
-      { name: 'doc', type: 'json' },
-      { name: 'day', type: 'date' },
-      { name: 'ratio', type: 'number' },
-    ]);
-  });
-
-  describe('a bad row fails the whole batch as terminal, with the server code and the column', () => {
-    const good = (i: number) => change('upsert', i, ['id'], { id: i, code: `c${i}`, qty: i });
-    const cases = [
-      { what: 'a value too long for VARCHAR(10)', bad: { id: 99, code: 'much too long', qty: 1 }, code: 'ER_DATA_TOO_LONG', field: 'code', category: 'schema_mismatch' },
-      { what: 'a NULL in a NOT NULL column', bad: { id: 99, code: null, qty: 1 }, code: 'ER_BAD_NULL_ERROR', field: 'code', category: 'invalid_row' },
-      { what: 'a value of the wrong type', bad: { id: 99, code: 'ok', qty: 'abc' }, code: 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD', field: 'qty', category: 'schema_mismatch' },
-    ];
-    it.each(cases)('$what -> $code on $field', async ({ bad, code, field, category }) => {
-      const name = `bad_${code.toLowerCase()}`;
-      await admin.query(`CREATE TABLE ${DB}.${name} (id INT PRIMARY KEY, code VARCHAR(10) NOT NULL, qty INT)`);
-      const dest = open('upsert', ['id'], ['id', 'code', 'qty'], { table: table(name) });
-      const error = await thrown(() => dest.write([good(1), change('upsert', 99, ['id'], bad), good(2)], recordingContext()));
-      expect(error).toBeInstanceOf(SyncError);
-      expect({ kind: error.kind, code: error.code, field: error.field, category: error.category }).toEqual({ kind: 'terminal', code, field, category });
-      expect(await rows(`SELECT count(*) AS n FROM ${DB}.${name}`)).toEqual([{ n: 0 }]); // rolled back
-      expect(outcomes(await dest.write([good(1), good(2)], recordingContext()))).toEqual({ 1: 'delivered', 2: 'delivered' });
-    });
-  });
-
-  describe('connection failures', () => {
-    const signal = new AbortController().signal;
-    const sync = { table: table('prices') };
-
-    it('connection refused is transient', async () => {
-      const dest = open('upsert', ['sku'], ['sku'], sync, { host: '127.0.0.1', port: 1, user: 'root', database: 'test' });
-      expect(dest.budgetKey).toBe('127.0.0.1:1/test');
-      const error = await thrown(() => dest.write([change('upsert', 'A', ['sku'], { sku: 'A' })], recordingContext()));
-      expect({ kind: error.kind, code: error.code }).toEqual({ kind: 'transient', code: 'ECONNREFUSED' });
-    });
-
-    it('a bad password or an unknown database is a config error, and the password never shows', async () => {
-      const auth = await thrown(() => open('upsert', ['sku'], ['sku'], sync, { url: 'mysql://root:s3cret-pw@127.0.0.1:3306/test' }).check(signal));
-      expect({ kind: auth.kind, code: auth.code }).toEqual({ kind: 'config', code: 'ER_ACCESS_DENIED_ERROR' });
-      expect(auth.message).not.toContain('s3cret-pw');
-      const db = await thrown(() => open('upsert', ['sku'], ['sku'], sync, { url, database: 'lm_no_such_db' }).check(signal));
-      expect({ kind: db.kind, code: db.code }).toEqual({ kind: 'config', code: 'ER_BAD_DB_ERROR' });
-    });
-
-    it('check() names a missing table and a missing column', async () => {
-      const missingTable = await thrown(() => open('upsert', ['sku'], ['sku'], { table: table('nope') }).check(signal));
-      expect(missingTable.kind).toBe('config');
-      expect(missingTable.message).toContain('createTable');
-      const column = await thrown(() => open('upsert', ['sku'], ['sku', 'colour'], sync).check(signal));
-      expect({ kind: column.kind, field: column.field }).toEqual({ kind: 'config', field: 'colour' });
-    });
   });
 });

@@ -1,10 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SyncError } from '../../../src/errors.ts';
 import type { Destination } from '../../../src/destinations/destination.ts';
 import { postgresDestinationType } from '../../../src/destinations/postgres/postgres-type.ts';
+import { sqlDestinationConformance, testDestinations } from '../../conformance/sql-destination-conformance.ts';
 import { needService, SERVICES } from '../../helpers/services.ts';
-import { change, createDestination, makeSync, outcomes, recordingContext, thrown } from '../destination-test-kit.ts';
+import { change, outcomes, recordingContext, thrown } from '../destination-test-kit.ts';
 
 const up = await needService('postgres');
 const SCHEMA = 'lm_pgdst';
@@ -12,12 +12,7 @@ const url = SERVICES.postgres.url;
 
 describe.skipIf(!up)('postgres destination', () => {
   let admin: pg.Client;
-  const opened: Destination[] = [];
-  const open = (mode: Parameters<typeof makeSync>[1], match: string[], fields: string[], options: Record<string, unknown>, connection: Record<string, unknown> = { url }) => {
-    const destination = createDestination(postgresDestinationType, connection, makeSync(`pg_${mode}`, mode, match, fields, options));
-    opened.push(destination);
-    return destination;
-  };
+  const { open, closeAll } = testDestinations(postgresDestinationType, url);
   const rows = async (sql: string) => (await admin.query(sql)).rows;
 
   beforeAll(async () => {
@@ -26,9 +21,38 @@ describe.skipIf(!up)('postgres destination', () => {
     await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE; CREATE SCHEMA ${SCHEMA}`);
   });
   afterAll(async () => {
-    await Promise.all(opened.map((d) => d.close()));
+    await closeAll();
     await admin?.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
     await admin?.end();
+  });
+
+  sqlDestinationConformance({
+    name: 'postgres',
+    open,
+    url,
+    user: 'postgres',
+    schema: SCHEMA,
+    query: rows,
+    refusedLoginUrl: (password) => `postgres://lm_no_such_role:${password}@127.0.0.1:5432/test`,
+    codes: { tooLong: '22001', notNull: '23502', wrongType: '22P02', refusedLogin: '28000', unknownDatabase: '3D000' },
+    describedTable: (table) => [
+      `CREATE TYPE ${SCHEMA}.tier AS ENUM ('free', 'Pro', 'it''s')`,
+      `CREATE TABLE ${table} (id bigint GENERATED ALWAYS AS IDENTITY, code varchar(10) NOT NULL, label text NOT NULL DEFAULT 'x',
+        qty integer, amount numeric(10, 2), ok boolean, tier ${SCHEMA}.tier, at timestamptz, doc jsonb, day date, ratio double precision)`,
+    ],
+    async expectCreatedTable(table) {
+      expect(await rows(`SELECT column_name, data_type, character_maximum_length AS len, numeric_precision AS p FROM information_schema.columns WHERE table_schema = '${SCHEMA}' AND table_name = '${table}' ORDER BY ordinal_position`)).toEqual([
+        { column_name: 'sku', data_type: 'text', len: null, p: null },
+        { column_name: 'price', data_type: 'numeric', len: null, p: 12 },
+        { column_name: 'qty', data_type: 'bigint', len: null, p: 64 },
+        { column_name: 'active', data_type: 'boolean', len: null, p: null },
+        { column_name: 'seen_on', data_type: 'date', len: null, p: null },
+        { column_name: 'seen_at', data_type: 'timestamp with time zone', len: null, p: null },
+        { column_name: 'attrs', data_type: 'jsonb', len: null, p: null },
+        { column_name: 'note', data_type: 'character varying', len: 20, p: null },
+      ]);
+      expect(await rows(`SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = '${SCHEMA}.${table}'::regclass AND i.indisprimary`)).toEqual([{ attname: 'sku' }]);
+    },
   });
 
   it('upserts: inserts new rows, updates existing ones, in one statement per batch', async () => {
@@ -135,70 +159,7 @@ describe.skipIf(!up)('postgres destination', () => {
     expect((await describeFields(dest)).map((f) => f.name)).toEqual([id, name]);
   });
 
-  it('creates the table from the mapping: declared types win, the rest from the values; match fields are the primary key', async () => {
-    const dest = open('upsert', ['sku'], ['sku', 'price', 'qty', 'active', 'seen_on', 'seen_at', 'attrs', 'note'], {
-      table: `${SCHEMA}.created`, createTable: true, columns: { price: { type: 'number', precision: 12, scale: 2 }, note: { type: 'string', maxLength: 20 } },
-    });
-    await dest.check(new AbortController().signal);
-    const results = await dest.write([
-      change('upsert', 'A', ['sku'], { sku: 'A', price: '9.99', qty: 3, active: true, seen_on: '2024-03-01', seen_at: '2024-03-01T10:00:00Z', attrs: { a: 1 }, note: 'hi' }),
-      change('upsert', 'B', ['sku'], { sku: 'B', price: '1.00', qty: null, active: false, seen_on: '2024-03-02', seen_at: '2024-03-02T10:00:00+02:00', attrs: null, note: null }),
-    ], recordingContext());
-    expect(outcomes(results)).toEqual({ A: 'delivered', B: 'delivered' });
-    const columns = await rows(`SELECT column_name, data_type, character_maximum_length AS len, numeric_precision AS p FROM information_schema.columns WHERE table_schema = '${SCHEMA}' AND table_name = 'created' ORDER BY ordinal_position`);
-    expect(columns).toEqual([
-      { column_name: 'sku', data_type: 'text', len: null, p: null },
-      { column_name: 'price', data_type: 'numeric', len: null, p: 12 },
-      { column_name: 'qty', data_type: 'bigint', len: null, p: 64 },
-      { column_name: 'active', data_type: 'boolean', len: null, p: null },
-      { column_name: 'seen_on', data_type: 'date', len: null, p: null },
-      { column_name: 'seen_at', data_type: 'timestamp with time zone', len: null, p: null },
-      { column_name: 'attrs', data_type: 'jsonb', len: null, p: null },
-      { column_name: 'note', data_type: 'character varying', len: 20, p: null },
-    ]);
-    expect(await rows(`SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = '${SCHEMA}.created'::regclass AND i.indisprimary`)).toEqual([{ attname: 'sku' }]);
-  });
-
-  it('describes the table so the engine can coerce: types, lengths, required, enum options', async () => {
-    await admin.query(`CREATE TYPE ${SCHEMA}.tier AS ENUM ('free', 'pro')`);
-    await admin.query(`CREATE TABLE ${SCHEMA}.described (id bigint GENERATED ALWAYS AS IDENTITY, code varchar(10) NOT NULL, label text NOT NULL DEFAULT 'x',
-      qty integer, amount numeric(10, 2), ok boolean, tier ${SCHEMA}.tier, at timestamptz, doc jsonb, day date, ratio double precision)`);
-    const dest = open('insert', [], ['code'], { table: `${SCHEMA}.described` });
-    expect(await describeFields(dest)).toEqual([
-      { name: 'id', type: 'integer' },
-      { name: 'code', type: 'string', maxLength: 10, required: true },
-      { name: 'label', type: 'string' },
-      { name: 'qty', type: 'integer' },
-      { name: 'amount', type: 'number', precision: 10, scale: 2 },
-      { name: 'ok', type: 'boolean' },
-      { name: 'tier', type: 'enum', options: ['free', 'pro'] },
-      { name: 'at', type: 'datetime' },
-      { name: 'doc', type: 'json' },
-      { name: 'day', type: 'date' },
-      { name: 'ratio', type: 'number' },
-    ]);
-  });
-
-  describe('a bad row fails the whole batch as terminal, with the SQLSTATE and the column', () => {
-    const good = (i: number) => change('upsert', i, ['id'], { id: i, code: `c${i}`, qty: i });
-    const cases = [
-      { what: 'a value too long for varchar(10)', bad: { id: 99, code: 'much too long', qty: 1 }, code: '22001', field: 'code', category: 'schema_mismatch' },
-      { what: 'a NULL in a NOT NULL column', bad: { id: 99, code: null, qty: 1 }, code: '23502', field: 'code', category: 'invalid_row' },
-      { what: 'a value of the wrong type', bad: { id: 99, code: 'ok', qty: 'abc' }, code: '22P02', field: 'qty', category: 'schema_mismatch' },
-    ];
-    it.each(cases)('$what -> $code on $field', async ({ bad, code, field, category }) => {
-      const table = `bad_${code.toLowerCase()}`;
-      await admin.query(`CREATE TABLE ${SCHEMA}.${table} (id int PRIMARY KEY, code varchar(10) NOT NULL, qty int)`);
-      const dest = open('upsert', ['id'], ['id', 'code', 'qty'], { table: `${SCHEMA}.${table}` });
-      const error = await thrown(() => dest.write([good(1), change('upsert', 99, ['id'], bad), good(2)], recordingContext()));
-      expect(error).toBeInstanceOf(SyncError);
-      expect({ kind: error.kind, code: error.code, field: error.field, category: error.category }).toEqual({ kind: 'terminal', code, field, category });
-      expect(error.message).toContain(`SQLSTATE ${code}`);
-      expect(await rows(`SELECT count(*)::int AS n FROM ${SCHEMA}.${table}`)).toEqual([{ n: 0 }]); // rolled back
-      // Alone, the good rows go through: the engine's split finds the bad one.
-      expect(outcomes(await dest.write([good(1), good(2)], recordingContext()))).toEqual({ 1: 'delivered', 2: 'delivered' });
-    });
-
+  describe('the UPDATE and COPY paths refuse a bad value too, naming its column', () => {
     it('an update never cuts a value to fit: too long fails with 22001 on its column', async () => {
       await admin.query(`CREATE TABLE ${SCHEMA}.bad_update (id int PRIMARY KEY, code varchar(10) NOT NULL, price numeric(6, 2))`);
       await admin.query(`INSERT INTO ${SCHEMA}.bad_update VALUES (1, 'short', 1.00)`);
@@ -218,40 +179,11 @@ describe.skipIf(!up)('postgres destination', () => {
     });
   });
 
-  describe('connection failures', () => {
-    const signal = new AbortController().signal;
-    const sync = { table: `${SCHEMA}.prices` };
-
-    it('connection refused is transient', async () => {
-      const dest = open('upsert', ['sku'], ['sku'], sync, { host: '127.0.0.1', port: 1, user: 'postgres', database: 'test' });
-      expect(dest.budgetKey).toBe('127.0.0.1:1/test');
-      const error = await thrown(() => dest.write([change('upsert', 'A', ['sku'], { sku: 'A' })], recordingContext()));
-      expect({ kind: error.kind, code: error.code }).toEqual({ kind: 'transient', code: 'ECONNREFUSED' });
-    });
-
-    it('an unknown role or database is a config error, and the password never shows', async () => {
-      const role = await thrown(() => open('upsert', ['sku'], ['sku'], sync, { url: 'postgres://lm_no_such_role:s3cret-pw@127.0.0.1:5432/test' }).check(signal));
-      expect({ kind: role.kind, code: role.code }).toEqual({ kind: 'config', code: '28000' });
-      expect(role.message).not.toContain('s3cret-pw');
-      const db = await thrown(() => open('upsert', ['sku'], ['sku'], sync, { url, database: 'lm_no_such_db' }).check(signal));
-      expect({ kind: db.kind, code: db.code }).toEqual({ kind: 'config', code: '3D000' });
-      expect(db.message).toContain('lm_no_such_db');
-    });
-
-    it('check() names a missing table and a missing column', async () => {
-      const table = await thrown(() => open('upsert', ['sku'], ['sku'], { table: `${SCHEMA}.nope` }).check(signal));
-      expect(table.kind).toBe('config');
-      expect(table.message).toContain('createTable');
-      const column = await thrown(() => open('upsert', ['sku'], ['sku', 'colour'], sync).check(signal));
-      expect({ kind: column.kind, field: column.field }).toEqual({ kind: 'config', field: 'colour' });
-    });
-
-    it('upsert without a unique index on the match column is a config error', async () => {
-      await admin.query(`CREATE TABLE ${SCHEMA}.no_key (sku text, v int)`);
-      const dest = open('upsert', ['sku'], ['sku', 'v'], { table: `${SCHEMA}.no_key` });
-      const error = await thrown(() => dest.write([change('upsert', 'A', ['sku'], { sku: 'A', v: 1 })], recordingContext()));
-      expect({ kind: error.kind, code: error.code }).toEqual({ kind: 'config', code: '42P10' });
-    });
+  it('upsert without a unique index on the match column is a config error', async () => {
+    await admin.query(`CREATE TABLE ${SCHEMA}.no_key (sku text, v int)`);
+    const dest = open('upsert', ['sku'], ['sku', 'v'], { table: `${SCHEMA}.no_key` });
+    const error = await thrown(() => dest.write([change('upsert', 'A', ['sku'], { sku: 'A', v: 1 })], recordingContext()));
+    expect({ kind: error.kind, code: error.code }).toEqual({ kind: 'config', code: '42P10' });
   });
 });
 
