@@ -1,7 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { loadProject } from '../../src/config/load-project.ts';
 import { openStateStore } from '../../src/state/open-state-store.ts';
 import { runSync, type RunOptions } from '../../src/engine/run-sync.ts';
@@ -9,6 +8,7 @@ import { planSync } from '../../src/engine/plan-sync.ts';
 import { startDemoReceiver } from '../../src/cli/demo/demo-receiver.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import type { Project } from '../../src/config/project.ts';
+import { warehouseSql } from '../helpers/temp-project.ts';
 
 export type SentRecord = { op: string; key: string; method: string; [field: string]: unknown };
 
@@ -30,16 +30,7 @@ export async function engineFixture(yaml: (receiverUrl: string) => string) {
   await writeFile(configPath, `version: 1\nstate: .lastmile\n${yaml(logging.url)}`);
   const warehouse = path.join(dir, 'warehouse.duckdb');
 
-  const sql = async (statements: string) => {
-    const instance = await DuckDBInstance.create(warehouse);
-    const db: DuckDBConnection = await instance.connect();
-    try {
-      for (const statement of statements.split(';').map((s) => s.trim()).filter(Boolean)) await db.run(statement);
-    } finally {
-      db.closeSync();
-      instance.closeSync();
-    }
-  };
+  const sql = (statements: string) => warehouseSql(warehouse, statements);
 
   let project: Project | undefined;
   let store: StateStore | undefined;

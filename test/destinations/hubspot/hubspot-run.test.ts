@@ -1,32 +1,19 @@
-import os from 'node:os';
-import path from 'node:path';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { loadProject } from '../../../src/config/load-project.ts';
-import { openStateStore } from '../../../src/state/open-state-store.ts';
-import { runSync } from '../../../src/engine/run-sync.ts';
-import type { StateStore } from '../../../src/state/state-store.ts';
 import { startHubspotFake, type HubspotFake } from '../../fakes/hubspot/hubspot-fake.ts';
+import { tempProject, type TempProject } from '../../helpers/temp-project.ts';
 
 /** Whole runs, from lastmile.yml and a DuckDB warehouse to the fake portal, through the real engine. */
 let fake: HubspotFake;
-let dir: string;
-let store: StateStore | undefined;
+let current: TempProject | undefined;
 afterEach(async () => {
-  await store?.close();
-  store = undefined;
+  await current?.close();
+  current = undefined;
   await fake?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 async function project() {
   fake = await startHubspotFake();
-  dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-hs-run-'));
-  const configPath = path.join(dir, 'lastmile.yml');
-  await writeFile(configPath, `version: 1
-state: .lastmile
-sources:
+  current = await tempProject(`sources:
   warehouse: { type: duckdb, path: ./warehouse.duckdb }
 destinations:
   marketing: { type: hubspot, token: "\${LM_HS_RUN_TOKEN}", baseUrl: ${fake.url} }
@@ -43,21 +30,9 @@ syncs:
     mode: mirror
     match: { email: email }
     mapping: { first_name: firstname, stage: lifecyclestage, ltv: lifetime_value, born: date_of_birth }
-`);
-  const sql = async (text: string) => {
-    const instance = await DuckDBInstance.create(path.join(dir, 'warehouse.duckdb'));
-    const db = await instance.connect();
-    try {
-      for (const statement of text.split(';').map((s) => s.trim()).filter(Boolean)) await db.run(statement);
-    } finally {
-      db.closeSync();
-      instance.closeSync();
-    }
-  };
-  const loaded = await loadProject(configPath, { ...process.env, LM_HS_RUN_TOKEN: fake.token });
-  store = await openStateStore(loaded.state);
-  const env = { project: loaded, store };
-  return { sql, run: () => runSync(env, 'people_to_hs', { trigger: 'cli' }) };
+`, { LM_HS_RUN_TOKEN: fake.token });
+  const { sql, store } = current;
+  return { sql, store, run: () => current!.run('people_to_hs') };
 }
 
 const rows = (count: number) =>
@@ -65,12 +40,12 @@ const rows = (count: number) =>
 
 describe('HubSpot runs through the engine', () => {
   it('upserts by email, refuses rows the property types forbid before sending, then archives by the remembered id', async () => {
-    const { sql, run } = await project();
+    const { sql, run, store } = await project();
     await sql(`CREATE TABLE people (email VARCHAR, first_name VARCHAR, stage VARCHAR, ltv DOUBLE, born DATE);
       INSERT INTO people VALUES ${rows(150)}, ('bad-email', 'Nobody', 'lead', 1, NULL), ('odd@example.com', 'Odd', 'prospect', 1, NULL)`);
     const first = await run();
     expect(first).toMatchObject({ status: 'partial', added: 152, delivered: 150, rejected: 2 });
-    const rejected = (await store!.listRejected(first.runId)).rows;
+    const rejected = (await store.listRejected(first.runId)).rows;
     expect(rejected.map((r) => [r.key, r.category, r.field]).sort()).toEqual([
       ['bad-email', 'schema_mismatch', 'email'], ['odd@example.com', 'schema_mismatch', 'lifecyclestage'],
     ]);

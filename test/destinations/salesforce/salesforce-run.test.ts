@@ -1,32 +1,19 @@
-import os from 'node:os';
-import path from 'node:path';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { loadProject } from '../../../src/config/load-project.ts';
-import { openStateStore } from '../../../src/state/open-state-store.ts';
-import { runSync } from '../../../src/engine/run-sync.ts';
-import type { StateStore } from '../../../src/state/state-store.ts';
 import type { FakeSalesforce } from '../../fakes/salesforce/fake-salesforce.ts';
+import { tempProject, type TempProject } from '../../helpers/temp-project.ts';
 import { CLIENT, startOrg } from './salesforce-harness.ts';
 
 /** Whole runs, from lastmile.yml and a DuckDB warehouse to the fake org, through the real engine. */
 let fake: FakeSalesforce;
-let dir: string;
-let store: StateStore | undefined;
+let current: TempProject | undefined;
 afterEach(async () => {
-  await store?.close();
-  store = undefined;
+  await current?.close();
+  current = undefined;
   await fake?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 async function project(syncOptions: string) {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-sf-run-'));
-  const configPath = path.join(dir, 'lastmile.yml');
-  await writeFile(configPath, `version: 1
-state: .lastmile
-sources:
+  current = await tempProject(`sources:
   warehouse: { type: duckdb, path: ./warehouse.duckdb }
 destinations:
   crm:
@@ -48,21 +35,9 @@ syncs:
     match: { email: Email }
     mapping: { last_name: LastName, level: Level__c, score: Score__c }
     ${syncOptions}
-`);
-  const sql = async (text: string) => {
-    const instance = await DuckDBInstance.create(path.join(dir, 'warehouse.duckdb'));
-    const db = await instance.connect();
-    try {
-      for (const statement of text.split(';').map((s) => s.trim()).filter(Boolean)) await db.run(statement);
-    } finally {
-      db.closeSync();
-      instance.closeSync();
-    }
-  };
-  const loaded = await loadProject(configPath, { ...process.env, LM_SF_RUN_SECRET: CLIENT.clientSecret });
-  store = await openStateStore(loaded.state);
-  const env = { project: loaded, store };
-  return { sql, run: () => runSync(env, 'people_to_sf', { trigger: 'cli' }) };
+`, { LM_SF_RUN_SECRET: CLIENT.clientSecret });
+  const { sql, store } = current;
+  return { sql, store, run: () => current!.run('people_to_sf') };
 }
 
 const rows = (count: number, from = 0) =>
@@ -71,14 +46,14 @@ const rows = (count: number, from = 0) =>
 describe('Salesforce runs through the engine', () => {
   it('upserts, refuses rows that can only fail before sending, then deletes by the remembered Id', async () => {
     ({ fake } = await startOrg());
-    const { sql, run } = await project('api: rest');
+    const { sql, run, store } = await project('api: rest');
     await sql(`CREATE TABLE people (email VARCHAR, last_name VARCHAR, level VARCHAR, score DOUBLE);
       INSERT INTO people VALUES ${rows(250)}, ('bad-email', 'Nobody', 'Primary', 1), ('long@example.com', '${'z'.repeat(81)}', 'Primary', 1)`);
     const first = await run();
     expect(first).toMatchObject({ status: 'partial', added: 252, delivered: 250, rejected: 2 });
     expect(fake.records('Contact')).toHaveLength(250);
     // The describe told the engine Email's type and LastName's length: those rows never cost an API call.
-    const rejected = (await store!.listRejected(first.runId)).rows;
+    const rejected = (await store.listRejected(first.runId)).rows;
     expect(rejected.map((row) => [row.key, row.category, row.field]).sort()).toEqual([
       ['bad-email', 'schema_mismatch', 'Email'], ['long@example.com', 'schema_mismatch', 'LastName'],
     ]);
