@@ -6,9 +6,10 @@ import type {
 } from './destination.ts';
 import { LazyPromise } from './lazy-promise.ts';
 import {
-  groupChanges, planColumns, syncFields, type ColumnPlan, type SqlDialect, type SqlSyncOptions, type StatementGroup,
-  type StatementRow, type SyncFields, type TableRef,
+  groupChanges, planColumns, syncFields, type ColumnPlan, type SqlDialect, type SqlSyncOptions, type StatementRow,
+  type SyncFields, type TableRef,
 } from './sql-batch.ts';
+import { writeBatch, type SqlSession } from './sql-transaction.ts';
 
 /** What a SQL destination tells the shared part about itself. */
 export interface SqlTarget<Column> {
@@ -24,8 +25,9 @@ export interface SqlTarget<Column> {
  * What the Postgres and MySQL destinations share: a sync writes one table, whose columns are
  * read once (the table created first when the sync asks for it); check() and describe() read
  * them; a batch is cut into statement groups, changes without a match value are rejected up
- * front and a column the table lacks stops the run. A dialect reads the columns, creates the
- * table and writes the groups in one transaction.
+ * front and a column the table lacks stops the run; the groups are written in one transaction
+ * in which each row the table refuses is rejected alone (writeBatch). A dialect reads the
+ * columns, creates the table and writes one group's rows.
  */
 export abstract class SqlTableDestination<Column, Options extends SqlSyncOptions> implements Destination {
   abstract readonly type: string;
@@ -53,8 +55,8 @@ export abstract class SqlTableDestination<Column, Options extends SqlSyncOptions
       operations: ['insert', 'update', 'upsert', 'delete'],
       maxBatchSize: target.maxBatchSize,
       rateLimit: { concurrency: 4 },
-      // One bad row fails the batch's transaction: the engine splits to isolate it.
-      perRecordResults: false,
+      // A row the table refuses is rejected alone inside the batch's transaction; the others commit.
+      perRecordResults: true,
     };
     assertSyncFits(init.sync, this.fields);
   }
@@ -65,8 +67,8 @@ export abstract class SqlTableDestination<Column, Options extends SqlSyncOptions
   /** CREATE TABLE IF NOT EXISTS with these columns. */
   protected abstract createTable(columns: ColumnPlan[]): Promise<void>;
 
-  /** Sends the groups in one transaction: all of them arrive, or none and the error is thrown. */
-  protected abstract writeInTransaction(groups: StatementGroup[], columns: Map<string, Column>, ctx: WriteContext): Promise<RecordResult[]>;
+  /** A pooled connection that writes groups into the table with these columns. */
+  protected abstract openSession(columns: Map<string, Column>): Promise<SqlSession>;
 
   abstract close(): Promise<void>;
 
@@ -110,7 +112,7 @@ export abstract class SqlTableDestination<Column, Options extends SqlSyncOptions
         throw this.missingColumns(missing);
       }
     }
-    return [...rejected, ...(await this.writeInTransaction(groups, columns, ctx))];
+    return [...rejected, ...(await writeBatch(await this.openSession(columns), groups, ctx))];
   }
 
   /** An update whose row is not in the table: nothing was changed, and retrying will not help. */

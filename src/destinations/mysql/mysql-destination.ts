@@ -2,6 +2,7 @@ import mysql from 'mysql2/promise';
 import type { DestinationInit, RecordResult, WriteContext } from '../destination.ts';
 import { chunkRows, type ColumnPlan, type StatementGroup } from '../sql-batch.ts';
 import { SqlTableDestination, delivered } from '../sql-table-destination.ts';
+import type { SqlSession } from '../sql-transaction.ts';
 import { toSyncError, type MyErrorContext } from './mysql-errors.ts';
 import { toColumn, toFieldSpec, type ColumnRow, type MyColumn } from './mysql-schema.ts';
 import {
@@ -21,11 +22,14 @@ const prepared = new WeakSet<object>();
  * Writes a sync's changes into one MySQL/MariaDB table, one transaction per batch: upserts as
  * INSERT … ON DUPLICATE KEY UPDATE, inserts as multi-row INSERT, updates as one statement per
  * row sent in one round trip, deletes as DELETE … WHERE (match) IN (…). The session runs in
- * strict mode, so a value that does not fit fails (ER_DATA_TOO_LONG) instead of being cut.
+ * strict mode, so a value that does not fit fails (ER_DATA_TOO_LONG) instead of being cut, and
+ * the shared writeBatch() isolates the row under savepoints.
  */
 export class MysqlDestination extends SqlTableDestination<MyColumn, MysqlSyncOptions> {
   readonly type = 'mysql';
   private readonly pool: mysql.Pool;
+  /** Learned on the first connection: MariaDB numbers some errors its own way. */
+  private mariadb = false;
 
   constructor(init: DestinationInit<MysqlConnection, MysqlSyncOptions>) {
     const settings = mysqlSettings(init.connection);
@@ -49,27 +53,18 @@ export class MysqlDestination extends SqlTableDestination<MyColumn, MysqlSyncOpt
     await this.pool.end();
   }
 
-  protected async writeInTransaction(groups: StatementGroup[], columns: Columns, ctx: WriteContext): Promise<RecordResult[]> {
-    const context: MyErrorContext = this.errorContext();
+  protected async openSession(columns: Columns): Promise<SqlSession> {
     const conn = await this.connect();
-    const results: RecordResult[] = [];
-    let broken = false;
-    try {
-      await conn.beginTransaction();
-      for (const group of groups) {
-        ctx.signal.throwIfAborted();
+    const context = this.myErrorContext();
+    return {
+      run: async (sql) => void (await conn.query(sql)),
+      write: (group, ctx) => {
         context.columns = group.columns;
-        results.push(...(await this.writeGroup(conn, group, columns, ctx)));
-      }
-      await conn.commit();
-      return results;
-    } catch (error) {
-      await conn.rollback().catch(() => { broken = true; });
-      throw toSyncError(error, context);
-    } finally {
-      if (broken) conn.destroy();
-      else conn.release();
-    }
+        return this.writeGroup(conn, group, columns, ctx);
+      },
+      failure: (error) => toSyncError(error, context),
+      release: (broken) => (broken ? conn.destroy() : conn.release()),
+    };
   }
 
   private async writeGroup(conn: mysql.PoolConnection, group: StatementGroup, columns: Columns, ctx: WriteContext): Promise<RecordResult[]> {
@@ -104,7 +99,8 @@ export class MysqlDestination extends SqlTableDestination<MyColumn, MysqlSyncOpt
     try {
       conn = await this.pool.getConnection();
       if (!prepared.has(conn.connection)) {
-        const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT @@SESSION.sql_mode AS mode');
+        const [rows] = await conn.query<mysql.RowDataPacket[]>('SELECT @@SESSION.sql_mode AS mode, VERSION() AS version');
+        this.mariadb = /mariadb/i.test(String(rows[0]!.version));
         const modes = String(rows[0]!.mode).split(',').filter((m) => m && m !== 'NO_BACKSLASH_ESCAPES');
         if (!modes.includes('STRICT_ALL_TABLES')) modes.push('STRICT_ALL_TABLES');
         await conn.query(`SET SESSION sql_mode = '${modes.join(',')}', time_zone = '+00:00'`);
@@ -113,7 +109,7 @@ export class MysqlDestination extends SqlTableDestination<MyColumn, MysqlSyncOpt
       return conn;
     } catch (error) {
       conn?.destroy();
-      throw toSyncError(error, this.errorContext());
+      throw toSyncError(error, this.myErrorContext());
     }
   }
 
@@ -136,9 +132,13 @@ export class MysqlDestination extends SqlTableDestination<MyColumn, MysqlSyncOpt
       const [rows] = await conn.query(sql, params);
       return rows as T[];
     } catch (error) {
-      throw toSyncError(error, this.errorContext());
+      throw toSyncError(error, this.myErrorContext());
     } finally {
       conn.release();
     }
+  }
+
+  private myErrorContext(): MyErrorContext {
+    return { ...this.errorContext(), mariadb: this.mariadb };
   }
 }

@@ -8,6 +8,8 @@ export interface MyErrorContext {
   table: string;
   /** The columns the failing statement wrote, to name the one at fault. */
   columns?: string[];
+  /** The server is MariaDB, whose own errnos mysql2 names as MySQL's (or not at all). */
+  mariadb?: boolean;
 }
 
 interface MysqlErrorLike extends Error {
@@ -42,20 +44,26 @@ const CONFIG: Record<string, (table: string) => string> = {
   ENOTFOUND: () => 'the host does not resolve; check `host` or `url`',
 };
 
+/** MariaDB's own errnos that mysql2 names as MySQL's (4025 is an InnoDB setting there) or not at all. */
+const MARIADB_CODES: Record<number, string> = {
+  1927: 'ER_CONNECTION_KILLED', // KILL, or the server shutting down, ended the connection mid-statement
+  4025: 'ER_CONSTRAINT_FAILED', // a CHECK constraint refused the row
+};
+
 /** Refused for good, but by the value rather than its SQLSTATE class (MySQL files these under HY000). */
 const VALUE_ERRORS = new Set(['ER_TRUNCATED_WRONG_VALUE_FOR_FIELD', 'ER_TRUNCATED_WRONG_VALUE', 'ER_WARN_DATA_OUT_OF_RANGE', 'ER_DATA_TOO_LONG', 'ER_INVALID_JSON_TEXT']);
 const ROW_ERRORS = new Set(['ER_NO_DEFAULT_FOR_FIELD', 'ER_BAD_NULL_ERROR', 'ER_DUP_ENTRY', 'ER_CONSTRAINT_FAILED', 'ER_CHECK_CONSTRAINT_VIOLATED', 'ER_NO_REFERENCED_ROW_2', 'ER_ROW_IS_REFERENCED_2']);
 
 /**
  * Translates a mysql2 error into the SyncError kind the engine acts on. A value or constraint
- * error fails the batch's transaction as 'terminal', with the server's code (ER_DATA_TOO_LONG)
- * and the column it names, so the engine isolates the row.
+ * error is 'terminal', with the server's code (ER_DATA_TOO_LONG) and the column it names:
+ * writeBatch() rejects the row with them once it has isolated it.
  */
 export function toSyncError(error: unknown, context: MyErrorContext): SyncError {
   if (error instanceof SyncError) return error;
   const err = error as MysqlErrorLike;
   const prefix = `mysql destination "${context.destination}" (${context.server})`;
-  const code = err.code;
+  const code = (context.mariadb && err.errno ? MARIADB_CODES[err.errno] : undefined) ?? err.code;
   if (!code) throw error; // not a database answer: a bug, let it surface as is
   const text = err.sqlMessage ?? err.message;
   const ids = [err.errno && err.errno > 0 ? `errno ${err.errno}` : '', err.sqlState ? `SQLSTATE ${err.sqlState}` : ''].filter(Boolean);

@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { DestinationInit, RecordResult, WriteContext } from '../destination.ts';
 import { chunkRows, type ColumnPlan, type StatementGroup, type StatementRow } from '../sql-batch.ts';
 import { SqlTableDestination, delivered } from '../sql-table-destination.ts';
+import type { SqlSession } from '../sql-transaction.ts';
 import { toSyncError, type PgErrorContext } from './postgres-errors.ts';
 import { toColumn, toFieldSpec, type ColumnRow, type PgColumn } from './postgres-schema.ts';
 import {
@@ -18,8 +19,8 @@ type Columns = Map<string, PgColumn>;
 /**
  * Writes a sync's changes into one Postgres table, one transaction per batch: upserts as
  * INSERT … ON CONFLICT, inserts as INSERT (COPY above copyThreshold), updates and deletes
- * joined on the match columns. A bad value fails the batch as 'terminal' with its SQLSTATE,
- * and the engine splits the batch until the row is alone.
+ * joined on the match columns. A bad value fails its statement as 'terminal' with its
+ * SQLSTATE, and the shared writeBatch() isolates the row under savepoints.
  */
 export class PostgresDestination extends SqlTableDestination<PgColumn, PostgresSyncOptions> {
   readonly type = 'postgres';
@@ -43,14 +44,16 @@ export class PostgresDestination extends SqlTableDestination<PgColumn, PostgresS
     });
     // An idle connection that dies is replaced on the next checkout; nothing to do here.
     this.pool.on('error', () => {});
+    // One that dies while checked out (the server killed it) says so to its query, then emits
+    // 'error' too, which would crash the process without a listener.
+    this.pool.on('connect', (client) => client.on('error', () => {}));
   }
 
   async close(): Promise<void> {
     await this.pool.end();
   }
 
-  protected async writeInTransaction(groups: StatementGroup[], columns: Columns, ctx: WriteContext): Promise<RecordResult[]> {
-    const results: RecordResult[] = [];
+  protected async openSession(columns: Columns): Promise<SqlSession> {
     const context: PgErrorContext = { ...this.errorContext(), types: columns };
     let client: pg.PoolClient;
     try {
@@ -58,21 +61,12 @@ export class PostgresDestination extends SqlTableDestination<PgColumn, PostgresS
     } catch (error) {
       throw toSyncError(error, context);
     }
-    let broken = false;
-    try {
-      await client.query('BEGIN');
-      for (const group of groups) {
-        ctx.signal.throwIfAborted();
-        results.push(...(await this.writeGroup(client, group, columns, ctx, context)));
-      }
-      await client.query('COMMIT');
-      return results;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => { broken = true; });
-      throw toSyncError(error, context);
-    } finally {
-      client.release(broken);
-    }
+    return {
+      run: async (sql) => void (await client.query(sql)),
+      write: (group, ctx) => this.writeGroup(client, group, columns, ctx, context),
+      failure: (error) => toSyncError(error, context),
+      release: (broken) => client.release(broken),
+    };
   }
 
   private async writeGroup(

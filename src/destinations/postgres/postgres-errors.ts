@@ -31,7 +31,7 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
  * Translates a pg error into the SyncError kind the engine acts on, by SQLSTATE class:
  * 08/53/57/40/55 (connection, resources, shutdown, deadlock, lock) retry; 28/3D/3F/42/0A
  * (credentials, unknown database/schema/table/column, privileges) stop the run; 22/23 (a value
- * or a constraint) fail the batch as terminal so the engine isolates the row.
+ * or a constraint) are terminal: writeBatch() rejects the row with them once it has isolated it.
  */
 export function toSyncError(error: unknown, context: PgErrorContext): SyncError {
   if (error instanceof SyncError) return error;
@@ -99,8 +99,9 @@ function faultyColumn(err: PgErrorLike, columns: string[]): string | undefined {
 
 /**
  * Errors about a value do not name its column ("value too long for type character
- * varying(10)", 'invalid input syntax for type integer: "abc"'): find the one column whose
- * values could have caused it. Named only when exactly one column fits.
+ * varying(10)", 'invalid input syntax for type integer: "abc"', 'value "1099511627776" is out
+ * of range for type integer'): find the one column whose values could have caused it. Named
+ * only when exactly one column fits.
  */
 function blameValue(code: string, message: string, context: PgErrorContext): string | undefined {
   const { rows, types, columns } = context;
@@ -112,7 +113,7 @@ function blameValue(code: string, message: string, context: PgErrorContext): str
       return max !== undefined && rows.some((row) => typeof row[c] === 'string' && [...(row[c] as string)].length > max);
     });
   } else {
-    const quoted = /: "(.*)"$/s.exec(message)?.[1];
+    const quoted = (/: "(.*)"$/s.exec(message) ?? /^value "(.*)" is out of range/s.exec(message))?.[1];
     if (quoted === undefined) return undefined;
     suspects = columns.filter((c) => rows.some((row) => row[c] !== null && row[c] !== undefined && String(row[c]) === quoted));
   }

@@ -35,8 +35,19 @@ describe.skipIf(!up)('mysql destination (MariaDB)', () => {
     refusedLoginUrl: (password) => `mysql://root:${password}@127.0.0.1:3306/test`,
     codes: {
       tooLong: 'ER_DATA_TOO_LONG', notNull: 'ER_BAD_NULL_ERROR', wrongType: 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
-      refusedLogin: 'ER_ACCESS_DENIED_ERROR', unknownDatabase: 'ER_BAD_DB_ERROR',
+      outOfRange: 'ER_WARN_DATA_OUT_OF_RANGE', checkFailed: 'ER_CONSTRAINT_FAILED',
+      refusedLogin: 'ER_ACCESS_DENIED_ERROR', unknownDatabase: 'ER_BAD_DB_ERROR', killed: 'ER_CONNECTION_KILLED', noSuchTable: 'ER_NO_SUCH_TABLE',
     },
+    // A sequence's NEXTVAL is not rolled back with the transaction: the retry is let through.
+    killWriterOnce: (name, id) => [
+      `CREATE SEQUENCE ${name}_kills`,
+      `CREATE TRIGGER ${name}_kill BEFORE INSERT ON ${name} FOR EACH ROW BEGIN
+        IF NEW.id = ${id} THEN IF NEXTVAL(${name}_kills) = 1 THEN KILL CONNECTION_ID(); END IF; END IF; END`,
+    ],
+    missingTableOn: (name, id) => [
+      `CREATE TRIGGER ${name}_log BEFORE INSERT ON ${name} FOR EACH ROW BEGIN
+        IF NEW.id = ${id} THEN INSERT INTO ${DB}.no_such_log VALUES (NEW.id); END IF; END`,
+    ],
     describedTable: (name) => [
       `CREATE TABLE ${name} (id BIGINT AUTO_INCREMENT PRIMARY KEY, code VARCHAR(10) NOT NULL, label TEXT NOT NULL DEFAULT 'x',
         qty INT, amount DECIMAL(10,2), ok BOOLEAN, tier ENUM('free', 'Pro', 'it''s'), at DATETIME, doc JSON, day DATE, ratio DOUBLE)`,

@@ -34,7 +34,23 @@ describe.skipIf(!up)('postgres destination', () => {
     schema: SCHEMA,
     query: rows,
     refusedLoginUrl: (password) => `postgres://lm_no_such_role:${password}@127.0.0.1:5432/test`,
-    codes: { tooLong: '22001', notNull: '23502', wrongType: '22P02', refusedLogin: '28000', unknownDatabase: '3D000' },
+    codes: {
+      tooLong: '22001', notNull: '23502', wrongType: '22P02', outOfRange: '22003', checkFailed: '23514',
+      refusedLogin: '28000', unknownDatabase: '3D000', killed: '57P01', noSuchTable: '42P01',
+    },
+    // nextval() is not rolled back with the transaction: the retry is let through.
+    killWriterOnce: (table, id) => [
+      `CREATE SEQUENCE ${table}_kills`,
+      `CREATE FUNCTION ${table}_kill() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.id = ${id} THEN IF nextval('${table}_kills') = 1 THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF; END IF;
+        RETURN NEW; END $$`,
+      `CREATE TRIGGER kill_writer_once BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_kill()`,
+    ],
+    missingTableOn: (table, id) => [
+      `CREATE FUNCTION ${table}_log() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+        IF NEW.id = ${id} THEN INSERT INTO ${SCHEMA}.no_such_log VALUES (NEW.id); END IF; RETURN NEW; END $$`,
+      `CREATE TRIGGER log_into_missing BEFORE INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_log()`,
+    ],
     describedTable: (table) => [
       `CREATE TYPE ${SCHEMA}.tier AS ENUM ('free', 'Pro', 'it''s')`,
       `CREATE TABLE ${table} (id bigint GENERATED ALWAYS AS IDENTITY, code varchar(10) NOT NULL, label text NOT NULL DEFAULT 'x',
@@ -159,23 +175,41 @@ describe.skipIf(!up)('postgres destination', () => {
     expect((await describeFields(dest)).map((f) => f.name)).toEqual([id, name]);
   });
 
-  describe('the UPDATE and COPY paths refuse a bad value too, naming its column', () => {
-    it('an update never cuts a value to fit: too long fails with 22001 on its column', async () => {
+  describe('the UPDATE and COPY paths reject a bad row alone too, naming its column', () => {
+    it('an update never cuts a value to fit: too long is rejected with 22001 on its column, an overflow with 22003', async () => {
       await admin.query(`CREATE TABLE ${SCHEMA}.bad_update (id int PRIMARY KEY, code varchar(10) NOT NULL, price numeric(6, 2))`);
-      await admin.query(`INSERT INTO ${SCHEMA}.bad_update VALUES (1, 'short', 1.00)`);
+      await admin.query(`INSERT INTO ${SCHEMA}.bad_update VALUES (1, 'short', 1.00), (2, 'two', 2.00), (3, 'three', 3.00)`);
       const dest = open('update', ['id'], ['id', 'code', 'price'], { table: `${SCHEMA}.bad_update` });
-      const error = await thrown(() => dest.write([change('update', 1, ['id'], { id: 1, code: 'far far too long', price: '2.00' })], recordingContext()));
-      expect({ kind: error.kind, code: error.code, field: error.field }).toEqual({ kind: 'terminal', code: '22001', field: 'code' });
-      const overflow = await thrown(() => dest.write([change('update', 1, ['id'], { id: 1, code: 'ok', price: '123456.789' })], recordingContext()));
-      expect({ kind: overflow.kind, code: overflow.code }).toEqual({ kind: 'terminal', code: '22003' });
-      expect(await rows(`SELECT code, price FROM ${SCHEMA}.bad_update`)).toEqual([{ code: 'short', price: '1.00' }]);
+      const results = await dest.write([
+        change('update', 1, ['id'], { id: 1, code: 'far far too long', price: '2.00' }),
+        change('update', 2, ['id'], { id: 2, code: 'ok', price: '123456.789' }),
+        change('update', 3, ['id'], { id: 3, code: 'trois', price: '30.00' }),
+      ], recordingContext());
+      expect(results.map((r) => (r.outcome === 'rejected' ? [r.key, r.rejection.code] : [r.key, r.outcome])))
+        .toEqual([['1', '22001'], ['2', '22003'], ['3', 'delivered']]);
+      expect(results[0]?.outcome === 'rejected' && results[0].rejection.field).toBe('code');
+      expect(await rows(`SELECT id, code, price FROM ${SCHEMA}.bad_update ORDER BY id`)).toEqual([
+        { id: 1, code: 'short', price: '1.00' }, { id: 2, code: 'two', price: '2.00' }, { id: 3, code: 'trois', price: '30.00' },
+      ]);
     });
 
-    it('a too-long value on the COPY path names the column too', async () => {
+    it('COPY refused for a few rows of 2,000: the halves are copied again, and only those rows are rejected, naming their column', async () => {
       await admin.query(`CREATE TABLE ${SCHEMA}.bad_copy (id int PRIMARY KEY, code varchar(10) NOT NULL)`);
-      const dest = open('insert', ['id'], ['id', 'code'], { table: `${SCHEMA}.bad_copy`, copyThreshold: 1 });
-      const error = await thrown(() => dest.write([change('insert', 1, ['id'], { id: 1, code: 'ok' }), change('insert', 2, ['id'], { id: 2, code: 'far far too long' })], recordingContext()));
-      expect({ kind: error.kind, code: error.code, field: error.field }).toEqual({ kind: 'terminal', code: '22001', field: 'code' });
+      const dest = open('insert', ['id'], ['id', 'code'], { table: `${SCHEMA}.bad_copy`, copyThreshold: 100 });
+      const bad: Record<number, { code: string | null; sqlstate: string }> = {
+        5: { code: 'far far too long', sqlstate: '22001' }, 1_234: { code: null, sqlstate: '23502' }, 1_999: { code: 'again too long', sqlstate: '22001' },
+      };
+      const ctx = recordingContext();
+      const results = await dest.write(Array.from({ length: 2_000 }, (_, i) => change('insert', i, ['id'], { id: i, code: bad[i] ? bad[i].code : `c${i}` })), ctx);
+      expect(results.filter((r) => r.outcome === 'rejected').map((r) => r.outcome === 'rejected' && [r.key, r.rejection.code, r.rejection.field]))
+        .toEqual(Object.entries(bad).map(([key, { sqlstate }]) => [key, sqlstate, 'code']));
+      expect(results.filter((r) => r.outcome === 'delivered')).toHaveLength(1_997);
+      expect(ctx.traces.slice(0, 3)).toEqual([
+        `COPY 2000 rows into "${SCHEMA}"."bad_copy"`,
+        '22001: insert of 2000 rows rolled back to a savepoint, written again in halves to find the rows at fault',
+        `COPY 1000 rows into "${SCHEMA}"."bad_copy"`,
+      ]);
+      expect(await rows(`SELECT count(*)::int AS n FROM ${SCHEMA}.bad_copy`)).toEqual([{ n: 1_997 }]);
     });
   });
 
