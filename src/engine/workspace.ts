@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { quoteIdentifier } from '../sql-identifier.ts';
 
 /**
  * An in-memory DuckDB where a run reads the model and computes its diff. Memory is capped
@@ -33,10 +34,8 @@ export async function openWorkspace(options: { memoryLimit?: string; threads?: n
   };
 }
 
-/** Quotes an identifier for DuckDB SQL. */
-export function quoteDuck(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+/** Quotes an identifier for DuckDB SQL (the standard way). */
+export const quoteDuck = quoteIdentifier;
 
 /** A DuckDB string literal. */
 export function duckString(value: string): string {

@@ -1,5 +1,6 @@
 import type { RowStateUpdate } from './state-store.ts';
 import { matchJson } from './value-json.ts';
+import { quoteIdentifier } from '../sql-identifier.ts';
 
 /**
  * SQL and journal lines shared by both stores. The relation a store exposes is "base rows
@@ -13,9 +14,8 @@ import { matchJson } from './value-json.ts';
 export const FORGOTTEN_FP = '0';
 const MAX_FP = (1n << 64n) - 1n;
 
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+/** DuckDB (embedded state) and Postgres quote identifiers the same, standard way. */
+export const quoteIdent = quoteIdentifier;
 
 export function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;

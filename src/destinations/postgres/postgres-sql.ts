@@ -1,4 +1,5 @@
 import { createTableStatement, type ColumnPlan, type TableRef } from '../sql-batch.ts';
+import { quoteIdentifier } from '../../sql-identifier.ts';
 
 /**
  * The statements the Postgres destination sends. Identifiers are always quoted (a column may
@@ -12,9 +13,7 @@ export const MAX_ROWS = 1_000;
 /** The VALUES column carrying each change's key back through RETURNING. */
 export const KEY_ALIAS = '__lastmile_key';
 
-export function quoteIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
+export const quoteIdent = quoteIdentifier;
 
 export function qualifiedName(table: TableRef): string {
   return table.schema ? `${quoteIdent(table.schema)}.${quoteIdent(table.table)}` : quoteIdent(table.table);

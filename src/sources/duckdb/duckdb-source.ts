@@ -3,6 +3,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { RunError } from '../../errors.ts';
 import type { DuckdbNativeSource, ReadOptions, RowChunk } from '../source.ts';
 import { streamRows } from './duckdb-rows.ts';
+import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
 
 export const MEMORY = ':memory:';
 
@@ -66,13 +67,11 @@ export class DuckdbSource implements DuckdbNativeSource {
     return `$${index}`;
   }
 
-  quoteIdentifier(name: string): string {
-    return `"${name.replaceAll('"', '""')}"`;
-  }
+  readonly quoteIdentifier = quoteIdentifier;
 
   /** `prices` or `analytics.prices`: each part quoted. */
   tableQuery(table: string): string {
-    return `SELECT * FROM ${table.split('.').map((part) => this.quoteIdentifier(part)).join('.')}`;
+    return selectFromTable(table, this.quoteIdentifier);
   }
 
   async close(): Promise<void> {

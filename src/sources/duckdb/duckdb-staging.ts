@@ -2,6 +2,7 @@ import { DuckDBDataChunk, type DuckDBAppender, type DuckDBConnection } from '@du
 import duckdb from '@duckdb/node-bindings';
 import type { Column, Row, RowChunk } from '../source.ts';
 import { CellError, columnWriter, type ColumnWriter, type DecimalShape } from './duckdb-chunk-writer.ts';
+import { quoteIdentifier as quote } from '../../sql-identifier.ts';
 
 /** Decimals whose engine gave no precision (Postgres `numeric`, SQLite) land here. */
 const DEFAULT_DECIMAL: DecimalShape = { precision: 38, scale: 10 };
@@ -101,6 +102,3 @@ function decimalShape(column: Column): DecimalShape {
   return DEFAULT_DECIMAL;
 }
 
-function quote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}

@@ -4,6 +4,7 @@ import { serverLabel, sourceFailure } from '../server-connection.ts';
 import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../source.ts';
 import { mysqlColumn, toMysqlParam, type MysqlField } from './mysql-values.ts';
 import type { MysqlSettings } from './mysql-type.ts';
+import { selectFromTable } from '../../sql-identifier.ts';
 
 /**
  * A MySQL or MariaDB database. A read streams the result row by row with backpressure
@@ -83,7 +84,7 @@ export class MysqlSource implements Source {
 
   /** `customers` or `shop.customers`: each part quoted. */
   tableQuery(table: string): string {
-    return `SELECT * FROM ${table.split('.').map((part) => this.quoteIdentifier(part)).join('.')}`;
+    return selectFromTable(table, this.quoteIdentifier);
   }
 
   async close(): Promise<void> {

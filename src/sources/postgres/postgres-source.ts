@@ -5,6 +5,7 @@ import { serverLabel, sourceFailure } from '../server-connection.ts';
 import type { Column, ReadOptions, Row, RowChunk, Source } from '../source.ts';
 import { pgColumn, toPgParam } from './postgres-values.ts';
 import type { PostgresSettings } from './postgres-type.ts';
+import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
 
 /** Every value comes as the server's text: postgres-values.ts converts it exactly. */
 const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;
@@ -78,13 +79,11 @@ export class PostgresSource implements Source {
     return `$${index}`;
   }
 
-  quoteIdentifier(name: string): string {
-    return `"${name.replaceAll('"', '""')}"`;
-  }
+  readonly quoteIdentifier = quoteIdentifier;
 
   /** `customers` or `analytics.customers`: each part quoted. */
   tableQuery(table: string): string {
-    return `SELECT * FROM ${table.split('.').map((part) => this.quoteIdentifier(part)).join('.')}`;
+    return selectFromTable(table, this.quoteIdentifier);
   }
 
   async close(): Promise<void> {

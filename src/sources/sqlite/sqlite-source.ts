@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { RunError } from '../../errors.ts';
 import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../source.ts';
 import { sqliteColumn, toSqliteParam } from './sqlite-values.ts';
+import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
 
 /**
  * A SQLite database file, opened read-only for each read. Rows come from a statement
@@ -81,13 +82,11 @@ export class SqliteSource implements Source {
     return '?';
   }
 
-  quoteIdentifier(name: string): string {
-    return `"${name.replaceAll('"', '""')}"`;
-  }
+  readonly quoteIdentifier = quoteIdentifier;
 
   /** `customers` or `main.customers`: each part quoted. */
   tableQuery(table: string): string {
-    return `SELECT * FROM ${table.split('.').map((part) => this.quoteIdentifier(part)).join('.')}`;
+    return selectFromTable(table, this.quoteIdentifier);
   }
 
   async close(): Promise<void> {}
