@@ -38,7 +38,6 @@ export abstract class SqlTableDestination<Column, Options extends SqlSyncOptions
   protected readonly tableName: string;
   protected readonly options: Options;
   protected readonly fields: SyncFields;
-  private readonly server: string;
   private readonly target: SqlTarget<Column>;
   private readonly columns = new LazyPromise<Map<string, Column>>();
 
@@ -48,7 +47,6 @@ export abstract class SqlTableDestination<Column, Options extends SqlSyncOptions
     this.table = init.options.table;
     this.tableName = target.dialect.qualifiedName(this.table);
     this.fields = syncFields(init.sync);
-    this.server = target.server;
     this.budgetKey = target.server;
     this.target = target;
     this.capabilities = {
@@ -128,7 +126,7 @@ export abstract class SqlTableDestination<Column, Options extends SqlSyncOptions
 
   /** What the error translation needs to name the destination, the server and the table. */
   protected errorContext(): { destination: string; server: string; table: string } {
-    return { destination: this.name, server: this.server, table: this.tableName };
+    return { destination: this.name, server: this.target.server, table: this.tableName };
   }
 
   /** The table's columns (the table created first when the sync asks for it and it is missing). */
@@ -143,7 +141,7 @@ export abstract class SqlTableDestination<Column, Options extends SqlSyncOptions
   }
 
   private missingTable(): SyncError {
-    return new SyncError('config', `${this.type} destination "${this.name}" (${this.server}): table ${this.tableName} does not exist: create it, or set \`createTable: true\` on the sync`);
+    return new SyncError('config', `${this.type} destination "${this.name}" (${this.target.server}): table ${this.tableName} does not exist: create it, or set \`createTable: true\` on the sync`);
   }
 
   private missingColumns(missing: string[]): SyncError {
