@@ -17,8 +17,10 @@ const STAGED_TABLE = 'lastmile_model_rows';
 /**
  * Step 1 of a run. DuckDB-native sources (DuckDB files, CSV/Parquet) are attached, so the
  * model's SQL runs inside the workspace; any other source is streamed in chunks into a
- * workspace table. With a cursor, only rows past the last high-water mark are read, the
- * mark bound as a parameter, never pasted into SQL.
+ * workspace table. With a cursor, only rows at or past the last high-water mark are read, the
+ * mark bound as a parameter, never pasted into SQL. At, not only past: a row committed late with
+ * the mark's own value must still arrive; the rows already sent at the mark are unchanged by
+ * fingerprint, so reading them again sends nothing.
  */
 export async function readModel(
   workspace: Workspace,
@@ -33,13 +35,13 @@ export async function readModel(
   if (isDuckdbNative(source)) {
     await source.attach(workspace.connection, signal);
     const sql = incremental
-      ? `SELECT * FROM (${base}) AS lastmile_model WHERE ${quoteDuck(model.cursor!)} > $1`
+      ? `SELECT * FROM (${base}) AS lastmile_model WHERE ${quoteDuck(model.cursor!)} >= $1`
       : `SELECT * FROM (${base}) AS lastmile_model`;
     return { sql, params: incremental ? [highWaterMark] : [], columns: await describe(workspace, `SELECT * FROM (${base}) AS lastmile_model`) };
   }
 
   const sql = incremental
-    ? `SELECT * FROM (${base}) AS lastmile_model WHERE ${source.quoteIdentifier(model.cursor!)} > ${source.placeholder(1)}`
+    ? `SELECT * FROM (${base}) AS lastmile_model WHERE ${source.quoteIdentifier(model.cursor!)} >= ${source.placeholder(1)}`
     : base;
   const chunks = source.read(sql, { chunkSize: 10_000, signal, params: incremental ? [highWaterMark] : [] });
   await stageRows(workspace.connection, STAGED_TABLE, chunks, signal);
