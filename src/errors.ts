@@ -7,8 +7,10 @@
  * - terminal:     the destination refused this request for good (a 400 on a batch): split or reject
  * - config:       bad credentials, unknown endpoint, unknown object: stop the run now, no retries
  * - quota:        a daily quota is (nearly) used up: stop cleanly, the rest waits for the next run
+ * - unavailable:  the destination cannot take more now (it asks for a wait past the cap, or keeps
+ *                 timing out): stop cleanly, the rest waits for the next run
  */
-export const SYNC_ERROR_KINDS = ['rate_limited', 'transient', 'terminal', 'config', 'quota'] as const;
+export const SYNC_ERROR_KINDS = ['rate_limited', 'transient', 'terminal', 'config', 'quota', 'unavailable'] as const;
 export type SyncErrorKind = (typeof SYNC_ERROR_KINDS)[number];
 
 export interface SyncErrorDetails {
@@ -21,6 +23,12 @@ export interface SyncErrorDetails {
   field?: string;
   /** Category for rows rejected because of this error (see RejectCategory). */
   category?: import('./destinations/destination.ts').RejectCategory;
+  /**
+   * For transient failures: whether the destination may have applied the request anyway (a
+   * timeout or a connection lost after sending; a 500/502/504). Left out, the engine judges
+   * from `code` and `status` (see ambiguity.ts).
+   */
+  ambiguous?: boolean;
   cause?: unknown;
 }
 
@@ -31,6 +39,7 @@ export class SyncError extends Error {
   readonly status?: number;
   readonly field?: string;
   readonly category?: import('./destinations/destination.ts').RejectCategory;
+  readonly ambiguous?: boolean;
 
   constructor(kind: SyncErrorKind, message: string, details: SyncErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -41,6 +50,7 @@ export class SyncError extends Error {
     this.status = details.status;
     this.field = details.field;
     this.category = details.category;
+    this.ambiguous = details.ambiguous;
   }
 }
 

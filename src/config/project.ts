@@ -40,6 +40,8 @@ export interface DestinationConfig {
 export interface RateLimitConfig {
   requestsPerSecond?: number;
   concurrency?: number;
+  /** Longest Retry-After wait accepted, ms (config: a duration like 60s). */
+  maxRetryAfter?: number;
 }
 
 export interface ModelConfig {

@@ -22,6 +22,12 @@ const nonEmpty = z.string().min(1);
 const forms = (description: string) => (issue: { input?: unknown }) =>
   issue.input === undefined ? 'is required' : `expected ${description}, got ${show(issue.input)}`;
 
+/** `30s`, `5m`, `1h30m`: milliseconds once parsed. */
+export const durationSchema = z.string().regex(DURATION_PATTERN, {
+  abort: true,
+  error: (issue) => `expected a duration like 30s, 5m, 1h, 1d or 1h30m, got ${show(issue.input)}`,
+}).transform((text, ctx) => parseDuration(text) ?? (ctx.addIssue({ code: 'custom', message: 'is too long a duration' }), z.NEVER));
+
 export const scheduleSchema = z
   .strictObject({
     every: z.string().regex(DURATION_PATTERN, {
@@ -91,6 +97,8 @@ export const destinationCommonShape = {
   rateLimit: z.strictObject({
     requestsPerSecond: z.number().positive().optional().describe('Requests started per second, at most'),
     concurrency: z.int().min(1).optional().describe('Requests in flight at once, at most'),
+    maxRetryAfter: durationSchema.optional()
+      .describe('Longest wait a 429\'s Retry-After may impose (default 60s); past it the run stops and the rest waits for the next run'),
   }).optional().describe('Optional: adaptive to the destination\'s answers when absent'),
 };
 export const destinationCommonSchema = z.strictObject(destinationCommonShape);

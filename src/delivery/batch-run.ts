@@ -1,15 +1,20 @@
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Change, Destination, RecordResult, Rejection } from '../destinations/destination.ts';
+import type { Change, Destination, Operation, RecordResult, Rejection } from '../destinations/destination.ts';
 import { SyncError } from '../errors.ts';
+import { mayHaveApplied, unsafeToRetry } from './ambiguity.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import type { Bisection } from './bisection.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { Outcome } from './outcome.ts';
 import type { RateBudget } from './rate-budget.ts';
 import type { TraceLog } from './trace-log.ts';
 
 /**
- * One batch from first request to a final outcome for every record: retries with backoff
+ * One batch from first request to an outcome for every record: retries with backoff
  * (transient), waits without spending attempts (429), splits in halves to isolate the rows
- * that make the destination refuse the whole request (terminal), and stops on config/quota.
+ * that make the destination refuse the whole request (terminal), defers what it cannot settle
+ * now, and stops the delivery on config, quota or an unavailable destination.
  */
 export interface BatchRunSettings {
   destination: Destination;
@@ -19,11 +24,19 @@ export interface BatchRunSettings {
   /** Handed to write(): aborted only when requests in flight must be cut short. */
   writeSignal: AbortSignal;
   maxAttempts: number;
-  /** Longest total wait for 429s on one request before its records are rejected (rate_limit). */
+  /** Longest total wait for 429s on one request before its records are deferred. */
   maxThrottleWaitMs: number;
+  /** Longest single wait a Retry-After may impose; past it the delivery stops. */
+  maxRetryAfterMs: number;
   backoff: BackoffPolicy;
   trace: TraceLog;
-  /** Stops the delivery now (config, quota), before another request can take this one's slot. */
+  breaker: CircuitBreaker;
+  bisection: Bisection;
+  /** Operations a retry cannot apply twice at this destination (see ambiguity.ts). */
+  retrySafe: readonly Operation[];
+  /** Gives rows the split pool could not isolate back to the queue; false if they were given back before. */
+  requeue(records: Change[]): boolean;
+  /** Stops the delivery now (config, quota, unavailable), before another request can take this one's slot. */
   halt(err: SyncError): void;
   counters: { requests: number; apiCalls: number; retries: number; throttled: number };
 }
@@ -34,26 +47,25 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
 ]);
 
-/** Extra requests one batch may spend on splitting: enough to isolate two bad rows fully. */
-export function splitBudget(size: number): number {
-  return 4 * Math.ceil(Math.log2(Math.max(2, size)));
-}
+/** Kinds that stop the whole delivery. */
+const STOPPING = new Set(['config', 'quota', 'unavailable']);
 
 export class BatchRun {
-  /** Records with a final outcome so far, and their results (same order). */
+  /** Records with an outcome so far, and their outcomes (same order). */
   readonly settled: Change[] = [];
-  readonly results: RecordResult[] = [];
-  private splitCallsLeft: number;
+  readonly results: Outcome[] = [];
+  /** Rows given back to the queue (they settle in a later batch). */
+  handedBack = 0;
+  /** Rows isolated by splitting and refused for good. */
+  refusedAlone = 0;
 
-  constructor(private readonly s: BatchRunSettings, size: number) {
-    this.splitCallsLeft = splitBudget(size);
+  constructor(private readonly s: BatchRunSettings) {}
+
+  count(outcome: Outcome['outcome']): number {
+    return this.results.filter((r) => r.outcome === outcome).length;
   }
 
-  get delivered(): number {
-    return this.results.filter((r) => r.outcome === 'delivered').length;
-  }
-
-  /** Settles `records`; throws the stop reason, a config/quota SyncError, or an unexpected error. */
+  /** Settles `records`; throws the stop reason, a stopping SyncError, or an unexpected error. */
   async run(records: Change[], label: string): Promise<void> {
     const refused = await this.send(records, label);
     if (refused) await this.split(records, label, refused);
@@ -80,6 +92,7 @@ export class BatchRun {
           status: (code) => void (status = code),
         });
         permit.release('success');
+        this.s.breaker.success();
         const rejected = this.complete(records, results);
         const note = rejected === 0 ? `[${records.length}]` : `[${records.length - rejected} delivered, ${rejected} rejected]`;
         trace.line(`${name}: ${status ? statusText(status) : 'OK'} ${note}`, rejected === 0 ? 'ok' : 'rejected');
@@ -90,18 +103,21 @@ export class BatchRun {
           throw this.s.stopSignal.aborted ? this.s.stopSignal.reason : thrown;
         }
         const err = classify(thrown);
-        if (err?.kind === 'config' || err?.kind === 'quota') this.s.halt(err);
+        if (err && STOPPING.has(err.kind)) this.s.halt(err);
         permit.release(err?.kind === 'rate_limited' ? 'throttled' : 'failed');
         if (!err) throw thrown;
         switch (err.kind) {
           case 'rate_limited': {
             counters.throttled++;
+            if (err.retryAfterMs !== undefined && err.retryAfterMs > this.s.maxRetryAfterMs) {
+              const asked = `asked to wait ${seconds(err.retryAfterMs)} (Retry-After), past the cap of ${seconds(this.s.maxRetryAfterMs)} (rateLimit.maxRetryAfter)`;
+              this.s.halt(new SyncError('unavailable', `${describe(err)}: ${asked}`, { code: err.code, status: err.status, category: 'rate_limit' }));
+              return this.deferAll(records, `${name}: ${describe(err)}, ${asked} [${records.length} deferred to the next run]`, `the destination ${asked}`);
+            }
             const wait = budget.throttled(err.retryAfterMs);
             if (throttleWait + wait > this.s.maxThrottleWaitMs) {
-              trace.line(`${name}: ${describe(err)}, asked to wait ${wait} ms: over the limit of ${this.s.maxThrottleWaitMs} ms of waiting, rows rejected for the next run`, 'rejected');
-              this.rejectAll(records, { category: 'rate_limit', code: err.code, retryable: true,
-                message: `still rate limited after waiting ${Math.round(throttleWait / 1000)} s: ${err.message}` });
-              return undefined;
+              return this.deferAll(records, `${name}: ${describe(err)}, asked to wait ${wait} ms: over the limit of ${this.s.maxThrottleWaitMs} ms of waiting [${records.length} deferred to the next run]`,
+                `still rate limited after waiting ${seconds(throttleWait)}: ${err.message}`);
             }
             throttleWait += wait;
             trace.line(`${name}: ${describe(err)}, retry in ${wait} ms`, 'throttled');
@@ -110,11 +126,20 @@ export class BatchRun {
           }
           case 'transient': {
             failures++;
+            const open = this.s.breaker.failure(err);
+            if (open) {
+              this.s.halt(new SyncError('unavailable', `circuit open: ${open} (last: ${err.message})`, { code: err.code, status: err.status }));
+              return this.deferAll(records, `${name}: ${describe(err)}; circuit open: ${open} [${records.length} deferred to the next run]`, `circuit open: ${open}`);
+            }
+            const unsafe = mayHaveApplied(err) ? unsafeToRetry(records, this.s.retrySafe) : undefined;
+            if (unsafe) {
+              return this.deferAll(records,
+                `${name}: ${describe(err)}; the destination may have applied this ${unsafe} already, and a retry could apply it twice: not retried [${records.length} deferred to the next run]`,
+                `${err.message}; the destination may have applied this ${unsafe}: not retried in this run, to avoid writing it twice`);
+            }
             if (failures >= this.s.maxAttempts) {
-              trace.line(`${name}: ${describe(err)}, gave up after ${failures} attempts [${records.length} rejected for the next run]`, 'rejected');
-              this.rejectAll(records, { category: err.category ?? 'destination_error', code: err.code ?? statusCode(err), field: err.field,
-                retryable: true, message: `gave up after ${failures} attempts: ${err.message}` });
-              return undefined;
+              return this.deferAll(records, `${name}: ${describe(err)}, gave up after ${failures} attempts [${records.length} deferred to the next run]`,
+                `gave up after ${failures} attempts: ${err.message}`);
             }
             const wait = backoffDelay(failures - 1, this.s.backoff);
             trace.line(`${name}: ${describe(err)}, retry in ${wait} ms (attempt ${failures + 1} of ${this.s.maxAttempts})`, 'retried');
@@ -124,7 +149,7 @@ export class BatchRun {
           }
           case 'terminal':
             return err;
-          default: // config, quota: the run stops
+          default: // config, quota, unavailable: the run stops
             trace.always(`${name}: ${describe(err)}: ${err.message}`);
             throw err;
         }
@@ -133,20 +158,25 @@ export class BatchRun {
   }
 
   private async split(records: Change[], label: string, err: SyncError): Promise<void> {
-    const { trace } = this.s;
+    const { trace, bisection } = this.s;
     if (records.length === 1) {
       trace.line(`${label}: ${describe(err)} [1 rejected: ${truncate(err.message, 160)}]`, 'rejected');
+      this.refusedAlone++;
+      bisection.found();
       this.rejectAll(records, { category: err.category ?? 'destination_error', code: err.code ?? statusCode(err),
         field: err.field, message: err.message, retryable: false });
       return;
     }
-    if (this.splitCallsLeft < 2) {
-      trace.line(`${label}: ${describe(err)}, split limit reached [${records.length} rejected for the next run]`, 'rejected');
-      this.rejectAll(records, { category: 'destination_error', code: err.code ?? statusCode(err), retryable: true,
-        message: `the destination refused a batch holding this row (${err.message}); the rows at fault could not be isolated within the split limit, so this row is retried next run` });
+    if (!bisection.takeSplit()) {
+      if (this.s.requeue(records)) {
+        this.handedBack += records.length;
+        trace.line(`${label}: ${describe(err)}, split budget used up [${records.length} back to the queue, to go out in smaller batches]`, 'split');
+        return;
+      }
+      this.deferAll(records, `${label}: ${describe(err)}, split budget used up [${records.length} deferred to the next run]`,
+        `the destination refused a batch holding this row (${err.message}); the rows at fault could not be isolated within the split budget`);
       return;
     }
-    this.splitCallsLeft -= 2;
     const half = Math.ceil(records.length / 2);
     const [left, right] = [records.slice(0, half), records.slice(half)];
     trace.line(`${label}: ${describe(err)} (${truncate(err.message, 120)}), splitting into ${left.length} + ${right.length}`, 'split');
@@ -154,15 +184,14 @@ export class BatchRun {
     await this.run(right, `${label}.2`);
   }
 
-  /** Records every result; a record without one is a destination bug, rejected for a retry. */
+  /** Records every result; a record without one is a destination bug: deferred to the next run. */
   private complete(records: Change[], results: RecordResult[]): number {
     const byKey = new Map(results.map((r) => [r.key, r]));
     let rejected = 0;
     for (const record of records) {
-      const result = byKey.get(record.key) ?? {
-        key: record.key, outcome: 'rejected' as const,
-        rejection: { category: 'destination_error' as const, retryable: true,
-          message: `destination "${this.s.destination.name}" returned no result for this record (a bug in the destination); it is retried next run` },
+      const result: Outcome = byKey.get(record.key) ?? {
+        key: record.key, outcome: 'deferred',
+        reason: `destination "${this.s.destination.name}" returned no result for this record (a bug in the destination)`,
       };
       if (result.outcome === 'rejected') rejected++;
       this.settled.push(record);
@@ -176,6 +205,15 @@ export class BatchRun {
       this.settled.push(record);
       this.results.push({ key: record.key, outcome: 'rejected', rejection: stripUndefined(rejection) });
     }
+  }
+
+  private deferAll(records: Change[], traceLine: string, reason: string): undefined {
+    this.s.trace.line(traceLine, 'deferred');
+    for (const record of records) {
+      this.settled.push(record);
+      this.results.push({ key: record.key, outcome: 'deferred', reason });
+    }
+    return undefined;
   }
 }
 
@@ -204,6 +242,10 @@ function describe(err: SyncError): string {
 
 function statusCode(err: SyncError): string | undefined {
   return err.status === undefined ? undefined : String(err.status);
+}
+
+function seconds(ms: number): string {
+  return ms >= 86_400_000 * 365 ? `${Math.round(ms / (86_400_000 * 365))} years` : `${Math.round(ms / 1000).toLocaleString('en-US')} s`;
 }
 
 function truncate(text: string, max: number): string {

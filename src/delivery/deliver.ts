@@ -1,42 +1,63 @@
-import type { Change, Destination, RecordResult } from '../destinations/destination.ts';
+import type { Change, Destination } from '../destinations/destination.ts';
 import { RunError, SyncError } from '../errors.ts';
+import { NATURALLY_IDEMPOTENT } from './ambiguity.ts';
 import { DEFAULT_BACKOFF } from './backoff.ts';
 import { BatchRun } from './batch-run.ts';
+import { Bisection } from './bisection.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import type { Outcome } from './outcome.ts';
 import { budgetFor } from './rate-budget.ts';
 import { rebatch } from './rebatch.ts';
 import { TraceLog } from './trace-log.ts';
 
 /**
  * Delivers a stream of changes through a destination at the rate it allows, and gives
- * every record a final outcome (delivered or rejected) or leaves it for the next run.
+ * every record an outcome: delivered, rejected, or deferred to the next run.
  *
  * Batches are pulled only when a slot is free (memory: about `concurrency + 1` batches),
  * sent through the credential's shared budget (concurrency, rate, reported limits), retried,
  * throttled and split by BatchRun, and handed to `onSettled` as they finish (several may
- * be settling at once; a batch holds its slot until its own settle resolves). A 'config' or 'quota' error, an abort, or a failing `onSettled` stops the
- * delivery: nothing new is sent, requests in flight finish and settle, then it throws.
+ * be settling at once; a batch holds its slot until its own settle resolves). A config,
+ * quota or unavailable error, an abort, or a failing `onSettled` stops the delivery: nothing
+ * new is sent, requests in flight finish and settle, then it throws. `counters` holds the
+ * counts either way.
  */
 export interface DeliveryOptions {
   destination: Destination;
   batchSize: number;                          // clamped to destination.capabilities.maxBatchSize
-  rateLimit?: { requestsPerSecond?: number; concurrency?: number };  // from config; else what the destination reports or documents; else adaptive
+  rateLimit?: { requestsPerSecond?: number; concurrency?: number; maxRetryAfter?: number };  // from config; else what the destination reports or documents; else adaptive
   signal: AbortSignal;
   maxAttempts?: number;                       // transient retries per request (default 6); 429s don't spend attempts
+  /** Filled as the delivery goes, so a stopped delivery's counts are known too. */
+  counters?: DeliveryStats;
 }
 
 export interface DeliveryHooks {
-  /** All records of this batch have a final outcome (delivered / rejected). Awaited: the engine commits state here, and a batch counts as done only after it resolves. */
-  onSettled(batch: Change[], results: RecordResult[]): Promise<void>;
+  /** All records of this batch have an outcome. Awaited: the engine commits state here, and a batch counts as done only after it resolves. */
+  onSettled(batch: Change[], outcomes: Outcome[]): Promise<void>;
   /** A human-readable line for step 3 of the run trace, e.g. "batch 3: 429 Too Many Requests, retry in 5000 ms". */
   trace(text: string): void;
   onProgress?(stats: DeliveryStats): void;
 }
 
-export interface DeliveryStats { requests: number; apiCalls: number; retries: number; throttled: number; delivered: number; rejected: number; batches: number }
+export interface DeliveryStats {
+  requests: number; apiCalls: number; retries: number; throttled: number; batches: number;
+  delivered: number; rejected: number;
+  /** Rows not settled: deferred by a batch, or never sent because the delivery stopped. */
+  deferred: number;
+  /** Requests spent isolating rows of batches refused whole. */
+  splitCalls: number;
+}
+
+export function emptyStats(): DeliveryStats {
+  return { requests: 0, apiCalls: 0, retries: 0, throttled: 0, batches: 0, delivered: 0, rejected: 0, deferred: 0, splitCalls: 0 };
+}
 
 export const DEFAULT_MAX_ATTEMPTS = 6;
-/** Total 429 waiting one request accepts before its rows are rejected (retried next run). */
+/** Total 429 waiting one request accepts before its rows are deferred to the next run. */
 export const MAX_THROTTLE_WAIT_MS = 10 * 60_000;
+/** Longest single Retry-After accepted unless the destination's rateLimit.maxRetryAfter says otherwise. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 /** After an abort, requests in flight get this long to answer before they are cut. */
 export const ABORT_GRACE_MS = 10_000;
 /** Counting the rows not yet read, for the stop message, takes at most this long. */
@@ -45,15 +66,18 @@ const COUNT_REST_MS = 2_000;
 export async function deliver(changes: AsyncIterable<Change[]>, options: DeliveryOptions, hooks: DeliveryHooks): Promise<DeliveryStats> {
   const { destination, signal } = options;
   const caps = destination.capabilities;
-  const batchSize = Math.max(1, Math.min(Math.floor(options.batchSize), caps.maxBatchSize));
   const declaredRate = caps.rateLimit?.requestsPerSecond;
   const { budget, release } = budgetFor(destination.budgetKey, {
     requestsPerSecond: options.rateLimit?.requestsPerSecond,
     concurrency: options.rateLimit?.concurrency ?? caps.rateLimit?.concurrency,
     declared: declaredRate === undefined ? undefined : { requestsPerSecond: declaredRate, windowMs: caps.rateLimit?.windowMs },
   });
-  const stats: DeliveryStats = { requests: 0, apiCalls: 0, retries: 0, throttled: 0, delivered: 0, rejected: 0, batches: 0 };
+  const stats = Object.assign(options.counters ?? emptyStats(), emptyStats());
   const trace = new TraceLog((text) => hooks.trace(text));
+  const bisection = new Bisection(Math.max(1, Math.min(Math.floor(options.batchSize), caps.maxBatchSize)));
+  const breaker = new CircuitBreaker();
+  const requeued: Change[] = [];
+  const givenBack = new Set<string>();
 
   const stop = new AbortController();
   const cut = new AbortController();
@@ -75,17 +99,17 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
   // Batches settle concurrently, so commits that overlap can share one write and one fsync
   // (the state stores group them); every key is in one batch only, so order does not matter.
   const settling = new Set<Promise<void>>();
-  const settle = (batch: Change[], results: RecordResult[]) => {
+  const settle = (batch: Change[], outcomes: Outcome[]) => {
     if (batch.length === 0) return Promise.resolve();
     const done = (async () => {
       try {
-        await hooks.onSettled(batch, results);
+        await hooks.onSettled(batch, outcomes);
       } catch (err) {
         unsettled += batch.length; // not committed: they wait for the next run
         stopWith(err);
         return;
       }
-      for (const r of results) r.outcome === 'delivered' ? stats.delivered++ : stats.rejected++;
+      for (const r of outcomes) stats[r.outcome]++;
       hooks.onProgress?.({ ...stats });
     })();
     settling.add(done);
@@ -93,27 +117,46 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
     return done;
   };
 
-  const runBatch = async (records: Change[], n: number) => {
+  const runBatch = async (records: Change[], n: number, firstTime: boolean) => {
+    bisection.admit(records.length);
     const run = new BatchRun({
       destination, budget, stopSignal: stop.signal, writeSignal: cut.signal,
       maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, maxThrottleWaitMs: MAX_THROTTLE_WAIT_MS,
-      backoff: DEFAULT_BACKOFF, trace, counters: stats, halt: stopWith,
-    }, records.length);
+      maxRetryAfterMs: options.rateLimit?.maxRetryAfter ?? DEFAULT_MAX_RETRY_AFTER_MS,
+      backoff: DEFAULT_BACKOFF, trace, counters: stats, halt: stopWith, breaker, bisection,
+      retrySafe: caps.retrySafe ?? NATURALLY_IDEMPOTENT,
+      requeue: (rows) => {
+        if (rows.some((r) => givenBack.has(r.key))) return false;
+        for (const r of rows) givenBack.add(r.key);
+        requeued.push(...rows);
+        return true;
+      },
+    });
     try {
       await run.run(records, `batch ${n}`);
     } catch (err) {
       if (!stop.signal.aborted || !isStopEcho(err, stop.signal)) stopWith(describeFailure(err, destination, n));
     }
-    unsettled += records.length - run.settled.length;
+    stats.splitCalls = bisection.splitCalls;
+    unsettled += records.length - run.settled.length - run.handedBack;
     if (run.settled.length === records.length) stats.batches++;
-    trace.batchSettled(n, run.delivered, run.settled.length - run.delivered);
+    if (firstTime) resize(() => bisection.observe(records.length - run.handedBack, run.refusedAlone));
+    trace.batchSettled(n, run.count('delivered'), run.count('rejected'), run.count('deferred'));
     await settle(run.settled, run.results);
   };
 
-  const batches = rebatch(changes, batchSize)[Symbol.asyncIterator]();
+  /** Says so in the trace when refusals make batches smaller (or let them grow back). */
+  const resize = (change: () => void) => {
+    const before = bisection.batchSize;
+    change();
+    const after = bisection.batchSize;
+    if (after !== before) trace.line(`batches now carry ${fmt(after)} rows: about 1 row in ${fmt(after)} makes the destination refuse its whole batch`, 'split');
+  };
+
+  const batches = rebatch(changes, () => bisection.batchSize)[Symbol.asyncIterator]();
   const active = new Set<Promise<void>>();
   let batchNumber = 0;
-  let notRead: number | 'unknown' = 0;
+  let sourceDone = false;
   let sourceFailed = false;
   try {
     for (;;) {
@@ -122,14 +165,27 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
         await Promise.race(active);
         continue;
       }
-      const next = await batches.next();
-      if (next.done) break;
+      let batch: Change[] | undefined;
+      let firstTime = true;
+      if (requeued.length) {
+        batch = requeued.splice(0, bisection.batchSize);
+        firstTime = false;
+      } else if (!sourceDone) {
+        const next = await batches.next();
+        if (next.done) sourceDone = true;
+        else batch = next.value;
+      }
+      if (!batch) {
+        if (active.size === 0) break;
+        await Promise.race(active); // a batch in flight may still give rows back
+        continue;
+      }
       if (stop.signal.aborted) {
-        unsettled += next.value.length;
+        unsettled += batch.length;
         break;
       }
       const n = ++batchNumber;
-      const p: Promise<void> = runBatch(next.value, n).finally(() => active.delete(p));
+      const p: Promise<void> = runBatch(batch, n, firstTime).finally(() => active.delete(p));
       active.add(p);
     }
   } catch (err) {
@@ -138,17 +194,23 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
   }
   await Promise.all(active);
   await Promise.all(settling);
+  unsettled += requeued.splice(0).length;
   clearTimeout(graceTimer);
   signal.removeEventListener('abort', onAbort);
   release();
   trace.flush();
 
+  const splits = stats.splitCalls ? ` (${fmt(stats.splitCalls)} to isolate refused rows)` : '';
+  const totals = `delivered ${fmt(stats.delivered)}, rejected ${fmt(stats.rejected)}${stats.deferred ? `, deferred ${fmt(stats.deferred)}` : ''} in ${fmt(stats.batches)} batches: ` +
+    `${fmt(stats.requests)} requests${splits}, ${fmt(stats.retries)} retries, ${fmt(stats.throttled)} throttled`;
   if (stopError === undefined) {
-    trace.always(`delivered ${fmt(stats.delivered)}, rejected ${fmt(stats.rejected)} in ${fmt(stats.batches)} batches: ${fmt(stats.requests)} requests, ${fmt(stats.retries)} retries, ${fmt(stats.throttled)} throttled`);
+    trace.always(totals);
     return stats;
   }
-  notRead = sourceFailed ? 'unknown' : await countRest(batches);
-  const waiting = notRead === 'unknown' ? `${fmt(unsettled)} rows sent or read and the rows not yet read` : `${fmt(unsettled + notRead)} rows`;
+  stats.deferred += unsettled;
+  const notRead = sourceDone ? 0 : sourceFailed ? 'unknown' : await countRest(batches);
+  if (notRead !== 'unknown') stats.deferred += notRead;
+  const waiting = notRead === 'unknown' ? `${fmt(stats.deferred)} rows sent or read and the rows not yet read` : `${fmt(stats.deferred)} rows`;
   const err = stopMessage(stopError, destination, signal, `the run stopped, ${waiting} wait for the next run`);
   trace.always(`stopped: ${err.message}`);
   throw err;

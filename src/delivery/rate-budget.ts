@@ -42,6 +42,8 @@ const THROTTLE_PAUSE_MS = 1_000;
 const THROTTLE_PAUSE_CAP_MS = 60_000;
 /** Round trips up to this long count whole against the rate window (see late()). */
 const LATE_SLACK_MS = 100;
+/** Node's longest timer (about 24.8 days); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Recent waits for the rate mean the rate is the bottleneck (adaptive growth). */
 const RATE_BOUND_MS = 1_000;
 
@@ -194,7 +196,7 @@ export class RateBudget {
       const wait = Math.max(this.pausedUntil - now, rateWait);
       if (wait < 1) break; // timers have whole milliseconds; the window guard keeps the count exact
       if (rateWait > 0) this.lastRateWaitAt = now;
-      await sleep(wait, undefined, { signal });
+      await sleep(Math.min(wait, MAX_TIMER_MS), undefined, { signal }); // longer timers fire at once
     }
     const now = Date.now();
     const entries = [this.bucket.take(now), this.reported?.window.record(now)].filter((e): e is WindowEntry => e !== undefined);
@@ -214,10 +216,14 @@ export class RateBudget {
 
   private settle(outcome: RequestOutcome): void {
     if (outcome === 'throttled') return; // throttled() already did the cut
-    if (outcome !== 'success') return;
-    this.throttleStreak = 0;
-    if (this.mode !== 'adaptive') return;
+    if (this.mode !== 'adaptive') {
+      if (outcome === 'success') this.throttleStreak = 0;
+      return;
+    }
     const now = Date.now();
+    // A failed request (5xx, reset) is no rate signal, but it was served: it counts in the measure.
+    if (outcome !== 'success') return this.adaptive.onServed(now);
+    this.throttleStreak = 0;
     this.adaptive.onSuccess(now, now - this.lastRateWaitAt < RATE_BOUND_MS);
     this.bucket.setRate(this.adaptive.rate);
   }

@@ -6,7 +6,7 @@
 export const TRACE_VERBATIM_LINES = 200;
 export const TRACE_SUMMARY_EVERY = 100;
 
-export type TraceEvent = 'ok' | 'throttled' | 'retried' | 'split' | 'rejected' | 'other';
+export type TraceEvent = 'ok' | 'throttled' | 'retried' | 'split' | 'rejected' | 'deferred' | 'other';
 
 export class TraceLog {
   private lines = 0;
@@ -16,6 +16,7 @@ export class TraceLog {
   private lastBatch = 0;
   private delivered = 0;
   private rejected = 0;
+  private deferred = 0;
 
   constructor(
     private readonly write: (text: string) => void,
@@ -37,13 +38,14 @@ export class TraceLog {
     this.write(text);
   }
 
-  batchSettled(batch: number, delivered: number, rejected: number): void {
+  batchSettled(batch: number, delivered: number, rejected: number, deferred = 0): void {
     if (this.lines < this.verbatimLines) return;
     this.firstBatch ??= batch;
     this.lastBatch = Math.max(this.lastBatch, batch);
     this.batchesSince++;
     this.delivered += delivered;
     this.rejected += rejected;
+    this.deferred += deferred;
     if (this.batchesSince >= this.summaryEvery) this.flush();
   }
 
@@ -52,11 +54,13 @@ export class TraceLog {
     if (this.batchesSince === 0 && this.suppressed.size === 0) return;
     const counts = [...this.suppressed].map(([event, n]) => `${n} ${event}`).join(', ');
     const range = this.firstBatch === undefined ? 'later batches' : `batches ${this.firstBatch}–${this.lastBatch}`;
-    this.write(`${range}: ${this.delivered.toLocaleString('en-US')} delivered, ${this.rejected.toLocaleString('en-US')} rejected${counts ? ` (${counts})` : ''}`);
+    const deferred = this.deferred ? `, ${this.deferred.toLocaleString('en-US')} deferred` : '';
+    this.write(`${range}: ${this.delivered.toLocaleString('en-US')} delivered, ${this.rejected.toLocaleString('en-US')} rejected${deferred}${counts ? ` (${counts})` : ''}`);
     this.suppressed.clear();
     this.batchesSince = 0;
     this.firstBatch = undefined;
     this.delivered = 0;
     this.rejected = 0;
+    this.deferred = 0;
   }
 }

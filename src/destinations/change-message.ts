@@ -75,10 +75,15 @@ function canonical(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Message streams take every operation as a message, one result per message acknowledged. */
+/**
+ * Message streams take every operation as a message, one result per message acknowledged. A
+ * retry after a lost acknowledgement re-sends the same message id (see messageId): JetStream
+ * drops the repeat within its duplicate window, RabbitMQ consumers can.
+ */
 export const MESSAGE_STREAM_CAPABILITIES: Capabilities = {
   operations: ['insert', 'update', 'upsert', 'delete'],
   maxBatchSize: 500,
   rateLimit: { concurrency: 4 },
   perRecordResults: true,
+  retrySafe: ['insert', 'update', 'upsert', 'delete'],
 };

@@ -54,6 +54,14 @@ export interface Capabilities {
    * record fails the whole request: the engine then splits the batch to isolate it.
    */
   perRecordResults: boolean;
+  /**
+   * Operations a retry cannot apply twice even when the first attempt may have been applied
+   * (a timeout, a connection lost after sending): they name their record (upsert by an
+   * external id, update, delete), or the destination deduplicates (Idempotency-Key, message
+   * ids). Absent: upsert, update and delete. A batch holding another operation is not retried
+   * after such a failure: it is deferred to the next run.
+   */
+  retrySafe?: readonly Operation[];
 }
 
 /** A destination field's declared type, learned by describe(): drives coercion and validation. */

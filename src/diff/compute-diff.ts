@@ -94,7 +94,7 @@ async function diffPass(workspace: Workspace, input: DiffInput, withoutDuplicate
   const current = `SELECT __key, __fp, true AS __in_model ${cursor} FROM (${fingerprintedModel(input)})
                    WHERE __key IS NULL OR ${notDuplicated('__key')}`;
   const previous = `SELECT * FROM ${input.previous} WHERE ${notDuplicated('key')}`;
-  const resend = [input.retryRejected ? `p.status = 'rejected'` : '', input.fullResync ? 'true' : ''].filter(Boolean);
+  const resend = [input.retryRejected ? `p.status IN ('rejected', 'outdated')` : '', input.fullResync ? 'true' : ''].filter(Boolean);
   const differs = ['c.__fp <> p.fp', ...resend].join(' OR ');
   // Unchanged rows (and rows with a null key) fold into the one group whose key is NULL; every
   // difference keeps its own group. `__change` is read off the counts afterwards.

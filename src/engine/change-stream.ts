@@ -2,24 +2,20 @@ import type { SyncMode } from '../config/project.ts';
 import type { Change, Rejection } from '../destinations/destination.ts';
 import type { Mapper } from '../mapping/mapper.ts';
 import type { Row, Value } from '../sources/source.ts';
-import type { RowStateUpdate } from '../state/state-store.ts';
+import { isHeld, type RowStateUpdate, type RowStatus } from '../state/state-store.ts';
 import { streamRows } from '../sources/duckdb/duckdb-rows.ts';
 import { DELTA_TABLE } from '../diff/delta.ts';
 import { MODE_OPERATIONS, type DiffKind } from './sync-modes.ts';
 import { RunError } from '../errors.ts';
 import { duckString, type Workspace } from './workspace.ts';
+import { parkedUpdate, type PendingChange } from './state-update.ts';
 
-/** What the engine must remember about a change until the destination answers for it. */
-export interface PendingChange {
-  fp: string | null;
-  match: Record<string, Value>;
-  destId: string | null;
-}
+export type { PendingChange };
 
-/** Rows settled without a request: mapping rejections and deletes of never-delivered rows. */
+/** Rows settled without a request: mapping rejections, and deletes of rows the destination never held (skipped). */
 export interface LocalOutcomes {
   rejected: { key: string; rejection: Rejection; update?: RowStateUpdate }[];
-  stateOnly: RowStateUpdate[];
+  skipped: RowStateUpdate[];
 }
 
 const INTERNAL = new Set(['__change', '__change_key', '__prev_status', '__dest_id', '__prev_match', '__key', '__fp']);
@@ -46,34 +42,35 @@ export async function* changeStream(
   for await (const chunk of streamRows(workspace.connection, sql, [], 5_000, signal)) {
     read += chunk.rows.length;
     const changes: Change[] = [];
-    const local: LocalOutcomes = { rejected: [], stateOnly: [] };
+    const local: LocalOutcomes = { rejected: [], skipped: [] };
     for (const row of chunk.rows) {
       const kind = row.__change as DiffKind;
       const key = String(row.__change_key);
       const destId = row.__dest_id === null ? null : String(row.__dest_id);
+      const previous = row.__prev_status === null ? null : { status: row.__prev_status as RowStatus, match: parseMatch(row.__prev_match) };
       if (kind === 'removed') {
-        const match = parseMatch(row.__prev_match);
-        if (row.__prev_status !== 'delivered' || !match) {
-          local.stateOnly.push({ key, deleted: true }); // never arrived there: nothing to delete
+        if (!previous || !isHeld(previous.status) || !previous.match) {
+          local.skipped.push({ key, deleted: true }); // never arrived there: nothing to delete
           continue;
         }
-        pending.set(key, { fp: null, match, destId });
-        changes.push({ key, op: 'delete', match, fields: {}, ...(destId ? { destId } : {}) });
+        pending.set(key, { op: 'delete', fp: null, match: previous.match, destId, previous });
+        changes.push({ key, op: 'delete', match: previous.match, fields: {}, ...(destId ? { destId } : {}) });
         continue;
       }
       if (row.__key === null) continue; // left the model between the diff and this read: next run sees it
       const fp = String(row.__fp);
+      const op = operations[kind]!;
       const mapped = mapper.map(modelColumns(row));
       if (!mapped.ok) {
-        const update: RowStateUpdate = { key, fp, status: 'rejected', destId, match: null };
-        local.rejected.push({ key, rejection: mapped.rejection, update: mapped.rejection.retryable ? undefined : update });
+        const update = parkedUpdate({ op, fp, match: {}, destId, previous }, key, mapped.rejection);
+        local.rejected.push({ key, rejection: mapped.rejection, update });
         continue;
       }
       const { fields, match } = mapped.value;
-      pending.set(key, { fp, match, destId });
-      changes.push({ key, op: operations[kind]!, match, fields, ...(destId ? { destId } : {}) });
+      pending.set(key, { op, fp, match, destId, previous });
+      changes.push({ key, op, match, fields, ...(destId ? { destId } : {}) });
     }
-    if (local.rejected.length || local.stateOnly.length) await onLocal(local);
+    if (local.rejected.length || local.skipped.length) await onLocal(local);
     if (changes.length) yield changes;
   }
   // DuckDB ends a stream quietly if its connection runs another statement meanwhile.

@@ -1,8 +1,9 @@
 import type { SyncConfig, DestinationConfig } from '../config/project.ts';
-import type { Change, RecordResult } from '../destinations/destination.ts';
+import type { Change } from '../destinations/destination.ts';
+import type { Outcome } from '../delivery/outcome.ts';
 import type { RowStateUpdate, StateStore } from '../state/state-store.ts';
 import { deliver } from '../delivery/deliver.ts';
-import { ConfigError, RunError } from '../errors.ts';
+import { ConfigError, RunError, SyncError } from '../errors.ts';
 import { changeStream, type LocalOutcomes, type PendingChange } from './change-stream.ts';
 import type { DiffSession } from './diff-session.ts';
 import type { RunRecorder } from './run-recorder.ts';
@@ -10,10 +11,13 @@ import { changeKindsOf, operationsOf } from './sync-modes.ts';
 import { materializeDelta } from '../diff/delta.ts';
 import { formatCount } from './trace-format.ts';
 import { rejectInvalidRows } from './reject-invalid-rows.ts';
+import { stateUpdateFor } from './state-update.ts';
 
 /**
  * Step 3: stream the delta through the mapping into the delivery engine. State moves
  * forward batch by batch, only for what the destination acknowledged (or refused for good).
+ * Answers the reason when the destination made the run stop early with the rest deferred
+ * (a quota, a wait past the cap, the circuit broken); throws when the run fails.
  */
 export async function pushChanges(
   session: DiffSession,
@@ -22,7 +26,7 @@ export async function pushChanges(
   store: StateStore,
   recorder: RunRecorder,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<SyncError | undefined> {
   const { destination } = session;
   const unsupported = operationsOf(sync.mode).filter((op) => !destination.capabilities.operations.includes(op));
   if (unsupported.length) {
@@ -42,53 +46,48 @@ export async function pushChanges(
     if (updates.length) await store.commitRows(sync.name, updates);
   };
   const onLocal = async (local: LocalOutcomes) => {
-    await commit([...local.stateOnly, ...local.rejected.flatMap((row) => (row.update ? [row.update] : []))]);
+    await commit([...local.skipped, ...local.rejected.flatMap((row) => (row.update ? [row.update] : []))]);
+    recorder.skip(local.skipped.length);
     await recorder.reject(local.rejected);
   };
-  const onSettled = async (batch: Change[], results: RecordResult[]) => {
+  const onSettled = async (_batch: Change[], outcomes: Outcome[]) => {
     const updates: RowStateUpdate[] = [];
     const rejected: Parameters<RunRecorder['reject']>[0] = [];
     let delivered = 0;
-    const opOf = new Map(batch.map((change) => [change.key, change.op]));
-    for (const result of results) {
-      const before = pending.get(result.key);
-      pending.delete(result.key);
-      if (!before) continue;
-      const op = opOf.get(result.key);
-      if (result.outcome === 'delivered') {
-        delivered++;
-        updates.push(op === 'delete'
-          ? { key: result.key, deleted: true }
-          : { key: result.key, fp: before.fp!, status: 'delivered', destId: result.destId ?? before.destId, match: before.match });
-        continue;
-      }
-      rejected.push({ key: result.key, rejection: result.rejection });
-      if (result.rejection.retryable) continue;
-      if (op === 'delete') {
-        if (result.rejection.category === 'missing_identifier') updates.push({ key: result.key, deleted: true });
-      } else {
-        updates.push({ key: result.key, fp: before.fp!, status: 'rejected', destId: before.destId, match: before.match });
-      }
+    for (const outcome of outcomes) {
+      const change = pending.get(outcome.key);
+      pending.delete(outcome.key);
+      if (!change) continue;
+      const update = stateUpdateFor(change, outcome);
+      if (update) updates.push(update);
+      if (outcome.outcome === 'delivered') delivered++;
+      if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection });
     }
     await commit(updates);
     recorder.delivered(delivered);
     await recorder.reject(rejected);
-    await recorder.flushTrace(false);
+    await recorder.checkpoint();
   };
 
-  const stats = await deliver(
-    changeStream(session.workspace, sync.mode, session.mapper, pending, onLocal, signal),
-    {
-      destination,
-      batchSize: destinationConfig.batch?.size ?? destination.capabilities.maxBatchSize,
-      rateLimit: destinationConfig.rateLimit,
-      signal,
-    },
-    { onSettled, trace: (text) => recorder.trace(3, text) },
-  ).finally(() => recorder.flushTrace());
-  recorder.summary.apiCalls = stats.apiCalls;
-  recorder.summary.retries = stats.retries;
-  recorder.summary.throttled = stats.throttled;
+  try {
+    await deliver(
+      changeStream(session.workspace, sync.mode, session.mapper, pending, onLocal, signal),
+      {
+        destination,
+        batchSize: destinationConfig.batch?.size ?? destination.capabilities.maxBatchSize,
+        rateLimit: destinationConfig.rateLimit,
+        signal,
+        counters: recorder.delivery,
+      },
+      { onSettled, trace: (text) => recorder.trace(3, text), onProgress: () => recorder.progress() },
+    );
+  } catch (error) {
+    if (error instanceof SyncError && (error.kind === 'quota' || error.kind === 'unavailable') && !signal.aborted) return error;
+    throw error;
+  } finally {
+    await recorder.flushTrace();
+  }
+  return undefined;
 }
 
 /** Mirror refuses a run that would delete more than maxDeletePercent of the synced rows. */

@@ -2,8 +2,10 @@ import type { RejectCategory, Rejection } from '../destinations/destination.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { RejectedRow, RunProfile, RunSummary, TraceLine } from '../state/run-record.ts';
 import { emptySummary } from '../state/run-record.ts';
+import { emptyStats, type DeliveryStats } from '../delivery/deliver.ts';
 
-const TRACE_FLUSH_INTERVAL_MS = 1_000;
+/** During a push, the trace and the summary (what was committed so far) are written this often. */
+const CHECKPOINT_INTERVAL_MS = 1_000;
 
 export interface RunProgress {
   runId: string;
@@ -12,6 +14,10 @@ export interface RunProgress {
   toSync: number;
   delivered: number;
   rejected: number;
+  deferred: number;
+  skipped: number;
+  apiCalls: number;
+  retries: number;
   rowsPerSecond: number;
 }
 
@@ -21,13 +27,13 @@ export interface RunProgress {
  */
 export class RunRecorder {
   readonly summary: RunSummary;
-  toSync = 0;
+  /** The delivery's counters, filled as it goes (requests, retries, deferred rows…). */
+  readonly delivery: DeliveryStats = emptyStats();
   private phase: RunProgress['phase'] = 'read';
   private readonly started = Date.now();
   private pushStarted = 0;
   private traceBuffer: TraceLine[] = [];
-  private retryableRejections = 0;
-  private lastTraceFlush = 0;
+  private lastCheckpoint = 0;
 
   constructor(
     private readonly store: StateStore | undefined,
@@ -43,8 +49,18 @@ export class RunRecorder {
     return this.summary.runId;
   }
 
-  get hasRetryableRejections(): boolean {
-    return this.retryableRejections > 0;
+  /** Rows this run had to settle (set once the diff is known). */
+  get toSync(): number {
+    return this.summary.toSync;
+  }
+
+  set toSync(rows: number) {
+    this.summary.toSync = rows;
+  }
+
+  /** Some rows must be read again next run: rejected for a retry, or not settled. */
+  get leavesRowsBehind(): boolean {
+    return this.summary.rejectedRetryable > 0 || this.unsettled() > 0;
   }
 
   async begin(): Promise<void> {
@@ -61,17 +77,23 @@ export class RunRecorder {
     this.traceBuffer.push({ at: new Date().toISOString(), step, text });
   }
 
-  /**
-   * Writes buffered trace lines. During a push this runs after every batch, so it writes at
-   * most once a second (a live view needs no more); `force` at the end of a step.
-   */
-  async flushTrace(force = true): Promise<void> {
+  /** Writes buffered trace lines (at the end of a step). */
+  async flushTrace(): Promise<void> {
     if (!this.store || this.traceBuffer.length === 0) return;
-    if (!force && Date.now() - this.lastTraceFlush < TRACE_FLUSH_INTERVAL_MS) return;
-    this.lastTraceFlush = Date.now();
     const lines = this.traceBuffer;
     this.traceBuffer = [];
     await this.store.appendTrace(this.runId, lines);
+  }
+
+  /**
+   * After every settled batch: at most once a second (a live view needs no more) writes the
+   * trace and the summary as committed so far, so a run killed now is found with its counts.
+   */
+  async checkpoint(): Promise<void> {
+    if (Date.now() - this.lastCheckpoint < CHECKPOINT_INTERVAL_MS) return;
+    this.lastCheckpoint = Date.now();
+    await this.flushTrace();
+    await this.save();
   }
 
   async reject(rows: { key: string; rejection: Rejection }[]): Promise<void> {
@@ -84,7 +106,7 @@ export class RunRecorder {
       ...(rejection.field !== undefined ? { field: rejection.field } : {}),
     }));
     this.summary.rejected += rows.length;
-    this.retryableRejections += rows.filter((row) => row.rejection.retryable).length;
+    this.summary.rejectedRetryable += rows.filter((row) => row.rejection.retryable).length;
     await this.store?.addRejected(records);
     this.progress();
   }
@@ -94,17 +116,31 @@ export class RunRecorder {
     this.progress();
   }
 
+  /** Deletes of rows the destination never held: nothing to send. */
+  skip(count: number): void {
+    this.summary.skipped += count;
+  }
+
   progress(): void {
     const seconds = (Date.now() - (this.pushStarted || this.started)) / 1000;
-    const done = this.summary.delivered + this.summary.rejected;
+    const s = this.summary;
+    const done = s.delivered + s.rejected + s.skipped;
     this.onProgress?.({
-      runId: this.runId, phase: this.phase, fetched: this.summary.fetched, toSync: this.toSync,
-      delivered: this.summary.delivered, rejected: this.summary.rejected,
+      runId: this.runId, phase: this.phase, fetched: s.fetched, toSync: s.toSync,
+      delivered: s.delivered, rejected: s.rejected, deferred: this.delivery.deferred, skipped: s.skipped,
+      apiCalls: this.delivery.apiCalls, retries: this.delivery.retries,
       rowsPerSecond: seconds > 0 && this.phase === 'push' ? Math.round(done / seconds) : 0,
     });
   }
 
+  /** Rows to sync that have no outcome: deferred to the next run. */
+  private unsettled(): number {
+    const s = this.summary;
+    return Math.max(0, s.toSync - s.delivered - s.rejected - s.skipped);
+  }
+
   async finish(status: RunSummary['status'], error?: string): Promise<RunSummary> {
+    this.summary.deferred = this.unsettled();
     this.summary.status = status;
     this.summary.finishedAt = new Date().toISOString();
     this.summary.durationMs = Date.now() - this.started;
@@ -116,6 +152,8 @@ export class RunRecorder {
   }
 
   async save(): Promise<void> {
+    const { apiCalls, retries, throttled } = this.delivery;
+    Object.assign(this.summary, { apiCalls, retries, throttled });
     await this.store?.saveRun({ summary: { ...this.summary }, profile: this.profile });
   }
 }

@@ -44,6 +44,8 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
   const runId = options.runId ?? newRunId();
   const signal = options.signal ?? new AbortController().signal;
   const lock = options.dryRun ? undefined : await env.store.acquireLock(syncName, runId);
+  // A run this one took the lock from, or any other found dead, stops showing as running.
+  if (lock) await env.store.abandonDeadRuns();
   const recorder = new RunRecorder(options.dryRun ? undefined : env.store, profileOf(env, resolved, options), syncName, runId, options.onProgress);
   let session: DiffSession | undefined;
   try {
@@ -59,13 +61,14 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
 
     // 3. push
     recorder.enter('push');
-    await pushChanges(session, resolved.sync, resolved.destinationConfig, env.store, recorder, signal);
+    const stopped = await pushChanges(session, resolved.sync, resolved.destinationConfig, env.store, recorder, signal);
 
     // 4. finalize
-    return await finalizeRun(session, resolved, env.store, recorder);
+    return await finalizeRun(session, resolved, env.store, recorder, stopped);
   } catch (error) {
-    recorder.trace(4, `status: FAILED  ${messageOf(error)}`);
-    const summary = await recorder.finish('failed', messageOf(error));
+    const status = signal.aborted ? 'cancelled' : 'failed';
+    recorder.trace(4, `status: ${status.toUpperCase()}  ${messageOf(error)}`);
+    const summary = await recorder.finish(status, messageOf(error));
     if (error instanceof ConfigError) throw error;
     return summary;
   } finally {

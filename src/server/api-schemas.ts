@@ -9,12 +9,17 @@ const count = { type: 'integer', minimum: 0 } as const;
 
 export const runSummary = {
   type: 'object',
-  required: ['sync', 'runId', 'status', 'startedAt', 'durationMs', 'fetched', 'added', 'changed', 'removed', 'unchanged', 'delivered', 'rejected', 'apiCalls', 'retries', 'throttled'],
+  required: ['sync', 'runId', 'status', 'startedAt', 'durationMs', 'fetched', 'added', 'changed', 'removed', 'unchanged', 'toSync', 'delivered', 'rejected', 'rejectedRetryable', 'deferred', 'skipped', 'apiCalls', 'retries', 'throttled'],
   properties: {
     sync: { type: 'string' }, runId: { type: 'string' }, status: { type: 'string', enum: [...RUN_STATUSES] },
     startedAt: { type: 'string', format: 'date-time' }, finishedAt: { type: 'string', format: 'date-time' },
     durationMs: count, fetched: count, added: count, changed: count, removed: count, unchanged: count,
-    delivered: count, rejected: count, apiCalls: count, retries: count, throttled: count,
+    toSync: { ...count, description: 'rows this run had to settle: delivered + rejected + deferred + skipped' },
+    delivered: count, rejected: count,
+    rejectedRetryable: { ...count, description: 'rejected rows sent again next run; the other rejected rows wait until the row changes' },
+    deferred: { ...count, description: 'rows not settled in this run (not isolated, capped wait, circuit broken, run stopped): the next run sends them' },
+    skipped: { ...count, description: 'operations with nothing to do, e.g. a delete of a row the destination never held' },
+    apiCalls: count, retries: count, throttled: count,
     error: { type: 'string' }, dryRun: { type: 'boolean' },
   },
 } as const;

@@ -1,4 +1,4 @@
-import type { RowStateUpdate } from './state-store.ts';
+import { ROW_STATUSES, type RowStateUpdate } from './state-store.ts';
 import { matchJson } from './value-json.ts';
 import { quoteIdentifier } from '../sql-identifier.ts';
 
@@ -66,8 +66,8 @@ export function validateUpdates(sync: string, updates: RowStateUpdate[]): void {
     if (!/^\d{1,20}$/.test(update.fp) || BigInt(update.fp) > MAX_FP) {
       throw new TypeError(`${where}: fingerprint ${JSON.stringify(update.fp)} is not an unsigned 64-bit decimal`);
     }
-    if (update.status !== 'delivered' && update.status !== 'rejected') {
-      throw new TypeError(`${where}: status must be "delivered" or "rejected", not ${JSON.stringify(update.status)}`);
+    if (!ROW_STATUSES.includes(update.status)) {
+      throw new TypeError(`${where}: status must be one of ${ROW_STATUSES.map((s) => `"${s}"`).join(', ')}, not ${JSON.stringify(update.status)}`);
     }
   }
 }

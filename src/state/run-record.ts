@@ -1,10 +1,18 @@
 import type { RejectCategory } from '../destinations/destination.ts';
 import type { SyncMode } from '../config/project.ts';
 
-export const RUN_STATUSES = ['running', 'success', 'partial', 'failed'] as const;
+/**
+ * running; success (every change delivered); partial (rows rejected or deferred); failed (with
+ * `error`, state as the last acknowledged batch left it); cancelled (Ctrl-C, SIGTERM, API);
+ * abandoned (found dead: its lock was taken over, or its process is gone).
+ */
+export const RUN_STATUSES = ['running', 'success', 'partial', 'failed', 'cancelled', 'abandoned'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-/** The run summary of PRODUCT.md: every count exact, `delivered + rejected` = rows sent. */
+/**
+ * The run summary of PRODUCT.md. Every count is exact, and the rows a run had to sync add up:
+ * `toSync = delivered + rejected + deferred + skipped`.
+ */
 export interface RunSummary {
   sync: string;
   runId: string;
@@ -17,8 +25,16 @@ export interface RunSummary {
   changed: number;
   removed: number;
   unchanged: number;
+  /** Rows this run had to settle: the changes its mode sends, plus rows with an invalid key. */
+  toSync: number;
   delivered: number;
+  /** Refused by the destination or the local checks; `rejectedRetryable` of them are sent again next run, the rest are parked until the row changes. */
   rejected: number;
+  rejectedRetryable: number;
+  /** Not settled in this run (not isolated, a capped wait, the circuit broken, the run stopped): the next run sends them. */
+  deferred: number;
+  /** Operations with nothing to do: a delete of a row the destination never held. */
+  skipped: number;
   apiCalls: number;
   retries: number;
   throttled: number;
@@ -67,6 +83,6 @@ export function emptySummary(sync: string, runId: string, startedAt: string): Ru
   return {
     sync, runId, status: 'running', startedAt, durationMs: 0,
     fetched: 0, added: 0, changed: 0, removed: 0, unchanged: 0,
-    delivered: 0, rejected: 0, apiCalls: 0, retries: 0, throttled: 0,
+    toSync: 0, delivered: 0, rejected: 0, rejectedRetryable: 0, deferred: 0, skipped: 0, apiCalls: 0, retries: 0, throttled: 0,
   };
 }

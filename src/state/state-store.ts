@@ -4,15 +4,35 @@ import type { RejectCategory } from '../destinations/destination.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from './run-record.ts';
 
 /**
+ * What a row's state says of the destination's copy:
+ * - delivered: it holds the row as fingerprinted by `fp`;
+ * - rejected: it refused the values of `fp` for good and holds no copy;
+ * - outdated: it refused the values of `fp` for good but still holds the version delivered
+ *   before (found by `destId` / `match`), which mirror must still delete when the row leaves.
+ * rejected and outdated rows are parked: sent again only when their fingerprint changes (or on
+ * --retry-rejected).
+ */
+export const ROW_STATUSES = ['delivered', 'rejected', 'outdated'] as const;
+export type RowStatus = (typeof ROW_STATUSES)[number];
+
+/** The destination holds a copy of the row. */
+export function isHeld(status: RowStatus | null | undefined): boolean {
+  return status === 'delivered' || status === 'outdated';
+}
+
+/** The row was refused for good and waits for a change (or --retry-rejected). */
+export function isParked(status: RowStatus | null | undefined): boolean {
+  return status === 'rejected' || status === 'outdated';
+}
+
+/**
  * Per sync, what the destination last acknowledged for each row.
  * `fp` is the fingerprint of the mapped payload (a DuckDB UBIGINT, as decimal text in JS).
- * `status: 'rejected'` parks a row that was refused for good: it is sent again only when
- * its fingerprint changes (or on --retry-rejected).
  */
 export interface RowState {
   key: string;
   fp: string;
-  status: 'delivered' | 'rejected';
+  status: RowStatus;
   /** The destination's own id (Salesforce Id, HubSpot id), when it gave one. */
   destId?: string | null;
   /** Destination identifier values, kept so mirror can delete a row that left the model. */
@@ -74,6 +94,11 @@ export interface StateStore {
 
   // ---- run history ----
   saveRun(run: RunRecord): Promise<void>;
+  /**
+   * Marks `abandoned` every run still `running` that no live process holds the lock for (killed,
+   * hung, or taken over; see dead-runs.ts), keeping the counts it had committed. Answers their ids.
+   */
+  abandonDeadRuns(): Promise<string[]>;
   appendTrace(runId: string, lines: TraceLine[]): Promise<void>;
   addRejected(rows: RejectedRow[]): Promise<void>;
   listRuns(query?: RunListQuery): Promise<RunSummary[]>;

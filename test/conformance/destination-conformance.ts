@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SyncMode } from '../../src/config/project.ts';
-import { OPERATIONS, type Change, type Destination, type Operation, type RecordResult } from '../../src/destinations/destination.ts';
+import { OPERATIONS, type Change, type Destination, type Operation } from '../../src/destinations/destination.ts';
 import { deliver } from '../../src/delivery/deliver.ts';
 import type { Value } from '../../src/sources/source.ts';
+import type { Outcome } from '../../src/delivery/outcome.ts';
 
 /**
  * One suite every destination passes, through the real delivery engine.
@@ -148,8 +149,8 @@ export function destinationConformance(harness: ConformanceHarness): void {
 }
 
 /** Delivers `changes` through the delivery engine; checks one result per record. */
-async function push(destination: Destination, changes: Change[], batchSize?: number): Promise<Map<string, RecordResult>> {
-  const results = new Map<string, RecordResult>();
+async function push(destination: Destination, changes: Change[], batchSize?: number): Promise<Map<string, Outcome>> {
+  const results = new Map<string, Outcome>();
   let count = 0;
   async function* source() {
     yield changes;
@@ -174,7 +175,7 @@ async function push(destination: Destination, changes: Change[], batchSize?: num
   return results;
 }
 
-function expectAllDelivered(results: Map<string, RecordResult>): void {
+function expectAllDelivered(results: Map<string, Outcome>): void {
   const failed = [...results.values()].filter((r) => r.outcome !== 'delivered');
   expect(failed, JSON.stringify(failed)).toEqual([]);
 }

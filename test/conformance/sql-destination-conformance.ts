@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { SyncMode } from '../../src/config/project.ts';
 import { deliver } from '../../src/delivery/deliver.ts';
-import type { Change, Destination, RecordResult } from '../../src/destinations/destination.ts';
+import type { Change, Destination } from '../../src/destinations/destination.ts';
 import type { DestinationType } from '../../src/destinations/registry.ts';
 import type { Value } from '../../src/sources/source.ts';
 import { change, createDestination, makeSync, outcomes, recordingContext, thrown } from '../destinations/destination-test-kit.ts';
+import type { Outcome } from '../../src/delivery/outcome.ts';
 
 /**
  * What every SQL destination (Postgres, MySQL) does alike, against its real server: a bad
@@ -199,7 +200,7 @@ export function sqlDestinationConformance(h: SqlDestinationHarness): void {
       await h.query(`CREATE TABLE ${name} (id int PRIMARY KEY, code varchar(10) NOT NULL, qty int CHECK (qty >= 0))`);
       for (const sql of h.missingTableOn(name, 500)) await h.query(sql);
       const destination = h.open('upsert', ['id'], ['id', 'code', 'qty'], { table: name });
-      const settled: RecordResult[] = [];
+      const settled: Outcome[] = [];
       async function* stream() { yield manyWithBadRows('upsert'); }
       const error = await thrown(() => deliver(stream(), { destination, batchSize: 1_000, signal }, {
         onSettled: async (_batch, results) => void settled.push(...results),
@@ -262,7 +263,7 @@ function manyWithBadRows(op: 'upsert' | 'insert' | 'update'): Change[] {
 
 /** Delivers `changes` as one batch; answers the stats, the rejections (by key, what a user reads) and the trace. */
 async function deliverAll(destination: Destination, changes: Change[]) {
-  const settled: RecordResult[] = [];
+  const settled: Outcome[] = [];
   const trace: string[] = [];
   async function* stream() { yield changes; }
   const stats = await deliver(stream(), { destination, batchSize: changes.length, signal: AbortSignal.timeout(60_000) }, {

@@ -72,16 +72,16 @@ describe('deliver: retries and throttling', () => {
     expect(d.traces).toContain('batch 1 retry: 200 OK [20]');
   });
 
-  it('rejects the batch for the next run when transient attempts run out', async () => {
+  it('defers the batch to the next run when transient attempts run out', async () => {
     const { server, destination } = await setup();
     server.inject({ status: 502 }, { status: 502 }, { status: 502 });
     const d = await run(changes(30), { destination, batchSize: 30, rateLimit: fast, maxAttempts: 3 });
     expect(d.error).toBeUndefined();
     expect(server.log).toHaveLength(3);
-    expect(outcomes(d)).toEqual({ delivered: 0, rejected: 30 });
+    expect(outcomes(d)).toEqual({ delivered: 0, rejected: 0, deferred: 30 });
     const r = d.results.get('k7');
-    expect(r?.outcome === 'rejected' && r.rejection).toMatchObject({ category: 'destination_error', retryable: true, code: 'E502' });
-    expect(r?.outcome === 'rejected' && r.rejection.message).toMatch(/gave up after 3 attempts/);
+    expect(r?.outcome === 'deferred' && r.reason).toMatch(/gave up after 3 attempts/);
+    expect(d.traces).toContain('batch 1 retry: 502 Bad Gateway, gave up after 3 attempts [30 deferred to the next run]');
   });
 
   it('stops at once on a config error: no retry, no new batch, a message that names what to fix', async () => {
@@ -100,7 +100,7 @@ describe('deliver: retries and throttling', () => {
     expect(err.message).not.toContain('query-secret-456');
     expect(err.message).not.toContain('wrong-secret-123');
     expect(d.traces.join('\n')).not.toContain('wrong-secret-123');
-    expect(d.stats).toBeUndefined();
+    expect(d.stats).toMatchObject({ requests: 1, delivered: 0, deferred: 250 });
     expect(d.results.size).toBe(0);
   });
 });

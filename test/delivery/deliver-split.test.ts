@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { splitBudget } from '../../src/delivery/batch-run.ts';
+import { splitBudget } from '../../src/delivery/bisection.ts';
 import { SyncError } from '../../src/errors.ts';
 import { FakeHttpServer, type FakeHttpOptions } from '../fakes/http/fake-http-server.ts';
 import { allDelivered, changes, httpDestination, outcomes, run, ScriptedDestination } from './delivery-kit.ts';
@@ -39,17 +39,43 @@ describe('deliver: refused rows', () => {
     expect(d.traces).toContain('batch 1.2: 200 OK [50]');
   });
 
-  it('stops splitting at its bound and rejects the rest for the next run, saying why', async () => {
+  it('isolates every bad row even when all are bad, in no more calls than halving down to every row', async () => {
     const { server, destination } = await setup({ rejectWhen: refuse(() => true) });
     const d = await run(changes(64), { destination, batchSize: 64, rateLimit: fast });
-    expect(server.log.length).toBe(1 + splitBudget(64));
     expect(outcomes(d)).toEqual({ delivered: 0, rejected: 64 });
-    const results = [...d.results.values()];
-    const isolated = results.filter((r) => r.outcome === 'rejected' && !r.rejection.retryable);
-    const unresolved = results.filter((r) => r.outcome === 'rejected' && r.rejection.retryable);
-    expect(isolated.length).toBeGreaterThan(0);
-    expect(unresolved.length).toBeGreaterThan(0);
-    for (const r of unresolved) expect(r.outcome === 'rejected' && r.rejection.message).toMatch(/could not be isolated within the split limit/);
+    expect([...d.results.values()].every((r) => r.outcome === 'rejected' && !r.rejection.retryable)).toBe(true);
+    expect(server.log.length).toBeLessThanOrEqual(2 * 64 - 1);
+  });
+
+  it('isolates every bad row within the run when 1.8 % of rows are bad in batches of 200, with bounded, traced extra calls', async () => {
+    // 36 bad rows of 2,000, scattered (a fixed pseudo-random pick), as an adversarial run found them.
+    const bad = new Set<number>();
+    for (let x = 7; bad.size < 36; ) bad.add(1 + ((x = (x * 48271) % 2147483647) % 2000));
+    const { server, destination } = await setup({ rejectWhen: refuse((n) => n === 'bad') });
+    const d = await run(changes(2000, (i) => (bad.has(i) ? 'bad' : `row ${i}`)), { destination, batchSize: 200, rateLimit: { requestsPerSecond: 1000, concurrency: 4 } });
+    expect(d.error).toBeUndefined();
+    expect(outcomes(d)).toEqual({ delivered: 1964, rejected: 36 });
+    expect(server.store.size).toBe(1964);
+    // Extra calls stay within the split budgets of the batches sent, and the trace says how many.
+    const budgets = d.stats!.batches * splitBudget(200) + 36 * 2 * Math.ceil(Math.log2(200));
+    expect(d.stats!.splitCalls).toBeLessThanOrEqual(budgets);
+    expect(d.traces.at(-1)).toMatch(new RegExp(`\\(${d.stats!.splitCalls.toLocaleString('en-US')} to isolate refused rows\\)`));
+  });
+
+  it('defers, saying why, rows it could not isolate after giving them back once', async () => {
+    // Refuses any request of two or more rows, while every row alone is fine: no row is ever
+    // found at fault, so the split budget runs dry twice.
+    const destination = new ScriptedDestination('picky', `picky-${Math.random()}`, (batch) => {
+      if (batch.length > 1) throw new SyncError('terminal', 'the batch conflicts with itself', { status: 400, code: 'CONFLICT' });
+      return allDelivered(batch);
+    }, { perRecordResults: false });
+    const d = await run(changes(64), { destination, batchSize: 64, rateLimit: fast });
+    const { delivered, deferred } = outcomes(d);
+    expect(delivered + (deferred ?? 0)).toBe(64);
+    expect(deferred).toBeGreaterThan(0);
+    for (const r of d.results.values()) if (r.outcome === 'deferred') expect(r.reason).toMatch(/could not be isolated within the split budget/);
+    expect(d.traces.some((t) => /split budget used up \[\d+ back to the queue, to go out in smaller batches\]$/.test(t))).toBe(true);
+    expect(destination.calls).toBeLessThanOrEqual(2 * (1 + splitBudget(64)) + 64);
   });
 
   it('passes per-record results through: one request, bad rows rejected with their code', async () => {
@@ -65,13 +91,12 @@ describe('deliver: refused rows', () => {
     expect(d.traces).toContain('batch 1: 200 OK [45 delivered, 5 rejected]');
   });
 
-  it('rejects, for a retry, records the destination returned no result for', async () => {
+  it('defers to the next run records the destination returned no result for', async () => {
     const destination = new ScriptedDestination('buggy', `buggy-${Math.random()}`, (batch) => allDelivered(batch).filter((r) => r.key !== 'k3'));
     const d = await run(changes(10), { destination, rateLimit: fast });
-    expect(outcomes(d)).toEqual({ delivered: 9, rejected: 1 });
+    expect(outcomes(d)).toEqual({ delivered: 9, rejected: 0, deferred: 1 });
     const r = d.results.get('k3');
-    expect(r?.outcome === 'rejected' && r.rejection).toMatchObject({ category: 'destination_error', retryable: true });
-    expect(r?.outcome === 'rejected' && r.rejection.message).toMatch(/returned no result for this record/);
+    expect(r?.outcome === 'deferred' && r.reason).toMatch(/returned no result for this record/);
   });
 
   it('gives every row exactly one outcome under mixed failures', async () => {

@@ -1,6 +1,7 @@
 import type { Change, Destination, RecordResult, WriteContext } from '../../src/destinations/destination.ts';
 import { httpDestinationType } from '../../src/destinations/http/http-type.ts';
-import { deliver, type DeliveryOptions, type DeliveryStats } from '../../src/delivery/deliver.ts';
+import { deliver, emptyStats, type DeliveryOptions, type DeliveryStats } from '../../src/delivery/deliver.ts';
+import type { Outcome } from '../../src/delivery/outcome.ts';
 
 /** `n` upserts keyed k1..kn with `{ id, name, amount }`; `name(i)` picks a name. */
 export function changes(n: number, name: (i: number) => string = (i) => `row ${i}`, from = 1): Change[] {
@@ -29,7 +30,7 @@ export function httpDestination(url: string, settings: Record<string, unknown> =
 export interface Delivered {
   stats?: DeliveryStats;
   error?: unknown;
-  results: Map<string, RecordResult>;
+  results: Map<string, Outcome>;
   /** How many times each key was settled (must be 1). */
   settledTimes: Map<string, number>;
   traces: string[];
@@ -39,8 +40,9 @@ export interface Delivered {
 export async function run(all: Change[] | AsyncIterable<Change[]>, options: Partial<DeliveryOptions> & { destination: Destination }): Promise<Delivered> {
   const out: Delivered = { results: new Map(), settledTimes: new Map(), traces: [] };
   const source = Array.isArray(all) ? chunks(all) : all;
+  out.stats = emptyStats(); // filled even when the delivery stops
   try {
-    out.stats = await deliver(source, { batchSize: 100, signal: AbortSignal.timeout(60_000), ...options }, {
+    await deliver(source, { batchSize: 100, signal: AbortSignal.timeout(60_000), counters: out.stats, ...options }, {
       async onSettled(batch, results) {
         if (batch.length !== results.length) throw new Error(`onSettled: ${batch.length} records, ${results.length} results`);
         for (const r of results) {
@@ -56,11 +58,12 @@ export async function run(all: Change[] | AsyncIterable<Change[]>, options: Part
   return out;
 }
 
-export function outcomes(d: Delivered): { delivered: number; rejected: number } {
-  let delivered = 0;
-  let rejected = 0;
-  for (const r of d.results.values()) r.outcome === 'delivered' ? delivered++ : rejected++;
-  return { delivered, rejected };
+/** Outcome counts; `deferred` only when some row was deferred. */
+export function outcomes(d: Delivered): { delivered: number; rejected: number; deferred?: number } {
+  const count = { delivered: 0, rejected: 0, deferred: 0 };
+  for (const r of d.results.values()) count[r.outcome]++;
+  const { deferred, ...rest } = count;
+  return deferred ? count : rest;
 }
 
 /** A destination in memory, for engine behaviour that needs no wire (quota reports, bugs). */

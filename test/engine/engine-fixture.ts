@@ -9,6 +9,7 @@ import { startDemoReceiver } from '../../src/cli/demo/demo-receiver.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import type { Project } from '../../src/config/project.ts';
 import { warehouseSql } from '../helpers/temp-project.ts';
+import { FakeHttpServer, type FakeHttpOptions } from '../fakes/http/fake-http-server.ts';
 
 export type SentRecord = { op: string; key: string; method: string; [field: string]: unknown };
 
@@ -20,11 +21,14 @@ export interface ReceivedRequest {
 /**
  * A throwaway project: a DuckDB warehouse file, a local HTTP receiver that logs every request,
  * and an embedded state folder. `yaml(receiverUrl)` writes the sources/destinations/models/syncs.
+ * With `fake`, the receiver is a FakeHttpServer with those options (refused rows, faults): its
+ * `store` is then `records`, and `fake` is returned to inject faults.
  */
-export async function engineFixture(yaml: (receiverUrl: string) => string) {
+export async function engineFixture(yaml: (receiverUrl: string) => string, options: { fake?: FakeHttpOptions } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-engine-'));
   const requests: ReceivedRequest[] = [];
-  const receiver = await startDemoReceiver({ port: 0, requestsPerSecond: 100_000 });
+  const fake = options.fake ? await new FakeHttpServer(options.fake).start() : undefined;
+  const receiver = fake ? { url: fake.url, records: fake.store as Map<string, unknown>, close: () => fake.stop() } : await startDemoReceiver({ port: 0, requestsPerSecond: 100_000 });
   const logging = await startLoggingProxy(receiver.url, requests);
   const configPath = path.join(dir, 'lastmile.yml');
   await writeFile(configPath, `version: 1\nstate: .lastmile\n${yaml(logging.url)}`);
@@ -40,7 +44,7 @@ export async function engineFixture(yaml: (receiverUrl: string) => string) {
     return { project, store };
   };
   return {
-    dir, configPath, warehouse, requests, records: receiver.records, sql, env,
+    dir, configPath, warehouse, requests, records: receiver.records, fake, sql, env,
     /** Rewrites the config (e.g. a new mapping) and reloads it. */
     async rewrite(next: (receiverUrl: string) => string) {
       await writeFile(configPath, `version: 1\nstate: .lastmile\n${next(logging.url)}`);
@@ -74,7 +78,8 @@ async function startLoggingProxy(target: string, log: ReceivedRequest[]) {
       const parsed = raw ? JSON.parse(raw) : [];
       log.push({ method: req.method ?? 'POST', body: Array.isArray(parsed) ? parsed : [parsed] });
       const answer = await fetch(target + (req.url ?? '/'), { method: req.method, body: raw || undefined, headers: { 'content-type': 'application/json' } });
-      res.writeHead(answer.status, { 'content-type': 'application/json' });
+      const retryAfter = answer.headers.get('retry-after');
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...(retryAfter ? { 'retry-after': retryAfter } : {}) });
       res.end(await answer.text());
     });
   });

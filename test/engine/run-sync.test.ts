@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.ts';
+import { expectAccounted } from './accounting.ts';
 
 const project = (mode = 'upsert', mapping = '{ price: amount, currency: currency }', extra = '') => (url: string) => `
 sources:
@@ -168,7 +169,7 @@ describe('runSync', () => {
     expect(await fixture.run('prices_sync')).toMatchObject({ status: 'success', unchanged: 5, delivered: 0 });
   });
 
-  it('cursor mode reads only rows past the last high-water mark', async () => {
+  it('cursor mode reads only rows at or past the last high-water mark', async () => {
     const cursorProject = (url: string) => project('upsert', '{ price: amount }', 'cursor: updated_at')(url)
       .replace('SELECT sku, competitor, price, currency, note FROM prices', 'SELECT sku, price, updated_at FROM prices');
     fixture = await engineFixture(cursorProject);
@@ -178,8 +179,24 @@ describe('runSync', () => {
     await fixture.sql(`INSERT INTO prices VALUES ('C', 3, '2026-01-02 10:00:00.000001+00'); UPDATE prices SET price = 5 WHERE sku = 'A'`);
     const second = await fixture.run('prices_sync');
     // A's price changed but its cursor did not move: cursor mode does not see it (as documented).
-    expect(second).toMatchObject({ fetched: 1, added: 1, delivered: 1 });
+    // B, at the mark, is read again and found unchanged.
+    expect(second).toMatchObject({ fetched: 2, added: 1, unchanged: 1, delivered: 1 });
     fixture.takeSent();
-    expect(await fixture.run('prices_sync')).toMatchObject({ fetched: 0, delivered: 0 });
+    expect(await fixture.run('prices_sync')).toMatchObject({ fetched: 1, unchanged: 1, delivered: 0 });
+  });
+
+  it('cursor mode delivers a row committed late with the high-water mark\'s own value, and nothing twice', async () => {
+    const cursorProject = (url: string) => project('upsert', '{ price: amount }', 'cursor: updated_at')(url)
+      .replace('SELECT sku, competitor, price, currency, note FROM prices', 'SELECT sku, price, updated_at FROM prices');
+    fixture = await engineFixture(cursorProject);
+    await fixture.sql(`CREATE TABLE prices (sku VARCHAR, price DOUBLE, updated_at TIMESTAMPTZ);
+      INSERT INTO prices VALUES ('A', 1, '2026-01-01 10:00:00+00'), ('B', 2, '2026-01-01 11:00:00+00')`);
+    expectAccounted(await fixture.run('prices_sync'), { delivered: 2 });
+    fixture.takeSent();
+    // Another writer commits a row stamped with the same instant as the mark, after the run.
+    await fixture.sql(`INSERT INTO prices VALUES ('late', 3, '2026-01-01 11:00:00+00')`);
+    const run = expectAccounted(await fixture.run('prices_sync'), { added: 1, unchanged: 1, delivered: 1 });
+    expect(run.fetched).toBe(2);
+    expect(fixture.takeSent().map((r) => r.key)).toEqual(['late']);
   });
 });

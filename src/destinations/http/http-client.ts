@@ -27,9 +27,9 @@ export class HttpClient {
 
   constructor(private readonly settings: HttpClientSettings) {}
 
-  async send(method: string, url: string, body: string | undefined, signal: AbortSignal): Promise<HttpAnswer> {
+  async send(method: string, url: string, body: string | undefined, signal: AbortSignal, extraHeaders?: Record<string, string>): Promise<HttpAnswer> {
     const { headers, timeoutMs, signing } = this.settings;
-    const sent: Record<string, string> = { ...headers };
+    const sent: Record<string, string> = { ...extraHeaders, ...headers };
     if (body !== undefined) {
       sent['content-type'] ??= 'application/json';
       if (signing) sent[signing.header] = sign(body, signing.secret);

@@ -27,6 +27,8 @@ export class HttpDestination implements Destination {
       operations: ['insert', 'update', 'upsert', 'delete'],
       maxBatchSize: conn.perRecord ? 1 : HTTP_MAX_BATCH,
       perRecordResults: conn.perRecord || conn.results !== undefined,
+      // With Idempotency-Key the endpoint can drop a repeat, so retrying any write is safe.
+      ...(conn.idempotencyKey ? { retrySafe: ['insert', 'update', 'upsert', 'delete'] as const } : {}),
     };
     // The limit belongs to the endpoint's host and the credential in the headers (hashed, never shown).
     const credential = createHash('sha256').update(JSON.stringify(Object.entries(conn.headers).sort())).digest('hex').slice(0, 16);
@@ -70,7 +72,8 @@ export class HttpDestination implements Destination {
     const body = JSON.stringify(this.conn.bodyKey ? { [this.conn.bodyKey]: payload } : payload, jsonValue);
     const where = `${method} ${redactUrl(url)}`;
     ctx.apiCall();
-    const answer = await this.client.send(method, url, body, ctx.signal);
+    const headers = this.conn.idempotencyKey ? { 'idempotency-key': idempotencyKey(method, url, body) } : undefined;
+    const answer = await this.client.send(method, url, body, ctx.signal, headers);
     const limits = limitsOf(answer);
     if (limits) ctx.observeLimits(limits);
     if (answer.status < 200 || answer.status >= 300) throw answerError(answer, this.name, where);
@@ -79,6 +82,11 @@ export class HttpDestination implements Destination {
     if (this.conn.results) return recordResults(answer, keys, this.conn.results, this.name, where);
     return keys.map((key) => ({ key, outcome: 'delivered' as const }));
   }
+}
+
+/** The same for every retry of one request (and for a later run sending exactly the same request). */
+export function idempotencyKey(method: string, url: string, body: string): string {
+  return createHash('sha256').update(`${method} ${url}\n${body}`).digest('hex').slice(0, 32);
 }
 
 /** The shape of one record on the wire. */

@@ -42,6 +42,13 @@ export const httpConnectionSchema = z.strictObject({
     errorField: z.string().min(1).default('error'),
     codeField: z.string().min(1).optional(),
   }).optional(),
+  /**
+   * Send `Idempotency-Key` (a hash of the method, url and body: the same for every retry of a
+   * request) so the endpoint can ignore a repeat. With it, any operation is retried after a
+   * timeout; without it (false: the endpoint does not deduplicate), an insert is not, since it
+   * could land twice.
+   */
+  idempotencyKey: z.boolean().default(true),
 });
 export type HttpConnection = z.infer<typeof httpConnectionSchema>;
 

@@ -20,6 +20,12 @@ interface MysqlErrorLike extends Error {
 }
 
 /** Retry: the server is unreachable, busy or shutting down, or the transaction lost a lock race. */
+/** Transient failures after which the transaction certainly did not commit. */
+const NOT_APPLIED = new Set([
+  'ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS',
+  'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_OUT_OF_RESOURCES', 'ER_CANT_CREATE_THREAD', 'ER_LOCK_TABLE_FULL',
+]);
+
 const TRANSIENT = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN',
   'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS',
@@ -68,7 +74,7 @@ export function toSyncError(error: unknown, context: MyErrorContext): SyncError 
   const text = err.sqlMessage ?? err.message;
   const ids = [err.errno && err.errno > 0 ? `errno ${err.errno}` : '', err.sqlState ? `SQLSTATE ${err.sqlState}` : ''].filter(Boolean);
   const message = `${prefix}: ${text} (${[code, ...ids].join(', ')})`;
-  if (TRANSIENT.has(code)) return new SyncError('transient', `${message}; retrying`, { code, cause: error });
+  if (TRANSIENT.has(code)) return new SyncError('transient', `${message}; retrying`, { code, cause: error, ambiguous: !NOT_APPLIED.has(code) });
   const advice = CONFIG[code];
   if (advice) return new SyncError('config', `${message}: ${advice(context.table)}`, { code, cause: error });
   if (!err.errno || err.errno < 1000) {

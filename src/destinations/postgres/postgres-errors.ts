@@ -54,7 +54,9 @@ export function toSyncError(error: unknown, context: PgErrorContext): SyncError 
   const message = `${prefix}: ${err.message} (SQLSTATE ${code})`;
   const cls = code.slice(0, 2);
   if (['08', '53', '57', '40', '55', 'XX', '58'].includes(cls)) {
-    return new SyncError('transient', `${message}; retrying`, { code, cause: error });
+    // A rollback, or resources or a lock refused: the transaction did not commit. A connection
+    // or server failure may have hit the commit itself.
+    return new SyncError('transient', `${message}; retrying`, { code, cause: error, ambiguous: !['40', '53', '55'].includes(cls) });
   }
   if (cls === '28') {
     return new SyncError('config', `${prefix}: authentication failed (SQLSTATE ${code}): check \`user\` and \`password\``, { code, cause: error });

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Change, Destination, RecordResult } from '../../../src/destinations/destination.ts';
+import type { Change, Destination } from '../../../src/destinations/destination.ts';
 import { deliver, type DeliveryOptions } from '../../../src/delivery/deliver.ts';
 import { SyncError } from '../../../src/errors.ts';
 import { maxInWindow } from '../../fakes/http/fake-http-process.ts';
 import { startHubspotFake, type HubspotFake, type HubspotFakeOptions } from '../../fakes/hubspot/hubspot-fake.ts';
 import { change, hubspotFor } from './hubspot-test-kit.ts';
+import type { Outcome } from '../../../src/delivery/outcome.ts';
 
 /** The HubSpot destination driven by the real delivery engine, as a run drives it. */
 let fake: HubspotFake;
@@ -16,7 +17,7 @@ afterEach(async () => { await fake?.close(); });
 
 async function run(dest: Destination, changes: Change[], options: Partial<DeliveryOptions> = {}) {
   await dest.check(new AbortController().signal); // as the engine does before delivering
-  const settled = new Map<string, RecordResult>();
+  const settled = new Map<string, Outcome>();
   const trace: string[] = [];
   async function* stream() {
     for (let i = 0; i < changes.length; i += 100) yield changes.slice(i, i + 100);
