@@ -1,13 +1,23 @@
 /**
  * Finds a destination's rate when nobody said it: start low, grow while requests succeed
- * and the rate (not the concurrency cap) is what holds us back, and on a 429 drop to just
- * under the rate the destination actually served, then probe upward slowly.
+ * and the rate (not the concurrency cap) is what holds us back, and on a 429 drop under the
+ * rate the destination actually served, then creep back up.
  *
- * It is AIMD with a measured decrease: the rate the destination actually served is the
- * best estimate of its limit, so a 429 brings the rate near it instead of halving it. Served
- * is measured since the previous 429 (pauses included: a burst allowance the destination
- * grants after a pause must not pass for its steady rate), or over the last two seconds
- * before the first one.
+ * The limit is estimated from measures, not guessed by halving: the rate the destination
+ * served over the last second of sending (every answer but a 429; the pauses it asked for
+ * left out). A 429 with too few answers before it to measure anything (a storm of them)
+ * changes nothing: the pause it asks for is what holds us back, and once the storm passes we
+ * go on at the rate that worked. Only 429s count: a 5xx or a reset says nothing about the rate.
+ *
+ * Each 429 costs a pause (a Retry-After rounds up to a second, a twentieth of a minute at
+ * 20/s), so the rate aims a little under the estimate (`headroom`), and 429s that keep coming
+ * at the estimate (a destination that allows almost no burst, a busy machine sending
+ * unevenly) widen the headroom until they are rare; a quiet minute narrows it again.
+ *
+ * Growth: before any estimate, +1 per success (doubling per second); below the aim, half the
+ * gap per second; above it, a probe that starts at 10 % of the estimate per second, halves
+ * with every 429 that confirms the estimate (down to 0.1 %), and doubles after a minute
+ * without a 429, so a raised limit is still found.
  */
 export interface AdaptiveOptions {
   initial: number;
@@ -15,27 +25,42 @@ export interface AdaptiveOptions {
   max: number;
 }
 
-export const DEFAULT_ADAPTIVE: AdaptiveOptions = { initial: 4, min: 0.2, max: 10_000 };
+export const DEFAULT_ADAPTIVE: AdaptiveOptions = { initial: 4, min: 1, max: 10_000 };
 
-const MEASURE_MS = 2_000;
-/** Rate kept under the measured limit after a 429. */
-const BACKOFF_SHARE = 0.95;
-/** Below the last known limit: close this share of the gap per second. */
-const RECOVER_PER_SECOND = 0.3;
-/** Above it: probe by this share of it per second. */
-const PROBE_PER_SECOND = 0.02;
-/** Before any 429: grow by this factor per second. */
-const SLOW_START_PER_SECOND = 2;
+/** The served rate is measured over this much recent sending time (pauses left out). */
+const MEASURE_MS = 1_000;
+/** Answers and pauses are kept this long, at most. */
+const KEEP_MS = 30_000;
+/** Fewer answers than this in the measure: the 429 tells nothing about the rate. */
+const MIN_SAMPLES = 4;
+/** A measure within this share of the estimate confirms it. */
+const AGREEMENT = 0.05;
+/** Share of the estimate aimed at: first, widest, narrowest, and the steps between. */
+const HEADROOM = { start: 0.95, min: 0.8, max: 0.98, widen: 0.03, narrow: 0.01 };
+/** Confirming 429s closer together than this widen the headroom. */
+const TOO_OFTEN_MS = 10_000;
+/** Below the aim: close this share of the gap per second. */
+const RECOVER_PER_SECOND = 0.5;
+/** Above it, the probe: share of the estimate per second at first, at the least. */
+const PROBE_START = 0.1;
+const PROBE_FLOOR = 0.001;
+/** Without a 429 this long, the probe doubles and the headroom narrows. */
+const QUIET_MS = 60_000;
 
 export class AdaptiveRate {
   private value: number;
-  /** Best estimate of the destination's limit; undefined until the first 429. */
+  /** Best estimate of the destination's limit; undefined until a 429 measured it. */
   private ceiling: number | undefined;
-  private successes: number[] = [];
-  private sinceCut = 0;
+  private headroom = HEADROOM.start;
+  private probe = PROBE_START;
+  /** Times of recent requests answered other than 429. */
+  private served: number[] = [];
+  /** Recent pauses 429s asked for, oldest first: time in them served nothing by our choice. */
+  private pauses: { start: number; end: number }[] = [];
   private lastCutAt = -Infinity;
-  /** End of the pause the last 429 asked for: time in it served nothing by our choice. */
-  private pauseEnd = -Infinity;
+  private lastConfirmedAt = -Infinity;
+  /** Since when nothing was throttled (the probe and headroom relax from there). */
+  private quietSince = 0;
 
   constructor(private readonly options: AdaptiveOptions = DEFAULT_ADAPTIVE) {
     this.value = options.initial;
@@ -49,19 +74,30 @@ export class AdaptiveRate {
     return this.ceiling;
   }
 
+  /** A request was answered, though not with success (5xx, reset): it used the rate all the same. */
+  onServed(now: number): void {
+    this.served.push(now);
+    while (this.served.length > 0 && this.served[0] <= now - KEEP_MS) this.served.shift();
+  }
+
   /** A request succeeded; `rateBound`: callers were waiting for the rate, so growing helps. */
   onSuccess(now: number, rateBound: boolean): void {
-    this.successes.push(now);
-    this.sinceCut++;
-    while (this.successes.length > 0 && this.successes[0] <= now - MEASURE_MS) this.successes.shift();
+    this.onServed(now);
     if (!rateBound) return;
+    if (this.ceiling === undefined) {
+      this.value = this.clamp(this.value + 1);
+      return;
+    }
+    if (now - this.quietSince >= QUIET_MS) {
+      this.quietSince = now;
+      this.probe = Math.min(PROBE_START, this.probe * 2);
+      this.headroom = Math.min(HEADROOM.max, this.headroom + HEADROOM.narrow);
+    }
     // Each success adds 1/rate of a second's worth of growth.
     const perSuccess = 1 / this.value;
-    let next: number;
-    if (this.ceiling === undefined) next = this.value * (1 + (SLOW_START_PER_SECOND - 1) * perSuccess);
-    else if (this.value < this.ceiling) next = this.value + (this.ceiling - this.value) * RECOVER_PER_SECOND * perSuccess + this.ceiling * PROBE_PER_SECOND * perSuccess;
-    else next = this.value + this.ceiling * PROBE_PER_SECOND * perSuccess;
-    this.value = this.clamp(next);
+    const aim = this.ceiling * this.headroom;
+    const step = this.value < aim ? Math.max(aim - this.value, 0) * RECOVER_PER_SECOND : this.ceiling * this.probe;
+    this.value = this.clamp(this.value + step * perSuccess);
   }
 
   /**
@@ -70,15 +106,34 @@ export class AdaptiveRate {
    */
   onThrottle(now: number, quietMs = 1_000): void {
     if (now - this.lastCutAt < Math.max(1_000, quietMs)) return;
-    const served = Number.isFinite(this.lastCutAt)
-      ? this.sinceCut / (Math.max(100, now - Math.max(this.lastCutAt, this.pauseEnd)) / 1000)
-      : this.successes.filter((t) => t > now - MEASURE_MS).length / (MEASURE_MS / 1000);
+    const from = this.sendingSince(now, MEASURE_MS);
+    const served = this.served.filter((t) => t > from).length;
     this.lastCutAt = now;
-    this.pauseEnd = now + quietMs;
-    this.sinceCut = 0;
-    const estimate = Math.max(served, this.value * 0.5);
-    this.ceiling = Math.min(this.value, estimate);
-    this.value = this.clamp(this.ceiling * BACKOFF_SHARE);
+    this.quietSince = now + quietMs;
+    this.pauses.push({ start: now, end: now + quietMs });
+    while (this.pauses.length > 0 && this.pauses[0].end <= now - KEEP_MS) this.pauses.shift();
+    if (served < MIN_SAMPLES) return; // nothing to measure: the pause does the work
+    const measured = Math.min(this.value, served / (MEASURE_MS / 1000));
+    if (this.ceiling !== undefined && Math.abs(measured - this.ceiling) <= this.ceiling * AGREEMENT) {
+      // The estimate holds: probe more gently, and aim lower if 429s keep coming at it.
+      this.probe = Math.max(PROBE_FLOOR, this.probe / 2);
+      if (now - this.lastConfirmedAt < TOO_OFTEN_MS) this.headroom = Math.max(HEADROOM.min, this.headroom - HEADROOM.widen);
+      this.lastConfirmedAt = now;
+    } else {
+      this.ceiling = measured;
+    }
+    this.value = this.clamp(this.ceiling * this.headroom);
+  }
+
+  /** The start of the last `ms` of sending time before `now`: pauses do not count. */
+  private sendingSince(now: number, ms: number): number {
+    let from = now - ms;
+    for (let i = this.pauses.length - 1; i >= 0; i--) {
+      const { start, end } = this.pauses[i];
+      if (end <= from) break;
+      from -= Math.min(end, now) - Math.max(start, from);
+    }
+    return from;
   }
 
   private clamp(rate: number): number {

@@ -86,9 +86,10 @@ describe('Retry-After', () => {
 describe('adaptive rate', () => {
   /**
    * Simulates a destination with a token bucket of `limit`/s and `burst`, requests sent as
-   * evenly as the rate says, a one-second pause after each 429 (Retry-After: 1).
+   * evenly as the rate says, a one-second pause after each 429 (Retry-After: 1). With `storm`,
+   * the first `storm` requests are answered 429 whatever the bucket holds.
    */
-  function converge(limit: number, burst: number, seconds: number) {
+  function converge(limit: number, burst: number, seconds: number, storm = 0) {
     const adaptive = new AdaptiveRate();
     const firstRate = adaptive.rate;
     let bucket = burst;
@@ -97,6 +98,8 @@ describe('adaptive rate', () => {
     let sent = 0;
     let throttled = 0;
     let servedLate = 0;
+    let stormEnd = 0;
+    const successes: number[] = [];
     for (let t = 0; t < seconds * 1000; t++) {
       bucket = Math.min(burst, bucket + limit / 1000);
       if (t < pausedUntil) continue;
@@ -104,24 +107,32 @@ describe('adaptive rate', () => {
       if (credit < 1) continue;
       credit -= 1;
       sent++;
-      if (bucket >= 1) {
+      if (sent > storm && bucket >= 1) {
         bucket--;
         if (t >= (seconds / 2) * 1000) servedLate++;
+        successes.push(t);
         adaptive.onSuccess(t, true);
       } else {
+        if (sent <= storm) stormEnd = t;
         throttled++;
         adaptive.onThrottle(t, 1000);
         pausedUntil = t + 1000;
       }
     }
-    return { firstRate, utilization: servedLate / ((seconds / 2) * limit), throttledShare: throttled / sent };
+    return { firstRate, utilization: servedLate / ((seconds / 2) * limit), throttledShare: throttled / sent, stormEnd, successes };
   }
 
-  it.each([[20, 20], [50, 50], [50, 10]])('rises from a low start and serves near a limit of %d/s (burst %d) with under 3%% 429s', (limit, burst) => {
+  it.each([[20, 20], [50, 50], [50, 10], [20, 2]])('rises from a low start and serves near a limit of %d/s (burst %d) with under 3%% 429s', (limit, burst) => {
     const { firstRate, utilization, throttledShare } = converge(limit, burst, 60);
     expect(firstRate).toBeLessThan(limit / 2);
-    expect(utilization).toBeGreaterThan(0.8);
+    expect(utilization).toBeGreaterThan(0.9);
     expect(throttledShare).toBeLessThan(0.03);
+  });
+
+  it('comes back within seconds after a storm of 429s: 100 requests in under 20 s of its end', () => {
+    const { stormEnd, successes } = converge(20, 2, 600, 60);
+    expect(successes.length).toBeGreaterThanOrEqual(100);
+    expect(successes[99] - stormEnd).toBeLessThan(20_000);
   });
 
   it('does not grow when the rate is not what holds requests back', () => {

@@ -31,6 +31,10 @@ export interface FakeHttpOptions {
   latencyMs?: number;
   /** Send `RateLimit-Policy` / `RateLimit-Remaining` from the token bucket. */
   limitHeaders?: boolean;
+  /** Random faults, from a seeded generator (the same run every time): a share of requests answered 503, or reset. */
+  randomFaults?: { share503?: number; shareReset?: number; seed?: number };
+  /** The first `count` requests are answered 429 with this Retry-After (a storm), then normal service. */
+  storm?: { count: number; retryAfter: string };
 }
 
 export type Fault = { status: number; retryAfter?: string; body?: unknown } | 'hang' | 'reset';
@@ -57,12 +61,16 @@ export class FakeHttpServer {
   private tokens: number;
   private refilledAt = performance.now();
   private inFlight = 0;
+  private random: () => number;
+  private stormLeft: number;
   /** Most requests seen being handled at the same moment. */
   maxInFlight = 0;
   url = '';
 
   constructor(private readonly options: FakeHttpOptions = {}) {
     this.tokens = options.limit ? (options.limit.burst ?? options.limit.rate) : Infinity;
+    this.random = seeded(options.randomFaults?.seed ?? 1);
+    this.stormLeft = options.storm?.count ?? 0;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 30_000;
   }
@@ -129,7 +137,7 @@ export class FakeHttpServer {
     if (o.signingSecret !== undefined && !this.signed(req, body)) {
       return send(401, { error: { code: 'BAD_SIGNATURE', message: 'signature does not match the body' } });
     }
-    const fault = this.faults.shift();
+    const fault = this.faults.shift() ?? this.nextRandomFault();
     if (fault === 'hang') {
       entry.status = 'hang';
       return; // never answers; the client's timeout must fire
@@ -164,6 +172,19 @@ export class FakeHttpServer {
     for (const { record, reason } of refused) if (!reason) this.apply(req.method ?? 'POST', record);
     const results = refused.filter((r) => r.reason).map((r) => ({ key: r.record.key, error: r.reason }));
     return send(200, { received: records.length, results });
+  }
+
+  /** A storm's 429, or a random 503 or reset (see options), else nothing. */
+  private nextRandomFault(): Fault | undefined {
+    if (this.stormLeft > 0) {
+      this.stormLeft--;
+      return { status: 429, retryAfter: this.options.storm!.retryAfter, body: { error: { code: 'RATE_LIMITED', message: 'slow down' } } };
+    }
+    const { share503 = 0, shareReset = 0 } = this.options.randomFaults ?? {};
+    const x = this.random();
+    if (x < share503) return { status: 503 };
+    if (x < share503 + shareReset) return 'reset';
+    return undefined;
   }
 
   private apply(method: string, record: Record<string, unknown>): void {
@@ -201,4 +222,16 @@ export class FakeHttpServer {
     const burst = limit.burst ?? limit.rate;
     return { 'ratelimit-policy': `${burst};w=${burst / limit.rate}`, 'ratelimit-remaining': String(Math.max(0, Math.floor(this.tokens))) };
   }
+}
+
+/** A small seeded generator (mulberry32): the same faults in the same order on every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
