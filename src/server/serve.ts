@@ -38,6 +38,8 @@ export interface Server {
   close(): Promise<void>;
 }
 
+const DEAD_RUN_SWEEP_MS = 30_000;
+
 /** `lastmile serve`: REST API, web UI, scheduler, alerts and metrics in one process. */
 export async function serve(options: ServeOptions): Promise<Server> {
   const env = options.env ?? process.env;
@@ -48,6 +50,11 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const log = createLogger({ redact: clean, ...options.log });
 
   const store = await openStateStore(project.state);
+  // Runs killed while nobody watched stop showing as running: now, and every half minute.
+  const sweep = () => store.abandonDeadRuns().catch((error: Error) => log.warn(`could not check for dead runs: ${error.message}`));
+  await sweep();
+  const sweeper = setInterval(() => void sweep(), DEAD_RUN_SWEEP_MS);
+  sweeper.unref();
   const runner = (options.runner ?? engineRunner)(project, store);
   const metrics = new ServerMetrics();
   const manager = new RunManager({ runner, store, log });
@@ -102,7 +109,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   log.info({ url, syncs: Object.keys(project.syncs).length }, `lastmile serving ${url}`);
 
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= shutdown(log, scheduler, manager, app, store));
+  const close = () => (closing ??= (clearInterval(sweeper), shutdown(log, scheduler, manager, app, store)));
   options.signal?.addEventListener('abort', () => void close(), { once: true });
   return { url, close };
 }

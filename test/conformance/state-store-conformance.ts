@@ -264,6 +264,32 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await lock.release();
     });
 
+    it('marks runs found dead abandoned, keeping what they committed, and leaves a live run alone', async () => {
+      const store = await open();
+      const [dead, live, takenOver] = [sync(), sync(), sync()];
+      // Killed before it could finish: its summary says running, and nobody holds its lock.
+      await store.saveRun(record(dead, 'killed', '2025-02-01T10:00:00.000Z', { toSync: 10, delivered: 4, rejected: 1 }));
+      const lock = await store.acquireLock(live, `${live}:alive`);
+      await store.saveRun(record(live, 'alive', '2025-02-01T10:00:00.000Z'));
+      // Killed while holding its lock, which the next run then took over.
+      const child = await lockHolder(fixture.spec, takenOver, `${takenOver}:victim`, 60_000);
+      await store.saveRun(record(takenOver, 'victim', '2025-02-01T10:00:00.000Z', { toSync: 3 }));
+      await killed(child, 'SIGKILL');
+      const next = await store.acquireLock(takenOver, `${takenOver}:next`);
+
+      const abandoned = await store.abandonDeadRuns();
+      expect(abandoned).toEqual(expect.arrayContaining([`${dead}:killed`, `${takenOver}:victim`]));
+      expect(abandoned).not.toContain(`${live}:alive`);
+      const killedRun = (await store.getRun(`${dead}:killed`))!.summary;
+      expect(killedRun).toMatchObject({ status: 'abandoned', toSync: 10, delivered: 4, rejected: 1, deferred: 5 });
+      expect(killedRun.error).toMatch(/^found dead: its process ended without finishing the run; counts are what it had committed/);
+      expect((await store.getRun(`${takenOver}:victim`))!.summary.error).toMatch(`run ${takenOver}:next found it dead and took its lock over`);
+      expect((await store.listRuns({ sync: live }))[0].status).toBe('running');
+      expect(await store.abandonDeadRuns()).not.toContain(`${dead}:killed`);
+      await lock.release();
+      await next.release();
+    });
+
     it('takes over the lock of a hung process once its heartbeat is too old', async () => {
       const s = sync();
       const timing = { heartbeatMs: 100, staleAfterMs: 1_000 };

@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { RunSummary } from '../../src/state/run-record.ts';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/lastmile.js');
 const ROWS = 1500;
@@ -113,5 +114,19 @@ syncs:
     const again = runCli(['sync', 'items_sync', '--json'], dir);
     expect(await again.exited).toBe(0);
     expect(JSON.parse(again.output().trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!)).toMatchObject({ added: 0, changed: 0, delivered: 0 });
+
+    // The killed runs do not stay "running": each is abandoned, with what it had committed.
+    const history = runCli(['runs', 'items_sync', '--json'], dir);
+    expect(await history.exited).toBe(0);
+    const runs = JSON.parse(history.output().trim().split('\n').filter((l) => l.startsWith('[')).at(-1)!) as RunSummary[];
+    expect(runs.filter((r) => r.status !== 'success').map((r) => r.status)).toEqual(runs.filter((r) => r.status === 'abandoned').map(() => 'abandoned'));
+    const abandoned = runs.filter((r) => r.status === 'abandoned');
+    // The kill during start-up may come before the run is recorded at all.
+    expect(abandoned.length).toBeGreaterThanOrEqual(kills - 1);
+    for (const r of abandoned) {
+      expect(r.error).toMatch(/^found dead: /);
+      expect(r.delivered + r.rejected + r.deferred + r.skipped).toBe(r.toSync);
+    }
+    expect(abandoned.some((r) => r.delivered > 0)).toBe(true);
   }, 180_000);
 });

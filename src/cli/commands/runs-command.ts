@@ -4,6 +4,7 @@ import { EXIT } from '../exit-codes.ts';
 
 /** `lastmile runs [SYNC]`: run history, newest first. */
 export async function runsCommand(env: CliEnv, syncName: string | undefined, limit: number): Promise<number> {
+  await env.store.abandonDeadRuns();
   const runs = await env.store.listRuns({ sync: syncName, limit });
   if (env.json) {
     env.emit(runs);
@@ -13,9 +14,9 @@ export async function runsCommand(env: CliEnv, syncName: string | undefined, lim
     env.say(syncName ? `no runs of ${syncName} yet` : 'no runs yet');
     return 0;
   }
-  env.say(['run id'.padEnd(26) + 'sync'.padEnd(24) + 'status'.padEnd(9) + 'started'.padEnd(21) + 'duration'.padStart(9) + 'delivered'.padStart(11) + 'rejected'.padStart(10)]
+  env.say(['run id'.padEnd(26) + 'sync'.padEnd(24) + 'status'.padEnd(11) + 'started'.padEnd(21) + 'duration'.padStart(9) + 'delivered'.padStart(11) + 'rejected'.padStart(10)]
     .concat(runs.map((r) =>
-      r.runId.padEnd(26) + r.sync.padEnd(24) + r.status.padEnd(9) + r.startedAt.slice(0, 19).replace('T', ' ').padEnd(21) +
+      r.runId.padEnd(26) + r.sync.padEnd(24) + r.status.padEnd(11) + r.startedAt.slice(0, 19).replace('T', ' ').padEnd(21) +
       formatDuration(r.durationMs).padStart(9) + formatCount(r.delivered).padStart(11) + formatCount(r.rejected).padStart(10)))
     .join('\n'));
   return 0;

@@ -76,6 +76,10 @@ export class EmbeddedStateStore implements StateStore {
     this.history.saveRun(run);
   }
 
+  async abandonDeadRuns(): Promise<string[]> {
+    return this.history.abandonDeadRuns(this.timing);
+  }
+
   async appendTrace(runId: string, lines: TraceLine[]): Promise<void> {
     this.history.appendTrace(runId, lines);
   }

@@ -4,6 +4,8 @@ import type { Value } from '../../sources/source.ts';
 import type { RejectedQuery, RunListQuery } from '../state-store.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { decodeValue, encodeValue } from '../value-json.ts';
+import { abandonedSummary, deathOf } from '../dead-runs.ts';
+import type { LockTiming } from '../lock-holder.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -46,6 +48,26 @@ export class HistoryDb {
        ON CONFLICT (run_id) DO UPDATE SET sync = excluded.sync, started_at = excluded.started_at,
          summary = excluded.summary, profile = excluded.profile`,
     ).run(summary.runId, summary.sync, isoTime(summary.startedAt), JSON.stringify(summary), JSON.stringify(profile));
+  }
+
+  /** See StateStore.abandonDeadRuns. */
+  abandonDeadRuns(timing: LockTiming): string[] {
+    const running = this.db.prepare(
+      `SELECT r.summary, l.run_id, l.pid, l.host, l.heartbeat_at FROM runs r LEFT JOIN locks l ON l.sync = r.sync
+       WHERE json_extract(r.summary, '$.status') = 'running'`,
+    ).all() as { summary: string; run_id: string | null; pid: number; host: string; heartbeat_at: number }[];
+    const abandoned: string[] = [];
+    for (const row of running) {
+      const summary = JSON.parse(row.summary) as RunSummary;
+      const lock = row.run_id === null ? undefined : { sync: summary.sync, runId: row.run_id, pid: row.pid, host: row.host, heartbeatAt: row.heartbeat_at };
+      const death = deathOf({ summary, lock }, timing);
+      if (!death) continue;
+      // Only if it still says running: the run may have finished since the read.
+      const changed = this.db.prepare(`UPDATE runs SET summary = ? WHERE run_id = ? AND json_extract(summary, '$.status') = 'running'`)
+        .run(JSON.stringify(abandonedSummary(summary, death)), summary.runId);
+      if (changed.changes) abandoned.push(summary.runId);
+    }
+    return abandoned;
   }
 
   appendTrace(runId: string, lines: TraceLine[]): void {

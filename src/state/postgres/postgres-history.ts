@@ -5,6 +5,8 @@ import type { RejectedQuery, RunListQuery } from '../state-store.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { quoteIdent } from '../row-state-sql.ts';
 import { decodeValue, encodeValue } from '../value-json.ts';
+import { abandonedSummary, deathOf } from '../dead-runs.ts';
+import type { LockTiming } from '../lock-holder.ts';
 
 const DEFAULT_RUN_LIMIT = 100;
 const DEFAULT_REJECTED_LIMIT = 100;
@@ -24,6 +26,27 @@ export class PostgresHistory {
          summary = excluded.summary, profile = excluded.profile`,
       [summary.runId, summary.sync, summary.startedAt, JSON.stringify(summary), JSON.stringify(profile)],
     );
+  }
+
+  /** See StateStore.abandonDeadRuns. Heartbeats are read as ages on the database clock. */
+  async abandonDeadRuns(timing: LockTiming): Promise<string[]> {
+    const { rows } = await this.pool.query<{ summary: string; run_id: string | null; pid: number; host: string; age_ms: number }>(
+      `SELECT r.summary::text AS summary, l.run_id, l.pid, l.host, (extract(epoch FROM now() - l.heartbeat_at) * 1000)::float8 AS age_ms
+       FROM ${this.s}.runs r LEFT JOIN ${this.s}.locks l ON l.sync = r.sync
+       WHERE r.summary->>'status' = 'running'`,
+    );
+    const abandoned: string[] = [];
+    for (const row of rows) {
+      const summary = JSON.parse(row.summary) as RunSummary;
+      const lock = row.run_id === null ? undefined : { sync: summary.sync, runId: row.run_id, pid: row.pid, host: row.host, heartbeatAt: Date.now() - row.age_ms };
+      const death = deathOf({ summary, lock }, timing);
+      if (!death) continue;
+      const changed = await this.pool.query(
+        `UPDATE ${this.s}.runs SET summary = $1 WHERE run_id = $2 AND summary->>'status' = 'running'`,
+        [JSON.stringify(abandonedSummary(summary, death)), summary.runId]);
+      if (changed.rowCount) abandoned.push(summary.runId);
+    }
+    return abandoned;
   }
 
   async appendTrace(runId: string, lines: TraceLine[]): Promise<void> {

@@ -90,6 +90,10 @@ export class PostgresStateStore implements StateStore {
     return this.history.saveRun(run);
   }
 
+  abandonDeadRuns(): Promise<string[]> {
+    return this.history.abandonDeadRuns(this.timing);
+  }
+
   appendTrace(runId: string, lines: TraceLine[]): Promise<void> {
     return this.history.appendTrace(runId, lines);
   }
