@@ -142,7 +142,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
     await shot('5-running');
     await expect.poll(() => progress.getAttribute('data-state'), { timeout: 30_000 }).toBe('success');
     fx.api.state.delayMs = 0;
-    expect(await progress.innerText()).toContain('Finished: 300 delivered, 0 rejected of 1,500 rows read');
+    expect(await progress.innerText()).toContain('Finished: 300 delivered, 0 rejected, 0 deferred, 0 skipped of 300 to sync (1,500 rows read)');
     await expect.poll(() => page.getByTestId('run-history').locator('tbody tr').count()).toBe(2);
     await shot('6-run-finished');
   });

@@ -39,9 +39,13 @@ export function describeSummary(s: RunSummary): string {
     `  fetched ${formatCount(s.fetched)}  added ${formatCount(s.added)}  changed ${formatCount(s.changed)}  removed ${formatCount(s.removed)}  unchanged ${formatCount(s.unchanged)}`,
   ];
   if (!s.dryRun) {
-    lines.push(`  delivered ${formatCount(s.delivered)}  rejected ${formatCount(s.rejected)}  api calls ${formatCount(s.apiCalls)}  retries ${formatCount(s.retries)}  throttled ${formatCount(s.throttled)}`);
+    lines.push(`  to sync ${formatCount(s.toSync)} = delivered ${formatCount(s.delivered)} + rejected ${formatCount(s.rejected)} + deferred ${formatCount(s.deferred)} + skipped ${formatCount(s.skipped)}`);
+    lines.push(`  api calls ${formatCount(s.apiCalls)}  retries ${formatCount(s.retries)}  throttled ${formatCount(s.throttled)}`);
   }
-  if (s.error) lines.push(`  error: ${s.error}`);
-  if (s.rejected) lines.push(`  rejected rows are retried next run; see them with: lastmile runs show ${s.runId}`);
+  if (s.error) lines.push(`  ${s.status === 'partial' ? 'stopped early' : 'error'}: ${s.error}`);
+  const parked = s.rejected - s.rejectedRetryable;
+  if (parked) lines.push(`  ${formatCount(parked)} rejected rows are parked until they change (or --retry-rejected); see them with: lastmile runs show ${s.runId}`);
+  if (s.rejectedRetryable) lines.push(`  ${formatCount(s.rejectedRetryable)} rejected rows are sent again next run`);
+  if (s.deferred) lines.push(`  ${formatCount(s.deferred)} deferred rows are sent next run`);
   return lines.join('\n');
 }

@@ -22,7 +22,10 @@ export function RunPage({ runId }: { runId: string }) {
   const stats: [string, string, string?][] = [
     ['fetched', n(s.fetched)],
     ['added', n(s.added)], ['changed', n(s.changed)], ['removed', n(s.removed)], ['unchanged', n(s.unchanged)],
+    ['to sync', n(s.toSync ?? 0)],
     ['delivered', n(s.delivered), 'ok'], ['rejected', n(s.rejected), s.rejected ? 'bad' : undefined],
+    ['of them retried next run', n(s.rejectedRetryable ?? 0)],
+    ['deferred', n(s.deferred ?? 0), s.deferred ? 'warn' : undefined], ['skipped', n(s.skipped ?? 0)],
     ['API calls', n(s.apiCalls)], ['retries', n(s.retries)], ['throttled', n(s.throttled)],
     ['duration', s.status === 'running' ? '—' : duration(s.durationMs)],
   ];
