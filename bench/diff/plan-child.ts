@@ -9,9 +9,11 @@ import path from 'node:path';
 import { loadProject } from '../../src/config/load-project.ts';
 import { openStateStore } from '../../src/state/open-state-store.ts';
 import { planSync } from '../../src/engine/plan-sync.ts';
-import { openWorkspace } from '../../src/engine/workspace.ts';
+import os from 'node:os';
+import { rmSync } from 'node:fs';
+import { openWorkspace } from '../../src/diff/workspace/workspace.ts';
 import { createMapper } from '../../src/mapping/mapper.ts';
-import { fingerprintSql, keySql } from '../../src/diff/fingerprint-sql.ts';
+import { fingerprintSql, keySql } from '../../src/diff/workspace/fingerprint-sql.ts';
 import { createSource, resolveSync } from '../../src/engine/resolve-sync.ts';
 import type { DuckdbNativeSource } from '../../src/sources/source.ts';
 import { SYNC, MAPPED_COLUMNS, withDb } from './bench-project.ts';
@@ -32,9 +34,12 @@ if (mode === 'seed' || mode === 'plan') {
     const source = createSource(project, resolved.sourceConfig) as DuckdbNativeSource;
     await source.attach(workspace.connection, new AbortController().signal);
     const mapper = createMapper(resolved.sync, undefined, ['sku', 'competitor', 'price', 'currency', 'updated_at']);
-    await store.replaceRowState(SYNC, workspace.connection,
-      `SELECT ${keySql(['sku'])} AS key, ${fingerprintSql(mapper.signature, mapper.columns)} AS fp, 'delivered' AS status,
-              NULL::VARCHAR AS dest_id, NULL::VARCHAR AS match FROM competitor_prices`);
+    const seed = path.join(os.tmpdir(), `lastmile-seed-${process.pid}.parquet`);
+    await workspace.connection.run(`COPY (
+      SELECT ${keySql(['sku'])} AS key, ${fingerprintSql(mapper.signature, mapper.columns)} AS fp, 'delivered' AS status,
+             NULL::VARCHAR AS dest_id, NULL::VARCHAR AS match FROM competitor_prices) TO '${seed}' (FORMAT parquet)`);
+    await store.replaceRowState(SYNC, { parquet: seed });
+    rmSync(seed, { force: true });
     // The baseline's copy of the same state, as a plain DuckDB table.
     await workspace.close();
     await source.close();

@@ -6,8 +6,6 @@ import type { RunRecorder } from './run-recorder.ts';
 import type { SyncError } from '../errors.ts';
 import { formatCount, formatDuration } from './trace-format.ts';
 
-const COMPACTED_VIEW = 'lastmile_state_after_run';
-
 /**
  * Step 4: fold the run's acknowledged batches into the state snapshot, move the cursor
  * forward when nothing waits for a retry, and close the run with its status: success, or
@@ -21,13 +19,10 @@ export async function finalizeRun(
   stopped?: SyncError,
 ): Promise<RunSummary> {
   const sync = resolved.sync.name;
-  if (store.kind === 'embedded') {
-    await store.exposeRowState(sync, session.workspace.connection, COMPACTED_VIEW);
-    await store.replaceRowState(sync, session.workspace.connection, `SELECT * FROM ${COMPACTED_VIEW}`);
-  }
+  await store.compactRowState(sync);
   // A row rejected for a retry, or not settled, must be read again next run: the cursor may not pass it.
   if (resolved.model.cursor && !recorder.leavesRowsBehind) {
-    await store.setCursor(sync, session.highWaterMark);
+    await store.setCursor(sync, session.diff.highWaterMark);
   }
   const { summary } = recorder;
   const deferred = summary.toSync - summary.delivered - summary.rejected - summary.skipped;

@@ -1,6 +1,4 @@
 import type { Row } from '../sources/source.ts';
-import { streamRows } from '../sources/duckdb/duckdb-rows.ts';
-import { DELTA_TABLE, materializeDelta } from '../diff/delta.ts';
 import { openDiffSession, type DiffSession } from './diff-session.ts';
 import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
 import { sentCount, type RunEnv } from './run-sync.ts';
@@ -37,15 +35,15 @@ export async function planSync(env: RunEnv, syncName: string, options: { signal?
   const signal = options.signal ?? new AbortController().signal;
   const session = await openDiffSession(env.project, env.store, resolved, { signal });
   try {
-    const { counts } = session;
+    const { counts } = session.diff;
     const toSync = sentCount(session, resolved);
     const { requestsPerSecond, batchSize, note } = deliveryRate(session, resolved);
     const ratePerSecond = requestsPerSecond * batchSize;
     const notes = [note];
-    if (session.incremental) notes.push(`cursor mode: only rows past the last run's ${resolved.model.cursor} were read; removed rows are not detected`);
+    if (session.diff.incremental) notes.push(`cursor mode: only rows past the last run's ${resolved.model.cursor} were read; removed rows are not detected`);
     if (counts.invalid) notes.push(`${formatCount(counts.invalid)} rows have a null or duplicated primary key and would be rejected as invalid_row`);
     return {
-      sync: syncName, mode: resolved.sync.mode, ...counts, toSync, incremental: session.incremental,
+      sync: syncName, mode: resolved.sync.mode, ...counts, toSync, incremental: session.diff.incremental,
       samples: await samples(session, signal),
       requestsPerSecond, batchSize, ratePerSecond,
       estimatedSeconds: toSync === 0 ? 0 : Math.ceil(toSync / batchSize) / requestsPerSecond,
@@ -71,20 +69,14 @@ function deliveryRate(session: DiffSession, resolved: ResolvedSync): { requestsP
 
 async function samples(session: DiffSession, signal: AbortSignal): Promise<Plan['samples']> {
   const out: Plan['samples'] = { added: [], changed: [], removed: [] };
-  await materializeDelta(session.workspace, session.diffInput, ['added', 'changed', 'removed'], SAMPLE_SIZE);
-  const sql = `SELECT * FROM ${DELTA_TABLE} ORDER BY __change, __change_key`;
-  for await (const chunk of streamRows(session.workspace.connection, sql, [], 100, signal)) {
-    for (const row of chunk.rows) {
-      const kind = row.__change as keyof Plan['samples'];
-      const key = String(row.__change_key);
-      if (kind === 'removed') {
-        out.removed.push({ key, ...(typeof row.__prev_match === 'string' ? JSON.parse(row.__prev_match) : {}) });
-        continue;
-      }
-      if (row.__key === null) continue;
-      const mapped = session.mapper.map(row);
-      out[kind].push(mapped.ok ? { key, ...mapped.value.fields } : { key, rejected: mapped.rejection.message });
+  for (const { kind, key, row, previous } of await session.diff.sample(SAMPLE_SIZE, signal)) {
+    if (kind === 'removed') {
+      out.removed.push({ key, ...previous?.match });
+      continue;
     }
+    if (row === null) continue;
+    const mapped = session.mapper.map(row);
+    out[kind].push(mapped.ok ? { key, ...mapped.value.fields } : { key, rejected: mapped.rejection.message });
   }
   return out;
 }

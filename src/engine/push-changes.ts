@@ -1,4 +1,5 @@
-import type { SyncConfig, DestinationConfig } from '../config/project.ts';
+import type { SyncConfig } from '../config/project.ts';
+import type { ResolvedSync } from './resolve-sync.ts';
 import type { Change } from '../destinations/destination.ts';
 import type { Outcome } from '../delivery/outcome.ts';
 import type { RowStateUpdate, StateStore } from '../state/state-store.ts';
@@ -7,8 +8,7 @@ import { ConfigError, RunError, SyncError } from '../errors.ts';
 import { changeStream, type LocalOutcomes, type PendingChange } from './change-stream.ts';
 import type { DiffSession } from './diff-session.ts';
 import type { RunRecorder } from './run-recorder.ts';
-import { changeKindsOf, operationsOf } from './sync-modes.ts';
-import { materializeDelta } from '../diff/delta.ts';
+import { operationsOf } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
 import { rejectInvalidRows } from './reject-invalid-rows.ts';
 import { stateUpdateFor } from './state-update.ts';
@@ -21,8 +21,7 @@ import { stateUpdateFor } from './state-update.ts';
  */
 export async function pushChanges(
   session: DiffSession,
-  sync: SyncConfig,
-  destinationConfig: DestinationConfig,
+  { sync, model, destinationConfig }: ResolvedSync,
   store: StateStore,
   recorder: RunRecorder,
   signal: AbortSignal,
@@ -38,8 +37,7 @@ export async function pushChanges(
   guardMassDelete(session, sync);
   await destination.check(signal);
   destination.planFor?.(recorder.toSync);
-  await rejectInvalidRows(session, session.primaryKey, recorder, signal);
-  await materializeDelta(session.workspace, session.diffInput, changeKindsOf(sync.mode));
+  await rejectInvalidRows(session.diff, model.primaryKey, recorder, signal);
 
   const pending = new Map<string, PendingChange>();
   const commit = async (updates: RowStateUpdate[]) => {
@@ -71,7 +69,7 @@ export async function pushChanges(
 
   try {
     await deliver(
-      changeStream(session.workspace, sync.mode, session.mapper, pending, onLocal, signal),
+      changeStream(session.diff, sync.mode, session.mapper, pending, onLocal, signal),
       {
         destination,
         batchSize: destinationConfig.batch?.size ?? destination.capabilities.maxBatchSize,
@@ -93,7 +91,7 @@ export async function pushChanges(
 /** Mirror refuses a run that would delete more than maxDeletePercent of the synced rows. */
 function guardMassDelete(session: DiffSession, sync: SyncConfig): void {
   if (sync.mode !== 'mirror' || sync.maxDeletePercent === undefined) return;
-  const { removed, previous } = session.counts;
+  const { removed, previous } = session.diff.counts;
   const percent = previous === 0 ? 0 : (removed / previous) * 100;
   if (percent > sync.maxDeletePercent) {
     throw new RunError(

@@ -61,7 +61,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
 
     // 3. push
     recorder.enter('push');
-    const stopped = await pushChanges(session, resolved.sync, resolved.destinationConfig, env.store, recorder, signal);
+    const stopped = await pushChanges(session, resolved, env.store, recorder, signal);
 
     // 4. finalize
     return await finalizeRun(session, resolved, env.store, recorder, stopped);
@@ -78,10 +78,10 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
 }
 
 function recordDiff(recorder: RunRecorder, session: DiffSession, resolved: ResolvedSync): void {
-  const { counts } = session;
+  const { counts } = session.diff;
   const s = recorder.summary;
   Object.assign(s, { fetched: counts.fetched, added: counts.added, changed: counts.changed, removed: counts.removed, unchanged: counts.unchanged });
-  recorder.trace(1, `records_fetched: ${formatCount(counts.fetched)}${session.incremental ? ' (incremental: rows past the last cursor)' : ''}`);
+  recorder.trace(1, `records_fetched: ${formatCount(counts.fetched)}${session.diff.incremental ? ' (incremental: rows at or past the last cursor)' : ''}`);
   recorder.enter('diff');
   const sent = sentCount(session, resolved);
   recorder.toSync = sent + counts.invalid;
@@ -92,7 +92,7 @@ function recordDiff(recorder: RunRecorder, session: DiffSession, resolved: Resol
 
 /** Rows this mode sends: e.g. insert sends only added rows, mirror also deletes removed ones. */
 export function sentCount(session: DiffSession, resolved: ResolvedSync): number {
-  const { added, changed, removed } = session.counts;
+  const { added, changed, removed } = session.diff.counts;
   switch (resolved.sync.mode) {
     case 'insert': return added;
     case 'mirror': return added + changed + removed;

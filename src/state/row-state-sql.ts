@@ -1,13 +1,13 @@
-import { ROW_STATUSES, type RowStateUpdate } from './state-store.ts';
+import { ROW_STATUSES, type RowStateFiles, type RowStateUpdate } from './state-store.ts';
 import { matchJson } from './value-json.ts';
 import { quoteIdentifier } from '../sql-identifier.ts';
 
 /**
- * SQL and journal lines shared by both stores. The relation a store exposes is "base rows
- * overridden by the latest journal entry per key, up to a sequence number": the embedded
- * store's base is its Parquet snapshot, Postgres's a temp table; the journal an NDJSON file of
- * updates. Bounding the journal makes the relation a stable snapshot as of exposure; with
- * nothing to override it is the base alone, which DuckDB scans and joins at full speed.
+ * DuckDB SQL and journal lines for row state in files (RowStateFiles): "base rows overridden by
+ * the latest journal entry per key, up to a sequence number". The embedded store's base is its
+ * Parquet snapshot, Postgres's a CSV export; the journal an NDJSON file of updates. Bounding the
+ * journal makes the relation a stable snapshot; with nothing to override it is the base alone,
+ * which DuckDB scans and joins at full speed.
  */
 
 /** Fingerprint written by forgetFingerprints: differs from any real fingerprint, so `fp <> prev.fp` holds. */
@@ -46,11 +46,18 @@ export function journalSql({ path, upToSeq }: JournalBound): string {
     QUALIFY row_number() OVER (PARTITION BY k ORDER BY s DESC) = 1`;
 }
 
-export function rowStateViewSql(name: string, baseSql: string, journal?: JournalBound): string {
-  if (!journal || journal.upToSeq === 0) return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS ${baseSql}`;
-  return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(name)} AS
-    WITH lm_journal AS (${journalSql(journal)})
-    SELECT b.key, b.fp, b.status, b.dest_id, b.match FROM (${baseSql}) AS b ANTI JOIN lm_journal AS j ON j.k = b.key
+const CSV_COLUMNS = `{key: 'VARCHAR', fp: 'UBIGINT', status: 'VARCHAR', dest_id: 'VARCHAR', match: 'VARCHAR'}`;
+
+/** A SELECT of the row state `files` hold (columns key, fp, status, dest_id, match). */
+export function rowStateSql(files: Pick<RowStateFiles, 'base' | 'journal'>): string {
+  const base = !files.base ? EMPTY_ROW_STATE
+    : files.base.format === 'parquet' ? `SELECT key, fp, status, dest_id, match FROM read_parquet(${quoteLiteral(files.base.path)})`
+    : `SELECT * FROM read_csv(${quoteLiteral(files.base.path)}, header = false, auto_detect = false, columns = ${CSV_COLUMNS},
+        quote = '"', escape = '"', allow_quoted_nulls = false)`;
+  const journal = files.journal;
+  if (!journal || journal.upToSeq === 0) return base;
+  return `WITH lm_journal AS (${journalSql(journal)})
+    SELECT b.key, b.fp, b.status, b.dest_id, b.match FROM (${base}) AS b ANTI JOIN lm_journal AS j ON j.k = b.key
     UNION ALL
     SELECT k, f, st, d, m FROM lm_journal WHERE NOT x`;
 }

@@ -1,4 +1,3 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Value } from '../sources/source.ts';
 import type { RejectCategory } from '../destinations/destination.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from './run-record.ts';
@@ -41,8 +40,20 @@ export interface RowState {
 
 export type RowStateUpdate = RowState | { key: string; deleted: true };
 
-/** Columns of the relation exposeRowState() creates in the workspace. */
-export const ROW_STATE_COLUMNS = 'key VARCHAR, fp UBIGINT, status VARCHAR, dest_id VARCHAR, match VARCHAR' as const;
+/**
+ * A sync's row state as files an engine like DuckDB scans in place: a base file of rows with
+ * columns key, fp, status, dest_id, match (JSON text), then the updates since (NDJSON, see
+ * row-state-sql.ts), up to an entry. It is the state as of the call: later commits are not in
+ * it. `release()` once read (a store may have written temporary files).
+ */
+export interface RowStateFiles {
+  base: { path: string; format: 'parquet' | 'csv' } | null;
+  journal?: { path: string; upToSeq: number };
+  release(): Promise<void>;
+}
+
+/** Rows for replaceRowState: plain chunks, or a Parquet file with the columns of RowStateFiles (what DuckDB writes at full speed). */
+export type RowStateInput = AsyncIterable<RowState[]> | RowState[] | { parquet: string };
 
 export interface Lock {
   release(): Promise<void>;
@@ -69,18 +80,19 @@ export interface StateStore {
   readonly kind: 'embedded' | 'postgres';
 
   // ---- row state (the diff's "previous") ----
-  /**
-   * Makes the sync's committed row state visible in `workspace` as a relation named `name`
-   * with columns ROW_STATE_COLUMNS (a view over files, or a temp table filled from Postgres).
-   */
-  exposeRowState(sync: string, workspace: DuckDBConnection, name: string): Promise<void>;
+  /** The sync's committed row state, in chunks of at most `chunkSize` rows (any order). */
+  readRowState(sync: string, options?: { chunkSize?: number; signal?: AbortSignal }): AsyncIterable<RowState[]>;
+  /** The same state as files to scan in place (what a DuckDB diff joins at full speed). */
+  rowStateFiles(sync: string): Promise<RowStateFiles>;
   /** Durably records outcomes the destination acknowledged. Resolves once they survive a crash. */
   commitRows(sync: string, updates: RowStateUpdate[]): Promise<void>;
+  /** Folds the updates committed so far into the state's compact form, at the end of a run (nothing to do for some stores). */
+  compactRowState(sync: string): Promise<void>;
   /**
-   * Replaces the whole row state with the rows of a query run in `workspace`
-   * (columns ROW_STATE_COLUMNS). Used to compact at the end of a run and to seed state.
+   * Replaces the whole row state with `rows` (seeding, upgrading fingerprints), atomically:
+   * a crash or a duplicated key leaves the previous state as it was.
    */
-  replaceRowState(sync: string, workspace: DuckDBConnection, selectSql: string): Promise<void>;
+  replaceRowState(sync: string, rows: RowStateInput): Promise<void>;
   /** Keeps keys, ids and identifiers but forgets fingerprints: the next diff re-sends every row (--full-resync). */
   forgetFingerprints(sync: string): Promise<void>;
 

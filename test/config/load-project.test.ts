@@ -68,6 +68,7 @@ describe('loadProject', () => {
           headers: { Authorization: 'Bearer pricing-token-123' },
           timeoutMs: 30_000,
           perRecord: false,
+          idempotencyKey: true,
           batch: { size: 500 },
           rateLimit: { requestsPerSecond: 10, concurrency: 4 },
         },

@@ -7,7 +7,8 @@ import type { RowStateUpdate, StateStore } from '../../src/state/state-store.ts'
 import { openStateStore, type OpenStateOptions } from '../../src/state/open-state-store.ts';
 import type { RejectedRow } from '../../src/state/run-record.ts';
 import { REJECT_CATEGORIES } from '../../src/destinations/destination.ts';
-import { byKey, diff, expected, killed, lockHolder, readState, record, row } from './state-store-helpers.ts';
+import { byKey, diff, expected, killed, lockHolder, readState, record, row, scanInto, stateOf } from './state-store-helpers.ts';
+import { rowStateSql } from '../../src/state/row-state-sql.ts';
 
 /** One state store under test: every open() sees the same state; `spec` opens it from another process. */
 export interface StoreFixture {
@@ -45,10 +46,12 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await teardown?.();
     });
 
-    it('exposes an unknown sync as an empty relation with the contract columns', async () => {
+    it('gives an unknown sync no rows, and files DuckDB reads as an empty relation with the contract columns', async () => {
       const store = await open();
+      const s = sync();
+      expect(await stateOf(store, s)).toEqual([]);
       const ws = await workspace();
-      await store.exposeRowState(sync(), ws, 'prev');
+      await scanInto(store, s, ws, 'prev');
       const columns = (await ws.runAndReadAll('DESCRIBE SELECT * FROM prev')).getRowObjectsJson()
         .map((c) => `${String(c.column_name)} ${String(c.column_type)}`).join(', ');
       expect(columns).toBe('key VARCHAR, fp UBIGINT, status VARCHAR, dest_id VARCHAR, match VARCHAR');
@@ -64,16 +67,14 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       opened.push(fromSpec);
       expect(fromSpec.kind).toBe(store.kind);
       expect(await fromSpec.getCursor(s)).toBe('high-water');
-      const ws = await workspace();
-      await fromSpec.exposeRowState(s, ws, 'prev');
-      expect(await readState(ws, 'prev')).toEqual(expected([row('a', '1')]));
+      expect(await stateOf(fromSpec, s)).toEqual(expected([row('a', '1')]));
     });
 
-    it('reads committed rows back exactly, through DuckDB, after reopening', async () => {
+    it('reads committed rows back exactly, in chunks and through DuckDB, after reopening', async () => {
       const s = sync();
       const writer = await open();
       const updates: RowStateUpdate[] = TRICKY_KEYS.map((key, i) => ({
-        key, fp: [BIG_FP, HIGH_FP, '0', '1', String(i)][i % 5], status: i % 3 === 0 ? 'rejected' : 'delivered',
+        key, fp: [BIG_FP, HIGH_FP, '0', '1', String(i)][i % 5], status: (['rejected', 'delivered', 'outdated'] as const)[i % 3],
         destId: i % 2 ? `dest-${i}` : null, match: i % 4 === 0 ? null : { email: `${key}@example.com`, n: i },
       }));
       await writer.commitRows(s, updates.slice(0, 7));
@@ -81,8 +82,9 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await writer.close();
 
       const reader = await open();
+      expect(await stateOf(reader, s)).toEqual(expected(updates));
       const ws = await workspace();
-      await reader.exposeRowState(s, ws, 'prev');
+      await scanInto(reader, s, ws, 'prev');
       expect(await readState(ws, 'prev')).toEqual(expected(updates));
       const fpType = await ws.runAndReadAll(`SELECT DISTINCT typeof(fp) AS t FROM prev`);
       expect(fpType.getRowObjectsJson()).toEqual([{ t: 'UBIGINT' }]);
@@ -94,10 +96,9 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await expect(store.commitRows(s, [row('a', '1'), row('b', 'abc')])).rejects.toThrow(/"b".*not an unsigned 64-bit/);
       await expect(store.commitRows(s, [row('a', '18446744073709551616')])).rejects.toThrow(TypeError);
       await expect(store.commitRows(s, [row('bad\uD800', '1')])).rejects.toThrow(/well-formed/);
+      await expect(store.commitRows(s, [{ ...row('a', '1'), status: 'parked' as never }])).rejects.toThrow(/status must be one of/);
       await store.commitRows(s, [row('c', '3')]);
-      const ws = await workspace();
-      await store.exposeRowState(s, ws, 'prev');
-      expect(await readState(ws, 'prev')).toEqual(expected([row('c', '3')]));
+      expect(await stateOf(store, s)).toEqual(expected([row('c', '3')]));
     });
 
     it('keeps a bigint identifier exact in the match JSON', async () => {
@@ -105,7 +106,7 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       const store = await open();
       await store.commitRows(s, [{ key: 'k', fp: '5', status: 'delivered', match: { id: 12345678901234567890n, sku: 'A-1' } }]);
       const ws = await workspace();
-      await store.exposeRowState(s, ws, 'prev');
+      await scanInto(store, s, ws, 'prev');
       const row = (await ws.runAndReadAll(`SELECT match::JSON->>'$.id' AS id, match::JSON->>'$.sku' AS sku FROM prev`)).getRowObjectsJson();
       expect(row).toEqual([{ id: '12345678901234567890', sku: 'A-1' }]);
     });
@@ -118,32 +119,30 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await store.commitRows(s, [row('a', '10'), row('a', '11', 'dest-a'), { key: 'b', deleted: true }, row('d', '4')]);
       await store.commitRows(s, [row('c', '30'), { key: 'd', deleted: true }, row('d', '40'), { key: 'zz', deleted: true }]);
       const want = expected([row('a', '11', 'dest-a'), row('c', '30'), row('d', '40')]);
+      expect(await stateOf(store, s)).toEqual(want);
       const ws = await workspace();
-      await store.exposeRowState(s, ws, 'prev');
+      await scanInto(await open(), s, ws, 'prev');
       expect(await readState(ws, 'prev')).toEqual(want);
-
-      const reopened = await open();
-      const ws2 = await workspace();
-      await reopened.exposeRowState(s, ws2, 'prev');
-      expect(await readState(ws2, 'prev')).toEqual(want);
     });
 
-    it('exposes a stable snapshot, yet compacting over it keeps commits made after exposure', async () => {
+    it('gives files that hold the state as of the call, and compacting keeps every commit', async () => {
       const s = sync();
       const store = await open();
       await store.commitRows(s, [row('a', '1'), row('b', '2')]);
+      const files = await store.rowStateFiles(s);
       const ws = await workspace();
-      await store.exposeRowState(s, ws, 'prev');
-      const atExposure = await readState(ws, 'prev');
-      await store.commitRows(s, [row('a', '10'), { key: 'b', deleted: true }, row('c', '3')]);
-      expect(await readState(ws, 'prev')).toEqual(atExposure);
-
-      await store.replaceRowState(s, ws, 'SELECT * FROM prev');
+      try {
+        await store.commitRows(s, [row('a', '10'), { key: 'b', deleted: true }, row('c', '3')]);
+        await store.compactRowState(s);
+        // A reader that took the files before still scans the state as it was then.
+        await ws.run(`CREATE TEMP TABLE before_commits AS ${rowStateSql(files)}`);
+        expect(await readState(ws, 'before_commits')).toEqual(expected([row('a', '1'), row('b', '2')]));
+      } finally {
+        await files.release();
+      }
       const want = expected([row('a', '10'), row('c', '3')]);
-      expect(await readState(ws, 'prev')).toEqual(want);
-      const ws2 = await workspace();
-      await (await open()).exposeRowState(s, ws2, 'prev');
-      expect(await readState(ws2, 'prev')).toEqual(want);
+      expect(await stateOf(store, s)).toEqual(want);
+      expect(await stateOf(await open(), s)).toEqual(want);
     });
 
     it('commits many concurrent batches without losing or reordering one', async () => {
@@ -151,51 +150,47 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       const store = await open();
       await Promise.all(Array.from({ length: 40 }, (_, b) =>
         store.commitRows(s, [...Array.from({ length: 25 }, (_, i) => row(`k${b}-${i}`, String(b))), row('hot', String(b))])));
-      const ws = await workspace();
-      await store.exposeRowState(s, ws, 'prev');
-      const counts = (await ws.runAndReadAll(`SELECT count(*)::INT AS n, max(fp) FILTER (WHERE key = 'hot')::VARCHAR AS hot FROM prev`)).getRowObjectsJson();
-      expect(counts).toEqual([{ n: 40 * 25 + 1, hot: '39' }]);
+      const state = await stateOf(store, s);
+      expect(state).toHaveLength(40 * 25 + 1);
+      expect(state.find((r) => r.key === 'hot')?.fp).toBe('39');
     });
 
-    it('compacts with replaceRowState: same state after, commits after it still apply', async () => {
+    it('compacts: the same state after, and commits after it still apply', async () => {
       const s = sync();
       const store = await open();
       const first = TRICKY_KEYS.map((key, i) => row(key, i % 2 ? BIG_FP : String(i), i % 2 ? `id-${i}` : null));
       await store.commitRows(s, first);
       await store.commitRows(s, [{ key: '007', deleted: true }, row('7', HIGH_FP)]);
-      const ws = await workspace();
-      await store.exposeRowState(s, ws, 'prev');
-      const before = await readState(ws, 'prev');
-      await store.replaceRowState(s, ws, 'SELECT * FROM prev');
-      expect(await readState(ws, 'prev')).toEqual(before);
+      const before = await stateOf(store, s);
+      await store.compactRowState(s);
+      expect(await stateOf(store, s)).toEqual(before);
 
       await store.commitRows(s, [row('after', '99'), { key: '1e3', deleted: true }]);
       const want = [...before.filter((r) => r.key !== '1e3'), ...expected([row('after', '99')])].sort(byKey);
-      await store.exposeRowState(s, ws, 'prev');
+      expect(await stateOf(store, s)).toEqual(want);
+      expect(await stateOf(await open(), s)).toEqual(want);
+      const ws = await workspace();
+      await scanInto(store, s, ws, 'prev');
       expect(await readState(ws, 'prev')).toEqual(want);
-      const ws2 = await workspace();
-      const reopened = await open();
-      await reopened.exposeRowState(s, ws2, 'prev');
-      expect(await readState(ws2, 'prev')).toEqual(want);
     });
 
-    it('seeds state from any query, casting loose types, and refuses duplicate keys without losing state', async () => {
+    it('replaces the whole state from chunks, and refuses duplicate keys without losing state', async () => {
       const s = sync();
       const store = await open();
-      const ws = await workspace();
-      await store.replaceRowState(s, ws,
-        `SELECT * FROM (VALUES (42, ${BIG_FP}, 'delivered', NULL, '{"id":1}'), (7, 0, 'rejected', 'd', NULL)) AS t(key, fp, status, dest_id, match)`);
-      await store.exposeRowState(s, ws, 'prev');
-      const seeded = await readState(ws, 'prev');
+      await store.commitRows(s, [row('old', '1')]);
+      async function* chunks() {
+        yield [{ key: '42', fp: BIG_FP, status: 'delivered' as const, destId: null, match: { id: 1 } }];
+        yield [{ key: '7', fp: '0', status: 'rejected' as const, destId: 'd', match: null }];
+      }
+      await store.replaceRowState(s, chunks());
+      const seeded = await stateOf(store, s);
       expect(seeded).toEqual(expected([
         { key: '42', fp: BIG_FP, status: 'delivered', destId: null, match: { id: 1 } },
         { key: '7', fp: '0', status: 'rejected', destId: 'd', match: null },
       ]));
-      await expect(store.replaceRowState(s, ws, `SELECT * FROM prev UNION ALL SELECT * FROM prev`)).rejects.toThrow(/appears 2 times/);
-      expect(await readState(ws, 'prev')).toEqual(seeded);
-      const ws2 = await workspace();
-      await (await open()).exposeRowState(s, ws2, 'prev');
-      expect(await readState(ws2, 'prev')).toEqual(seeded);
+      await expect(store.replaceRowState(s, [row('x', '1'), row('x', '2')])).rejects.toThrow(/appears 2 times/);
+      expect(await stateOf(store, s)).toEqual(seeded);
+      expect(await stateOf(await open(), s)).toEqual(seeded);
     });
 
     it('forgets fingerprints: keys, ids and identifiers stay, the diff sees every row changed', async () => {
@@ -205,15 +200,13 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await store.commitRows(s, rows);
       const ws = await workspace();
       await ws.run(`CREATE TEMP TABLE current_model AS SELECT * FROM (VALUES ('a', 1::UBIGINT), ('b', ${BIG_FP}::UBIGINT), ('c', 3::UBIGINT)) t(key, fp)`);
-      await store.exposeRowState(s, ws, 'prev');
+      await scanInto(store, s, ws, 'prev');
       expect(await diff(ws, 'prev')).toEqual({ changed: 0, unchanged: 3 });
 
       await store.forgetFingerprints(s);
-      const ws2 = await workspace();
-      await ws2.run(`CREATE TEMP TABLE current_model AS SELECT * FROM (VALUES ('a', 1::UBIGINT), ('b', ${BIG_FP}::UBIGINT), ('c', 3::UBIGINT)) t(key, fp)`);
-      await (await open()).exposeRowState(s, ws2, 'prev');
-      expect(await diff(ws2, 'prev')).toEqual({ changed: 3, unchanged: 0 });
-      const kept = (await readState(ws2, 'prev')).map(({ fp: _, ...rest }) => rest);
+      await scanInto(await open(), s, ws, 'prev');
+      expect(await diff(ws, 'prev')).toEqual({ changed: 3, unchanged: 0 });
+      const kept = (await stateOf(store, s)).map(({ fp: _, ...rest }) => rest);
       expect(kept).toEqual(expected(rows).map(({ fp: _, ...rest }) => rest));
     });
 
@@ -319,14 +312,11 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       const impatient = await open({ lock: { staleAfterMs: -1 } });
       const taken = await impatient.acquireLock(s, 'run-new');
       await expect(slow.commitRows(s, [row('a', '2')])).rejects.toThrow(/run-slow no longer holds the lock/);
-      const ws = await workspace();
-      await slow.exposeRowState(s, ws, 'prev');
-      await expect(slow.replaceRowState(s, ws, 'SELECT * FROM prev')).rejects.toThrow(RunError);
+      await expect(slow.replaceRowState(s, [row('a', '3')])).rejects.toThrow(RunError);
       await impatient.commitRows(s, [row('b', '3')]);
       await lock.release(); // releasing a lock no longer held leaves the new holder's alone
       await expect(open().then((o) => o.acquireLock(s, 'run-third'))).rejects.toThrow(/run-new/);
-      await impatient.exposeRowState(s, ws, 'now');
-      expect(await readState(ws, 'now')).toEqual(expected([row('a', '1'), row('b', '3')]));
+      expect(await stateOf(impatient, s)).toEqual(expected([row('a', '1'), row('b', '3')]));
       await taken.release();
     });
 

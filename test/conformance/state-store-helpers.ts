@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { RowStateUpdate } from '../../src/state/state-store.ts';
+import type { RowStateUpdate, StateStore } from '../../src/state/state-store.ts';
+import { rowStateSql } from '../../src/state/row-state-sql.ts';
 import { emptySummary, type RunRecord } from '../../src/state/run-record.ts';
 
 /** Helpers of the state store conformance suite: rows, expectations, runs, a lock-holding child. */
@@ -31,7 +32,26 @@ export function byKey(a: { key: string }, b: { key: string }): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
-/** The exposed relation as the engine sees it: fp as exact decimal text, match parsed. */
+/** The state as plain chunks give it (readRowState), sorted by key. */
+export async function stateOf(store: StateStore, sync: string): Promise<StateRow[]> {
+  const rows: StateRow[] = [];
+  for await (const chunk of store.readRowState(sync, { chunkSize: 7 })) {
+    for (const r of chunk) rows.push({ key: r.key, fp: r.fp, status: r.status, dest_id: r.destId ?? null, match: r.match ?? null });
+  }
+  return rows.sort(byKey);
+}
+
+/** Makes relation `name` in `ws` over the files the store gives (as a DuckDB diff reads them), then releases them. */
+export async function scanInto(store: StateStore, sync: string, ws: DuckDBConnection, name: string): Promise<void> {
+  const files = await store.rowStateFiles(sync);
+  try {
+    await ws.run(`CREATE OR REPLACE TEMP TABLE ${name} AS ${rowStateSql(files)}`);
+  } finally {
+    await files.release();
+  }
+}
+
+/** A relation of the workspace, in the same form as stateOf(). */
 export async function readState(ws: DuckDBConnection, name: string): Promise<StateRow[]> {
   const reader = await ws.runAndReadAll(`SELECT key, fp::VARCHAR AS fp, status, dest_id, match FROM ${name}`);
   return reader.getRowObjectsJson()

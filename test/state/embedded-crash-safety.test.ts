@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { EmbeddedStateStore, folderName } from '../../src/state/embedded/embedded-state-store.ts';
-import { readState } from '../conformance/state-store-helpers.ts';
+import { scanInto, stateOf } from '../conformance/state-store-helpers.ts';
 import { batchUpdates } from './crash-batches.ts';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commit-crash-child.ts');
@@ -53,7 +53,7 @@ async function inspect(root: string, sync: string) {
   const store = new EmbeddedStateStore(root);
   const ws = await duck.connect();
   try {
-    await store.exposeRowState(sync, ws, 'prev');
+    await scanInto(store, sync, ws, 'prev');
     const reader = await ws.runAndReadAll(
       `SELECT split_part(key, '-', 1) AS batch, count(*)::INT AS n, min(fp)::VARCHAR AS lo, max(fp)::VARCHAR AS hi,
               bool_and(dest_id = 'd' || substr(key, 2) AND match = '{"id":"' || key || '"}') AS intact
@@ -104,11 +104,8 @@ describe('embedded state store under kill -9', () => {
   it('loses nothing when killed while compacting', async () => {
     const root = tempRoot();
     const seeder = new EmbeddedStateStore(root);
-    const ws = await duck.connect();
-    await seeder.replaceRowState('compacty', ws,
-      `SELECT 'seed' || i AS key, i AS fp, 'delivered' AS status, NULL AS dest_id, NULL AS match FROM range(20000) r(i)`);
+    await seeder.replaceRowState('compacty', Array.from({ length: 20000 }, (_, i) => ({ key: `seed${i}`, fp: String(i), status: 'delivered' as const })));
     await seeder.close();
-    ws.closeSync();
 
     const acked: number[] = [];
     let next = 0;
@@ -134,16 +131,12 @@ describe('embedded state store recovering from a crash\'s leftovers', () => {
     const journal = path.join(root, 'syncs', 's', 'journal-0.ndjson');
     fs.appendFileSync(journal, '{"s":2,"k":"b","f":"2","st":"deliv');
 
-    const ws = await duck.connect();
     const reopened = new EmbeddedStateStore(root);
-    await reopened.exposeRowState('s', ws, 'prev');
-    expect((await readState(ws, 'prev')).map((r) => r.key)).toEqual(['a']);
+    expect((await stateOf(reopened, 's')).map((r) => r.key)).toEqual(['a']);
     await reopened.commitRows('s', [{ key: 'c', fp: '3', status: 'delivered' }, { key: 'a', fp: '4', status: 'delivered' }]);
-    await reopened.exposeRowState('s', ws, 'prev');
-    expect((await readState(ws, 'prev')).map((r) => `${r.key}=${r.fp}`)).toEqual(['a=4', 'c=3']);
+    expect((await stateOf(reopened, 's')).map((r) => `${r.key}=${r.fp}`)).toEqual(['a=4', 'c=3']);
     expect(fs.readFileSync(journal, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).s)).toEqual([1, 2, 3]);
     await reopened.close();
-    ws.closeSync();
   });
 
   it('reads the old generation when a compaction died before switching, and cleans up after it', async () => {
@@ -151,8 +144,7 @@ describe('embedded state store recovering from a crash\'s leftovers', () => {
     const ws = await duck.connect();
     const store = new EmbeddedStateStore(root);
     await store.commitRows('s', [{ key: 'a', fp: '1', status: 'delivered' }]);
-    await store.exposeRowState('s', ws, 'prev');
-    await store.replaceRowState('s', ws, 'SELECT * FROM prev'); // generation 1
+    await store.compactRowState('s'); // generation 1
     await store.commitRows('s', [{ key: 'b', fp: '2', status: 'delivered' }]);
     await store.close();
 
@@ -164,16 +156,12 @@ describe('embedded state store recovering from a crash\'s leftovers', () => {
     fs.writeFileSync(path.join(dir, 'snapshot-3.parquet.tmp'), 'half a parquet file');
 
     const reopened = new EmbeddedStateStore(root);
-    const ws2 = await duck.connect();
-    await reopened.exposeRowState('s', ws2, 'prev');
-    expect((await readState(ws2, 'prev')).map((r) => r.key)).toEqual(['a', 'b']);
-    await reopened.replaceRowState('s', ws2, 'SELECT * FROM prev');
+    expect((await stateOf(reopened, 's')).map((r) => r.key)).toEqual(['a', 'b']);
+    await reopened.compactRowState('s');
     await reopened.commitRows('s', [{ key: 'c', fp: '3', status: 'delivered' }]);
-    await reopened.exposeRowState('s', ws2, 'prev');
-    expect((await readState(ws2, 'prev')).map((r) => r.key)).toEqual(['a', 'b', 'c']);
+    expect((await stateOf(reopened, 's')).map((r) => r.key)).toEqual(['a', 'b', 'c']);
     expect(fs.readdirSync(dir).sort()).toEqual(['journal-1.ndjson', 'journal-2.ndjson', 'manifest.json', 'snapshot-1.parquet', 'snapshot-2.parquet']);
     await reopened.close();
     ws.closeSync();
-    ws2.closeSync();
   });
 });

@@ -1,6 +1,6 @@
 // Measures what the state stores cost the diff and the delivery loop. Not a test: run by hand,
 //   node --import tsx test/state/measure-state-store.ts [ROWS=10000000] [postgres://… to include Postgres]
-// 1. plan-time diff of ROWS rows: previous state as a plain DuckDB table vs exposeRowState (+ diff)
+// 1. plan-time diff of ROWS rows: previous state as a plain DuckDB table vs the store's rowStateFiles (+ diff)
 // 2. commitRows throughput with 100-row batches, one at a time and 8 in flight
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,6 +9,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EmbeddedStateStore } from '../../src/state/embedded/embedded-state-store.ts';
 import { PostgresStateStore } from '../../src/state/postgres/postgres-state-store.ts';
 import type { RowStateUpdate, StateStore } from '../../src/state/state-store.ts';
+import { rowStateSql } from '../../src/state/row-state-sql.ts';
 
 const rows = Number(process.argv[2] ?? 10_000_000);
 const pgUrl = process.argv[3];
@@ -37,23 +38,22 @@ await ws.run(`CREATE TABLE cur AS SELECT 'k' || i AS key, hash(i, i % 10 = 0) AS
 await ws.run(`CREATE TABLE prev_table AS SELECT 'k' || i AS key, hash(i, false) AS fp, 'delivered' AS status,
   'id-' || i AS dest_id, '{"sku":"k' || i || '"}' AS match FROM range(${rows}) r(i) WHERE i % 100 <> 2`);
 
+const seed = path.join(root, 'seed.parquet');
+await ws.run(`COPY prev_table TO '${seed}' (FORMAT parquet)`);
 const embedded = new EmbeddedStateStore(root);
-console.log(`embedded: seed snapshot (replaceRowState) ${ms(await time(() => embedded.replaceRowState('bench', ws, 'SELECT * FROM prev_table')))}`);
+console.log(`embedded: seed snapshot (replaceRowState) ${ms(await time(() => embedded.replaceRowState('bench', { parquet: seed })))}`);
 await report('embedded', embedded);
 const journalRows = Math.min(100_000, rows / 10);
 for (let i = 0; i < journalRows; i += 1000) await embedded.commitRows('bench', batch(i, 1000));
 await ws.run(`CREATE OR REPLACE TEMP TABLE prev_table AS SELECT * FROM prev_table`); // keep the baseline identical
 await report(`embedded + ${journalRows.toLocaleString('en-US')} journal rows`, embedded);
-console.log(`embedded: compaction of ${rows.toLocaleString('en-US')} rows ${ms(await time(async () => {
-  await embedded.exposeRowState('bench', ws, 'now_state');
-  await embedded.replaceRowState('bench', ws, 'SELECT * FROM now_state');
-}))}`);
+console.log(`embedded: compaction of ${rows.toLocaleString('en-US')} rows ${ms(await time(() => embedded.compactRowState('bench')))}`);
 await throughput('embedded', embedded);
 await embedded.close();
 
 if (pgUrl) {
   const pg = await PostgresStateStore.open(pgUrl, { schema: 'lm_measure' });
-  console.log(`postgres: seed (replaceRowState) ${ms(await time(() => pg.replaceRowState('bench', ws, 'SELECT * FROM prev_table')))}`);
+  console.log(`postgres: seed (replaceRowState) ${ms(await time(() => pg.replaceRowState('bench', { parquet: seed })))}`);
   await report('postgres', pg, 1);
   await throughput('postgres', pg);
   await pg.close();
@@ -63,7 +63,12 @@ fs.rmSync(root, { recursive: true, force: true });
 async function report(label: string, store: StateStore, repeat = 3): Promise<void> {
   const plain = { wall: [] as number[], cpu: [] as number[] };
   const exposed = { wall: [] as number[], cpu: [] as number[] };
-  const withState = async () => { await store.exposeRowState('bench', ws, 'prev_view'); await diff('prev_view')(); };
+  const withState = async () => {
+    const files = await store.rowStateFiles('bench');
+    await ws.run(`CREATE OR REPLACE TEMP ${files.base?.format === 'csv' ? 'TABLE' : 'VIEW'} prev_view AS ${rowStateSql(files)}`);
+    await files.release();
+    await diff('prev_view')();
+  };
   for (let i = 0; i < repeat; i++) {
     plain.wall.push(await time(diff('prev_table')));
     exposed.wall.push(await time(withState));
@@ -71,7 +76,7 @@ async function report(label: string, store: StateStore, repeat = 3): Promise<voi
     exposed.cpu.push(await cpuTime(withState));
   }
   const line = (what: keyof typeof plain) =>
-    `${ms(median(plain[what]))} plain table vs ${ms(median(exposed[what]))} exposeRowState + diff = ${(median(exposed[what]) / median(plain[what])).toFixed(2)}x`;
+    `${ms(median(plain[what]))} plain table vs ${ms(median(exposed[what]))} rowStateFiles + diff = ${(median(exposed[what]) / median(plain[what])).toFixed(2)}x`;
   console.log(`${label}: wall ${line('wall')}; cpu ${line('cpu')}`);
 }
 

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RejectCategory } from '../../destinations/destination.ts';
 import type { Value } from '../../sources/source.ts';
-import type { Lock, RejectedQuery, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
+import type { Lock, RejectedQuery, RowState, RowStateInput, RowStateFiles, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
+import { openWorkspace, type Workspace } from '../../diff/workspace/workspace.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { HistoryDb } from './history-db.ts';
@@ -18,7 +19,8 @@ export interface EmbeddedStateOptions {
  * The default store: everything under the project's `.lastmile/` folder, no server.
  *   lastmile.db              runs, trace, rejected rows, cursors, locks (SQLite, WAL)
  *   syncs/<sync>/            per sync: manifest.json, snapshot-<g>.parquet, journal-<g>.ndjson
- * Row state stays in files DuckDB reads natively, so the diff never converts rows through JS.
+ * Row state stays in files DuckDB reads natively (rowStateFiles), so a DuckDB diff never converts
+ * rows through JS; others read it in plain chunks.
  */
 export class EmbeddedStateStore implements StateStore {
   readonly kind = 'embedded' as const;
@@ -27,7 +29,8 @@ export class EmbeddedStateStore implements StateStore {
   private readonly timing: LockTiming;
   /** Locks this store's runs hold: their writes stop if another run took one over. */
   private readonly held = new Map<string, LockHolder>();
-  private scratch?: Promise<{ instance: DuckDBInstance; connection: DuckDBConnection }>;
+  /** The store's own DuckDB (memory capped, spilling to disk): compaction and reads of the Parquet state. */
+  private scratch?: Promise<Workspace>;
 
   constructor(readonly root: string, options: EmbeddedStateOptions = {}) {
     fs.mkdirSync(path.join(root, 'syncs'), { recursive: true });
@@ -35,8 +38,12 @@ export class EmbeddedStateStore implements StateStore {
     this.timing = { ...DEFAULT_LOCK_TIMING, ...options.lock };
   }
 
-  exposeRowState(sync: string, workspace: DuckDBConnection, name: string): Promise<void> {
-    return this.folder(sync).expose(workspace, name);
+  readRowState(sync: string, options: { chunkSize?: number; signal?: AbortSignal } = {}): AsyncIterable<RowState[]> {
+    return this.folder(sync).read(options.chunkSize ?? 10_000, options.signal ?? new AbortController().signal);
+  }
+
+  rowStateFiles(sync: string): Promise<RowStateFiles> {
+    return this.folder(sync).files();
   }
 
   commitRows(sync: string, updates: RowStateUpdate[]): Promise<void> {
@@ -44,13 +51,21 @@ export class EmbeddedStateStore implements StateStore {
     return this.folder(sync).commit(updates);
   }
 
-  replaceRowState(sync: string, workspace: DuckDBConnection, selectSql: string): Promise<void> {
-    return this.folder(sync).replace(workspace, selectSql);
+  compactRowState(sync: string): Promise<void> {
+    return this.folder(sync).compact();
   }
 
-  async forgetFingerprints(sync: string): Promise<void> {
-    this.scratch ??= DuckDBInstance.create(':memory:').then(async (instance) => ({ instance, connection: await instance.connect() }));
-    await this.folder(sync).forgetFingerprints((await this.scratch).connection);
+  replaceRowState(sync: string, rows: RowStateInput): Promise<void> {
+    return this.folder(sync).replace(rows);
+  }
+
+  forgetFingerprints(sync: string): Promise<void> {
+    return this.folder(sync).forgetFingerprints();
+  }
+
+  private async connection(): Promise<DuckDBConnection> {
+    this.scratch ??= openWorkspace();
+    return (await this.scratch).connection;
   }
 
   async getCursor(sync: string): Promise<Value | null> {
@@ -108,9 +123,7 @@ export class EmbeddedStateStore implements StateStore {
     for (const folder of this.folders.values()) await folder.close();
     this.folders.clear();
     if (this.scratch) {
-      const { instance, connection } = await this.scratch;
-      connection.closeSync();
-      instance.closeSync();
+      await (await this.scratch).close();
       this.scratch = undefined;
     }
     this.history.close();
@@ -119,7 +132,7 @@ export class EmbeddedStateStore implements StateStore {
   private folder(sync: string): RowStateFolder {
     let folder = this.folders.get(sync);
     if (!folder) {
-      folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)), () => {
+      folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)), () => this.connection(), () => {
         const holder = this.held.get(sync);
         if (holder) assertSqliteLockHeld(this.history.db, holder);
       });

@@ -1,34 +1,51 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { RowStateUpdate } from '../state-store.ts';
+import type { RowState, RowStateInput, RowStateFiles, RowStateUpdate } from '../state-store.ts';
 import { CommitQueue } from '../commit-queue.ts';
-import { Exposures } from '../exposures.ts';
 import { JournalFile, readLastSeq } from '../journal-file.ts';
-import { EMPTY_ROW_STATE, FORGOTTEN_FP, quoteIdent, quoteLiteral, rowStateViewSql, typedRowState, validateUpdates } from '../row-state-sql.ts';
+import { FORGOTTEN_FP, quoteLiteral, rowStateSql, typedRowState, validateUpdates } from '../row-state-sql.ts';
+import { readRowStates, stageRowStates } from '../row-state-rows.ts';
 import { fsyncPath } from './durable-file.ts';
 import { generationOf, journalFile, readManifest, snapshotFile, writeManifest } from './manifest.ts';
 
 /**
  * One sync's row state on disk: `snapshot-<g>.parquet` (written by DuckDB, read by DuckDB)
  * plus `journal-<g>.ndjson`, the updates acknowledged since, and `manifest.json` naming g.
- * Only the run holding the sync's lock writes here; any process may read.
+ * Only the run holding the sync's lock writes here; any process may read. Compaction writes
+ * generation g+1 beside g and keeps g's files until the next one, so a reader that took the
+ * files of g (rowStateFiles) can finish scanning them.
  *
- * An exposed relation is the state as of exposure (the journal is read up to its last entry
- * then). Before compacting, the relations this store exposed in the compacting workspace are
- * brought up to date, so `replaceRowState(…, 'SELECT * FROM <exposed>')` never drops a commit.
+ * `scratch` is the store's own DuckDB, for compacting, rewriting and reading the files.
  */
 export class RowStateFolder {
   private journal?: { generation: number; file: JournalFile };
   private readonly queue = new CommitQueue<RowStateUpdate>((updates) => this.flush(updates));
-  private readonly exposures = new Exposures();
 
   /** `guard` throws when this process's run lost the sync's lock: checked before every write. */
-  constructor(readonly sync: string, readonly dir: string, private readonly guard: () => void = () => undefined) {}
+  constructor(
+    readonly sync: string,
+    readonly dir: string,
+    private readonly scratch: () => Promise<DuckDBConnection>,
+    private readonly guard: () => void = () => undefined,
+  ) {}
 
-  async expose(workspace: DuckDBConnection, name: string): Promise<void> {
-    await workspace.run(await this.viewSql(name));
-    this.exposures.add(this.sync, workspace, name, {});
+  /** The snapshot and the journal up to its last complete entry. */
+  async files(): Promise<RowStateFiles> {
+    const { generation } = await readManifest(this.dir);
+    const journal = journalFile(this.dir, generation);
+    const upToSeq = this.journal?.generation === generation ? this.journal.file.lastSeq : await readLastSeq(journal);
+    const snapshot = snapshotFile(this.dir, generation);
+    return {
+      base: snapshot ? { path: snapshot, format: 'parquet' } : null,
+      ...(upToSeq > 0 ? { journal: { path: journal, upToSeq } } : {}),
+      release: async () => undefined,
+    };
+  }
+
+  async *read(chunkSize: number, signal: AbortSignal): AsyncIterable<RowState[]> {
+    const db = await this.scratch();
+    yield* readRowStates(db, rowStateSql(await this.files()), chunkSize, signal);
   }
 
   /** Validation and enqueueing run before the first await: commits keep their call order. */
@@ -37,20 +54,33 @@ export class RowStateFolder {
     return this.queue.commit(updates);
   }
 
-  replace(workspace: DuckDBConnection, selectSql: string): Promise<void> {
-    return this.queue.exclusive(() => this.compact(workspace, selectSql));
+  /** Folds the journal into a new snapshot (nothing to do when it is empty). */
+  compact(): Promise<void> {
+    return this.queue.exclusive(async () => {
+      const files = await this.files();
+      if (!files.journal) return;
+      await this.rewrite(rowStateSql(files));
+    });
   }
 
-  /** Rewrites the state with every fingerprint set to FORGOTTEN_FP, through `scratch` (a private DuckDB). */
-  forgetFingerprints(scratch: DuckDBConnection): Promise<void> {
+  replace(rows: RowStateInput): Promise<void> {
     return this.queue.exclusive(async () => {
-      const view = `lastmile_forget_${process.pid}`;
-      await scratch.run(await this.viewSql(view));
+      const db = await this.scratch();
+      const table = `lastmile_replace_${process.pid}`;
       try {
-        await this.compact(scratch, `SELECT key, ${FORGOTTEN_FP} AS fp, status, dest_id, match FROM ${quoteIdent(view)}`);
+        await stageRowStates(db, table, rows);
+        await this.rewrite(`SELECT * FROM ${table}`);
       } finally {
-        await scratch.run(`DROP VIEW IF EXISTS ${quoteIdent(view)}`);
+        await db.run(`DROP TABLE IF EXISTS ${table}`);
       }
+    });
+  }
+
+  /** Rewrites the state with every fingerprint set to FORGOTTEN_FP. */
+  forgetFingerprints(): Promise<void> {
+    return this.queue.exclusive(async () => {
+      const state = rowStateSql(await this.files());
+      await this.rewrite(`SELECT key, ${FORGOTTEN_FP} AS fp, status, dest_id, match FROM (${state})`);
     });
   }
 
@@ -58,16 +88,6 @@ export class RowStateFolder {
     await this.queue.idle();
     await this.journal?.file.close();
     this.journal = undefined;
-  }
-
-  /** The view of the current generation: snapshot plus journal up to its last complete entry. */
-  private async viewSql(name: string): Promise<string> {
-    const { generation } = await readManifest(this.dir);
-    const path = journalFile(this.dir, generation);
-    const upToSeq = this.journal?.generation === generation ? this.journal.file.lastSeq : await readLastSeq(path);
-    const snapshot = snapshotFile(this.dir, generation);
-    const base = snapshot ? `SELECT * FROM read_parquet(${quoteLiteral(snapshot)})` : EMPTY_ROW_STATE;
-    return rowStateViewSql(name, base, { path, upToSeq });
   }
 
   private async flush(updates: RowStateUpdate[]): Promise<void> {
@@ -88,23 +108,22 @@ export class RowStateFolder {
   }
 
   /**
-   * Writes generation g+1 beside g, then switches the manifest. A crash before the switch
-   * leaves g (snapshot + journal) untouched; after it, g+1 holds everything g held.
+   * Writes generation g+1 from `selectSql` (run in the store's DuckDB) beside g, then switches
+   * the manifest. A crash before the switch leaves g (snapshot + journal) untouched; after it,
+   * g+1 holds everything g held.
    */
-  private async compact(workspace: DuckDBConnection, selectSql: string): Promise<void> {
+  private async rewrite(selectSql: string): Promise<void> {
     this.guard();
+    const db = await this.scratch();
     await fs.mkdir(this.dir, { recursive: true });
-    for (const exposure of this.exposures.list(this.sync)) {
-      if (exposure.workspace === workspace) await workspace.run(await this.viewSql(exposure.name));
-    }
     const { generation } = await readManifest(this.dir);
     const next = generation + 1;
     await this.removeFiles((file, g) => file.endsWith('.tmp') || (g !== undefined && g > generation));
     const snapshot = snapshotFile(this.dir, next)!;
     const temp = `${snapshot}.tmp`;
     try {
-      await workspace.run(`COPY (${typedRowState(selectSql)}) TO ${quoteLiteral(temp)} (FORMAT parquet)`);
-      await this.checkKeys(workspace, temp);
+      await db.run(`COPY (${typedRowState(selectSql)}) TO ${quoteLiteral(temp)} (FORMAT parquet)`);
+      await this.checkKeys(db, temp);
     } catch (error) {
       await fs.rm(temp, { force: true });
       throw error;
@@ -117,19 +136,14 @@ export class RowStateFolder {
     await fsyncPath(this.dir);
     this.guard();
     await writeManifest(this.dir, { format: 1, generation: next });
-
     await this.journal?.file.close();
     this.journal = undefined;
-    // Views over generation g would break once its files go: point them at g+1, the state as of now.
-    for (const { workspace: ws, name } of this.exposures.list(this.sync)) {
-      await ws.run(await this.viewSql(name)).catch(() => this.exposures.remove(this.sync, ws, name));
-    }
-    // Keep generation g: a reader in another process may still be scanning it.
+    // Keep generation g: a reader (here or in another process) may still be scanning it.
     await this.removeFiles((_, g) => g !== undefined && g < generation);
   }
 
-  private async checkKeys(workspace: DuckDBConnection, parquet: string): Promise<void> {
-    const reader = await workspace.runAndReadAll(
+  private async checkKeys(db: DuckDBConnection, parquet: string): Promise<void> {
+    const reader = await db.runAndReadAll(
       `SELECT key, count(*) AS n FROM read_parquet(${quoteLiteral(parquet)}) GROUP BY key HAVING count(*) > 1 OR key IS NULL LIMIT 1`,
     );
     const bad = reader.getRowObjectsJson()[0];

@@ -2,41 +2,36 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import Cursor from 'pg-cursor';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import type { DuckDBConnection } from '@duckdb/node-api';
-import type { RowStateUpdate } from '../state-store.ts';
+import type { Value } from '../../sources/source.ts';
+import type { RowState, RowStateInput, RowStateFiles, RowStateUpdate, RowStatus } from '../state-store.ts';
 import { CommitQueue } from '../commit-queue.ts';
-import { Exposures } from '../exposures.ts';
-import { JournalFile } from '../journal-file.ts';
-import { FORGOTTEN_FP, quoteIdent, rowStateViewSql, quoteLiteral, typedRowState, validateUpdates } from '../row-state-sql.ts';
+import { FORGOTTEN_FP, quoteIdent, validateUpdates } from '../row-state-sql.ts';
 import { matchJson } from '../value-json.ts';
+import { rowStateChunks } from '../row-state-rows.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { inTransaction } from './postgres-transaction.ts';
 
-/** A temp table in the workspace holding the state as read from Postgres, plus a local overlay journal. */
-interface Exposure { base: string; journal: JournalFile }
-
-const CSV_COLUMNS = `{key: 'VARCHAR', fp: 'UBIGINT', status: 'VARCHAR', dest_id: 'VARCHAR', match: 'VARCHAR'}`;
-let tableCounter = 0;
-
 /**
- * Row state in `<schema>.row_state`. Rows move between Postgres and DuckDB as CSV through a
- * temp file (COPY on both sides, no per-row conversion in JS). The exposed relation is a view
- * over a temp table: the state as of exposure. commitRows also appends to a local overlay
- * journal per exposure, so replaceRowState can bring the workspace's views up to date (as the
- * embedded store does) without reading the whole state from Postgres again.
+ * Row state in `<schema>.row_state`, one row per (sync, key). Commits go straight to the
+ * table, grouped (one transaction per group of batches). A DuckDB diff takes the state as a
+ * CSV export (COPY, no per-row conversion in JS); anyone else reads it in chunks.
  */
 export class PostgresRowState {
-  private readonly exposures = new Exposures<Exposure>();
   private readonly queues = new Map<string, CommitQueue<RowStateUpdate>>();
-  /** Overlay files of views no longer fed (their workspace may still read them): removed at close. */
-  private readonly retired = new Set<string>();
 
-  /** `guard` (inside each writing transaction) throws when this process's run lost the sync's lock. */
+  /**
+   * `guard` (inside each writing transaction) throws when this process's run lost the sync's lock;
+   * `scratch` is a DuckDB for reading a Parquet file given to replace().
+   */
   constructor(
     private readonly pool: pg.Pool,
     private readonly schema: string,
+    private readonly scratch: () => Promise<DuckDBConnection>,
     private readonly guard: (client: pg.PoolClient, sync: string) => Promise<void> = async () => undefined,
   ) {}
 
@@ -44,32 +39,37 @@ export class PostgresRowState {
     return `${quoteIdent(this.schema)}.row_state`;
   }
 
-  async expose(sync: string, workspace: DuckDBConnection, name: string): Promise<void> {
-    // Register the overlay first: a commit landing during the copy is then still there when replace() refreshes the view.
-    const journal = await JournalFile.open(tempFile('overlay.ndjson'), { durable: false });
-    const base = `lastmile_state_${process.pid}_${++tableCounter}`;
-    const previous = this.exposures.add(sync, workspace, name, { base, journal });
-    const csv = tempFile('state.csv');
+  /** The state as of now, exported to a temporary CSV file that `release()` removes. */
+  async files(sync: string): Promise<RowStateFiles> {
+    const csv = path.join(os.tmpdir(), `lastmile-${randomUUID()}-state.csv`);
+    const client = await this.pool.connect();
     try {
-      const client = await this.pool.connect();
-      try {
-        const select = `SELECT key, fp, status, dest_id, match::text FROM ${this.table} WHERE sync = ${client.escapeLiteral(sync)}`;
-        await pipeline(client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`)), fs.createWriteStream(csv));
-      } finally {
-        client.release();
-      }
-      await workspace.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(base)} AS SELECT * FROM read_csv(${quoteLiteral(csv)},
-        header = false, auto_detect = false, columns = ${CSV_COLUMNS}, quote = '"', escape = '"', allow_quoted_nulls = false)`);
-      await workspace.run(rowStateViewSql(name, `SELECT * FROM ${quoteIdent(base)}`));
+      const select = `SELECT key, fp, status, dest_id, match::text FROM ${this.table} WHERE sync = ${client.escapeLiteral(sync)}`;
+      await pipeline(client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`)), fs.createWriteStream(csv));
     } catch (error) {
-      this.exposures.remove(sync, workspace, name);
-      if (previous) this.exposures.add(sync, workspace, name, previous); // the name still shows the earlier exposure
-      await this.dispose({ base, journal }, workspace);
+      fs.rmSync(csv, { force: true });
       throw error;
     } finally {
-      fs.rmSync(csv, { force: true });
+      client.release();
     }
-    if (previous) await this.dispose(previous, workspace);
+    return { base: { path: csv, format: 'csv' }, release: async () => fs.rmSync(csv, { force: true }) };
+  }
+
+  async *read(sync: string, chunkSize: number, signal: AbortSignal): AsyncIterable<RowState[]> {
+    const client = await this.pool.connect();
+    const cursor = client.query(new Cursor(
+      `SELECT key, fp::text AS fp, status, dest_id, match::text AS match FROM ${this.table} WHERE sync = $1`, [sync]));
+    try {
+      for (;;) {
+        signal.throwIfAborted();
+        const rows = await cursor.read(chunkSize) as { key: string; fp: string; status: RowStatus; dest_id: string | null; match: string | null }[];
+        if (rows.length === 0) return;
+        yield rows.map((r) => ({ key: r.key, fp: r.fp, status: r.status, destId: r.dest_id, match: r.match === null ? null : JSON.parse(r.match) as Record<string, Value> }));
+      }
+    } finally {
+      await cursor.close().catch(() => undefined);
+      client.release();
+    }
   }
 
   /** Validation and enqueueing run before the first await: commits keep their call order. */
@@ -78,42 +78,33 @@ export class PostgresRowState {
     return this.queue(sync).commit(updates);
   }
 
-  replace(sync: string, workspace: DuckDBConnection, selectSql: string): Promise<void> {
-    return this.queue(sync).exclusive(() => this.rewrite(sync, workspace, selectSql));
+  /** Swaps in `rows` in one transaction; a duplicated key leaves the state as it was. */
+  replace(sync: string, rows: RowStateInput): Promise<void> {
+    return this.queue(sync).exclusive(() => inTransaction(this.pool, async (client) => {
+      await this.guard(client, sync);
+      const staged = `lastmile_replace_${process.pid}`;
+      await client.query(`CREATE TEMP TABLE ${staged} (key text, fp numeric(20,0), status text, dest_id text, match jsonb) ON COMMIT DROP`);
+      await pipeline(Readable.from(csvLines(rowStateChunks(rows, this.scratch))), client.query(copyFrom(`COPY ${staged} FROM STDIN (FORMAT csv)`)));
+      const bad = await client.query<{ key: string | null; n: string }>(
+        `SELECT key, count(*) AS n FROM ${staged} GROUP BY key HAVING count(*) > 1 OR key IS NULL LIMIT 1`);
+      if (bad.rows[0]) {
+        const what = bad.rows[0].key === null ? 'a row has no key' : `key ${JSON.stringify(bad.rows[0].key)} appears ${bad.rows[0].n} times`;
+        throw new Error(`cannot replace the row state of sync "${sync}": ${what}; each key must appear once. The previous state is kept.`);
+      }
+      await client.query(`DELETE FROM ${this.table} WHERE sync = $1`, [sync]);
+      await client.query(`INSERT INTO ${this.table} (sync, key, fp, status, dest_id, match) SELECT $1, key, fp, status, dest_id, match FROM ${staged}`, [sync]);
+    }));
   }
 
   forget(sync: string): Promise<void> {
-    return this.queue(sync).exclusive(async () => {
-      await inTransaction(this.pool, async (client) => {
-        await this.guard(client, sync);
-        await client.query(`UPDATE ${this.table} SET fp = ${FORGOTTEN_FP} WHERE sync = $1`, [sync]);
-      });
-      // Exposed copies now hold fingerprints Postgres no longer has: stop feeding them.
-      for (const { workspace, name, data } of this.exposures.list(sync)) {
-        this.exposures.remove(sync, workspace, name);
-        await this.retire(data.journal);
-      }
-    });
+    return this.queue(sync).exclusive(() => inTransaction(this.pool, async (client) => {
+      await this.guard(client, sync);
+      await client.query(`UPDATE ${this.table} SET fp = ${FORGOTTEN_FP} WHERE sync = $1`, [sync]);
+    }));
   }
 
   async close(): Promise<void> {
     for (const queue of this.queues.values()) await queue.idle();
-    for (const exposure of this.exposures.all()) await this.retire(exposure.journal);
-    for (const file of this.retired) fs.rmSync(file, { force: true });
-    this.retired.clear();
-  }
-
-  private async retire(journal: JournalFile): Promise<void> {
-    await journal.close().catch(() => undefined);
-    this.retired.add(journal.path);
-  }
-
-  /** Drops an exposure's overlay and, unless another exposure still reads it, its base table. */
-  private async dispose(exposure: Exposure, workspace: DuckDBConnection): Promise<void> {
-    await exposure.journal.close().catch(() => undefined);
-    fs.rmSync(exposure.journal.path, { force: true });
-    if (this.exposures.all().some((e) => e.base === exposure.base)) return;
-    await workspace.run(`DROP TABLE IF EXISTS ${quoteIdent(exposure.base)}`).catch(() => undefined);
   }
 
   private queue(sync: string): CommitQueue<RowStateUpdate> {
@@ -145,62 +136,20 @@ export class PostgresRowState {
         );
       }
     });
-    for (const { data } of this.exposures.list(sync)) await data.journal.append(updates);
-  }
-
-  /** Materialises the new state in the workspace, then swaps it into Postgres in one transaction. */
-  private async rewrite(sync: string, workspace: DuckDBConnection, selectSql: string): Promise<void> {
-    for (const { workspace: ws, name, data } of this.exposures.list(sync)) {
-      if (ws !== workspace) continue;
-      await ws.run(rowStateViewSql(name, `SELECT * FROM ${quoteIdent(data.base)}`, { path: data.journal.path, upToSeq: data.journal.lastSeq }));
-    }
-    const next = `lastmile_state_${process.pid}_${++tableCounter}`;
-    await workspace.run(`CREATE TEMP TABLE ${quoteIdent(next)} AS ${typedRowState(selectSql)}`);
-    const csv = tempFile('replace.csv');
-    try {
-      await checkKeys(sync, workspace, next);
-      await workspace.run(`COPY (SELECT ${quoteLiteral(sync)}, * FROM ${quoteIdent(next)}) TO ${quoteLiteral(csv)} (FORMAT csv, HEADER false)`);
-      await inTransaction(this.pool, async (client) => {
-        await this.guard(client, sync);
-        await client.query(`DELETE FROM ${this.table} WHERE sync = $1`, [sync]);
-        const copy = client.query(copyFrom(`COPY ${this.table} (sync, key, fp, status, dest_id, match) FROM STDIN (FORMAT csv)`));
-        await pipeline(fs.createReadStream(csv), copy);
-      });
-    } catch (error) {
-      await workspace.run(`DROP TABLE IF EXISTS ${quoteIdent(next)}`);
-      throw error;
-    } finally {
-      fs.rmSync(csv, { force: true });
-    }
-    await this.repoint(sync, workspace, next);
-  }
-
-  /** Views in the replacing workspace now read the new table; copies elsewhere are left as they were. */
-  private async repoint(sync: string, workspace: DuckDBConnection, table: string): Promise<void> {
-    let used = false;
-    for (const exposure of this.exposures.list(sync)) {
-      this.exposures.remove(sync, exposure.workspace, exposure.name);
-      if (exposure.workspace !== workspace) { await this.retire(exposure.data.journal); continue; }
-      const journal = await JournalFile.open(tempFile('overlay.ndjson'), { durable: false });
-      await workspace.run(rowStateViewSql(exposure.name, `SELECT * FROM ${quoteIdent(table)}`));
-      this.exposures.add(sync, workspace, exposure.name, { base: table, journal });
-      await this.dispose(exposure.data, workspace);
-      used = true;
-    }
-    if (!used) await workspace.run(`DROP TABLE IF EXISTS ${quoteIdent(table)}`);
   }
 }
 
-async function checkKeys(sync: string, workspace: DuckDBConnection, table: string): Promise<void> {
-  const reader = await workspace.runAndReadAll(
-    `SELECT key, count(*) AS n FROM ${quoteIdent(table)} GROUP BY key HAVING count(*) > 1 OR key IS NULL LIMIT 1`,
-  );
-  const bad = reader.getRowObjectsJson()[0];
-  if (!bad) return;
-  const what = bad.key === null ? 'a row has no key' : `key ${JSON.stringify(bad.key)} appears ${String(bad.n)} times`;
-  throw new Error(`cannot replace the row state of sync "${sync}": ${what}; each key must appear once. The previous state is kept.`);
+/** CSV lines (key, fp, status, dest_id, match) for COPY … FROM STDIN; an unquoted empty field is NULL. */
+async function* csvLines(rows: AsyncIterable<RowState[]>): AsyncIterable<string> {
+  for await (const chunk of rows) {
+    let text = '';
+    for (const r of chunk) {
+      text += `${csv(r.key)},${r.fp},${csv(r.status)},${r.destId == null ? '' : csv(r.destId)},${r.match == null ? '' : csv(matchJson(r.match)!)}\n`;
+    }
+    yield text;
+  }
 }
 
-function tempFile(suffix: string): string {
-  return path.join(os.tmpdir(), `lastmile-${randomUUID()}-${suffix}`);
+function csv(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
 }

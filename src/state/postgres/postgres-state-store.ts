@@ -1,11 +1,12 @@
 import pg from 'pg';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RejectCategory } from '../../destinations/destination.ts';
 import type { Value } from '../../sources/source.ts';
-import type { Lock, RejectedQuery, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
+import type { Lock, RejectedQuery, RowState, RowStateInput, RowStateFiles, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { PostgresHistory } from './postgres-history.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { openWorkspace, type Workspace } from '../../diff/workspace/workspace.ts';
 import { acquirePostgresLock, assertPostgresLockHeld } from './postgres-lock.ts';
 import { PostgresRowState } from './postgres-row-state.ts';
 import { migrate } from './postgres-schema.ts';
@@ -26,12 +27,20 @@ export class PostgresStateStore implements StateStore {
   private readonly held = new Map<string, LockHolder>();
 
   private constructor(private readonly pool: pg.Pool, readonly schema: string, options: PostgresStateOptions) {
-    this.rowState = new PostgresRowState(pool, schema, async (client, sync) => {
+    this.rowState = new PostgresRowState(pool, schema, () => this.duckdb(), async (client, sync) => {
       const holder = this.held.get(sync);
       if (holder) await assertPostgresLockHeld(client, schema, holder);
     });
     this.history = new PostgresHistory(pool, schema);
     this.timing = { ...DEFAULT_LOCK_TIMING, ...options.lock };
+  }
+
+  /** A DuckDB of the store's own, opened when a Parquet file of rows must be read. */
+  private scratch?: Promise<Workspace>;
+
+  private async duckdb(): Promise<DuckDBConnection> {
+    this.scratch ??= openWorkspace();
+    return (await this.scratch).connection;
   }
 
   /** Connects and creates (or upgrades) the schema's tables. */
@@ -50,17 +59,24 @@ export class PostgresStateStore implements StateStore {
     return new PostgresStateStore(pool, schema, options);
   }
 
-  exposeRowState(sync: string, workspace: DuckDBConnection, name: string): Promise<void> {
-    return this.rowState.expose(sync, workspace, name);
+  readRowState(sync: string, options: { chunkSize?: number; signal?: AbortSignal } = {}): AsyncIterable<RowState[]> {
+    return this.rowState.read(sync, options.chunkSize ?? 10_000, options.signal ?? new AbortController().signal);
   }
+
+  rowStateFiles(sync: string): Promise<RowStateFiles> {
+    return this.rowState.files(sync);
+  }
+
+  /** Commits land in the table itself: there is nothing to fold. */
+  async compactRowState(): Promise<void> {}
 
   commitRows(sync: string, updates: RowStateUpdate[]): Promise<void> {
     if (!updates.length) return Promise.resolve();
     return this.rowState.commit(sync, updates);
   }
 
-  replaceRowState(sync: string, workspace: DuckDBConnection, selectSql: string): Promise<void> {
-    return this.rowState.replace(sync, workspace, selectSql);
+  replaceRowState(sync: string, rows: RowStateInput): Promise<void> {
+    return this.rowState.replace(sync, rows);
   }
 
   forgetFingerprints(sync: string): Promise<void> {
@@ -121,6 +137,7 @@ export class PostgresStateStore implements StateStore {
   async close(): Promise<void> {
     await this.rowState.close();
     await this.pool.end();
+    if (this.scratch) await (await this.scratch).close();
   }
 }
 

@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdentifier } from '../sql-identifier.ts';
+import { quoteIdentifier } from '../../sql-identifier.ts';
 
 /**
  * An in-memory DuckDB where a run reads the model and computes its diff. Memory is capped

@@ -1,4 +1,4 @@
-import { duckString, quoteDuck } from '../engine/workspace.ts';
+import { duckString, quoteDuck } from './workspace.ts';
 
 /**
  * The row key as text: the primary key column cast to VARCHAR, or for a composite key a JSON

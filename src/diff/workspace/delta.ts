@@ -1,5 +1,5 @@
-import type { Workspace } from '../engine/workspace.ts';
-import { duckString } from '../engine/workspace.ts';
+import type { Workspace } from './workspace.ts';
+import { duckString } from './workspace.ts';
 import { DIFF_TABLE, type DiffInput } from './compute-diff.ts';
 import { fingerprintSql, keySql } from './fingerprint-sql.ts';
 

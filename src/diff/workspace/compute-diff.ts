@@ -1,6 +1,7 @@
-import type { Workspace } from '../engine/workspace.ts';
-import type { Value } from '../sources/source.ts';
-import { quoteDuck } from '../engine/workspace.ts';
+import type { Workspace } from './workspace.ts';
+import type { Value } from '../../sources/source.ts';
+import type { DiffCounts } from '../diff.ts';
+import { quoteDuck } from './workspace.ts';
 import { fingerprintSql, keySql } from './fingerprint-sql.ts';
 
 /** Workspace tables a diff leaves behind. */
@@ -15,7 +16,7 @@ export interface DiffInput {
   /** Mapping signature and the columns the mapped payload depends on. */
   signature: string;
   columns: string[];
-  /** Relation holding the previous row state (StateStore.exposeRowState). */
+  /** Relation holding the previous row state (see workspace-diff.ts). */
   previous: string;
   /** Cursor mode: only new rows were read, so absence does not mean removal. */
   incremental: boolean;
@@ -25,18 +26,6 @@ export interface DiffInput {
   fullResync: boolean;
   /** Cursor column: its largest value read is returned as the high-water mark. */
   cursor?: string;
-}
-
-export interface DiffCounts {
-  fetched: number;
-  added: number;
-  changed: number;
-  removed: number;
-  unchanged: number;
-  /** Rows with a null or duplicated primary key: rejected as invalid_row. */
-  invalid: number;
-  /** Rows of the previous state (to judge how large a deletion is). */
-  previous: number;
 }
 
 export interface DiffResult {
@@ -142,7 +131,7 @@ async function diffPass(workspace: Workspace, input: DiffInput, withoutDuplicate
 }
 
 async function maxCursor(workspace: Workspace): Promise<Value | null> {
-  const { streamRows } = await import('../sources/duckdb/duckdb-rows.ts');
+  const { streamRows } = await import('../../sources/duckdb/duckdb-rows.ts');
   const sql = `SELECT max(__cursor) AS hwm FROM ${DIFF_TABLE}`;
   for await (const chunk of streamRows(workspace.connection, sql, [], 1, new AbortController().signal)) {
     return chunk.rows[0]?.hwm ?? null;

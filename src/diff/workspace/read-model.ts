@@ -1,6 +1,6 @@
-import type { ModelConfig } from '../config/project.ts';
-import { isDuckdbNative, type Source, type Value } from '../sources/source.ts';
-import { stageRows } from '../sources/duckdb/duckdb-staging.ts';
+import type { ModelConfig } from '../../config/project.ts';
+import { isDuckdbNative, type Source, type Value } from '../../sources/source.ts';
+import { stageRows } from '../../sources/duckdb/duckdb-staging.ts';
 import { quoteDuck, type Workspace } from './workspace.ts';
 
 /** The model, readable inside the workspace: a SQL relation and its columns. */

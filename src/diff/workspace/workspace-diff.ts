@@ -1,0 +1,137 @@
+import type { Row, Value } from '../../sources/source.ts';
+import type { RowStatus } from '../../state/state-store.ts';
+import type { ChangeRow, Diff, DiffCounts, DiffKind, DiffRequest, InvalidKey } from '../diff.ts';
+import { rowStateSql } from '../../state/row-state-sql.ts';
+import { RunError } from '../../errors.ts';
+import { streamRows } from '../../sources/duckdb/duckdb-rows.ts';
+import { computeDiff, DIFF_TABLE, DUPLICATE_KEYS_TABLE, type DiffInput } from './compute-diff.ts';
+import { DELTA_TABLE, materializeDelta } from './delta.ts';
+import { readModel } from './read-model.ts';
+import { duckString, openWorkspace, type Workspace } from './workspace.ts';
+
+const PREVIOUS_STATE = 'lastmile_previous';
+const INTERNAL = new Set(['__change', '__change_key', '__prev_status', '__dest_id', '__prev_match', '__key', '__fp']);
+
+/**
+ * The diff in a DuckDB workspace beside the engine: DuckDB files and CSV/Parquet are attached
+ * and read in place, other sources streamed in; the state is scanned from the files the store
+ * gives (Parquet, or a CSV export); one pass fingerprints the model and joins it with the state.
+ * Only the differences leave DuckDB, with their model columns, when asked for.
+ */
+export async function openWorkspaceDiff(request: DiffRequest): Promise<Diff> {
+  const { model, source, signal } = request;
+  const workspace = await openWorkspace();
+  try {
+    const relation = await readModel(workspace, source, model, request.since, signal).catch((error: unknown) => {
+      throw new RunError(`source "${source.name}" failed while reading model "${model.name}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    });
+    const inputs = request.fingerprint(relation.columns);
+    await loadPreviousState(workspace, request);
+    const input: DiffInput = {
+      modelSql: relation.sql, modelParams: relation.params, primaryKey: model.primaryKey,
+      signature: inputs.signature, columns: inputs.columns, previous: PREVIOUS_STATE,
+      incremental: request.since !== null, retryRejected: request.retryRejected, fullResync: request.fullResync, cursor: model.cursor,
+    };
+    const { counts, highWaterMark } = await computeDiff(workspace, input);
+    return new WorkspaceDiff(workspace, input, counts, highWaterMark ?? request.since, relation.columns);
+  } catch (error) {
+    await workspace.close();
+    throw error;
+  }
+}
+
+/** The state as of now, as a relation of the workspace (a view over Parquet, or a table from a CSV export). */
+async function loadPreviousState(workspace: Workspace, { state, sync }: DiffRequest): Promise<void> {
+  const files = await state.rowStateFiles(sync);
+  try {
+    const kind = files.base?.format === 'csv' ? 'TABLE' : 'VIEW';
+    await workspace.connection.run(`CREATE OR REPLACE TEMP ${kind} ${PREVIOUS_STATE} AS ${rowStateSql(files)}`);
+  } finally {
+    await files.release();
+  }
+}
+
+class WorkspaceDiff implements Diff {
+  readonly method = 'workspace';
+
+  constructor(
+    private readonly workspace: Workspace,
+    private readonly input: DiffInput,
+    readonly counts: DiffCounts,
+    readonly highWaterMark: Value | null,
+    readonly columns: string[],
+  ) {}
+
+  get incremental(): boolean {
+    return this.input.incremental;
+  }
+
+  async *invalidKeys(signal: AbortSignal): AsyncIterable<InvalidKey[]> {
+    if (this.counts.invalid === 0) return;
+    const sql = `SELECT key, copies FROM ${DUPLICATE_KEYS_TABLE}
+                 UNION ALL SELECT NULL, __model_rows - __prev_rows FROM ${DIFF_TABLE} WHERE __key IS NULL AND __model_rows > __prev_rows`;
+    for await (const chunk of streamRows(this.workspace.connection, sql, [], 1_000, signal)) {
+      yield chunk.rows.map((r) => ({ key: r.key === null ? null : String(r.key), copies: Number(r.copies) }));
+    }
+  }
+
+  async sample(perKind: number, signal: AbortSignal): Promise<ChangeRow[]> {
+    await materializeDelta(this.workspace, this.input, ['added', 'changed', 'removed'], perKind);
+    const out: ChangeRow[] = [];
+    for await (const chunk of this.read(`SELECT * FROM ${DELTA_TABLE} ORDER BY __change, __change_key`, 100, signal)) out.push(...chunk);
+    return out;
+  }
+
+  async *changes(kinds: DiffKind[], { chunkSize, signal }: { chunkSize: number; signal: AbortSignal }): AsyncIterable<ChangeRow[]> {
+    await materializeDelta(this.workspace, this.input, kinds);
+    const where = `WHERE __change IN (${kinds.map(duckString).join(', ') || `''`})`;
+    const expected = Number((await this.workspace.connection.runAndReadAll(`SELECT count(*) FROM ${DELTA_TABLE} ${where}`)).getRows()[0][0]);
+    let read = 0;
+    for await (const chunk of this.read(`SELECT * FROM ${DELTA_TABLE} ${where} ORDER BY __change_key`, chunkSize, signal)) {
+      read += chunk.length;
+      yield chunk;
+    }
+    // DuckDB ends a stream quietly if its connection runs another statement meanwhile.
+    if (read !== expected && !signal.aborted) {
+      throw new Error(`internal error: the list of changes ended after ${read} of ${expected} rows; the rest wait for the next run`);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.workspace.close();
+  }
+
+  private async *read(sql: string, chunkSize: number, signal: AbortSignal): AsyncIterable<ChangeRow[]> {
+    for await (const chunk of streamRows(this.workspace.connection, sql, [], chunkSize, signal)) {
+      yield chunk.rows.map(changeRow);
+    }
+  }
+}
+
+function changeRow(row: Row): ChangeRow {
+  const kind = row.__change as DiffKind;
+  const status = row.__prev_status as RowStatus | null;
+  return {
+    kind,
+    key: String(row.__change_key),
+    fp: kind === 'removed' || row.__fp === null ? null : String(row.__fp),
+    row: kind === 'removed' || row.__key === null ? null : modelColumns(row),
+    previous: status === null ? null : {
+      status,
+      destId: row.__dest_id === null ? null : String(row.__dest_id),
+      match: parseMatch(row.__prev_match),
+    },
+  };
+}
+
+function modelColumns(row: Row): Row {
+  const out: Row = {};
+  for (const [name, value] of Object.entries(row)) if (!INTERNAL.has(name)) out[name] = value;
+  return out;
+}
+
+function parseMatch(value: Value): Record<string, Value> | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return JSON.parse(value) as Record<string, Value>;
+  return value as Record<string, Value>;
+}
