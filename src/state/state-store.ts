@@ -52,6 +52,14 @@ export interface RowStateFiles {
   release(): Promise<void>;
 }
 
+/**
+ * How a state's fingerprints were computed: recipe v1 (src/diff/fingerprint/recipe-v1.md), or
+ * DuckDB's hash() of the releases before it (which nothing else can compute). A state written
+ * by an earlier release is moved to v1 by the first diff after the upgrade.
+ */
+export const FINGERPRINT_RECIPES = ['duckdb-hash', 'v1'] as const;
+export type FingerprintRecipe = (typeof FINGERPRINT_RECIPES)[number];
+
 /** Rows for replaceRowState: plain chunks, or a Parquet file with the columns of RowStateFiles (what DuckDB writes at full speed). */
 export type RowStateInput = AsyncIterable<RowState[]> | RowState[] | { parquet: string };
 
@@ -80,6 +88,12 @@ export interface StateStore {
   readonly kind: 'embedded' | 'postgres';
 
   // ---- row state (the diff's "previous") ----
+  /**
+   * The recipe of the sync's fingerprints: null while it has no state, 'duckdb-hash' for state
+   * an earlier release wrote. A new state, and every replaceRowState, is 'v1'; commits and
+   * compaction keep the recipe the state has.
+   */
+  fingerprintRecipe(sync: string): Promise<FingerprintRecipe | null>;
   /** The sync's committed row state, in chunks of at most `chunkSize` rows (any order). */
   readRowState(sync: string, options?: { chunkSize?: number; signal?: AbortSignal }): AsyncIterable<RowState[]>;
   /** The same state as files to scan in place (what a DuckDB diff joins at full speed). */

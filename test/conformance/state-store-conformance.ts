@@ -145,6 +145,19 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       expect(await stateOf(await open(), s)).toEqual(want);
     });
 
+    it('says which fingerprint recipe a state follows: none before it exists, v1 from its first commit on', async () => {
+      const s = sync();
+      const store = await open();
+      expect(await store.fingerprintRecipe(s)).toBeNull();
+      await store.commitRows(s, [row('a', '1')]);
+      expect(await store.fingerprintRecipe(s)).toBe('v1');
+      await store.compactRowState(s);
+      await store.commitRows(s, [row('b', '2')]);
+      expect(await (await open()).fingerprintRecipe(s)).toBe('v1');
+      await store.replaceRowState(s, [row('c', '3')]);
+      expect(await store.fingerprintRecipe(s)).toBe('v1');
+    });
+
     it('commits many concurrent batches without losing or reordering one', async () => {
       const s = sync();
       const store = await open();

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RejectCategory } from '../../destinations/destination.ts';
 import type { Value } from '../../sources/source.ts';
-import type { Lock, RejectedQuery, RowState, RowStateInput, RowStateFiles, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
+import type { FingerprintRecipe, Lock, RejectedQuery, RowState, RowStateInput, RowStateFiles, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
 import { openWorkspace, type Workspace } from '../../diff/workspace/workspace.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
@@ -36,6 +36,10 @@ export class EmbeddedStateStore implements StateStore {
     fs.mkdirSync(path.join(root, 'syncs'), { recursive: true });
     this.history = new HistoryDb(path.join(root, 'lastmile.db'));
     this.timing = { ...DEFAULT_LOCK_TIMING, ...options.lock };
+  }
+
+  fingerprintRecipe(sync: string): Promise<FingerprintRecipe | null> {
+    return this.folder(sync).recipe();
   }
 
   readRowState(sync: string, options: { chunkSize?: number; signal?: AbortSignal } = {}): AsyncIterable<RowState[]> {

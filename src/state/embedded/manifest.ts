@@ -10,6 +10,8 @@ import { writeFileAtomic } from './durable-file.ts';
 export interface Manifest {
   format: 1;
   generation: number;
+  /** Recipe of the fingerprints; absent in manifests written before recipe v1. */
+  fingerprint?: 'v1';
 }
 
 const FILE = 'manifest.json';

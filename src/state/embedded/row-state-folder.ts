@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { RowState, RowStateInput, RowStateFiles, RowStateUpdate } from '../state-store.ts';
+import type { FingerprintRecipe, RowState, RowStateInput, RowStateFiles, RowStateUpdate } from '../state-store.ts';
 import { CommitQueue } from '../commit-queue.ts';
 import { JournalFile, readLastSeq } from '../journal-file.ts';
 import { FORGOTTEN_FP, quoteLiteral, rowStateSql, typedRowState, validateUpdates } from '../row-state-sql.ts';
@@ -29,6 +29,14 @@ export class RowStateFolder {
     private readonly scratch: () => Promise<DuckDBConnection>,
     private readonly guard: () => void = () => undefined,
   ) {}
+
+  /** See StateStore.fingerprintRecipe. */
+  async recipe(): Promise<FingerprintRecipe | null> {
+    const manifest = await readManifest(this.dir);
+    if (manifest.fingerprint) return manifest.fingerprint;
+    const files = await this.files();
+    return files.base || files.journal ? 'duckdb-hash' : null;
+  }
 
   /** The snapshot and the journal up to its last complete entry. */
   async files(): Promise<RowStateFiles> {
@@ -59,7 +67,7 @@ export class RowStateFolder {
     return this.queue.exclusive(async () => {
       const files = await this.files();
       if (!files.journal) return;
-      await this.rewrite(rowStateSql(files));
+      await this.rewrite(rowStateSql(files), await this.recipe());
     });
   }
 
@@ -69,7 +77,7 @@ export class RowStateFolder {
       const table = `lastmile_replace_${process.pid}`;
       try {
         await stageRowStates(db, table, rows);
-        await this.rewrite(`SELECT * FROM ${table}`);
+        await this.rewrite(`SELECT * FROM ${table}`, 'v1');
       } finally {
         await db.run(`DROP TABLE IF EXISTS ${table}`);
       }
@@ -80,7 +88,7 @@ export class RowStateFolder {
   forgetFingerprints(): Promise<void> {
     return this.queue.exclusive(async () => {
       const state = rowStateSql(await this.files());
-      await this.rewrite(`SELECT key, ${FORGOTTEN_FP} AS fp, status, dest_id, match FROM (${state})`);
+      await this.rewrite(`SELECT key, ${FORGOTTEN_FP} AS fp, status, dest_id, match FROM (${state})`, await this.recipe());
     });
   }
 
@@ -95,6 +103,11 @@ export class RowStateFolder {
     // Read the manifest each time: another process may have compacted since our last append.
     const { generation } = await readManifest(this.dir);
     if (this.journal?.generation !== generation) {
+      // The first commit of a new state: say which recipe its fingerprints follow.
+      if ((await this.recipe()) === null) {
+        await fs.mkdir(this.dir, { recursive: true });
+        await writeManifest(this.dir, { format: 1, generation, fingerprint: 'v1' });
+      }
       await this.journal?.file.close();
       this.journal = undefined;
       await fs.mkdir(this.dir, { recursive: true });
@@ -112,7 +125,7 @@ export class RowStateFolder {
    * the manifest. A crash before the switch leaves g (snapshot + journal) untouched; after it,
    * g+1 holds everything g held.
    */
-  private async rewrite(selectSql: string): Promise<void> {
+  private async rewrite(selectSql: string, recipe: FingerprintRecipe | null): Promise<void> {
     this.guard();
     const db = await this.scratch();
     await fs.mkdir(this.dir, { recursive: true });
@@ -135,7 +148,7 @@ export class RowStateFolder {
     await journal.close();
     await fsyncPath(this.dir);
     this.guard();
-    await writeManifest(this.dir, { format: 1, generation: next });
+    await writeManifest(this.dir, { format: 1, generation: next, ...(recipe === 'v1' || recipe === null ? { fingerprint: 'v1' as const } : {}) });
     await this.journal?.file.close();
     this.journal = undefined;
     // Keep generation g: a reader (here or in another process) may still be scanning it.

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import Cursor from 'pg-cursor';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { Value } from '../../sources/source.ts';
-import type { RowState, RowStateInput, RowStateFiles, RowStateUpdate, RowStatus } from '../state-store.ts';
+import type { FingerprintRecipe, RowState, RowStateInput, RowStateFiles, RowStateUpdate, RowStatus } from '../state-store.ts';
 import { CommitQueue } from '../commit-queue.ts';
 import { FORGOTTEN_FP, quoteIdent, validateUpdates } from '../row-state-sql.ts';
 import { matchJson } from '../value-json.ts';
@@ -37,6 +37,28 @@ export class PostgresRowState {
 
   private get table(): string {
     return `${quoteIdent(this.schema)}.row_state`;
+  }
+
+  private get recipes(): string {
+    return `${quoteIdent(this.schema)}.row_state_recipe`;
+  }
+
+  /** Inside a writing transaction: names the recipe of a new state, or (`replace`) of any. */
+  private async markRecipe(client: pg.PoolClient, sync: string, replace: boolean): Promise<void> {
+    if (replace) {
+      await client.query(`INSERT INTO ${this.recipes} VALUES ($1, 'v1') ON CONFLICT (sync) DO UPDATE SET fingerprint = 'v1'`, [sync]);
+      return;
+    }
+    await client.query(
+      `INSERT INTO ${this.recipes} SELECT $1, 'v1' WHERE NOT EXISTS (SELECT 1 FROM ${this.table} WHERE sync = $1) ON CONFLICT (sync) DO NOTHING`, [sync]);
+  }
+
+  /** See StateStore.fingerprintRecipe: a sync with rows but no recipe row was written before recipe v1. */
+  async recipe(sync: string): Promise<FingerprintRecipe | null> {
+    const { rows } = await this.pool.query<{ fingerprint: FingerprintRecipe | null; any_row: boolean }>(
+      `SELECT (SELECT fingerprint FROM ${this.recipes} WHERE sync = $1) AS fingerprint,
+              EXISTS (SELECT 1 FROM ${this.table} WHERE sync = $1) AS any_row`, [sync]);
+    return rows[0].fingerprint ?? (rows[0].any_row ? 'duckdb-hash' : null);
   }
 
   /** The state as of now, exported to a temporary CSV file that `release()` removes. */
@@ -93,6 +115,7 @@ export class PostgresRowState {
       }
       await client.query(`DELETE FROM ${this.table} WHERE sync = $1`, [sync]);
       await client.query(`INSERT INTO ${this.table} (sync, key, fp, status, dest_id, match) SELECT $1, key, fp, status, dest_id, match FROM ${staged}`, [sync]);
+      await this.markRecipe(client, sync, true);
     }));
   }
 
@@ -124,6 +147,7 @@ export class PostgresRowState {
     const deletes = [...latest.values()].filter((u) => 'deleted' in u).map((u) => u.key);
     await inTransaction(this.pool, async (client) => {
       await this.guard(client, sync);
+      await this.markRecipe(client, sync, false);
       if (deletes.length) await client.query(`DELETE FROM ${this.table} WHERE sync = $1 AND key = ANY($2::text[])`, [sync, deletes]);
       if (upserts.length) {
         await client.query(

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { RejectCategory } from '../../destinations/destination.ts';
 import type { Value } from '../../sources/source.ts';
-import type { Lock, RejectedQuery, RowState, RowStateInput, RowStateFiles, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
+import type { FingerprintRecipe, Lock, RejectedQuery, RowState, RowStateInput, RowStateFiles, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { PostgresHistory } from './postgres-history.ts';
@@ -57,6 +57,10 @@ export class PostgresStateStore implements StateStore {
       throw new Error(`cannot open the Postgres state store (${redact(parsed)}, schema "${schema}"): ${(error as Error).message}`, { cause: error });
     }
     return new PostgresStateStore(pool, schema, options);
+  }
+
+  fingerprintRecipe(sync: string): Promise<FingerprintRecipe | null> {
+    return this.rowState.recipe(sync);
   }
 
   readRowState(sync: string, options: { chunkSize?: number; signal?: AbortSignal } = {}): AsyncIterable<RowState[]> {
