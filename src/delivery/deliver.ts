@@ -32,9 +32,12 @@ export interface DeliveryOptions {
   counters?: DeliveryStats;
 }
 
-export interface DeliveryHooks {
-  /** All records of this batch have an outcome. Awaited: the engine commits state here, and a batch counts as done only after it resolves. */
-  onSettled(batch: Change[], outcomes: Outcome[]): Promise<void>;
+export interface DeliveryHooks<C extends Change = Change> {
+  /**
+   * These records have their outcomes (`outcomes[i]` is `batch[i]`'s; records are the objects the
+   * stream gave). Awaited: the engine commits state here, and a batch counts as done only after it resolves.
+   */
+  onSettled(batch: C[], outcomes: Outcome[]): Promise<void>;
   /** A human-readable line for step 3 of the run trace, e.g. "batch 3: 429 Too Many Requests, retry in 5000 ms". */
   trace(text: string): void;
   onProgress?(stats: DeliveryStats): void;
@@ -63,7 +66,7 @@ export const ABORT_GRACE_MS = 10_000;
 /** Counting the rows not yet read, for the stop message, takes at most this long. */
 const COUNT_REST_MS = 2_000;
 
-export async function deliver(changes: AsyncIterable<Change[]>, options: DeliveryOptions, hooks: DeliveryHooks): Promise<DeliveryStats> {
+export async function deliver<C extends Change>(changes: AsyncIterable<C[]>, options: DeliveryOptions, hooks: DeliveryHooks<C>): Promise<DeliveryStats> {
   const { destination, signal } = options;
   const caps = destination.capabilities;
   const declaredRate = caps.rateLimit?.requestsPerSecond;
@@ -76,7 +79,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
   const trace = new TraceLog((text) => hooks.trace(text));
   const bisection = new Bisection(Math.max(1, Math.min(Math.floor(options.batchSize), caps.maxBatchSize)));
   const breaker = new CircuitBreaker();
-  const requeued: Change[] = [];
+  const requeued: C[] = [];
   const givenBack = new Set<string>();
 
   const stop = new AbortController();
@@ -99,7 +102,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
   // Batches settle concurrently, so commits that overlap can share one write and one fsync
   // (the state stores group them); every key is in one batch only, so order does not matter.
   const settling = new Set<Promise<void>>();
-  const settle = (batch: Change[], outcomes: Outcome[]) => {
+  const settle = (batch: C[], outcomes: Outcome[]) => {
     if (batch.length === 0) return Promise.resolve();
     const done = (async () => {
       try {
@@ -117,7 +120,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
     return done;
   };
 
-  const runBatch = async (records: Change[], n: number, firstTime: boolean) => {
+  const runBatch = async (records: C[], n: number, firstTime: boolean) => {
     bisection.admit(records.length);
     const run = new BatchRun({
       destination, budget, stopSignal: stop.signal, writeSignal: cut.signal,
@@ -128,7 +131,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
       requeue: (rows) => {
         if (rows.some((r) => givenBack.has(r.key))) return false;
         for (const r of rows) givenBack.add(r.key);
-        requeued.push(...rows);
+        requeued.push(...(rows as C[]));
         return true;
       },
     });
@@ -142,7 +145,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
     if (run.settled.length === records.length) stats.batches++;
     if (firstTime) resize(() => bisection.observe(records.length - run.handedBack, run.refusedAlone));
     trace.batchSettled(n, run.count('delivered'), run.count('rejected'), run.count('deferred'));
-    await settle(run.settled, run.results);
+    await settle(run.settled as C[], run.results);
   };
 
   /** Says so in the trace when refusals make batches smaller (or let them grow back). */
@@ -165,7 +168,7 @@ export async function deliver(changes: AsyncIterable<Change[]>, options: Deliver
         await Promise.race(active);
         continue;
       }
-      let batch: Change[] | undefined;
+      let batch: C[] | undefined;
       let firstTime = true;
       if (requeued.length) {
         batch = requeued.splice(0, bisection.batchSize);

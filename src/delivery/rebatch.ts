@@ -6,9 +6,9 @@ import type { Change } from '../destinations/destination.ts';
  * destination refuses whole ones. It pulls a chunk only when a batch is asked for, so memory
  * holds at most one batch plus one chunk, whatever the number of changes.
  */
-export async function* rebatch(chunks: AsyncIterable<Change[]>, size: number | (() => number)): AsyncGenerator<Change[], void, undefined> {
+export async function* rebatch<C extends Change>(chunks: AsyncIterable<C[]>, size: number | (() => number)): AsyncGenerator<C[], void, undefined> {
   const sizeNow = typeof size === 'number' ? () => size : size;
-  let pending: Change[] = [];
+  let pending: C[] = [];
   for await (const chunk of chunks) {
     let at = 0;
     let n = sizeNow();

@@ -1,5 +1,5 @@
 import type { SyncMode } from '../config/project.ts';
-import type { Change, Rejection } from '../destinations/destination.ts';
+import type { Rejection } from '../destinations/destination.ts';
 import type { Diff, DiffKind } from '../diff/diff.ts';
 import type { Mapper } from '../mapping/mapper.ts';
 import { isHeld, type RowStateUpdate } from '../state/state-store.ts';
@@ -27,35 +27,32 @@ export async function* changeStream(
   diff: Diff,
   mode: SyncMode,
   mapper: Mapper,
-  pending: Map<string, PendingChange>,
   onLocal: (outcomes: LocalOutcomes) => Promise<void>,
   signal: AbortSignal,
-): AsyncIterable<Change[]> {
+): AsyncIterable<PendingChange[]> {
   const operations = MODE_OPERATIONS[mode];
   for await (const chunk of diff.changes(Object.keys(operations) as DiffKind[], { chunkSize: CHUNK_SIZE, signal })) {
-    const changes: Change[] = [];
+    const changes: PendingChange[] = [];
     const local: LocalOutcomes = { rejected: [], skipped: [] };
     for (const { kind, key, fp, row, previous } of chunk) {
-      const destId = previous?.destId ?? null;
+      const destId = previous?.destId ?? undefined;
       if (kind === 'removed') {
         if (!previous || !isHeld(previous.status) || !previous.match) {
           local.skipped.push({ key, deleted: true }); // never arrived there: nothing to delete
           continue;
         }
-        pending.set(key, { op: 'delete', fp: null, match: previous.match, destId, previous });
-        changes.push({ key, op: 'delete', match: previous.match, fields: {}, ...(destId ? { destId } : {}) });
+        changes.push({ key, op: 'delete', match: previous.match, fields: {}, destId, fp: null, previous });
         continue;
       }
       if (row === null) continue; // left the model between the diff and this read: next run sees it
       const op = operations[kind]!;
       const mapped = mapper.map(row);
       if (!mapped.ok) {
-        local.rejected.push({ key, rejection: mapped.rejection, update: parkedUpdate({ op, fp, match: {}, destId, previous }, key, mapped.rejection) });
+        local.rejected.push({ key, rejection: mapped.rejection, update: parkedUpdate({ op, fp, destId, previous }, key, mapped.rejection) });
         continue;
       }
       const { fields, match } = mapped.value;
-      pending.set(key, { op, fp, match, destId, previous });
-      changes.push({ key, op, match, fields, ...(destId ? { destId } : {}) });
+      changes.push({ key, op, match, fields, destId, fp, previous });
     }
     if (local.rejected.length || local.skipped.length) await onLocal(local);
     if (changes.length) yield changes;

@@ -1,6 +1,5 @@
 import type { SyncConfig } from '../config/project.ts';
 import type { ResolvedSync } from './resolve-sync.ts';
-import type { Change } from '../destinations/destination.ts';
 import type { Outcome } from '../delivery/outcome.ts';
 import type { RowStateUpdate, StateStore } from '../state/state-store.ts';
 import { deliver } from '../delivery/deliver.ts';
@@ -39,7 +38,6 @@ export async function pushChanges(
   destination.planFor?.(recorder.toSync);
   await rejectInvalidRows(session.diff, model.primaryKey, recorder, signal);
 
-  const pending = new Map<string, PendingChange>();
   const commit = async (updates: RowStateUpdate[]) => {
     if (updates.length) await store.commitRows(sync.name, updates);
   };
@@ -48,15 +46,13 @@ export async function pushChanges(
     recorder.skip(local.skipped.length);
     await recorder.reject(local.rejected);
   };
-  const onSettled = async (_batch: Change[], outcomes: Outcome[]) => {
+  const onSettled = async (batch: PendingChange[], outcomes: Outcome[]) => {
     const updates: RowStateUpdate[] = [];
     const rejected: Parameters<RunRecorder['reject']>[0] = [];
     let delivered = 0;
-    for (const outcome of outcomes) {
-      const change = pending.get(outcome.key);
-      pending.delete(outcome.key);
-      if (!change) continue;
-      const update = stateUpdateFor(change, outcome);
+    for (let i = 0; i < batch.length; i++) {
+      const outcome = outcomes[i];
+      const update = stateUpdateFor(batch[i], outcome);
       if (update) updates.push(update);
       if (outcome.outcome === 'delivered') delivered++;
       if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection });
@@ -69,7 +65,7 @@ export async function pushChanges(
 
   try {
     await deliver(
-      changeStream(session.diff, sync.mode, session.mapper, pending, onLocal, signal),
+      changeStream(session.diff, sync.mode, session.mapper, onLocal, signal),
       {
         destination,
         batchSize: destinationConfig.batch?.size ?? destination.capabilities.maxBatchSize,

@@ -1,17 +1,15 @@
-import type { Operation, Rejection } from '../destinations/destination.ts';
+import type { Change, Rejection } from '../destinations/destination.ts';
 import type { Outcome } from '../delivery/outcome.ts';
 import type { Value } from '../sources/source.ts';
 import { isHeld, type RowStateUpdate, type RowStatus } from '../state/state-store.ts';
 
-/** What the engine remembers about a change until its outcome is known. */
-export interface PendingChange {
-  op: Operation;
+/**
+ * A change as the engine sends it: what the destination needs, plus what state needs once its
+ * outcome is known (the delivery hands the same object back with the outcome).
+ */
+export interface PendingChange extends Change {
   /** Fingerprint of the values sent (null for deletes). */
   fp: string | null;
-  /** Identifier values sent (for a delete: the ones the destination holds). */
-  match: Record<string, Value>;
-  /** The destination's id remembered from an earlier delivery. */
-  destId: string | null;
   /** The row's state before this run, if any: what the destination holds and where. */
   previous: { status: RowStatus; match: Record<string, Value> | null } | null;
 }
@@ -34,19 +32,19 @@ export function stateUpdateFor(change: PendingChange, outcome: Outcome): RowStat
   if (outcome.outcome === 'deferred') return undefined;
   if (outcome.outcome === 'delivered') {
     if (change.op === 'delete') return { key, deleted: true };
-    return { key, fp: change.fp!, status: 'delivered', destId: outcome.destId ?? change.destId, match: change.match };
+    return { key, fp: change.fp!, status: 'delivered', destId: outcome.destId ?? change.destId ?? null, match: change.match };
   }
   return parkedUpdate(change, key, outcome.rejection);
 }
 
 /** The update for a refusal (from the destination or the local checks). */
-export function parkedUpdate(change: PendingChange, key: string, rejection: Rejection): RowStateUpdate | undefined {
+export function parkedUpdate(change: Pick<PendingChange, 'op' | 'fp' | 'destId' | 'previous'>, key: string, rejection: Rejection): RowStateUpdate | undefined {
   if (rejection.retryable) return undefined;
   const gone = rejection.category === 'missing_identifier';
   if (change.op === 'delete') return gone ? { key, deleted: true } : undefined;
   const previous = change.previous;
   if (previous && isHeld(previous.status) && !gone) {
-    return { key, fp: change.fp!, status: 'outdated', destId: change.destId, match: previous.match };
+    return { key, fp: change.fp!, status: 'outdated', destId: change.destId ?? null, match: previous.match };
   }
-  return { key, fp: change.fp!, status: 'rejected', destId: gone ? null : change.destId, match: null };
+  return { key, fp: change.fp!, status: 'rejected', destId: gone ? null : change.destId ?? null, match: null };
 }

@@ -64,30 +64,38 @@ export function rowStateSql(files: Pick<RowStateFiles, 'base' | 'journal'>): str
 
 /** Throws before anything is written when an update could not be read back exactly. */
 export function validateUpdates(sync: string, updates: RowStateUpdate[]): void {
+  const fail = (update: RowStateUpdate, problem: string) => new TypeError(`state of sync "${sync}", key ${JSON.stringify(update.key)}: ${problem}`);
   for (const update of updates) {
-    const where = `state of sync "${sync}", key ${JSON.stringify(update.key)}`;
-    if (typeof update.key !== 'string' || /\p{Cs}/u.test(update.key) || update.key.includes('\0')) {
-      throw new TypeError(`${where}: a key must be well-formed text without NUL characters`);
+    if (typeof update.key !== 'string' || !update.key.isWellFormed() || update.key.includes('\0')) {
+      throw fail(update, 'a key must be well-formed text without NUL characters');
     }
     if ('deleted' in update) continue;
-    if (!/^\d{1,20}$/.test(update.fp) || BigInt(update.fp) > MAX_FP) {
-      throw new TypeError(`${where}: fingerprint ${JSON.stringify(update.fp)} is not an unsigned 64-bit decimal`);
+    const { fp } = update;
+    // Twenty digits may still pass 2^64 - 1: only those need the exact comparison.
+    if (!DIGITS.test(fp) || (fp.length === 20 && BigInt(fp) > MAX_FP)) {
+      throw fail(update, `fingerprint ${JSON.stringify(fp)} is not an unsigned 64-bit decimal`);
     }
     if (!ROW_STATUSES.includes(update.status)) {
-      throw new TypeError(`${where}: status must be one of ${ROW_STATUSES.map((s) => `"${s}"`).join(', ')}, not ${JSON.stringify(update.status)}`);
+      throw fail(update, `status must be one of ${ROW_STATUSES.map((s) => `"${s}"`).join(', ')}, not ${JSON.stringify(update.status)}`);
     }
   }
 }
+
+const DIGITS = /^\d{1,20}$/;
 
 /** NDJSON lines for `updates`, numbered from `firstSeq` (later lines win). */
 export function journalLines(updates: RowStateUpdate[], firstSeq: number): string {
   let seq = firstSeq;
   let out = '';
+  // Written field by field: the same text JSON.stringify gives an object of these keys, without the object.
   for (const u of updates) {
-    const line = 'deleted' in u
-      ? { s: seq++, k: u.key, x: true }
-      : { s: seq++, k: u.key, f: u.fp, st: u.status, d: u.destId ?? null, m: matchJson(u.match) };
-    out += JSON.stringify(line) + '\n';
+    const key = JSON.stringify(u.key);
+    if ('deleted' in u) {
+      out += `{"s":${seq++},"k":${key},"x":true}\n`;
+      continue;
+    }
+    const match = matchJson(u.match);
+    out += `{"s":${seq++},"k":${key},"f":"${u.fp}","st":"${u.status}","d":${u.destId == null ? 'null' : JSON.stringify(u.destId)},"m":${match === null ? 'null' : JSON.stringify(match)}}\n`;
   }
   return out;
 }
