@@ -119,11 +119,11 @@ export function rateBudgetConformance(h: RateBudgetHarness): void {
       const b = budget({ ...fast });
       const permit = await b.acquire(signal);
       permit.release('throttled');
+      const asked = Date.now();
       const wait = b.throttled(300);
       expect(wait).toBeGreaterThan(250);
-      const asked = Date.now();
       (await b.acquire(signal)).release('success');
-      expect(Date.now() - asked).toBeGreaterThanOrEqual(wait - 5);
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(wait - 1); // timers have whole milliseconds
     });
 
     it('paces to the window the destination reports: no more than it allows in any window of its length', async () => {
