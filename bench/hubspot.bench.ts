@@ -13,7 +13,7 @@ import type { FieldMapping, SyncConfig } from '../src/config/project.ts';
 import type { Change } from '../src/destinations/destination.ts';
 import { hubspotDestinationType } from '../src/destinations/hubspot/hubspot-type.ts';
 import { deliver } from '../src/delivery/deliver.ts';
-import { budgetFor } from '../src/delivery/rate-budget.ts';
+import { budgetFor } from '../src/delivery/budgets.ts';
 import type { HubspotFakeOptions, RecordedRequest } from '../test/fakes/hubspot/hubspot-fake.ts';
 import type { BenchTable } from './run.ts';
 

@@ -5,10 +5,11 @@
  * destination sends (token included) and what the org charged to its daily API quota.
  */
 import type { FieldMapping, SyncConfig } from '../src/config/project.ts';
-import type { Change, WriteContext } from '../src/destinations/destination.ts';
+import type { Change } from '../src/destinations/destination.ts';
 import { SalesforceDestination } from '../src/destinations/salesforce/salesforce-destination.ts';
 import { salesforceConnection, salesforceSyncOptions } from '../src/destinations/salesforce/salesforce-type.ts';
 import { startFakeSalesforce } from '../test/fakes/salesforce/fake-salesforce.ts';
+import { recordingContext } from '../test/helpers/write-context.ts';
 import type { BenchTable } from './run.ts';
 
 const ROWS = process.env.LASTMILE_BENCH_QUICK === '1' ? 10_000 : 50_000;
@@ -61,8 +62,7 @@ async function measure(scenario: Scenario) {
     await destination.check(AbortSignal.timeout(30_000));
     fake.apiUsed = 0;
     destination.planFor(ROWS);
-    let apiCalls = 0;
-    const ctx: WriteContext = { signal: AbortSignal.timeout(600_000), apiCall: () => { apiCalls++; }, observeLimits: () => {}, trace: () => {} };
+    const ctx = recordingContext(AbortSignal.timeout(600_000));
     const changes: Change[] = Array.from({ length: ROWS }, (_, n) => ({
       key: `k${n}`, op: scenario.op, match: { External_Id__c: `c-${n}` },
       fields: { External_Id__c: `c-${n}`, LastName: `Contact ${n}`, Purchases__c: n % 1000 },
@@ -76,7 +76,7 @@ async function measure(scenario: Scenario) {
       delivered += results.filter((result) => result.outcome === 'delivered').length;
     }
     const polls = fake.calls().filter((call) => call.method === 'GET' && /\/jobs\/ingest\/750\w+$/.test(call.path)).length;
-    return { apiCalls, charged: fake.apiUsed, jobs: fake.bulk.jobs.size, polls, delivered, wallMs: Date.now() - started };
+    return { apiCalls: ctx.apiCalls, charged: fake.apiUsed, jobs: fake.bulk.jobs.size, polls, delivered, wallMs: Date.now() - started };
   } finally {
     await fake.close();
   }

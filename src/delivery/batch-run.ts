@@ -1,54 +1,32 @@
-import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Change, Destination, Operation, RecordResult, Rejection } from '../destinations/destination.ts';
+import type { Change, Destination, Operation, RecordResult, Rejection, SplitBudget, WriteContext } from '../destinations/destination.ts';
 import { SyncError } from '../errors.ts';
 import { mayHaveApplied, unsafeToRetry } from './ambiguity.ts';
 import { backoffDelay, type BackoffPolicy } from './backoff.ts';
+import { BatchDeferred, BatchRequests, type RequestSettings } from './batch-requests.ts';
 import type { Bisection } from './bisection.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
+import { classify, describe, isAbort, statusText } from './failures.ts';
 import type { Outcome } from './outcome.ts';
-import type { RateBudget } from './rate-budget.ts';
-import type { TraceLog } from './trace-log.ts';
 
 /**
- * One batch from first request to an outcome for every record: retries with backoff
- * (transient), waits without spending attempts (429), splits in halves to isolate the rows
- * that make the destination refuse the whole request (terminal), defers what it cannot settle
- * now, and stops the delivery on config, quota or an unavailable destination.
+ * One batch from first request to an outcome for every record: every request its writes send
+ * takes a permit from the credential's budget, and 429s are waited out without spending attempts
+ * (BatchRequests); a write that fails is retried with backoff (transient), split in halves to
+ * isolate the rows that make the destination refuse the whole request (terminal), deferred when
+ * it cannot be settled now, and a config, quota or unavailable error stops the delivery.
  */
-export interface BatchRunSettings {
+export interface BatchRunSettings extends RequestSettings {
   destination: Destination;
-  budget: RateBudget;
-  /** Aborted when the delivery stops: no new request, no more waiting. */
-  stopSignal: AbortSignal;
-  /** Handed to write(): aborted only when requests in flight must be cut short. */
-  writeSignal: AbortSignal;
   maxAttempts: number;
-  /** Longest total wait for 429s on one request before its records are deferred. */
-  maxThrottleWaitMs: number;
-  /** Longest single wait a Retry-After may impose; past it the delivery stops. */
-  maxRetryAfterMs: number;
   backoff: BackoffPolicy;
-  trace: TraceLog;
   breaker: CircuitBreaker;
   bisection: Bisection;
   /** Operations a retry cannot apply twice at this destination (see ambiguity.ts). */
   retrySafe: readonly Operation[];
   /** Gives rows the split pool could not isolate back to the queue; false if they were given back before. */
   requeue(records: Change[]): boolean;
-  /** Stops the delivery now (config, quota, unavailable), before another request can take this one's slot. */
-  halt(err: SyncError): void;
-  counters: { requests: number; apiCalls: number; retries: number; throttled: number };
 }
-
-/** Errors thrown by drivers that mean "try again": the connection, not the request, failed. */
-const NETWORK_CODES = new Set([
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED',
-]);
-
-/** Kinds that stop the whole delivery. */
-const STOPPING = new Set(['config', 'quota', 'unavailable']);
 
 export class BatchRun {
   /** Records with an outcome so far, and their outcomes (same order). */
@@ -56,8 +34,16 @@ export class BatchRun {
   readonly results: Outcome[] = [];
   /** Rows given back to the queue (they settle in a later batch). */
   handedBack = 0;
-  /** Rows isolated by splitting and refused for good. */
+  /** Rows isolated by splitting and refused for good (by the engine, or by a destination that splits itself). */
   refusedAlone = 0;
+  /** The delivery's split budget as writes see it (WriteContext.splits). */
+  private readonly splits: SplitBudget = {
+    takeSplit: () => this.s.bisection.takeSplit(),
+    found: () => {
+      this.refusedAlone++;
+      this.s.bisection.found();
+    },
+  };
 
   constructor(private readonly s: BatchRunSettings) {}
 
@@ -73,83 +59,70 @@ export class BatchRun {
 
   /** Sends until the records are settled; answers the terminal error to split on, if any. */
   private async send(records: Change[], label: string): Promise<SyncError | undefined> {
-    const { destination, budget, counters, trace } = this.s;
+    const { destination, budget, trace } = this.s;
+    const requests = new BatchRequests(this.s, label);
     let failures = 0;
-    let throttleWait = 0;
-    let retry = false;
-    for (;;) {
-      const permit = await budget.acquire(this.s.stopSignal);
-      counters.requests++;
-      if (retry) counters.retries++;
-      const name = retry ? `${label} retry` : label;
+    for (let again = false; ; again = true) {
       let status: number | undefined;
+      requests.newWrite(again);
+      const ctx: WriteContext = {
+        signal: this.s.writeSignal,
+        request: (send) => requests.request(send),
+        observeLimits: (o) => budget.observe(o),
+        splits: this.splits,
+        trace: (text) => trace.line(`${label}: ${text}`),
+        status: (code) => void (status = code),
+      };
       try {
-        const results = await destination.write(records, {
-          signal: this.s.writeSignal,
-          apiCall: () => void counters.apiCalls++,
-          observeLimits: (o) => budget.observe(o),
-          trace: (text) => trace.line(`${label}: ${text}`),
-          status: (code) => void (status = code),
-        });
-        permit.release('success');
+        const results = await destination.write(records, ctx);
         this.s.breaker.success();
         const rejected = this.complete(records, results);
         const note = rejected === 0 ? `[${records.length}]` : `[${records.length - rejected} delivered, ${rejected} rejected]`;
-        trace.line(`${name}: ${status ? statusText(status) : 'OK'} ${note}`, rejected === 0 ? 'ok' : 'rejected');
+        trace.line(`${requests.name}: ${status ? statusText(status) : 'OK'} ${note}`, rejected === 0 ? 'ok' : 'rejected');
         return undefined;
       } catch (thrown) {
-        if (this.s.writeSignal.aborted || this.s.stopSignal.aborted && isAbort(thrown)) {
-          permit.release('failed');
-          throw this.s.stopSignal.aborted ? this.s.stopSignal.reason : thrown;
+        if (thrown instanceof BatchDeferred) return this.deferAll(records, thrown.traceLine, thrown.reason);
+        const { stopSignal, writeSignal } = this.s;
+        if (writeSignal.aborted || (stopSignal.aborted && (isAbort(thrown) || thrown === stopSignal.reason))) {
+          throw stopSignal.aborted ? stopSignal.reason : thrown;
         }
         const err = classify(thrown);
-        if (err && STOPPING.has(err.kind)) this.s.halt(err);
-        permit.release(err?.kind === 'rate_limited' ? 'throttled' : 'failed');
         if (!err) throw thrown;
+        const name = requests.name;
         switch (err.kind) {
-          case 'rate_limited': {
-            counters.throttled++;
-            if (err.retryAfterMs !== undefined && err.retryAfterMs > this.s.maxRetryAfterMs) {
-              const asked = `asked to wait ${seconds(err.retryAfterMs)} (Retry-After), past the cap of ${seconds(this.s.maxRetryAfterMs)} (rateLimit.maxRetryAfter)`;
-              this.s.halt(new SyncError('unavailable', `${describe(err)}: ${asked}`, { code: err.code, status: err.status, category: 'rate_limit' }));
-              return this.deferAll(records, `${name}: ${describe(err)}, ${asked} [${records.length} deferred to the next run]`, `the destination ${asked}`);
+          case 'rate_limited': // thrown outside a request: the whole write waits and goes again
+            try {
+              requests.throttled(err);
+            } catch (deferred) {
+              if (deferred instanceof BatchDeferred) return this.deferAll(records, deferred.traceLine, deferred.reason);
+              throw deferred;
             }
-            const wait = budget.throttled(err.retryAfterMs);
-            if (throttleWait + wait > this.s.maxThrottleWaitMs) {
-              return this.deferAll(records, `${name}: ${describe(err)}, asked to wait ${wait} ms: over the limit of ${this.s.maxThrottleWaitMs} ms of waiting [${records.length} deferred to the next run]`,
-                `still rate limited after waiting ${seconds(throttleWait)}: ${err.message}`);
-            }
-            throttleWait += wait;
-            trace.line(`${name}: ${describe(err)}, retry in ${wait} ms`, 'throttled');
-            retry = true;
-            continue; // acquire() waits out the pause; no attempt spent
-          }
+            continue;
           case 'transient': {
             failures++;
             const open = this.s.breaker.failure(err);
             if (open) {
               this.s.halt(new SyncError('unavailable', `circuit open: ${open} (last: ${err.message})`, { code: err.code, status: err.status }));
-              return this.deferAll(records, `${name}: ${describe(err)}; circuit open: ${open} [${records.length} deferred to the next run]`, `circuit open: ${open}`);
+              return this.deferAll(records, `${name}: ${describe(err)}; circuit open: ${open}`, `circuit open: ${open}`);
             }
             const unsafe = mayHaveApplied(err) ? unsafeToRetry(records, this.s.retrySafe) : undefined;
             if (unsafe) {
               return this.deferAll(records,
-                `${name}: ${describe(err)}; the destination may have applied this ${unsafe} already, and a retry could apply it twice: not retried [${records.length} deferred to the next run]`,
+                `${name}: ${describe(err)}; the destination may have applied this ${unsafe} already, and a retry could apply it twice: not retried`,
                 `${err.message}; the destination may have applied this ${unsafe}: not retried in this run, to avoid writing it twice`);
             }
             if (failures >= this.s.maxAttempts) {
-              return this.deferAll(records, `${name}: ${describe(err)}, gave up after ${failures} attempts [${records.length} deferred to the next run]`,
-                `gave up after ${failures} attempts: ${err.message}`);
+              return this.deferAll(records, `${name}: ${describe(err)}, gave up after ${failures} attempts`, `gave up after ${failures} attempts: ${err.message}`);
             }
             const wait = backoffDelay(failures - 1, this.s.backoff);
             trace.line(`${name}: ${describe(err)}, retry in ${wait} ms (attempt ${failures + 1} of ${this.s.maxAttempts})`, 'retried');
             await sleep(wait, undefined, { signal: this.s.stopSignal });
-            retry = true;
             continue;
           }
           case 'terminal':
             return err;
           default: // config, quota, unavailable: the run stops
+            this.s.halt(err);
             trace.always(`${name}: ${describe(err)}: ${err.message}`);
             throw err;
         }
@@ -158,22 +131,21 @@ export class BatchRun {
   }
 
   private async split(records: Change[], label: string, err: SyncError): Promise<void> {
-    const { trace, bisection } = this.s;
+    const { trace } = this.s;
     if (records.length === 1) {
       trace.line(`${label}: ${describe(err)} [1 rejected: ${truncate(err.message, 160)}]`, 'rejected');
-      this.refusedAlone++;
-      bisection.found();
+      this.splits.found();
       this.rejectAll(records, { category: err.category ?? 'destination_error', code: err.code ?? statusCode(err),
         field: err.field, message: err.message, retryable: false });
       return;
     }
-    if (!bisection.takeSplit()) {
+    if (!this.splits.takeSplit()) {
       if (this.s.requeue(records)) {
         this.handedBack += records.length;
         trace.line(`${label}: ${describe(err)}, split budget used up [${records.length} back to the queue, to go out in smaller batches]`, 'split');
         return;
       }
-      this.deferAll(records, `${label}: ${describe(err)}, split budget used up [${records.length} deferred to the next run]`,
+      this.deferAll(records, `${label}: ${describe(err)}, split budget used up`,
         `the destination refused a batch holding this row (${err.message}); the rows at fault could not be isolated within the split budget`);
       return;
     }
@@ -208,36 +180,13 @@ export class BatchRun {
   }
 
   private deferAll(records: Change[], traceLine: string, reason: string): undefined {
-    this.s.trace.line(traceLine, 'deferred');
+    this.s.trace.line(`${traceLine} [${records.length} deferred to the next run]`, 'deferred');
     for (const record of records) {
       this.settled.push(record);
       this.results.push({ key: record.key, outcome: 'deferred', reason });
     }
     return undefined;
   }
-}
-
-function classify(err: unknown): SyncError | undefined {
-  if (err instanceof SyncError) return err;
-  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  if ((code && NETWORK_CODES.has(code)) || e?.name === 'TimeoutError') {
-    return new SyncError('transient', e?.message ?? String(err), { code: code ?? 'TIMEOUT', cause: err });
-  }
-  return undefined;
-}
-
-function isAbort(err: unknown): boolean {
-  return (err as { name?: string } | undefined)?.name === 'AbortError';
-}
-
-export function statusText(status: number): string {
-  return `${status} ${STATUS_CODES[status] ?? ''}`.trim();
-}
-
-function describe(err: SyncError): string {
-  if (err.status) return statusText(err.status);
-  return err.code ?? err.kind;
 }
 
 function statusCode(err: SyncError): string | undefined {

@@ -1,3 +1,5 @@
+import type { SplitBudget } from '../destinations/destination.ts';
+
 /**
  * How a delivery finds the rows of a batch that the destination refused as a whole (one bad
  * row fails the request): it sends halves, down to the single rows at fault.
@@ -13,7 +15,7 @@
  * the pool dry gives its unresolved rows back to the queue once (they go out again later, in
  * smaller batches); after that they are deferred to the next run.
  */
-export class Bisection {
+export class Bisection implements SplitBudget {
   private pool = 0;
   private rows = 0;
   private refused = 0;

@@ -6,7 +6,7 @@ import { BatchRun } from './batch-run.ts';
 import { Bisection } from './bisection.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import type { Outcome } from './outcome.ts';
-import { budgetFor } from './rate-budget.ts';
+import { budgetFor } from './budgets.ts';
 import { rebatch } from './rebatch.ts';
 import { TraceLog } from './trace-log.ts';
 
@@ -14,10 +14,11 @@ import { TraceLog } from './trace-log.ts';
  * Delivers a stream of changes through a destination at the rate it allows, and gives
  * every record an outcome: delivered, rejected, or deferred to the next run.
  *
- * Batches are pulled only when a slot is free (memory: about `concurrency + 1` batches),
- * sent through the credential's shared budget (concurrency, rate, reported limits), retried,
- * throttled and split by BatchRun, and handed to `onSettled` as they finish (several may
- * be settling at once; a batch holds its slot until its own settle resolves). A config,
+ * Batches are pulled only when a slot is free (memory: about `concurrency + 1` batches);
+ * every request their writes send takes a permit from the credential's shared budget
+ * (concurrency, rate, reported limits). BatchRun retries, throttles and splits them, and they
+ * are handed to `onSettled` as they finish (several may be settling at once; a batch holds
+ * its slot until its own settle resolves). A config,
  * quota or unavailable error, an abort, or a failing `onSettled` stops the delivery: nothing
  * new is sent, requests in flight finish and settle, then it throws. `counters` holds the
  * counts either way.
@@ -74,7 +75,10 @@ export async function deliver<C extends Change>(changes: AsyncIterable<C[]>, opt
     requestsPerSecond: options.rateLimit?.requestsPerSecond,
     concurrency: options.rateLimit?.concurrency ?? caps.rateLimit?.concurrency,
     declared: declaredRate === undefined ? undefined : { requestsPerSecond: declaredRate, windowMs: caps.rateLimit?.windowMs },
+    dailyReserve: caps.rateLimit?.dailyReserve,
   });
+  const seen = destination.lastObservedLimits?.();
+  if (seen) budget.observe(seen); // a quota found nearly used by check() stops the run before its first request
   const stats = Object.assign(options.counters ?? emptyStats(), emptyStats());
   const trace = new TraceLog((text) => hooks.trace(text));
   const bisection = new Bisection(Math.max(1, Math.min(Math.floor(options.batchSize), caps.maxBatchSize)));

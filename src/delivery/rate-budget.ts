@@ -1,31 +1,60 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { RateLimitObservation } from '../destinations/destination.ts';
-import { SyncError } from '../errors.ts';
-import { AdaptiveRate } from './adaptive-rate.ts';
-import { Semaphore } from './semaphore.ts';
-import { SlidingWindow, type WindowEntry } from './sliding-window.ts';
-import { TokenBucket } from './token-bucket.ts';
 
 /**
- * The request budget of one credential (a HubSpot portal, a Salesforce org, a webhook
- * with its token). Every delivery to that credential in this process draws from it, so
- * two syncs to one portal share one limit instead of each taking all of it.
+ * The request budget of one credential (a HubSpot portal, a Salesforce org, a webhook with
+ * its token): every request any delivery sends to that credential takes a permit from it,
+ * so two syncs to one portal share one limit instead of each taking all of it.
  *
  * Three gates, each a separate setting: how many requests may be in flight (concurrency),
- * how many may start per second (the rate), and what the destination itself reports
- * (limit headers: a rolling window; a daily quota kept from running out).
+ * how many may start per second (the rate), and what the destination itself reports (limit
+ * headers: a rolling window; a daily quota kept from running out).
  *
  * The rate comes from, in order: the config (a ceiling, counted per second, never passed);
  * the window the destination reports in its answers; the limit it documents (a default
- * until it reports one, up or down: a HubSpot portal on Professional says 190 per 10 s
- * where 100 is documented); or, with none of these, an adaptive search for it.
+ * until it reports one, up or down); or, with none of these, an adaptive search for it.
+ *
+ * An implementation may keep its state in this process (local-rate-budget.ts) or share it
+ * between processes: every method but acquire() answers at once, so one that needs I/O
+ * (a shared store) does it in the background and reads shared state in acquire(). The
+ * conformance suite in test/conformance/rate-budget-conformance.ts says what each must do.
  */
+export interface RateBudget {
+  /** The credential (`destination.budgetKey`). */
+  readonly key: string;
+  /** Where the rate comes from (see above). */
+  readonly mode: BudgetMode;
+  /** The rate in force now (Infinity: none). */
+  readonly requestsPerSecond: number;
+  /** Requests allowed in flight at once. */
+  readonly concurrency: number;
+  /** Permits held now. */
+  readonly inFlight: number;
+  /** A delivery's limits count while it runs; several at once: the smallest of each wins. Returns the release. */
+  lease(limits: BudgetLimits): () => void;
+  /**
+   * Waits for a free slot, the rate, any pause a 429 asked for; throws SyncError 'quota' when a
+   * daily quota is down to its reserve (except for `finishing` requests), or the signal's reason.
+   */
+  acquire(signal: AbortSignal, options?: AcquireOptions): Promise<Permit>;
+  /**
+   * The destination answered 429: nobody on this credential starts a request until the pause
+   * is over. Answers the wait imposed (Retry-After when given, else a growing pause).
+   */
+  throttled(retryAfterMs?: number): number;
+  /** Limit information from the destination's answers. */
+  observe(observation: RateLimitObservation): void;
+}
+
+export type BudgetMode = 'configured' | 'reported' | 'declared' | 'adaptive';
+
 export interface BudgetLimits {
   /** From the config: never more than this in any second. */
   requestsPerSecond?: number;
   concurrency?: number;
   /** What the destination documents, counted over its own window (HubSpot: 10/s over 10 s). */
   declared?: DeclaredRate;
+  /** Requests of a daily quota left for the credential's other users (default: DAILY_RESERVE_SHARE of it). */
+  dailyReserve?: number;
 }
 
 export interface DeclaredRate {
@@ -33,251 +62,28 @@ export interface DeclaredRate {
   windowMs?: number;
 }
 
-/** In flight at once when neither the config nor the destination says. */
-export const DEFAULT_CONCURRENCY = 8;
-/** Share of a daily quota left untouched for the credential's other users. */
-export const DAILY_RESERVE_SHARE = 0.02;
-/** 429 without Retry-After: first pause, doubled per 429 in a row, up to the cap. */
-const THROTTLE_PAUSE_MS = 1_000;
-const THROTTLE_PAUSE_CAP_MS = 60_000;
-/** Round trips up to this long count whole against the rate window (see late()). */
-const LATE_SLACK_MS = 100;
-/** Node's longest timer (about 24.8 days); a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** Recent waits for the rate mean the rate is the bottleneck (adaptive growth). */
-const RATE_BOUND_MS = 1_000;
+export interface AcquireOptions {
+  /**
+   * The request carries on a write already under way (a Bulk job's poll, the upsert after a
+   * mirror's archive): it is not refused at the daily reserve, since stopping there would
+   * leave the write half done. It still waits for a slot, the rate and any pause.
+   */
+  finishing?: boolean;
+}
 
 export type RequestOutcome = 'success' | 'throttled' | 'failed';
 
-/** One request's right to go. Release it exactly once, with what happened. */
+/** One request's right to go. Release it exactly once, with what happened (a second release does nothing). */
 export interface Permit {
   release(outcome: RequestOutcome): void;
 }
 
-export class RateBudget {
-  private readonly leases = new Set<BudgetLimits>();
-  private readonly slots = new Semaphore(DEFAULT_CONCURRENCY);
-  private readonly adaptive = new AdaptiveRate();
-  private readonly bucket = new TokenBucket(this.adaptive.rate);
-  private configuredRate: number | undefined;
-  private declaredRate: DeclaredRate | undefined;
-  private reported: { window: SlidingWindow; limit: number; intervalMs: number } | undefined;
-  private daily: { limit?: number; remaining: number; usedSince: number } | undefined;
-  private pausedUntil = 0;
-  private throttleStreak = 0;
-  private lastRateWaitAt = -Infinity;
-  private turn: Promise<void> = Promise.resolve();
-  /** Recent request durations: their minimum is the destination's own latency. */
-  private readonly latencies: number[] = [];
-  /** Recent shifts of window entries: their upper quartile is the lag the pacing allows for. */
-  private readonly shifts: number[] = [];
+/** In flight at once when neither the config nor the destination says. */
+export const DEFAULT_CONCURRENCY = 8;
+/** Share of a daily quota left untouched for the credential's other users, unless a lease says how many. */
+export const DAILY_RESERVE_SHARE = 0.02;
 
-  constructor(readonly key: string) {}
-
-  /** Where the rate comes from (see the class comment). */
-  get mode(): 'configured' | 'reported' | 'declared' | 'adaptive' {
-    if (this.configuredRate !== undefined) return 'configured';
-    if (this.reported) return 'reported';
-    return this.declaredRate ? 'declared' : 'adaptive';
-  }
-
-  get requestsPerSecond(): number {
-    return this.bucket.requestsPerSecond;
-  }
-
-  get concurrency(): number {
-    return this.slots.limit;
-  }
-
-  get inFlight(): number {
-    return this.slots.inUse;
-  }
-
-  /** A delivery's limits count while it runs; several at once: the smallest of each wins. */
-  lease(limits: BudgetLimits): () => void {
-    const entry = { ...limits };
-    this.leases.add(entry);
-    this.applyLimits();
-    return () => {
-      this.leases.delete(entry);
-      this.applyLimits();
-    };
-  }
-
-  /** Waits for a free slot, the rate, any pause a 429 asked for; throws 'quota' near a daily limit. */
-  async acquire(signal: AbortSignal): Promise<Permit> {
-    await this.slots.acquire(signal);
-    let entries: WindowEntry[] = [];
-    try {
-      await this.inTurn(async () => void (entries = await this.waitForStart(signal)));
-    } catch (err) {
-      this.slots.release();
-      throw err;
-    }
-    const startedAt = Date.now();
-    let released = false;
-    return {
-      release: (outcome) => {
-        if (released) return;
-        released = true;
-        this.slots.release();
-        this.late(entries, startedAt);
-        this.settle(outcome);
-      },
-    };
-  }
-
-  /**
-   * The destination answered 429: nobody on this credential starts a request until the
-   * pause is over. Answers the wait imposed (Retry-After when given, else a growing pause).
-   */
-  throttled(retryAfterMs?: number): number {
-    const now = Date.now();
-    this.throttleStreak++;
-    let wait = retryAfterMs;
-    if (wait === undefined) {
-      const ceiling = Math.min(THROTTLE_PAUSE_CAP_MS, THROTTLE_PAUSE_MS * 2 ** (this.throttleStreak - 1));
-      wait = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-    }
-    this.pausedUntil = Math.max(this.pausedUntil, now + wait);
-    if (this.mode === 'adaptive') {
-      this.adaptive.onThrottle(now, wait);
-      this.bucket.setRate(this.adaptive.rate);
-    }
-    return this.pausedUntil - now;
-  }
-
-  /** Limit information from the destination's answers. */
-  observe(observation: RateLimitObservation): void {
-    const now = Date.now();
-    const { limit, remaining, intervalMs, dailyLimit, dailyRemaining } = observation;
-    if (limit !== undefined && limit > 0 && intervalMs !== undefined && intervalMs > 0) {
-      if (!this.reported || this.reported.limit !== limit || this.reported.intervalMs !== intervalMs) {
-        const window = this.reported?.window ?? new SlidingWindow(limit, intervalMs);
-        window.resize(limit, intervalMs + TokenBucket.WINDOW_MARGIN_MS);
-        this.reported = { window, limit, intervalMs };
-        this.pace();
-      }
-      if (remaining !== undefined) this.reported.window.reserve(limit - remaining, now);
-    }
-    if (dailyRemaining !== undefined) {
-      this.daily = { limit: dailyLimit ?? this.daily?.limit, remaining: dailyRemaining, usedSince: 0 };
-    }
-  }
-
-  /**
-   * Window entries count from the request's start, but the destination counts arrivals, and a
-   * request may leave late (this process was busy) or be read late (the destination was). So an
-   * answered request's entry moves to its answer when the round trip is short (under
-   * LATE_SLACK_MS: nearly free, and exact), or by how much longer it took than the usual
-   * latency plus that slack (remote APIs: a long but steady round trip costs no rate).
-   */
-  private late(entries: WindowEntry[], startedAt: number): void {
-    const took = Date.now() - startedAt;
-    const usual = this.latencies.length === 0 ? 0 : Math.min(...this.latencies);
-    this.latencies.push(took);
-    if (this.latencies.length > 32) this.latencies.shift();
-    const shift = Math.min(took, took - usual + LATE_SLACK_MS, 10_000);
-    for (const e of entries) {
-      e.open = false;
-      e.at = Math.max(e.at, startedAt + shift);
-    }
-    this.shifts.push(shift);
-    if (this.shifts.length > 32) this.shifts.shift();
-    this.bucket.setLag([...this.shifts].sort((a, b) => a - b)[Math.floor(this.shifts.length * 0.75)]);
-  }
-
-  private async waitForStart(signal: AbortSignal): Promise<WindowEntry[]> {
-    for (;;) {
-      signal.throwIfAborted();
-      this.checkQuota();
-      const now = Date.now();
-      const rateWait = Math.max(this.bucket.delay(now), this.reported?.window.delay(now) ?? 0);
-      const wait = Math.max(this.pausedUntil - now, rateWait);
-      if (wait < 1) break; // timers have whole milliseconds; the window guard keeps the count exact
-      if (rateWait > 0) this.lastRateWaitAt = now;
-      await sleep(Math.min(wait, MAX_TIMER_MS), undefined, { signal }); // longer timers fire at once
-    }
-    const now = Date.now();
-    const entries = [this.bucket.take(now), this.reported?.window.record(now)].filter((e): e is WindowEntry => e !== undefined);
-    for (const e of entries) e.open = true;
-    if (this.daily) this.daily.usedSince++;
-    return entries;
-  }
-
-  private checkQuota(): void {
-    if (!this.daily) return;
-    const { limit, remaining, usedSince } = this.daily;
-    const reserve = limit ? Math.ceil(limit * DAILY_RESERVE_SHARE) : 0;
-    if (remaining - usedSince > reserve) return;
-    const used = limit === undefined ? '' : ` (${(limit - remaining + usedSince).toLocaleString('en-US')} of ${limit.toLocaleString('en-US')} used, ${reserve.toLocaleString('en-US')} kept in reserve)`;
-    throw new SyncError('quota', `the daily API quota is nearly used up${used}`, { code: 'DAILY_QUOTA', category: 'rate_limit' });
-  }
-
-  private settle(outcome: RequestOutcome): void {
-    if (outcome === 'throttled') return; // throttled() already did the cut
-    if (this.mode !== 'adaptive') {
-      if (outcome === 'success') this.throttleStreak = 0;
-      return;
-    }
-    const now = Date.now();
-    // A failed request (5xx, reset) is no rate signal, but it was served: it counts in the measure.
-    if (outcome !== 'success') return this.adaptive.onServed(now);
-    this.throttleStreak = 0;
-    this.adaptive.onSuccess(now, now - this.lastRateWaitAt < RATE_BOUND_MS);
-    this.bucket.setRate(this.adaptive.rate);
-  }
-
-  /** One caller at a time waits for the rate, in arrival order. */
-  private async inTurn(fn: () => Promise<void>): Promise<void> {
-    const previous = this.turn;
-    let done!: () => void;
-    this.turn = new Promise((resolve) => (done = resolve));
-    try {
-      await previous;
-      await fn();
-    } finally {
-      done();
-    }
-  }
-
-  private applyLimits(): void {
-    const leases = [...this.leases];
-    const rates = leases.map((l) => l.requestsPerSecond).filter((r): r is number => r !== undefined && r > 0);
-    const caps = leases.map((l) => l.concurrency).filter((c): c is number => c !== undefined && c > 0);
-    const declared = leases.map((l) => l.declared).filter((d): d is DeclaredRate => d !== undefined && d.requestsPerSecond > 0);
-    this.configuredRate = rates.length > 0 ? Math.min(...rates) : undefined;
-    this.declaredRate = declared.sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[0];
-    this.slots.setLimit(caps.length > 0 ? Math.min(...caps) : DEFAULT_CONCURRENCY);
-    this.pace();
-  }
-
-  /**
-   * Sets the bucket from the rate in force, counted over the window it is defined on: with a
-   * configured rate, per second (lowered to a reported one, never raised); otherwise over
-   * the destination's own span, where the same slack costs far less (a tenth, over 10 s).
-   */
-  private pace(): void {
-    const known = this.reported
-      ? { requestsPerSecond: (this.reported.limit * 1000) / this.reported.intervalMs, windowMs: this.reported.intervalMs }
-      : this.declaredRate;
-    if (this.configuredRate !== undefined) this.bucket.setRate(Math.min(this.configuredRate, known?.requestsPerSecond ?? Infinity));
-    else if (known) this.bucket.setRate(known.requestsPerSecond, known.windowMs);
-    else this.bucket.setRate(this.adaptive.rate);
-  }
-}
-
-const budgets = new Map<string, RateBudget>();
-
-/**
- * The process-wide budget of a credential (`destination.budgetKey`), with `limits` in force
- * until the returned release() is called (at the end of the delivery).
- */
-export function budgetFor(key: string, limits: BudgetLimits = {}): { budget: RateBudget; release: () => void } {
-  let budget = budgets.get(key);
-  if (!budget) {
-    budget = new RateBudget(key);
-    budgets.set(key, budget);
-  }
-  return { budget, release: budget.lease(limits) };
+/** Where budgets come from: one per credential, shared by everything that asks for that key. */
+export interface BudgetProvider {
+  budget(key: string): RateBudget;
 }

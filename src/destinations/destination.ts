@@ -48,7 +48,11 @@ export interface Capabilities {
    * default that the limits the destination reports in its answers replace, counted over
    * `windowMs` (HubSpot: 10/s over 10 s, so 100 per 10 s); absent = adaptive.
    */
-  rateLimit?: { requestsPerSecond?: number; windowMs?: number; concurrency?: number };
+  rateLimit?: {
+    requestsPerSecond?: number; windowMs?: number; concurrency?: number;
+    /** Requests of the daily quota left for the credential's other users (Salesforce's quotaReserve). */
+    dailyReserve?: number;
+  };
   /**
    * true when write() returns a result per record even if some fail. false when one bad
    * record fails the whole request: the engine then splits the batch to isolate it.
@@ -92,14 +96,40 @@ export interface RateLimitObservation {
   /** Daily (or other long-window) quota. */
   dailyLimit?: number;
   dailyRemaining?: number;
+  /** When the answer came (ms since the epoch); left out, when it is reported. An older observation than one already reported changes nothing. */
+  at?: number;
+}
+
+/**
+ * The run's one bounded budget for finding the rows that make a destination refuse a whole
+ * request (delivery/bisection.ts). A destination that halves a refused group itself (SQL,
+ * inside its transaction) asks takeSplit() before sending two halves, and calls found() for
+ * each row refused alone. When takeSplit() says false, it throws the refusal: the engine then
+ * gives the rows back to the queue once, or defers them to the next run.
+ */
+export interface SplitBudget {
+  /** Takes the calls of one split (its two halves); false when the budget is used up. */
+  takeSplit(): boolean;
+  /** A row was refused alone: the calls finding it took come back to the budget. */
+  found(): void;
 }
 
 export interface WriteContext {
   signal: AbortSignal;
-  /** Call once per HTTP request or statement sent, so the run counts every API call. */
-  apiCall(): void;
+  /**
+   * Sends one request under the credential's rate budget: every request a write sends goes
+   * through here. It waits for a permit (a free slot, the rate, a pause a 429 asked for; the
+   * run stops at a daily quota's reserve), counts the API call, and gives the permit back with
+   * how `send` went. A 429 (SyncError 'rate_limited') is waited out and `send` called again,
+   * without spending an attempt; any other failure is thrown on, for the engine to act on.
+   * An exchange of several calls under one permit (the statements of a SQL transaction, the
+   * messages of one publish round) counts each with `call()`; one that counts none is one call.
+   */
+  request<T>(send: (call: () => void) => Promise<T>): Promise<T>;
   /** Report limit headers so the engine paces itself and stops before a quota runs out. */
   observeLimits(observation: RateLimitObservation): void;
+  /** The run's bounded budget for isolating refused rows, for destinations that halve a refused group themselves. */
+  splits: SplitBudget;
   /** A line for the run trace, for steps inside one write (Bulk job states, polling). */
   trace(text: string): void;
   /** Optional: the HTTP status of a successful answer, so the trace reads `batch 1: 200 OK [500]`. */
@@ -117,6 +147,8 @@ export interface Destination {
   readonly budgetKey: string;
   /** Tests connection and credentials; throws SyncError(kind 'config') with a clear message. */
   check(signal: AbortSignal): Promise<void>;
+  /** Limits the destination learned outside a write (check, describe): a delivery starts knowing them. Optional. */
+  lastObservedLimits?(): RateLimitObservation | undefined;
   /** The fields the sync writes, with their types, for coercion before sending. Optional. */
   describe?(signal: AbortSignal): Promise<FieldSpec[]>;
   /**

@@ -85,16 +85,18 @@ export class ScriptedDestination implements Destination {
 
   async check(): Promise<void> {}
 
+  /** Each write is one request, under one permit. */
   async write(batch: Change[], ctx: WriteContext): Promise<RecordResult[]> {
-    const call = ++this.calls;
-    this.inFlight++;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    try {
-      ctx.apiCall();
-      return await this.behave(batch, ctx, call);
-    } finally {
-      this.inFlight--;
-    }
+    return ctx.request(async () => {
+      const call = ++this.calls;
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      try {
+        return await this.behave(batch, ctx, call);
+      } finally {
+        this.inFlight--;
+      }
+    });
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,5 @@
 import type { SyncConfig, SyncMode } from '../../src/config/project.ts';
-import type { Change, Destination, RecordResult, WriteContext } from '../../src/destinations/destination.ts';
+import type { Change, Destination, RecordResult } from '../../src/destinations/destination.ts';
 import type { DestinationType } from '../../src/destinations/registry.ts';
 import type { Value } from '../../src/sources/source.ts';
 
@@ -31,18 +31,7 @@ export function createDestination(
   });
 }
 
-/** A WriteContext that remembers what the destination reported. */
-export function recordingContext(): WriteContext & { apiCalls: number; traces: string[] } {
-  const ctx = {
-    signal: new AbortController().signal,
-    apiCalls: 0,
-    traces: [] as string[],
-    apiCall() { ctx.apiCalls++; },
-    observeLimits() {},
-    trace(text: string) { ctx.traces.push(text); },
-  };
-  return ctx;
-}
+export { recordingContext } from '../helpers/write-context.ts';
 
 /** A change whose match is taken from `fields` (keys named in `match`). */
 export function change(op: Change['op'], key: string | number, match: string[], fields: Record<string, Value>): Change {

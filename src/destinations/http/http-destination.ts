@@ -71,12 +71,14 @@ export class HttpDestination implements Destination {
     const payload = this.conn.perRecord ? toRecord(records[0]) : records.map(toRecord);
     const body = JSON.stringify(this.conn.bodyKey ? { [this.conn.bodyKey]: payload } : payload, jsonValue);
     const where = `${method} ${redactUrl(url)}`;
-    ctx.apiCall();
     const headers = this.conn.idempotencyKey ? { 'idempotency-key': idempotencyKey(method, url, body) } : undefined;
-    const answer = await this.client.send(method, url, body, ctx.signal, headers);
-    const limits = limitsOf(answer);
-    if (limits) ctx.observeLimits(limits);
-    if (answer.status < 200 || answer.status >= 300) throw answerError(answer, this.name, where);
+    const answer = await ctx.request(async () => {
+      const answer = await this.client.send(method, url, body, ctx.signal, headers);
+      const limits = limitsOf(answer);
+      if (limits) ctx.observeLimits(limits);
+      if (answer.status < 200 || answer.status >= 300) throw answerError(answer, this.name, where);
+      return answer;
+    });
     ctx.status?.(answer.status);
     const keys = records.map((r) => r.key);
     if (this.conn.results) return recordResults(answer, keys, this.conn.results, this.name, where);

@@ -17,8 +17,9 @@ const STANDARD_TYPE_IDS: Record<string, string> = { contacts: '0-1', companies: 
 
 /**
  * HubSpot CRM objects through the v3 batch endpoints: create, update, upsert (by a
- * unique-value property) and archive, 100 records per request. The engine paces and
- * retries; write() sends the request a batch needs and says what became of every row.
+ * unique-value property) and archive, 100 records per request. write() sends the requests a
+ * batch needs (a mirror batch: read, archive and upsert), each under its own permit of the
+ * engine's budget, which paces and retries them, and says what became of every row.
  */
 export class HubspotDestination implements Destination {
   readonly type = 'hubspot';
@@ -133,21 +134,20 @@ export class HubspotDestination implements Destination {
   }
 
   private async post<T>(action: string, body: unknown, ctx: WriteContext): Promise<T | undefined> {
-    ctx.apiCall();
     const path = `/crm/v3/objects/${encodeURIComponent(this.object)}/batch/${action}`;
-    const answer = await this.client.request<T>('POST', path, body, { signal: ctx.signal, observe: (l) => ctx.observeLimits(l) });
+    const answer = await ctx.request(() => this.client.request<T>('POST', path, body, { signal: ctx.signal, observe: (l) => ctx.observeLimits(l) }));
     ctx.status?.(answer.status);
     return answer.body;
   }
 
   private loadProperties(signal: AbortSignal, ctx?: WriteContext): Promise<Properties> {
     this.properties ??= (async () => {
-      ctx?.apiCall();
       const path = `/crm/v3/properties/${encodeURIComponent(this.object)}`;
+      const read = () => this.client.request<{ results?: HubspotProperty[] }>('GET', path, undefined, {
+        signal, observe: ctx ? (l) => ctx.observeLimits(l) : undefined,
+      });
       try {
-        const answer = await this.client.request<{ results?: HubspotProperty[] }>('GET', path, undefined, {
-          signal, observe: ctx ? (l) => ctx.observeLimits(l) : undefined,
-        });
+        const answer = await (ctx ? ctx.request(read) : read());
         return new Map((answer.body?.results ?? []).map((p) => [p.name, p]));
       } catch (error) {
         if (error instanceof SyncError && error.kind === 'terminal') {

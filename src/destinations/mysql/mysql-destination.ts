@@ -1,8 +1,8 @@
 import mysql from 'mysql2/promise';
-import type { DestinationInit, RecordResult, WriteContext } from '../destination.ts';
+import type { DestinationInit, RecordResult } from '../destination.ts';
 import { chunkRows, type ColumnPlan, type StatementGroup } from '../sql-batch.ts';
 import { SqlTableDestination, delivered } from '../sql-table-destination.ts';
-import type { SqlSession } from '../sql-transaction.ts';
+import type { SqlSession, StatementScope } from '../sql-transaction.ts';
 import { toSyncError, type MyErrorContext } from './mysql-errors.ts';
 import { toColumn, toFieldSpec, type ColumnRow, type MyColumn } from './mysql-schema.ts';
 import {
@@ -58,22 +58,22 @@ export class MysqlDestination extends SqlTableDestination<MyColumn, MysqlSyncOpt
     const context = this.myErrorContext();
     return {
       run: async (sql) => void (await conn.query(sql)),
-      write: (group, ctx) => {
+      write: (group, scope) => {
         context.columns = group.columns;
-        return this.writeGroup(conn, group, columns, ctx);
+        return this.writeGroup(conn, group, columns, scope);
       },
       failure: (error) => toSyncError(error, context),
       release: (broken) => (broken ? conn.destroy() : conn.release()),
     };
   }
 
-  private async writeGroup(conn: mysql.PoolConnection, group: StatementGroup, columns: Columns, ctx: WriteContext): Promise<RecordResult[]> {
+  private async writeGroup(conn: mysql.PoolConnection, group: StatementGroup, columns: Columns, scope: StatementScope): Promise<RecordResult[]> {
     const match = this.fields.match;
     const results: RecordResult[] = [];
     const limits = { paramsPerRow: group.columns.length, maxParams: MAX_VALUES, maxBytes: MAX_STATEMENT_BYTES };
     for (const rows of chunkRows(group.rows, match, limits)) {
       const lit: Literal = (column, r) => conn.escape(toDriverValue(rows[r]!.values[column], columns.get(column)));
-      ctx.apiCall();
+      scope.call();
       if (group.op === 'insert' || group.op === 'upsert') {
         await conn.query(insertSql(this.table, group.columns, rows.length, lit, group.op === 'upsert' ? { match } : undefined));
         results.push(...delivered(rows));

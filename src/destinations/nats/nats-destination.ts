@@ -60,15 +60,16 @@ export class NatsDestination implements Destination {
     const { js, jsm } = await this.connected();
     await this.ensureStream(jsm);
     const timeout = this.connection.ackTimeoutMs;
-    const answers = await Promise.allSettled(batch.map((change) => {
-      ctx.apiCall();
+    // One round of publishes under one permit of the budget; each message is an API call.
+    const answers = await ctx.request((call) => Promise.allSettled(batch.map((change) => {
+      call();
       const headers = natsHeaders();
       headers.set('Content-Type', 'application/json');
       headers.set('Lastmile-Op', change.op);
       return js.publish(withOp(this.options.subject, change.op), encodeChange(change), {
         msgID: messageId(this.sync.name, change), headers, timeout,
       });
-    }));
+    })));
 
     const results: RecordResult[] = [];
     let duplicates = 0;

@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { DestinationInit, RecordResult, WriteContext } from '../destination.ts';
+import type { DestinationInit, RecordResult } from '../destination.ts';
 import { chunkRows, type ColumnPlan, type StatementGroup, type StatementRow } from '../sql-batch.ts';
 import { SqlTableDestination, delivered } from '../sql-table-destination.ts';
-import type { SqlSession } from '../sql-transaction.ts';
+import type { SqlSession, StatementScope } from '../sql-transaction.ts';
 import { toSyncError, type PgErrorContext } from './postgres-errors.ts';
 import { toColumn, toFieldSpec, type ColumnRow, type PgColumn } from './postgres-schema.ts';
 import {
@@ -63,27 +63,27 @@ export class PostgresDestination extends SqlTableDestination<PgColumn, PostgresS
     }
     return {
       run: async (sql) => void (await client.query(sql)),
-      write: (group, ctx) => this.writeGroup(client, group, columns, ctx, context),
+      write: (group, scope) => this.writeGroup(client, group, columns, scope, context),
       failure: (error) => toSyncError(error, context),
       release: (broken) => client.release(broken),
     };
   }
 
   private async writeGroup(
-    client: pg.PoolClient, group: StatementGroup, columns: Columns, ctx: WriteContext, context: PgErrorContext,
+    client: pg.PoolClient, group: StatementGroup, columns: Columns, scope: StatementScope, context: PgErrorContext,
   ): Promise<RecordResult[]> {
     const match = this.fields.match;
     const typeOf = (column: string) => columns.get(column)!.sqlType;
     if (group.op === 'insert' && group.rows.length > this.options.copyThreshold) {
       Object.assign(context, { columns: group.columns, rows: group.rows.map((row) => row.values) });
-      await this.copy(client, group, columns, ctx);
+      await this.copy(client, group, columns, scope);
       return delivered(group.rows);
     }
     const results: RecordResult[] = [];
     const width = group.op === 'update' ? 1 + group.columns.length : group.columns.length;
     for (const rows of chunkRows(group.rows, match, { paramsPerRow: width, maxParams: MAX_PARAMS, maxRows: MAX_ROWS })) {
       Object.assign(context, { columns: group.columns, rows: rows.map((row) => row.values) });
-      ctx.apiCall();
+      scope.call();
       if (group.op === 'insert' || group.op === 'upsert') {
         const sql = insertSql(this.table, group.columns, rows.length, group.op === 'upsert' ? { match } : undefined);
         await client.query(sql, params(rows, group.columns, columns));
@@ -105,9 +105,9 @@ export class PostgresDestination extends SqlTableDestination<PgColumn, PostgresS
   }
 
   /** COPY … FROM STDIN (CSV): one round trip for the whole group, in the batch's transaction. */
-  private async copy(client: pg.PoolClient, group: StatementGroup, columns: Columns, ctx: WriteContext): Promise<void> {
-    ctx.apiCall();
-    ctx.trace(`COPY ${group.rows.length} rows into ${this.tableName}`);
+  private async copy(client: pg.PoolClient, group: StatementGroup, columns: Columns, scope: StatementScope): Promise<void> {
+    scope.call();
+    scope.trace(`COPY ${group.rows.length} rows into ${this.tableName}`);
     const types = group.columns.map((c) => columns.get(c));
     function* csv(): Generator<string> {
       let chunk = '';

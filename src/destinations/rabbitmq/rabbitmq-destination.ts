@@ -53,35 +53,38 @@ export class RabbitmqDestination implements Destination {
   async write(batch: Change[], ctx: WriteContext): Promise<RecordResult[]> {
     const session = await this.connected();
     const { channel, returned } = session;
-    const confirms: Promise<RecordResult>[] = [];
-    try {
-      for (const change of batch) {
-        ctx.signal.throwIfAborted();
-        const id = messageId(this.sync.name, change);
-        const routingKey = withOp(this.options.routingKey, change.op);
-        ctx.apiCall();
-        let ready = true;
-        confirms.push(new Promise<RecordResult>((resolve) => {
-          ready = channel.publish(this.options.exchange, routingKey, encodeChange(change), {
-            persistent: true,
-            mandatory: true,
-            messageId: id,
-            contentType: 'application/json',
-            type: change.op,
-            appId: 'lastmile',
-          }, (err) => resolve(this.outcome(change.key, id, routingKey, returned, err)));
-        }));
-        if (!ready) await drained(channel);
+    // One round of publishes under one permit of the budget, until the broker confirmed them; each message is an API call.
+    return ctx.request(async (call) => {
+      const confirms: Promise<RecordResult>[] = [];
+      try {
+        for (const change of batch) {
+          ctx.signal.throwIfAborted();
+          const id = messageId(this.sync.name, change);
+          const routingKey = withOp(this.options.routingKey, change.op);
+          call();
+          let ready = true;
+          confirms.push(new Promise<RecordResult>((resolve) => {
+            ready = channel.publish(this.options.exchange, routingKey, encodeChange(change), {
+              persistent: true,
+              mandatory: true,
+              messageId: id,
+              contentType: 'application/json',
+              type: change.op,
+              appId: 'lastmile',
+            }, (err) => resolve(this.outcome(change.key, id, routingKey, returned, err)));
+          }));
+          if (!ready) await drained(channel);
+        }
+      } catch (error) {
+        throw toSyncError(session.closed ?? error, this.prefix());
       }
-    } catch (error) {
-      throw toSyncError(session.closed ?? error, this.prefix());
-    }
-    const results = await Promise.all(confirms);
-    if (session.closed) {
-      // Confirms were lost with the channel: re-send the batch (same message ids).
-      throw toSyncError(session.closed, this.prefix());
-    }
-    return results;
+      const results = await Promise.all(confirms);
+      if (session.closed) {
+        // Confirms were lost with the channel: re-send the batch (same message ids).
+        throw toSyncError(session.closed, this.prefix());
+      }
+      return results;
+    });
   }
 
   async close(): Promise<void> {

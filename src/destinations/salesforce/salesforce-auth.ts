@@ -44,11 +44,10 @@ export class SalesforceSession {
     return DEFAULT_LOGIN_URL;
   }
 
-  /** The current token; `onRequest` is called when one is fetched (it is an HTTP request of the run). */
-  token(signal: AbortSignal, onRequest: () => void): Promise<SalesforceToken> {
+  /** The current token; one is fetched through `send` when there is none (it is an HTTP request of the run). */
+  token(signal: AbortSignal, send: (fetchToken: () => Promise<SalesforceToken>) => Promise<SalesforceToken>): Promise<SalesforceToken> {
     if (!this.current) {
-      onRequest();
-      this.current = this.fetchToken(signal);
+      this.current = send(() => this.fetchToken(signal));
       this.current.catch(() => { this.current = undefined; });
     }
     return this.current;

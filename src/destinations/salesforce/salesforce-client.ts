@@ -1,13 +1,14 @@
-import type { RateLimitObservation } from '../destination.ts';
+import type { RateLimitObservation, WriteContext } from '../destination.ts';
 import { SyncError } from '../../errors.ts';
 import type { SalesforceSession, SalesforceToken } from './salesforce-auth.ts';
 import { firstError, requestError } from './salesforce-errors.ts';
 
-/** What one HTTP exchange reports to the run: the call itself and the limits it learned. */
-export interface CallScope {
-  signal: AbortSignal;
-  apiCall(): void;
-  observeLimits(observation: RateLimitObservation): void;
+/** What one HTTP exchange needs from the run: a permit per request, and where the limits it learned go. */
+export type CallScope = Pick<WriteContext, 'signal' | 'request' | 'observeLimits'>;
+
+/** A scope outside a delivery (check, describe): requests go at once, limits go only to the destination. */
+export function unmetered(signal: AbortSignal): CallScope {
+  return { signal, request: (send) => send(() => {}), observeLimits: () => {} };
 }
 
 export interface SalesforceRequest {
@@ -23,8 +24,9 @@ export interface SalesforceAnswer<T> {
 }
 
 /**
- * HTTP to one org's REST API (`/services/data/vXX.X/…`). Counts every request, reads
- * `Sforce-Limit-Info: api-usage=used/max` from every answer, swaps an expired token once.
+ * HTTP to one org's REST API (`/services/data/vXX.X/…`). Sends every request, the token's
+ * included, through the scope (one permit each), reads `Sforce-Limit-Info: api-usage=used/max`
+ * from every answer, swaps an expired token once.
  */
 export class SalesforceClient {
   constructor(
@@ -36,17 +38,15 @@ export class SalesforceClient {
   ) {}
 
   async request<T = unknown>(scope: CallScope, method: string, path: string, request: SalesforceRequest = {}): Promise<SalesforceAnswer<T>> {
-    const token = await this.session.token(scope.signal, () => scope.apiCall());
-    const first = await this.send(scope, token, method, path, request);
-    if (first.status !== 401) return this.finish<T>(method, path, first);
+    const token = await this.session.token(scope.signal, (fetchToken) => scope.request(fetchToken));
+    const first = await this.send<T>(scope, token, method, path, request);
+    if (first.status !== 401) return first;
     // The session expired (or was revoked): one fresh token, one more try.
-    await first.body?.cancel().catch(() => undefined);
     await this.session.invalidate(token);
-    const fresh = await this.session.token(scope.signal, () => scope.apiCall());
-    const second = await this.send(scope, fresh, method, path, request);
+    const fresh = await this.session.token(scope.signal, (fetchToken) => scope.request(fetchToken));
+    const second = await this.send<T>(scope, fresh, method, path, request);
     if (second.status === 401) {
-      const body = await readBody(second);
-      const error = firstError(body);
+      const error = firstError(second.body);
       throw new SyncError(
         'config',
         `destination "${this.destination}": Salesforce refused a freshly issued token (${error?.code ?? 401}${error?.message ? `: ${error.message}` : ''}); ` +
@@ -54,7 +54,7 @@ export class SalesforceClient {
         { status: 401, code: error?.code },
       );
     }
-    return this.finish<T>(method, path, second);
+    return second;
   }
 
   /** The org's DailyApiRequests, from `/limits`. */
@@ -64,7 +64,8 @@ export class SalesforceClient {
     return daily ? { max: daily.Max, remaining: daily.Remaining } : undefined;
   }
 
-  private async send(scope: CallScope, token: SalesforceToken, method: string, path: string, request: SalesforceRequest): Promise<Response> {
+  /** One request under its own permit; a failed answer other than 401 is thrown inside it, so the engine sees a 429 there. */
+  private send<T>(scope: CallScope, token: SalesforceToken, method: string, path: string, request: SalesforceRequest): Promise<SalesforceAnswer<T>> {
     const headers: Record<string, string> = { authorization: `Bearer ${token.accessToken}`, accept: 'application/json' };
     let body: string | undefined;
     if (request.json !== undefined) {
@@ -74,26 +75,24 @@ export class SalesforceClient {
       headers['content-type'] = 'text/csv';
       body = request.csv;
     }
-    scope.apiCall();
-    let response: Response;
-    try {
-      response = await fetch(`${token.instanceUrl}/services/data/v${this.apiVersion}${path}`, { method, headers, body, signal: scope.signal });
-    } catch (cause) {
-      if (scope.signal.aborted) throw cause;
-      throw new SyncError('transient', `destination "${this.destination}": ${method} ${describePath(path)} failed before Salesforce answered (${(cause as Error).message})`, { cause });
-    }
-    const usage = parseLimitInfo(response.headers.get('sforce-limit-info'));
-    if (usage) {
-      scope.observeLimits(usage);
-      this.onLimits(usage);
-    }
-    return response;
-  }
-
-  private async finish<T>(method: string, path: string, response: Response): Promise<SalesforceAnswer<T>> {
-    const body = await readBody(response);
-    if (!response.ok) throw requestError(this.destination, `${method} ${describePath(path)}`, response.status, body, response.headers);
-    return { status: response.status, body: body as T };
+    return scope.request(async () => {
+      let response: Response;
+      try {
+        response = await fetch(`${token.instanceUrl}/services/data/v${this.apiVersion}${path}`, { method, headers, body, signal: scope.signal });
+      } catch (cause) {
+        if (scope.signal.aborted) throw cause;
+        throw new SyncError('transient', `destination "${this.destination}": ${method} ${describePath(path)} failed before Salesforce answered (${(cause as Error).message})`, { cause });
+      }
+      const usage = parseLimitInfo(response.headers.get('sforce-limit-info'));
+      if (usage) {
+        const observed = { ...usage, at: Date.now() };
+        scope.observeLimits(observed);
+        this.onLimits(observed);
+      }
+      const answer = await readBody(response);
+      if (!response.ok && response.status !== 401) throw requestError(this.destination, `${method} ${describePath(path)}`, response.status, answer, response.headers);
+      return { status: response.status, body: answer as T };
+    });
   }
 }
 

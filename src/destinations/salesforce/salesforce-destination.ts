@@ -4,9 +4,8 @@ import type {
 import { SyncError } from '../../errors.ts';
 import { SalesforceSession } from './salesforce-auth.ts';
 import { writeBulk, type BulkTiming } from './salesforce-bulk.ts';
-import { SalesforceClient, type CallScope } from './salesforce-client.ts';
+import { SalesforceClient, unmetered, type CallScope } from './salesforce-client.ts';
 import { COLLECTION_LIMIT, writeCollections } from './salesforce-collections.ts';
-import { quotaMessage } from './salesforce-errors.ts';
 import { checkFields, fieldSpec, type SalesforceField, type SalesforceObjectDescription } from './salesforce-describe.ts';
 import type { WriteSetup } from './salesforce-targets.ts';
 import type { SalesforceConnection, SalesforceSyncOptions } from './salesforce-type.ts';
@@ -16,8 +15,9 @@ const DEFAULT_TIMING: BulkTiming = { pollMs: 1_000, maxPollMs: 20_000 };
 
 /**
  * Salesforce through sObject Collections (200 records a request) or, for large runs,
- * Bulk API 2.0 (one ingest job per write). Per-record results either way; the daily API
- * quota is watched through Sforce-Limit-Info and the run stops before it runs out.
+ * Bulk API 2.0 (one ingest job per write). Per-record results either way. Every request,
+ * each Bulk poll included, goes under a permit of the engine's budget, which reads the daily
+ * API quota from the Sforce-Limit-Info this destination reports and stops the run at its reserve.
  */
 export class SalesforceDestination implements Destination {
   readonly type = 'salesforce';
@@ -31,9 +31,7 @@ export class SalesforceDestination implements Destination {
   private readonly timing: BulkTiming;
   private api: 'rest' | 'bulk';
   private fields?: Promise<Map<string, SalesforceField>>;
-  private limits: RateLimitObservation = {};
-  private planned?: number;
-  private handed = 0;
+  private limits?: RateLimitObservation;
 
   constructor(init: DestinationInit<SalesforceConnection, SalesforceSyncOptions>, timing: Partial<BulkTiming> = {}) {
     this.connection = init.connection;
@@ -56,14 +54,20 @@ export class SalesforceDestination implements Destination {
       maxBatchSize: this.api === 'bulk' ? this.options.bulkJobSize : COLLECTION_LIMIT,
       perRecordResults: true,
       // Salesforce sets no per-second limit, only the daily quota and 25 long-running requests at once.
-      rateLimit: this.api === 'bulk' ? { concurrency: 2 } : undefined,
+      rateLimit: {
+        ...(this.api === 'bulk' ? { concurrency: 2 } : {}),
+        ...(this.connection.quotaReserve === undefined ? {} : { dailyReserve: this.connection.quotaReserve }),
+      },
     };
+  }
+
+  /** The quota the last answer reported, describe's included: a run started with it nearly used sends nothing. */
+  lastObservedLimits(): RateLimitObservation | undefined {
+    return this.limits;
   }
 
   /** Bulk API 2.0 when asked to, or (api: auto) when the run changes more than bulkThreshold rows. */
   planFor(changeCount: number): void {
-    this.planned = changeCount;
-    this.handed = 0;
     const { api, bulkThreshold } = this.options;
     this.api = api === 'bulk' || (api === 'auto' && changeCount > bulkThreshold) ? 'bulk' : 'rest';
   }
@@ -83,28 +87,13 @@ export class SalesforceDestination implements Destination {
   }
 
   async write(batch: Change[], ctx: WriteContext): Promise<RecordResult[]> {
-    const before = this.handed;
-    this.handed += batch.length;
-    try {
-      return await this.send(batch, ctx, before);
-    } catch (error) {
-      if (!(error instanceof SyncError && error.code === 'REQUEST_LIMIT_EXCEEDED' && error.status)) throw error;
-      // Salesforce refused for quota: say how many rows wait (this batch and those not handed over yet).
-      const what = error.message.replace(/^destination "[^"]*": /, '').replace(/; the run stopped.*$/, '');
-      throw new SyncError('quota', quotaMessage(this.name, what, this.waiting(batch, before)), { code: error.code, status: error.status, category: 'rate_limit' });
-    }
-  }
-
-  private async send(batch: Change[], ctx: WriteContext, before: number): Promise<RecordResult[]> {
-    const scope: CallScope & { trace(text: string): void } = ctx;
-    const fields = await this.loadFields(ctx.signal, scope);
-    this.guardQuota(batch, before);
+    const fields = await this.loadFields(ctx.signal, ctx);
     const setup: WriteSetup = { destination: this.name, client: this.client, object: this.options.object, externalIdField: this.externalIdField, fields };
     const results: RecordResult[] = [];
     for (const [op, changes] of groupByOperation(batch)) {
       results.push(...(this.api === 'bulk'
-        ? await writeBulk(setup, scope, op, changes, this.timing)
-        : await writeCollections(setup, scope, op, changes)));
+        ? await writeBulk(setup, ctx, op, changes, this.timing)
+        : await writeCollections(setup, ctx, op, changes)));
     }
     return results;
   }
@@ -114,9 +103,8 @@ export class SalesforceDestination implements Destination {
   /** The object's describe, once per destination; a wrong object or field fails here, as config. */
   private loadFields(signal: AbortSignal, scope?: CallScope): Promise<Map<string, SalesforceField>> {
     if (!this.fields) {
-      const quiet: CallScope = { signal, apiCall: () => {}, observeLimits: () => {} };
       const path = `/sobjects/${this.options.object}/describe`;
-      this.fields = this.client.request<SalesforceObjectDescription>(scope ?? quiet, 'GET', path)
+      this.fields = this.client.request<SalesforceObjectDescription>(scope ?? unmetered(signal), 'GET', path)
         .then(({ body }) => checkFields(this.name, body, this.written, this.externalIdField))
         .catch((error: unknown) => {
           this.fields = undefined;
@@ -128,26 +116,6 @@ export class SalesforceDestination implements Destination {
     }
     return this.fields;
   }
-
-  /** Stops the run cleanly while the org still has `quotaReserve` requests left for everyone else. */
-  private guardQuota(batch: Change[], before: number): void {
-    const { dailyLimit, dailyRemaining } = this.limits;
-    if (dailyLimit === undefined || dailyRemaining === undefined) return;
-    const reserve = this.connection.quotaReserve ?? Math.max(10, Math.ceil(dailyLimit * 0.01));
-    const needs = this.api === 'bulk' ? 8 : Math.ceil(batch.length / COLLECTION_LIMIT) + 1;
-    if (dailyRemaining - needs >= reserve) return;
-    const used = dailyLimit - dailyRemaining;
-    throw new SyncError(
-      'quota',
-      quotaMessage(this.name, `Salesforce daily API quota nearly used (${fmt(used)}/${fmt(dailyLimit)}, ${fmt(reserve)} kept in reserve)`, this.waiting(batch, before)),
-      { code: 'REQUEST_LIMIT_EXCEEDED', category: 'rate_limit' },
-    );
-  }
-
-  /** Rows left for the next run: this batch and those not handed over yet (when the run's size is known). */
-  private waiting(batch: Change[], before: number): number {
-    return this.planned !== undefined ? Math.max(batch.length, this.planned - before) : batch.length;
-  }
 }
 
 function groupByOperation(batch: Change[]): Map<Operation, Change[]> {
@@ -158,8 +126,4 @@ function groupByOperation(batch: Change[]): Map<Operation, Change[]> {
     else groups.set(change.op, [change]);
   }
   return groups;
-}
-
-function fmt(count: number): string {
-  return count.toLocaleString('en-US');
 }

@@ -73,7 +73,8 @@ export function requestError(
   if (error.code === 'REQUEST_LIMIT_EXCEEDED') {
     const usage = /(?:^|[\s,])api-usage=(\d+)\/(\d+)/.exec(headers.get('sforce-limit-info') ?? '');
     const used = usage ? `daily API quota used: ${count(Number(usage[1]))}/${count(Number(usage[2]))}` : error.message;
-    return new SyncError('quota', quotaMessage(destination, `Salesforce answered REQUEST_LIMIT_EXCEEDED (${used})`), details);
+    // The engine adds how many rows wait for the next run.
+    return new SyncError('quota', `destination "${destination}": Salesforce answered REQUEST_LIMIT_EXCEEDED (${used})`, { ...details, category: 'rate_limit' });
   }
   if (error.code === 'UNABLE_TO_LOCK_ROW' || status >= 500) return new SyncError('transient', answered, details);
   if (status === 429) {
@@ -86,15 +87,6 @@ export function requestError(
     ...details,
     category: SCHEMA_MISMATCH.has(error.code) ? 'schema_mismatch' : 'destination_error',
   });
-}
-
-/**
- * `destination "crm": Salesforce answered REQUEST_LIMIT_EXCEEDED (…); the run stopped, 1,200 rows
- * wait for the next run` — the count when the destination knows it.
- */
-export function quotaMessage(destination: string, what: string, waiting?: number): string {
-  const rest = waiting === undefined ? 'the rest waits' : `${count(waiting)} ${waiting === 1 ? 'row waits' : 'rows wait'}`;
-  return `destination "${destination}": ${what}; the run stopped, ${rest} for the next run`;
 }
 
 function count(value: number): string {

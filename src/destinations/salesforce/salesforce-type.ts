@@ -23,7 +23,7 @@ export const salesforceConnection = z.strictObject({
   loginUrl: z.url().optional(),
   apiVersion: z.string().regex(/^\d+\.\d$/, 'write the API version as in "62.0"').default('62.0'),
   auth: z.union([jwtBearer, refreshToken, clientCredentials]),
-  /** Daily API requests left untouched for the org's other integrations. Default: 1 % of the daily limit. */
+  /** Daily API requests left untouched for the org's other integrations: the run stops there. Default: 2 % of the daily limit. */
   quotaReserve: z.int().min(0).optional(),
 });
 export type SalesforceConnection = z.infer<typeof salesforceConnection>;

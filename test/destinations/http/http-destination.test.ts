@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Change, WriteContext } from '../../../src/destinations/destination.ts';
+import type { Change } from '../../../src/destinations/destination.ts';
+import { recordingContext } from '../../helpers/write-context.ts';
 import { httpDestinationType } from '../../../src/destinations/http/http-type.ts';
 import { SyncError } from '../../../src/errors.ts';
 import { FakeHttpServer, type FakeHttpOptions } from '../../fakes/http/fake-http-server.ts';
@@ -19,19 +20,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
-function context(): WriteContext & { calls: number; limits: unknown[]; statuses: number[] } {
-  const ctx = {
-    signal: new AbortController().signal,
-    calls: 0,
-    limits: [] as unknown[],
-    statuses: [] as number[],
-    apiCall: () => void ctx.calls++,
-    observeLimits: (o: unknown) => void ctx.limits.push(o),
-    trace: () => {},
-    status: (code: number) => void ctx.statuses.push(code),
-  };
-  return ctx;
-}
+const context = recordingContext;
 
 const fast = { requestsPerSecond: 1000, concurrency: 4 };
 
@@ -47,7 +36,7 @@ describe('http destination', () => {
     expect(JSON.parse(server.log[0].body)).toEqual([{ op: 'upsert', key: 'SKU-1', sku: 'SKU-1', amount: '12.50', count: '12345678901234567890', blob: 'AQID' }]);
     expect(server.log[0].method).toBe('POST');
     expect(server.log[0].headers['content-type']).toBe('application/json');
-    expect(ctx.calls).toBe(1);
+    expect(ctx.apiCalls).toBe(1);
     expect(ctx.statuses).toEqual([200]);
   });
 
@@ -90,7 +79,7 @@ describe('http destination', () => {
       { key: 'k9', op: 'upsert', match: { id: 'id-9' }, fields: { id: 'id-9', name: 'nine' } },
     ], ctx);
     expect(results.map((r) => r.outcome)).toEqual(['delivered', 'delivered']);
-    expect(ctx.calls).toBe(2);
+    expect(ctx.apiCalls).toBe(2);
     const del = plain.server.log.find((r) => r.method === 'DELETE')!;
     expect(del.path).toBe('/hooks/prices');
     expect(JSON.parse(del.body)).toEqual([{ op: 'delete', key: 'k1', id: 'id-1' }]);

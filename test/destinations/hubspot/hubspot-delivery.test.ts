@@ -91,6 +91,40 @@ describe('HubSpot through the delivery engine', () => {
     expect(maxInWindow(upserts, 2_000)).toBeGreaterThan(40);
   });
 
+  describe('a mirror batch sends a read, an archive and an upsert: three requests, three permits', () => {
+    const mirror = () => hubspotFor(fake, { object: 'contacts', mode: 'mirror', match: { email: 'email' }, fields: ['firstname'] });
+    /** Per batch: two contacts that left the model (looked up by email, then archived) and two upserts. */
+    const batches = (count: number) => Array.from({ length: count }, (_, b) => {
+      const gone = [0, 1].map((i) => fake.store.seed('contacts', { email: `gone${b}-${i}@example.com` }));
+      return [
+        ...gone.map((_, i) => change(`gone${b}-${i}`, 'delete', { email: `gone${b}-${i}@example.com` })),
+        ...[0, 1].map((i) => change(`new${b}-${i}`, 'upsert', { email: `new${b}-${i}@example.com` }, { firstname: 'N' })),
+      ];
+    }).flat();
+
+    it('a configured rate holds for every request, counted by the portal', async () => {
+      await portal({ limits: { windowMax: 1000 } });
+      const { promise } = await run(mirror(), batches(5), { batchSize: 4, rateLimit: { requestsPerSecond: 5, concurrency: 4 } });
+      expect(await promise).toMatchObject({ delivered: 20, rejected: 0, requests: 15, apiCalls: 15 });
+      const sent = fake.requests.filter((r) => r.method === 'POST');
+      expect(sent.map((r) => r.path.split('/').at(-1)).sort()).toEqual([...Array(5).fill('archive'), ...Array(5).fill('read'), ...Array(5).fill('upsert')]);
+      expect(maxInWindow(sent, 1_000)).toBeLessThanOrEqual(5);
+      expect(fake.store.list('contacts').map((c) => c.properties.email).filter((email) => email?.startsWith('gone'))).toEqual([]);
+      expect(fake.store.list('contacts')).toHaveLength(10);
+    });
+
+    it('a 429 on the upsert sends the upsert again, not the read and the archive before it', async () => {
+      await portal({ limits: { windowMax: 1000, windowMs: 1_000 } });
+      fake.failNext(429, 1, /\/batch\/upsert$/);
+      const { promise, trace } = await run(mirror(), batches(1), { batchSize: 4 });
+      expect(await promise).toMatchObject({ delivered: 4, throttled: 1, requests: 4 });
+      expect(fake.requests.filter((r) => r.method === 'POST').map((r) => `${r.path.split('/').at(-1)} ${r.status}`)).toEqual([
+        'read 200', 'archive 204', 'upsert 429', 'upsert 200',
+      ]);
+      expect(trace).toContain('batch 1 retry: 200 OK [4]');
+    });
+  });
+
   it('waits out a TEN_SECONDLY_ROLLING 429 caused by another app on the same token, then delivers', async () => {
     await portal({ limits: { windowMax: 5, windowMs: 1_000 } });
     const dest = hubspotFor(fake, { object: 'contacts', mode: 'upsert', match: { email: 'email' }, fields: ['firstname'] });

@@ -25,8 +25,8 @@ describe('HubSpot limits', () => {
     await portal();
     const ctx = recordingContext();
     await contacts(fake).write([change('1', 'upsert', { email: 'a@example.com' })], ctx);
-    expect(ctx.observed).toHaveLength(2);
-    expect(ctx.observed[1]).toEqual({ limit: 100, remaining: 98, intervalMs: 10_000, dailyLimit: 250_000, dailyRemaining: 249_998 });
+    expect(ctx.limits).toHaveLength(2);
+    expect(ctx.limits[1]).toEqual({ limit: 100, remaining: 98, intervalMs: 10_000, dailyLimit: 250_000, dailyRemaining: 249_998 });
   });
 
   it('maps a TEN_SECONDLY_ROLLING 429 to rate_limited, waiting until the window has turned', async () => {
@@ -36,7 +36,7 @@ describe('HubSpot limits', () => {
     await dest.write([change('1', 'upsert', { email: 'a@example.com' })], ctx);
     const error = await failure(dest.write([change('2', 'upsert', { email: 'b@example.com' })], ctx));
     expect(error).toMatchObject({ kind: 'rate_limited', code: 'TEN_SECONDLY_ROLLING', status: 429, retryAfterMs: 10_000 });
-    expect(ctx.observed.at(-1)).toMatchObject({ limit: 2, remaining: 0 });
+    expect(ctx.limits.at(-1)).toMatchObject({ limit: 2, remaining: 0 });
     expect(fake.store.list('contacts')).toHaveLength(1);
   });
 
@@ -56,7 +56,7 @@ describe('HubSpot limits', () => {
     const error = await failure(dest.write([change('2', 'upsert', { email: 'b@example.com' })], ctx));
     expect(error).toMatchObject({ kind: 'quota', code: 'DAILY' });
     expect(error.message).toMatch(/daily API limit used: 1000\/1000\); it resets at midnight/);
-    expect(ctx.observed.at(-1)).toMatchObject({ dailyLimit: 1000, dailyRemaining: 0 });
+    expect(ctx.limits.at(-1)).toMatchObject({ dailyLimit: 1000, dailyRemaining: 0 });
   });
 });
 

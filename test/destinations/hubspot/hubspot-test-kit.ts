@@ -1,5 +1,5 @@
 import type { FieldMapping, SyncConfig, SyncMode } from '../../../src/config/project.ts';
-import type { Change, Destination, RateLimitObservation, WriteContext } from '../../../src/destinations/destination.ts';
+import type { Change, Destination } from '../../../src/destinations/destination.ts';
 import { hubspotDestinationType } from '../../../src/destinations/hubspot/hubspot-type.ts';
 import type { Value } from '../../../src/sources/source.ts';
 import type { HubspotFake } from '../../fakes/hubspot/hubspot-fake.ts';
@@ -27,23 +27,7 @@ export function hubspotFor(
   });
 }
 
-/** A WriteContext that remembers what write() reported. */
-export function recordingContext(signal = new AbortController().signal): WriteContext & {
-  apiCalls: number;
-  observed: RateLimitObservation[];
-  traces: string[];
-} {
-  const ctx = {
-    signal,
-    apiCalls: 0,
-    observed: [] as RateLimitObservation[],
-    traces: [] as string[],
-    apiCall() { ctx.apiCalls++; },
-    observeLimits(o: RateLimitObservation) { ctx.observed.push(o); },
-    trace(text: string) { ctx.traces.push(text); },
-  };
-  return ctx;
-}
+export { recordingContext } from '../../helpers/write-context.ts';
 
 /** A change as the engine hands it over: match fields are part of the payload. */
 export function change(

@@ -4,6 +4,8 @@ import type { Destination } from '../../../src/destinations/destination.ts';
 import { postgresDestinationType } from '../../../src/destinations/postgres/postgres-type.ts';
 import { sqlDestinationConformance, testDestinations } from '../../conformance/sql-destination-conformance.ts';
 import { needService, SERVICES } from '../../helpers/services.ts';
+import { splitBudget } from '../../../src/delivery/bisection.ts';
+import { run } from '../../delivery/delivery-kit.ts';
 import { change, outcomes, recordingContext, thrown } from '../destination-test-kit.ts';
 
 const up = await needService('postgres');
@@ -211,6 +213,27 @@ describe.skipIf(!up)('postgres destination', () => {
       ]);
       expect(await rows(`SELECT count(*)::int AS n FROM ${SCHEMA}.bad_copy`)).toEqual([{ n: 1_997 }]);
     });
+  });
+
+  it('isolates refused rows within the run\'s split budget, the one the engine splits requests with', async () => {
+    // A table that refuses every statement of two rows or more: each row alone is fine, so halving
+    // never finds a row at fault. Unbounded, it would write every row alone: about 2,000 statements.
+    await admin.query(`CREATE TABLE ${SCHEMA}.one_by_one (id int PRIMARY KEY, code text)`);
+    await admin.query(`CREATE FUNCTION ${SCHEMA}.one_by_one() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      IF (SELECT count(*) FROM new_rows) > 1 THEN RAISE EXCEPTION 'rows come one at a time' USING ERRCODE = '23514'; END IF;
+      RETURN NULL; END $$`);
+    await admin.query(`CREATE TRIGGER one_by_one AFTER INSERT ON ${SCHEMA}.one_by_one REFERENCING NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.one_by_one()`);
+    const destination = open('upsert', ['id'], ['id', 'code'], { table: `${SCHEMA}.one_by_one` });
+    const d = await run(Array.from({ length: 1_000 }, (_, i) => change('upsert', i, ['id'], { id: i, code: `c${i}` })), { destination, batchSize: 1_000 });
+
+    // Sent, given back once, sent again: each time one statement and the batch's split budget, then deferred.
+    expect(d.stats).toMatchObject({ requests: 2, delivered: 0, rejected: 0, deferred: 1_000 });
+    expect(d.stats!.splitCalls).toBeLessThanOrEqual(2 * splitBudget(1_000));
+    expect(d.stats!.apiCalls).toBeLessThanOrEqual(2 * (1 + splitBudget(1_000)));
+    const deferred = d.results.get('500');
+    expect(deferred?.outcome === 'deferred' && deferred.reason).toMatch(/could not be isolated within the split budget/);
+    expect(await rows(`SELECT count(*)::int AS n FROM ${SCHEMA}.one_by_one`)).toEqual([{ n: 0 }]);
   });
 
   it('upsert without a unique index on the match column is a config error', async () => {

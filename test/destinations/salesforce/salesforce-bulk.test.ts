@@ -2,6 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RecordResult } from '../../../src/destinations/destination.ts';
 import { SyncError } from '../../../src/errors.ts';
 import type { FakeSalesforce } from '../../fakes/salesforce/fake-salesforce.ts';
+import { maxInWindow } from '../../fakes/http/fake-http-process.ts';
+import { outcomes, run } from '../../delivery/delivery-kit.ts';
 import { byKey, contact, contactDestination, recordingContext, startOrg } from './salesforce-harness.ts';
 
 let fake: FakeSalesforce;
@@ -67,6 +69,22 @@ describe('Salesforce Bulk API 2.0', () => {
     const polls = fake.calls().filter((request) => /\/jobs\/ingest\/750\w+$/.test(request.path) && request.method === 'GET');
     // Waits growing by half from 200 ms would take five polls to pass 2 s; the job's pace takes two.
     expect(polls.length).toBeLessThanOrEqual(3);
+  });
+
+  it('every request of a job, each poll included, takes a permit of the budget: a configured rate holds, counted by the org', async () => {
+    await fake.close();
+    ({ fake } = await startOrg({ bulkPollsToComplete: 6 }));
+    const destination = contactDestination(fake, { options: { api: 'bulk' } }); // polls 1-5 ms apart if nothing held them
+    await destination.check(AbortSignal.timeout(5_000));
+    const sent = fake.calls().length;
+    const d = await run(Array.from({ length: 50 }, (_, n) => contact('upsert', `paced${n}@example.com`)), { destination, batchSize: 50, rateLimit: { requestsPerSecond: 4 } });
+    expect(outcomes(d)).toEqual({ delivered: 50, rejected: 0 });
+    const job = fake.calls().slice(sent);
+    expect(job.filter((request) => request.method === 'GET' && /\/jobs\/ingest\/750\w+$/.test(request.path))).toHaveLength(6);
+    // create, upload, close, six polls, successfulResults: ten requests, never more than 4 in a second.
+    expect(d.stats).toMatchObject({ requests: 10, apiCalls: 10 });
+    expect(job).toHaveLength(10);
+    expect(maxInWindow(job, 1_000)).toBeLessThanOrEqual(4);
   });
 
   it('inserts match results back to rows by their content, whatever order Salesforce answers in', async () => {

@@ -29,7 +29,7 @@ describe('Salesforce answers, read', () => {
     const kind = (status: number, errorCode: string, headers: Record<string, string> = {}) =>
       requestError('crm', 'POST /composite/sobjects', status, [{ errorCode, message: 'm' }], new Headers(headers));
     expect(kind(403, 'REQUEST_LIMIT_EXCEEDED', { 'sforce-limit-info': 'api-usage=100000/100000' }).message)
-      .toBe('destination "crm": Salesforce answered REQUEST_LIMIT_EXCEEDED (daily API quota used: 100,000/100,000); the run stopped, the rest waits for the next run');
+      .toBe('destination "crm": Salesforce answered REQUEST_LIMIT_EXCEEDED (daily API quota used: 100,000/100,000)'); // the engine says how many rows wait
     expect(kind(403, 'REQUEST_LIMIT_EXCEEDED').kind).toBe('quota');
     expect(kind(503, 'SERVER_UNAVAILABLE').kind).toBe('transient');
     expect(kind(400, 'UNABLE_TO_LOCK_ROW').kind).toBe('transient');

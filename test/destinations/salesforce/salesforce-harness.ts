@@ -1,6 +1,6 @@
 import { exportPKCS8, generateKeyPair } from 'jose';
 import type { SyncConfig, FieldMapping } from '../../../src/config/project.ts';
-import type { Change, RateLimitObservation, WriteContext } from '../../../src/destinations/destination.ts';
+import type { Change } from '../../../src/destinations/destination.ts';
 import type { Value } from '../../../src/sources/source.ts';
 import type { BulkTiming } from '../../../src/destinations/salesforce/salesforce-bulk.ts';
 import { SalesforceDestination } from '../../../src/destinations/salesforce/salesforce-destination.ts';
@@ -57,21 +57,7 @@ export function contactDestination(fake: FakeSalesforce, setup: DestinationSetup
   );
 }
 
-export interface RecordingContext extends WriteContext {
-  apiCalls: number;
-  limits: RateLimitObservation[];
-  traces: string[];
-}
-
-export function recordingContext(signal = new AbortController().signal): RecordingContext {
-  const ctx: RecordingContext = {
-    signal, apiCalls: 0, limits: [], traces: [],
-    apiCall: () => { ctx.apiCalls++; },
-    observeLimits: (observation) => { ctx.limits.push(observation); },
-    trace: (text) => { ctx.traces.push(text); },
-  };
-  return ctx;
-}
+export { recordingContext } from '../../helpers/write-context.ts';
 
 /** A change keyed by email, matched on Email. */
 export function contact(op: Change['op'], email: string, fields: Record<string, Value> = {}, destId?: string): Change {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordResult } from '../../../src/destinations/destination.ts';
 import { SyncError } from '../../../src/errors.ts';
 import type { FakeSalesforce } from '../../fakes/salesforce/fake-salesforce.ts';
+import { outcomes, run } from '../../delivery/delivery-kit.ts';
 import { byKey, contact, contactDestination, recordingContext, startOrg } from './salesforce-harness.ts';
 
 let fake: FakeSalesforce;
@@ -11,52 +12,58 @@ const rejection = (result: RecordResult | undefined) => (result?.outcome === 're
 const caught = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as SyncError);
 
 describe('Salesforce quotas and locks', () => {
-  it('reports Sforce-Limit-Info of every answer to the run', async () => {
+  it('reports Sforce-Limit-Info of every answer to the run, with when it came', async () => {
     ({ fake } = await startOrg({ dailyApiLimit: 100_000 }));
     const ctx = recordingContext();
+    const before = Date.now();
     await contactDestination(fake).write([contact('upsert', 'ada@example.com')], ctx);
-    expect(ctx.limits).toEqual([
+    expect(ctx.limits.map(({ at, ...usage }) => usage)).toEqual([
       { dailyLimit: 100_000, dailyRemaining: 99_999 },
       { dailyLimit: 100_000, dailyRemaining: 99_998 },
     ]);
+    for (const { at } of ctx.limits) expect(at).toBeGreaterThanOrEqual(before);
   });
 
-  it('REQUEST_LIMIT_EXCEEDED (403) stops the run cleanly: kind quota, nothing written', async () => {
-    ({ fake } = await startOrg({ dailyApiLimit: 15_000 }));
-    fake.apiUsed = 15_000; // the org's other integrations used it all
-    const destination = contactDestination(fake);
-    destination.planFor(1_200);
-    const error = await caught(destination.write([contact('upsert', 'ada@example.com')], recordingContext()));
-    expect(error).toBeInstanceOf(SyncError);
-    expect(error?.kind).toBe('quota');
-    expect(error?.code).toBe('REQUEST_LIMIT_EXCEEDED');
-    expect(error?.message).toBe(
-      'destination "crm": Salesforce answered REQUEST_LIMIT_EXCEEDED (daily API quota used: 15,000/15,000); the run stopped, 1,200 rows wait for the next run',
-    );
-    expect(fake.records('Contact')).toHaveLength(0);
-  });
+  // The quota is the engine's budget's to watch: the destination only reports what Salesforce says.
+  describe('through the delivery engine', () => {
+    const contacts = (count: number) => Array.from({ length: count }, (_, n) => contact('upsert', `c${n}@example.com`));
 
-  it('stops before writing when the observed daily remaining is below the reserve', async () => {
-    ({ fake } = await startOrg({ dailyApiLimit: 15_000 }));
-    fake.apiUsed = 14_949;
-    const destination = contactDestination(fake);
-    destination.planFor(1_234);
-    const ctx = recordingContext();
-    const error = await caught(destination.write([contact('upsert', 'ada@example.com')], ctx));
-    expect(error?.kind).toBe('quota');
-    expect(error?.message).toBe(
-      'destination "crm": Salesforce daily API quota nearly used (14,950/15,000, 150 kept in reserve); the run stopped, 1,234 rows wait for the next run',
-    );
-    // Only the describe went out; no write was attempted.
-    expect(fake.calls(/\/composite\//)).toHaveLength(0);
-    expect(ctx.limits.at(-1)).toEqual({ dailyLimit: 15_000, dailyRemaining: 50 });
-  });
+    it('REQUEST_LIMIT_EXCEEDED (403) stops the run cleanly: kind quota, nothing written, the rows counted', async () => {
+      ({ fake } = await startOrg({ dailyApiLimit: 15_000 }));
+      const destination = contactDestination(fake);
+      await destination.check(AbortSignal.timeout(5000));
+      fake.apiUsed = 15_000; // the org's other integrations used it all
+      const d = await run(contacts(1_200), { destination, batchSize: 200, rateLimit: { concurrency: 1 } });
+      expect(d.error).toBeInstanceOf(SyncError);
+      expect(d.error).toMatchObject({ kind: 'quota', code: 'REQUEST_LIMIT_EXCEEDED' });
+      expect((d.error as Error).message).toBe(
+        'destination "crm": Salesforce answered REQUEST_LIMIT_EXCEEDED (daily API quota used: 15,000/15,000); the run stopped, 1,200 rows wait for the next run',
+      );
+      expect(fake.records('Contact')).toHaveLength(0);
+    });
 
-  it('quotaReserve: 0 lets a run use the quota to the end', async () => {
-    ({ fake } = await startOrg({ dailyApiLimit: 15_000 }));
-    fake.apiUsed = 14_990;
-    const results = await contactDestination(fake, { connection: { quotaReserve: 0 } }).write([contact('upsert', 'ada@example.com')], recordingContext());
-    expect(results[0].outcome).toBe('delivered');
+    it('stops before the first write when check() saw the daily remaining down to the reserve', async () => {
+      ({ fake } = await startOrg({ dailyApiLimit: 15_000 }));
+      fake.apiUsed = 14_949;
+      const destination = contactDestination(fake);
+      await destination.check(AbortSignal.timeout(5000)); // the describe: 14,950 of 15,000 used
+      const d = await run(contacts(1_234), { destination, batchSize: 200 });
+      expect(d.error).toMatchObject({ kind: 'quota' });
+      expect((d.error as Error).message).toBe(
+        'destination "crm": the daily API quota is nearly used up (14,950 of 15,000 used, 300 kept in reserve); the run stopped, 1,234 rows wait for the next run',
+      );
+      expect(fake.calls(/\/composite\//)).toHaveLength(0);
+    });
+
+    it('quotaReserve: 0 lets a run use the quota to the end', async () => {
+      ({ fake } = await startOrg({ dailyApiLimit: 15_000 }));
+      fake.apiUsed = 14_990;
+      const destination = contactDestination(fake, { connection: { quotaReserve: 0 } });
+      await destination.check(AbortSignal.timeout(5000));
+      const d = await run(contacts(400), { destination, batchSize: 200 });
+      expect(d.error).toBeUndefined();
+      expect(outcomes(d)).toEqual({ delivered: 400, rejected: 0 });
+    });
   });
 
   it('UNABLE_TO_LOCK_ROW on one record is a retryable rejection of that record only', async () => {

@@ -54,6 +54,11 @@ export class FakeRateLimiter {
     return oldest === undefined ? 0 : Math.max(0, oldest + this.settings.windowMs - now);
   }
 
+  /** The headers of an answer given when someone else spent the whole window. */
+  spent(token: string): Record<string, string> {
+    return { ...this.headers(this.usageOf(token)), 'X-HubSpot-RateLimit-Remaining': '0' };
+  }
+
   setDailyUsed(token: string, used: number): void {
     this.usageOf(token).dailyUsed = used;
   }

@@ -36,8 +36,12 @@ export interface HubspotFake {
   limiter: FakeRateLimiter;
   /** Every request that passed authentication, in arrival order. */
   requests: RecordedRequest[];
-  /** The next `times` authenticated requests answer `status` (502, 503…) without doing anything. */
-  failNext(status: number, times?: number): void;
+  /**
+   * The next `times` authenticated requests (to a path `path` matches, when given) answer `status`
+   * without doing anything: a 5xx page, or for 429 the TEN_SECONDLY_ROLLING answer HubSpot gives
+   * when another app on the token spent the window.
+   */
+  failNext(status: number, times?: number, path?: RegExp): void;
   /** Pretends `used` requests were already made today with `token`. */
   setDailyUsed(used: number, token?: string): void;
   close(): Promise<void>;
@@ -50,7 +54,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
   const store = new FakeStore();
   const limiter = new FakeRateLimiter({ ...DEFAULT_LIMITS, ...options.limits });
   const requests: RecordedRequest[] = [];
-  const failures: number[] = [];
+  const failures: { status: number; path?: RegExp }[] = [];
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -75,8 +79,9 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (!token || !tokens.includes(token)) return { answer: unauthorizedAnswer(), headers: {} };
     const record = { method, path } as Omit<RecordedRequest, 'status' | 'at'>;
-    if (failures.length) {
-      const status = failures.shift()!;
+    if (failures.length && (!failures[0]!.path || failures[0]!.path.test(path))) {
+      const { status } = failures.shift()!;
+      if (status === 429) return { answer: rateLimitedAnswer('TEN_SECONDLY_ROLLING'), headers: limiter.spent(token), record: { ...record, policyName: 'TEN_SECONDLY_ROLLING' } };
       return { answer: { status, body: `<html><body><h1>${status}</h1>HubSpot is temporarily unavailable.</body></html>` }, headers: {}, record };
     }
     const verdict = limiter.admit(token);
@@ -121,8 +126,8 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     store,
     limiter,
     requests,
-    failNext(status, times = 1) {
-      for (let i = 0; i < times; i++) failures.push(status);
+    failNext(status, times = 1, path) {
+      for (let i = 0; i < times; i++) failures.push({ status, path });
     },
     setDailyUsed(used, token = tokens[0]!) {
       limiter.setDailyUsed(token, used);

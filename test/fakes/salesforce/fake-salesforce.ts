@@ -26,6 +26,8 @@ export interface FakeRequest {
   /** Path without the query string, e.g. /services/data/v62.0/composite/sobjects. */
   path: string;
   status: number;
+  /** When it arrived (ms since the epoch), as the org counts it. */
+  at: number;
 }
 
 type Answer = { status: number; json?: unknown; csv?: string };
@@ -113,6 +115,7 @@ export class FakeSalesforce {
     const url = new URL(request.url ?? '/', this.url);
     const method = request.method ?? 'GET';
     const body = await readBody(request);
+    const at = Date.now();
     let answer: Answer;
     const headers: Record<string, string> = {};
     if (url.pathname === '/services/oauth2/token' && method === 'POST') {
@@ -131,7 +134,7 @@ export class FakeSalesforce {
         answer = this.failures.shift() ?? this.route(method, data[2] ?? '/', url.searchParams, body, data[1]);
       }
     }
-    this.requests.push({ method, path: url.pathname, status: answer.status });
+    this.requests.push({ method, path: url.pathname, status: answer.status, at });
     if (answer.csv !== undefined) {
       response.writeHead(answer.status, { ...headers, 'content-type': 'text/csv' });
       response.end(answer.csv);
