@@ -34,6 +34,8 @@ export interface DestinationConfig {
   type: string;
   batch?: { size?: number };
   rateLimit?: RateLimitConfig;
+  /** Line of the destination in its file, for messages. */
+  location?: { file: string; line?: number };
   [setting: string]: unknown;
 }
 

@@ -36,6 +36,8 @@ export interface BatchRunSettings {
   retrySafe: readonly Operation[];
   /** Gives rows the split pool could not isolate back to the queue; false if they were given back before. */
   requeue(records: Change[]): boolean;
+  /** Random per delivery: with a batch's label, the batchId its retries share. */
+  deliveryId: string;
   /** Stops the delivery now (config, quota, unavailable), before another request can take this one's slot. */
   halt(err: SyncError): void;
   counters: { requests: number; apiCalls: number; retries: number; throttled: number };
@@ -90,6 +92,7 @@ export class BatchRun {
           observeLimits: (o) => budget.observe(o),
           trace: (text) => trace.line(`${label}: ${text}`),
           status: (code) => void (status = code),
+          batchId: `${this.s.deliveryId}:${label}`,
         });
         permit.release('success');
         this.s.breaker.success();

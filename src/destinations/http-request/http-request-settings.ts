@@ -113,9 +113,44 @@ function build(complete: boolean) {
 }
 
 export const httpRequestSpecSchema = build(true);
-export type HttpRequestSpec = z.output<typeof httpRequestSpecSchema>;
-export type OperationSpec = Exclude<NonNullable<HttpRequestSpec['operations']['upsert']>, string>;
-export type ResultsSpec = Exclude<NonNullable<HttpRequestSpec['results']>, unknown[]>;
+
+/** The complete settings (what `httpRequestSpecSchema` gives), spelled out: the builder's types are loose. */
+export interface ResultsSpec {
+  path?: string; index?: string; key?: string; id?: string; success?: string;
+  message?: string; code?: string; field?: string; category?: (typeof REJECT_CATEGORIES)[number]; retryable?: boolean;
+}
+export interface OperationSpec {
+  method: (typeof HTTP_REQUEST_METHODS)[number];
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  format: (typeof BODY_FORMATS)[number];
+  batchSize: number;
+  results?: ResultsSpec | ResultsSpec[];
+}
+export interface HttpRequestSpec {
+  description?: string;
+  settings?: Record<string, { description?: string; default?: string | number | boolean; secret?: boolean }>;
+  baseUrl?: string;
+  headers?: Record<string, string>;
+  timeoutMs: number;
+  operations: Partial<Record<(typeof OPERATIONS)[number], OperationSpec | (typeof OPERATIONS)[number]>>;
+  idempotencyHeader: string | false;
+  limits?: { requestsPerSecond?: number; windowMs?: number; concurrency?: number };
+  limitHeaders?: {
+    limit?: string; remaining?: string; reset?: string; resetUnit: (typeof RESET_UNITS)[number];
+    windowMs?: number; dailyLimit?: string; dailyRemaining?: string;
+  };
+  statuses?: { rateLimited?: number[]; transient?: number[]; config?: number[]; quota?: number[]; success?: number[] };
+  results?: ResultsSpec | ResultsSpec[];
+  errors?: { message?: string; code?: string; field?: string };
+  describe?: {
+    fields?: { name: string; type: (typeof FIELD_TYPES)[number]; maxLength?: number; required?: boolean; options?: string[] }[];
+    request?: { method: (typeof HTTP_REQUEST_METHODS)[number]; url: string };
+    path?: string; name?: string; type?: string; types?: Record<string, (typeof FIELD_TYPES)[number]>;
+  };
+  check?: { method: (typeof HTTP_REQUEST_METHODS)[number] | 'HEAD'; url: string; body?: string };
+}
 
 /** What a destination entry writes: a preset to start from, where user presets live, and overrides. */
 export const httpRequestConnectionSchema = build(false).extend({
