@@ -3,7 +3,7 @@ import type { SyncConfig } from '../../config/project.ts';
 import type {
   Capabilities, Change, Destination, FieldSpec, Operation, RecordResult, RequestPreview, WriteContext,
 } from '../destination.ts';
-import { ConfigError, SyncError } from '../../errors.ts';
+import { SyncError } from '../../errors.ts';
 import { operationsOf } from '../../engine/sync-modes.ts';
 import { HttpClient, redactUrl, type HttpAnswer } from '../http/http-client.ts';
 import type { CompiledOperation, CompiledSpec } from './compile-spec.ts';
@@ -33,13 +33,8 @@ export class HttpRequestDestination implements Destination {
 
   constructor(readonly name: string, private readonly compiled: CompiledSpec, private readonly sync: SyncConfig) {
     const used = operationsOf(sync.mode);
-    const missing = used.filter((op) => !compiled.operations[op]);
-    if (missing.length) {
-      const has = Object.keys(compiled.operations).join(', ');
-      const from = compiled.resolved.preset ? ` (preset ${compiled.resolved.preset})` : '';
-      throw new ConfigError(`sync "${sync.name}": mode ${sync.mode} needs the ${missing.join(' and ')} operation, which destination "${name}"${from} does not have (it has ${has})`, sync.location ?? {});
-    }
-    const ops = used.map((op) => compiled.operations[op]!);
+    const ops = Object.values(compiled.operations).filter((op) => used.includes(op.name));
+    if (ops.length === 0) ops.push(...Object.values(compiled.operations));
     const limits = compiled.spec.limits;
     this.capabilities = {
       operations: Object.keys(compiled.operations) as Operation[],
@@ -55,7 +50,9 @@ export class HttpRequestDestination implements Destination {
 
   /** Sends the settings' check request (default HEAD of the base URL): a refused connection or a config status fails. */
   async check(signal: AbortSignal): Promise<void> {
-    const check = this.compiled.check ?? { method: 'HEAD', url: this.compiled.baseUrl || this.compiled.operations[operationsOf(this.sync.mode)[0]!]!.url.text };
+    const missing = operationsOf(this.sync.mode).find((op) => !this.compiled.operations[op]);
+    if (missing) throw this.lacks(missing);
+    const check = this.compiled.check ?? { method: 'HEAD', url: this.compiled.baseUrl || Object.values(this.compiled.operations)[0]!.url.text };
     const url = this.absolute(check.url);
     const where = `${check.method} ${redactUrl(url)}`;
     let answer: HttpAnswer;
@@ -122,7 +119,7 @@ export class HttpRequestDestination implements Destination {
     const rendered: Rendered[] = [];
     for (const [name, changes] of groups) {
       const op = this.compiled.operations[name];
-      if (!op) throw new SyncError('config', `destination "${this.name}" has no ${name} operation`);
+      if (!op) throw this.lacks(name);
       for (let i = 0; i < changes.length; i += op.batchSize) {
         const chunk = changes.slice(i, i + op.batchSize);
         rendered.push(this.renderOne(op, chunk, idempotencyKey(batchId ?? this.nonce, name, chunk)));
@@ -169,6 +166,13 @@ export class HttpRequestDestination implements Destination {
     if (!specs) return records.map((r) => ({ key: r.key, outcome: 'delivered' as const }));
     const sent: SentRecord[] = records.map((r) => ({ key: r.key, id: firstValue(r) }));
     return recordOutcomes(answer, sent, specs, this.name, where);
+  }
+
+  /** The sync's mode sends an operation these settings do not write out. */
+  private lacks(op: Operation): SyncError {
+    const has = Object.keys(this.compiled.operations).join(', ');
+    const from = this.compiled.resolved.preset ? ` (preset ${this.compiled.resolved.preset})` : '';
+    return new SyncError('config', `sync "${this.sync.name}": mode ${this.sync.mode} sends ${op}s, and destination "${this.name}"${from} has no ${op} operation (it has ${has}); pick another mode or add operations.${op}`);
   }
 
   private absolute(url: string): string {
