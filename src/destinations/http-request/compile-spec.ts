@@ -58,7 +58,7 @@ export function compileSpec(resolved: ResolvedSpec, reporter: Reporter): Compile
       return compileRequestTemplate(text, vocabulary);
     } catch (error) {
       if (!(error instanceof TemplateError)) throw error;
-      reporter.fail(`${fieldPath.join('.')}: ${error.message}`, lineInside(resolved.where(fieldPath), text, error.line));
+      reporter.fail(error.message, lineInside(resolved.where(fieldPath), text, error.line));
       ok = false;
       return undefined;
     }

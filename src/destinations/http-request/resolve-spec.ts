@@ -54,7 +54,7 @@ export function resolveSpec(connection: HttpRequestConnection, rootDir: string, 
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const fieldPath = issue.path as PathSegment[];
-      reporter.fail(`${fieldPath.join('.') || 'settings'}: ${issue.message}`, where(fieldPath));
+      reporter.fail(issue.message, where(fieldPath));
     }
     return undefined;
   }
@@ -64,7 +64,7 @@ export function resolveSpec(connection: HttpRequestConnection, rootDir: string, 
   let ok = true;
   for (const name of Object.keys(given)) {
     if (!(name in declared)) {
-      reporter.fail(`settings: ${unknownKey(name, Object.keys(declared))}`, reporter.locate(['settings', name]));
+      reporter.fail(unknownKey(name, Object.keys(declared)), reporter.locate(['settings', name]));
       ok = false;
     }
   }
