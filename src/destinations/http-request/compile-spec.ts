@@ -13,6 +13,8 @@ export interface CompiledOperation {
   format: OperationSpec['format'];
   batchSize: number;
   results?: CompiledResults[];
+  /** Whether its templates may read a record's `attributes` (a copy per record otherwise not made). */
+  readsAttributes: boolean;
 }
 
 export interface CompiledResults {
@@ -97,6 +99,7 @@ export function compileSpec(resolved: ResolvedSpec, reporter: Reporter): Compile
       format: setting.format,
       batchSize: setting.batchSize,
       results: compileResults(setting.results, [...at, 'results']),
+      readsAttributes: [setting.url, setting.body ?? '', ...Object.values(setting.headers ?? {})].some((text) => text.includes('attributes')),
     };
     const single = [op.url, op.body, ...op.headers.map(([, t]) => t)].find((t) => t?.roots.has('record'));
     if (single && op.batchSize > 1) {

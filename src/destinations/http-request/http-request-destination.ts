@@ -9,6 +9,7 @@ import { HttpClient, redactUrl, type HttpAnswer } from '../http/http-client.ts';
 import type { CompiledOperation, CompiledSpec } from './compile-spec.ts';
 import { answerFailure, kindOf, limitsFrom, recordOutcomes, type SentRecord } from './http-request-answer.ts';
 import { fieldsFromAnswer } from './describe-fields.ts';
+import { jsonSyntaxError } from './json-syntax.ts';
 import { redactRequest } from './redact-request.ts';
 import { templateRecord, type TemplateRecord } from './template-record.ts';
 
@@ -129,7 +130,7 @@ export class HttpRequestDestination implements Destination {
   }
 
   private renderOne(op: CompiledOperation, records: Change[], key: string): Rendered {
-    const list: TemplateRecord[] = records.map(templateRecord);
+    const list: TemplateRecord[] = records.map((r) => templateRecord(r, op.readsAttributes));
     const scope = { records: list, record: list[0], settings: this.compiled.resolved.values, idempotencyKey: key, operation: op.name };
     const headers: Record<string, string> = {};
     for (const [header, template] of op.headers) headers[header] = template.render(scope);
@@ -192,10 +193,9 @@ export function idempotencyKey(batchId: string, op: Operation, records: Change[]
 
 /** A body that is not JSON is never sent: the row that broke it is found by splitting and rejected. */
 function assertJson(body: string, op: Operation): void {
-  try {
-    JSON.parse(body);
-  } catch (error) {
-    throw new SyncError('terminal', `the ${op} body the template rendered is not valid JSON (${(error as Error).message}); write values with | json`, { code: 'INVALID_JSON', category: 'invalid_row' });
+  const problem = jsonSyntaxError(body);
+  if (problem) {
+    throw new SyncError('terminal', `the ${op} body the template rendered is not valid JSON (${problem}); write values with | json`, { code: 'INVALID_JSON', category: 'invalid_row' });
   }
 }
 

@@ -17,23 +17,26 @@ export type Render = (root: Record<string, unknown>) => string;
 
 /** Lexical scope: loop variables by name -> their depth. */
 type Bindings = ReadonlyMap<string, number>;
-interface Env { root: Record<string, unknown>; items: unknown[]; loops: Loop[] }
+interface Env { root: Record<string, unknown>; items: unknown[]; loops: Loop[]; out: string }
 interface Loop { i: number; length: number }
-type Piece = (env: Env, out: string[]) => void;
+type Piece = (env: Env) => void;
 type Expr = (env: Env) => unknown;
 
 class Unsupported extends Error {}
 const NIL = Symbol('nil');
 const hasOwn = Object.prototype.hasOwnProperty;
 
-export function compileLiquid(templates: Template[], engine: Liquid): Render | undefined {
+/** Filter pairs rendered by one function (`merge | json` builds no merged object): same output, less garbage. */
+export type Fusions = Record<string, (value: unknown, ...args: unknown[]) => unknown>;
+
+export function compileLiquid(templates: Template[], engine: Liquid, fusions: Fusions = {}): Render | undefined {
   const context = new Context({}, engine.options);
   try {
-    const body = compileList(templates, new Map(), { engine, context });
+    const body = compileList(templates, new Map(), { engine, context, fusions });
     return (root) => {
-      const out: string[] = [];
-      body({ root, items: [], loops: [] }, out);
-      return out.join('');
+      const env: Env = { root, items: [], loops: [], out: '' };
+      body(env);
+      return env.out;
     };
   } catch (error) {
     if (error instanceof Unsupported) return undefined;
@@ -41,13 +44,13 @@ export function compileLiquid(templates: Template[], engine: Liquid): Render | u
   }
 }
 
-interface Tools { engine: Liquid; context: Context }
+interface Tools { engine: Liquid; context: Context; fusions: Fusions }
 
 function compileList(templates: Template[], bindings: Bindings, tools: Tools): Piece {
   const pieces = templates.map((t) => compileNode(t, bindings, tools)).filter((p): p is Piece => p !== undefined);
   if (pieces.length === 1) return pieces[0]!;
-  return (env, out) => {
-    for (const piece of pieces) piece(env, out);
+  return (env) => {
+    for (const piece of pieces) piece(env);
   };
 }
 
@@ -55,12 +58,12 @@ function compileNode(node: Template, bindings: Bindings, tools: Tools): Piece | 
   const any = node as any;
   if (any.token?.kind === TokenKind.HTML) {
     const text: string = any.str;
-    return text === '' ? undefined : (_env, out) => void out.push(text);
+    return text === '' ? undefined : (env) => void (env.out += text);
   }
   if (node instanceof CommentTag || node instanceof InlineCommentTag) return undefined;
   if (node instanceof Output) {
     const value = compileValue(node.value.initial.postfix, node.value.filters, bindings, tools);
-    return (env, out) => void out.push(stringify(value(env)));
+    return (env) => void (env.out += stringify(value(env)));
   }
   if (node instanceof ForTag) return compileFor(node, bindings, tools);
   if (node instanceof IfTag || node instanceof UnlessTag) {
@@ -71,12 +74,12 @@ function compileNode(node: Template, bindings: Bindings, tools: Tools): Piece | 
     }));
     const otherwise = compileList(node.elseTemplates ?? [], bindings, tools);
     const { context } = tools;
-    return (env, out) => {
+    return (env) => {
       for (const b of branches) {
         const v = unNil(b.value(env));
-        if (b.test ? b.test(v, context) : isTruthy(v)) return b.body(env, out);
+        if (b.test ? b.test(v, context) : isTruthy(v)) return b.body(env);
       }
-      otherwise(env, out);
+      otherwise(env);
     };
   }
   throw new Unsupported();
@@ -91,16 +94,16 @@ function compileFor(node: ForTag, bindings: Bindings, tools: Tools): Piece {
   inner.set('forloop', depth);
   const body = compileList(node.templates, inner, tools);
   const otherwise = compileList(node.elseTemplates, bindings, tools);
-  return (env, out) => {
+  return (env) => {
     const items = toEnumerable(collection(env));
-    if (items.length === 0) return otherwise(env, out);
+    if (items.length === 0) return otherwise(env);
     const loop: Loop = { i: 0, length: items.length };
     const savedItem = env.items[depth];
     const savedLoop = env.loops[depth];
     env.loops[depth] = loop;
     for (; loop.i < items.length; loop.i++) {
       env.items[depth] = items[loop.i];
-      body(env, out);
+      body(env);
     }
     env.items[depth] = savedItem;
     env.loops[depth] = savedLoop!;
@@ -115,17 +118,23 @@ function compileValue(postfix: Token[], filters: any[], bindings: Bindings, tool
     throw new Unsupported();
   }
   let value = compileExpression(postfix, bindings);
-  for (const filter of filters) {
-    const handler = filter.handler as ((...args: unknown[]) => unknown) | undefined;
+  for (let i = 0; i < filters.length; i++) {
+    const filter = filters[i];
+    const next = filters[i + 1];
+    const fused = next && next.args.length === 0 ? tools.fusions[`${filter.name}|${next.name}`] : undefined;
+    if (fused) i++;
+    const handler = (fused ?? filter.handler) as ((...args: unknown[]) => unknown) | undefined;
     if (typeof handler !== 'function' || handler.constructor.name !== 'Function') throw new Unsupported(); // generators, async
     const self = { context: tools.context, token: filter.token, liquid: tools.engine };
     const args = (filter.args as unknown[]).map((arg) => (Array.isArray(arg)
       ? (() => { const v = compileOperand(arg[1], bindings); const k = arg[0]; return (env: Env) => [k, toLiquidValue(v(env))]; })()
       : ((v) => (env: Env) => toLiquidValue(v(env)))(compileOperand(arg as Token, bindings))));
     const input = value;
-    value = args.length === 0
-      ? (env) => handler.call(self, toLiquidValue(input(env)))
-      : (env) => handler.call(self, toLiquidValue(input(env)), ...args.map((a) => a(env)));
+    const [a, b] = args;
+    value = args.length === 0 ? (env) => handler.call(self, toLiquidValue(input(env)))
+      : args.length === 1 ? (env) => handler.call(self, toLiquidValue(input(env)), a!(env))
+        : args.length === 2 ? (env) => handler.call(self, toLiquidValue(input(env)), a!(env), b!(env))
+          : (env) => handler.call(self, toLiquidValue(input(env)), ...args.map((arg) => arg(env)));
   }
   return value;
 }

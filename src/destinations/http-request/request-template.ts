@@ -40,13 +40,34 @@ const engine = new Liquid(SAFE_LIQUID_OPTIONS);
 const hasOwn = Object.prototype.hasOwnProperty;
 
 /** JSON for Lastmile values: bigint as digits, binary as base64 (as the http destination sends them). */
-engine.registerFilter('json', (value: unknown, space?: number) => JSON.stringify(value ?? null, jsonValue, space) ?? 'null');
+const json = (value: unknown, space?: number) => JSON.stringify(value ?? null, plainJson(value) ? undefined : jsonValue, space) ?? 'null';
 /** `{{ r.fields | merge: _update_existing_only: true }}`: an object with more keys. */
-engine.registerFilter('merge', (value: unknown, ...pairs: unknown[]) => {
-  const base = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
-  const extra = Object.fromEntries(pairs.filter((p): p is [string, unknown] => Array.isArray(p) && p.length === 2));
-  return { ...base, ...extra };
-});
+const merge = (value: unknown, ...pairs: unknown[]) => {
+  // Object.assign, not spread: several times faster per record of a bulk body.
+  const merged: Record<string, unknown> = Object.assign({}, isMap(value) ? value : {});
+  for (const pair of pairs) if (Array.isArray(pair) && pair.length === 2) merged[pair[0]] = pair[1];
+  return merged;
+};
+engine.registerFilter('json', json);
+engine.registerFilter('merge', merge);
+
+/** `merge | json` as one step: the object's JSON with the new keys appended, no merged copy. */
+const FUSIONS = {
+  'merge|json': (value: unknown, ...pairs: unknown[]) => {
+    if (!isMap(value) || !plainJson(value)) return json(merge(value, ...pairs));
+    let text = JSON.stringify(value);
+    const added: string[] = [];
+    for (const pair of pairs) {
+      if (!Array.isArray(pair) || pair.length !== 2) continue;
+      const [key, v] = pair as [string, unknown];
+      if (hasOwn.call(value, key) || added.includes(key) || typeof v === 'bigint' || (v !== null && typeof v === 'object')) return json(merge(value, ...pairs));
+      added.push(key);
+      if (v === undefined || typeof v === 'function') continue;
+      text = `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}${JSON.stringify(key)}:${JSON.stringify(v)}}`;
+    }
+    return text;
+  },
+};
 
 export function compileRequestTemplate(text: string, vocabulary: Vocabulary): RequestTemplate {
   let templates: Template[];
@@ -56,7 +77,7 @@ export function compileRequestTemplate(text: string, vocabulary: Vocabulary): Re
     throw new TemplateError(`not valid Liquid: ${(error as Error).message}`);
   }
   const roots = checkVariables(templates, vocabulary);
-  const fast = compileLiquid(templates, engine);
+  const fast = compileLiquid(templates, engine, FUSIONS);
   return {
     text,
     compiled: fast !== undefined,
@@ -113,4 +134,19 @@ function loopVariables(templates: Template[], recordLists: Readonly<Record<strin
   };
   visit(templates);
   return found;
+}
+
+/** No bigint, binary or nested value: JSON.stringify needs no replacer (a replacer costs per key). */
+function plainJson(value: unknown): boolean {
+  if (typeof value === 'bigint' || value instanceof Uint8Array) return false;
+  if (value === null || typeof value !== 'object') return true;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === 'bigint' || (v !== null && typeof v === 'object')) return false;
+  }
+  return true;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
 }

@@ -16,14 +16,15 @@ export interface TemplateRecord {
   destId?: string;
 }
 
-export function templateRecord(change: Change): TemplateRecord {
+/** `attributes` is a copy per record: made only for templates that read it. */
+export function templateRecord(change: Change, withAttributes = true): TemplateRecord {
   let idField: string | undefined;
   for (const field in change.match) {
     idField = field;
     break;
   }
   const attributes: Record<string, Value> = {};
-  for (const field in change.fields) if (!(field in change.match)) attributes[field] = change.fields[field]!;
+  if (withAttributes) for (const field in change.fields) if (!(field in change.match)) attributes[field] = change.fields[field]!;
   return {
     key: change.key,
     op: change.op,

@@ -68,6 +68,15 @@ describe('compiled Liquid', () => {
     expect(t.render({ record: { big: 12345678901234567890n, bin: new Uint8Array([1, 2]) } })).toBe('{"big":"12345678901234567890","bin":"AQI=","extra":true,"n":2}');
   });
 
+  it('merge | json renders what liquidjs renders, whatever the keys and values', () => {
+    const text = '{% for r in records %}{{ r.fields | merge: op: r.op, key: r.key, name: "over", extra: r.fields.tags, n: r.fields.none | json }}{{ r.attributes | merge: a: 1, a: 2 | json }}{{ r.key | merge: x: 1 | json }}{% endfor %}';
+    const template = compileRequestTemplate(text, { roots: ['records'] });
+    expect(template.compiled).toBe(true);
+    const reference = compileRequestTemplate(`{% assign unused = 1 %}${text}`, { roots: ['records'] });
+    expect(reference.compiled).toBe(false);
+    for (const scope of scopes) expect(template.render(scope)).toBe(reference.render(scope));
+  });
+
   it('names unknown variables and unknown record members, with the line', () => {
     const vocabulary = { roots: ['records', 'settings'], members: { settings: ['apiKey'], record: RECORD_MEMBERS }, recordLists: { records: 'record' } };
     const fail = (text: string) => {
