@@ -34,8 +34,6 @@ export interface DestinationConfig {
   type: string;
   batch?: { size?: number };
   rateLimit?: RateLimitConfig;
-  /** Line of the destination in its file, for messages. */
-  location?: { file: string; line?: number };
   [setting: string]: unknown;
 }
 

@@ -36,8 +36,7 @@ export function resolveDestinations(
       fail: (message, where) => check.failAt(message, where),
     });
     secrets.push(...(validated?.secrets ?? []));
-    const { file, line } = check.where(['destinations', name]);
-    destinations[name] = { ...(parsed as object), name, type, ...withoutUndefined(common), location: { file, line } };
+    destinations[name] = { ...(parsed as object), name, type, ...withoutUndefined(common) };
   }
   return destinations;
 }

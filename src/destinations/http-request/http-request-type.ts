@@ -17,16 +17,15 @@ export const httpRequestDestinationType: DestinationType<HttpRequestConnection, 
     return {};
   },
   create(init) {
-    const location = (init.connection as { location?: Location }).location ?? {};
-    const compiled = compileOrThrow(init.connection, init.rootDir, location);
+    // The config loader has reported every mistake already; here (tests, the API) the first one throws.
+    const compiled = compileOrThrow(init.connection, init.rootDir, { field: `destinations.${init.connection.name}` });
     return new HttpRequestDestination(init.connection.name, compiled, init.sync);
   },
 };
 
-/** Outside the config loader (tests, the API), the first mistake throws. */
 function compileOrThrow(connection: HttpRequestConnection, rootDir: string, location: Location): CompiledSpec {
   const reporter: Reporter = {
-    locate: (fieldPath) => ({ ...location, field: fieldPath.join('.') }),
+    locate: (fieldPath) => ({ field: [location.field, ...fieldPath].join('.') }),
     fail: (message, where) => { throw new ConfigError(message, where); },
   };
   const resolved = resolveSpec(connection, rootDir, reporter);

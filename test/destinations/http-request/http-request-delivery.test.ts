@@ -6,6 +6,7 @@ import { run } from '../../delivery/delivery-kit.ts';
 import { BrazeFake } from '../../fakes/braze/braze-fake.ts';
 import { CustomerioFake } from '../../fakes/customerio/customerio-fake.ts';
 import { FakeHttpServer } from '../../fakes/http/fake-http-server.ts';
+import { FakeApiServer } from '../../fakes/fake-api-server.ts';
 import { IterableFake } from '../../fakes/iterable/iterable-fake.ts';
 import { makeSync, recordingContext, thrown } from '../destination-test-kit.ts';
 import { presetDestination } from './preset-test-kit.ts';
@@ -64,6 +65,35 @@ describe('http-request through the delivery engine', () => {
     expect([...delivered.results.values()].filter((r) => r.outcome === 'delivered')).toHaveLength(7);
     expect(endpoint.log.slice(before).some((r) => r.body.includes('say'))).toBe(false);
     await destination.close();
+  });
+
+  it('sends form-encoded and XML bodies with their content type, one request per record when batchSize is 1', async () => {
+    const wire = await new FakeApiServer(() => ({ status: 204 })).start();
+    const connection = httpRequestDestinationType.connection.parse({
+      baseUrl: wire.url,
+      operations: {
+        upsert: { method: 'PUT', url: '/contacts/{{ record.id | url_encode }}', format: 'form', body: 'name={{ record.fields.name | url_encode }}&key={{ record.key }}' },
+        delete: { url: '/contacts/remove', format: 'xml', batchSize: 50, body: '<ids>{% for r in records %}<id>{{ r.id | xml_escape }}</id>{% endfor %}</ids>' },
+      },
+    });
+    const destination = httpRequestDestinationType.create({
+      connection: { name: 'crm', type: 'http-request', ...connection }, options: {},
+      sync: makeSync('crm', 'mirror', ['id'], ['id', 'name']), rootDir: process.cwd(),
+    });
+    const ctx = recordingContext();
+    const results = await destination.write([
+      ...upserts(2, (i) => ({ name: `A&B ${i}` })),
+      { key: 'x', op: 'delete', match: { id: 'a<b' }, fields: {} },
+    ], ctx);
+    expect(results.map((r) => r.outcome)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(wire.log.map((r) => [r.method, r.path, r.headers['content-type'], r.body])).toEqual([
+      ['PUT', '/contacts/u1', 'application/x-www-form-urlencoded', 'name=A%26B+1&key=k1'],
+      ['PUT', '/contacts/u2', 'application/x-www-form-urlencoded', 'name=A%26B+2&key=k2'],
+      ['POST', '/contacts/remove', 'application/xml', '<ids><id>a&lt;b</id></ids>'],
+    ]);
+    expect(ctx.apiCalls).toBe(3);
+    await destination.close();
+    await wire.stop();
   });
 
   it('Braze: a 429 waits until X-RateLimit-Reset, then every row arrives', async () => {
