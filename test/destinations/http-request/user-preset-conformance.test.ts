@@ -1,5 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { httpRequestDestinationType } from '../../../src/destinations/http-request/http-request-type.ts';
 import { destinationConformance } from '../../conformance/destination-conformance.ts';
 import { FakeHttpServer } from '../../fakes/http/fake-http-server.ts';
@@ -32,4 +33,13 @@ destinationConformance({
   },
   badChange: () => ({ key: 'bad-1', op: 'upsert', match: { id: 'bad-1' }, fields: { id: 'bad-1', name: 'x'.repeat(100), amount: 1 } }),
   cleanup: () => fake.stop(),
+});
+
+describe('the README', () => {
+  it('shows this very preset, in under 30 lines of YAML', async () => {
+    const preset = await readFile(new URL('./user-presets/pricing-engine.yml', import.meta.url), 'utf8');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(preset);
+    expect(preset.trim().split('\n').length).toBeLessThan(30);
+  });
 });
