@@ -61,7 +61,8 @@ export class HttpRequestDestination implements Destination {
       answer = await this.client.send(check.method, url, check.body, signal);
     } catch (err) {
       if (signal.aborted) throw err;
-      throw new SyncError('config', `destination "${this.name}": cannot reach ${where} (${(err as Error).message}); check its baseUrl and that the API is up`, { cause: err });
+      const said = err instanceof SyncError ? err.message : `destination "${this.name}": cannot reach ${where} (${(err as Error).message})`;
+      throw new SyncError('config', `${said}; check its baseUrl and that the API is up`, { cause: err });
     }
     if (kindOf(answer.status, this.compiled) === 'config') throw answerFailure(answer, 'config', this.compiled, this.name, where);
   }
