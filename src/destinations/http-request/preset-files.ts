@@ -32,13 +32,13 @@ export function loadPreset(name: string, rootDir: string, presetFolder: string |
     }
   }
   const known = [...new Set(folders.flatMap(presetNames))].sort();
-  throw new ConfigError(`unknown preset "${name}": known presets are ${known.join(', ') || 'none'} (your own go in ${displayPath(folders[0]!)}/<name>.yml)`);
+  throw new ConfigError(`unknown preset "${name}": known presets are ${known.join(', ') || 'none'} (your own go in ${displayPath(folders[0]!)}/<name>.yml)`, { field: 'preset' });
 }
 
 function presetFolders(rootDir: string, presetFolder: string | undefined): string[] {
   const own = path.resolve(rootDir, presetFolder ?? DEFAULT_PRESET_FOLDER);
   if (presetFolder !== undefined && !existsSync(own)) {
-    throw new ConfigError(`preset folder ${displayPath(own)} does not exist`);
+    throw new ConfigError(`preset folder ${displayPath(own)} does not exist`, { field: 'presetFolder' });
   }
   return [own, BUILTIN_PRESET_DIR];
 }

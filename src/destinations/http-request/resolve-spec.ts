@@ -1,6 +1,6 @@
 import { ConfigError } from '../../errors.ts';
-import { errorMap } from '../../config/issue-messages.ts';
-import { unknownKey } from '../../config/issue-messages.ts';
+import { errorMap, unknownKey } from '../../config/issue-messages.ts';
+import { messageOnly } from '../../config/config-errors.ts';
 import type { PathSegment } from '../../config/yaml-files.ts';
 import { httpRequestSpecSchema, type HttpRequestConnection, type HttpRequestSpec } from './http-request-settings.ts';
 import { loadPreset, type PresetFile } from './preset-files.ts';
@@ -42,7 +42,9 @@ export function resolveSpec(connection: HttpRequestConnection, rootDir: string, 
       preset = loadPreset(presetName, rootDir, presetFolder);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
-      reporter.fail(error.message.replace(/^[^:]*\.ya?ml(:\d+)?: /, ''), (error as ConfigError).location.file ? error.location : reporter.locate(['preset']));
+      // A preset file's own mistake keeps its location; a missing preset or folder is the entry's.
+      const { file, field } = error.location;
+      reporter.fail(messageOnly(error), file ? error.location : reporter.locate([field ?? 'preset']));
       return undefined;
     }
   }

@@ -61,6 +61,10 @@ describe('http-request settings when the config loads', () => {
       .toMatch(/lastmile\.yml:6 .*settings\.apiKey is required by preset "braze"/);
     expect((await refusal(['type: http-request', 'preset: braze', 'settings: { restEndpoint: "https://x.test", apiKey: k3y-value, apikey: x }'])).message)
       .toContain('unknown key "apikey": did you mean "apiKey"?');
+    expect((await refusal(['type: http-request', 'preset: acme', 'presetFolder: ./mine'])).message)
+      .toMatch(/lastmile\.yml:6 destinations\.api\.presetFolder: preset folder .*mine does not exist/);
+    expect((await refusal(['type: http-request', 'preset: acme'], { 'presets/acme.yml': 'operations:\n  upsert: [\n' })).message)
+      .toMatch(/presets\/acme\.yml:\d+: not valid YAML/);
   });
 
   it('overlays the entry on its preset and keeps a secret setting out of every message', async () => {
