@@ -19,6 +19,7 @@ export function kindOf(status: number, compiled: CompiledSpec): AnswerKind {
   if ((s.rateLimited ?? [429]).includes(status)) return 'rate_limited';
   if ((s.quota ?? []).includes(status)) return 'quota';
   if ((s.config ?? [401, 403, 404, 405]).includes(status)) return 'config';
+  if ((s.terminal ?? []).includes(status)) return 'terminal';
   if ((s.transient ?? [408]).includes(status) || status >= 500) return 'transient';
   return status >= 200 && status < 300 ? 'success' : 'terminal';
 }

@@ -95,8 +95,8 @@ function build(complete: boolean) {
       dailyLimit: opt(z.string()), dailyRemaining: opt(z.string()),
     })).describe('Headers the API reports its limits in; absent: RateLimit-Policy / RateLimit-Remaining'),
     statuses: opt(z.strictObject({
-      rateLimited: opt(statusList), transient: opt(statusList), config: opt(statusList), quota: opt(statusList), success: opt(statusList),
-    })).describe('Which answers mean what; other 4xx are refusals of the batch (the engine splits it to find the row)'),
+      rateLimited: opt(statusList), transient: opt(statusList), terminal: opt(statusList), config: opt(statusList), quota: opt(statusList), success: opt(statusList),
+    })).describe('Which answers mean what; terminal (and any other 4xx) refuses the batch: the engine splits it to find the row'),
     results: opt(resultsSetting),
     errors: opt(z.strictObject({
       message: opt(template('the message of a failed answer, over body and status')),
@@ -141,7 +141,7 @@ export interface HttpRequestSpec {
     limit?: string; remaining?: string; reset?: string; resetUnit: (typeof RESET_UNITS)[number];
     windowMs?: number; dailyLimit?: string; dailyRemaining?: string;
   };
-  statuses?: { rateLimited?: number[]; transient?: number[]; config?: number[]; quota?: number[]; success?: number[] };
+  statuses?: { rateLimited?: number[]; transient?: number[]; terminal?: number[]; config?: number[]; quota?: number[]; success?: number[] };
   results?: ResultsSpec | ResultsSpec[];
   errors?: { message?: string; code?: string; field?: string };
   describe?: {

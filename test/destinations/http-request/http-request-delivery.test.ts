@@ -96,6 +96,27 @@ describe('http-request through the delivery engine', () => {
     await wire.stop();
   });
 
+  it('reads what a status means from its settings: a 500 can be a refusal, a 402 a used-up quota', async () => {
+    const wire = await new FakeApiServer(() => ({ status: 200, body: {} })).start();
+    const connection = httpRequestDestinationType.connection.parse({
+      baseUrl: wire.url,
+      statuses: { terminal: [500], quota: [402] },
+      errors: { message: '{{ body.detail }}', code: '{{ body.type }}' },
+      operations: { upsert: { url: '/items', batchSize: 10, body: ARRAY_BODY } },
+    });
+    const destination = httpRequestDestinationType.create({
+      connection: { name: 'api', type: 'http-request', ...connection }, options: {},
+      sync: makeSync('api', 'upsert', ['id'], ['id', 'name']), rootDir: process.cwd(),
+    });
+    wire.inject({ status: 500, body: { type: 'bad_item', detail: 'item 2 is broken' } }, { status: 402, body: { type: 'plan_limit', detail: 'monthly quota used' } }, { status: 503 });
+    expect(await thrown(() => destination.write(upserts(2), recordingContext()))).toMatchObject({ kind: 'terminal', code: 'bad_item', message: 'item 2 is broken' });
+    expect(await thrown(() => destination.write(upserts(2), recordingContext()))).toMatchObject({ kind: 'quota', code: 'plan_limit', category: 'rate_limit' });
+    expect(await thrown(() => destination.write(upserts(2), recordingContext()))).toMatchObject({ kind: 'transient', status: 503 });
+    expect((await destination.write(upserts(2), recordingContext())).map((r) => r.outcome)).toEqual(['delivered', 'delivered']);
+    await destination.close();
+    await wire.stop();
+  });
+
   it('Braze: a 429 waits until X-RateLimit-Reset, then every row arrives', async () => {
     const destination = presetDestination('braze', { restEndpoint: braze.url, apiKey: braze.apiKey }, 'upsert', 'external_id', ['name']);
     const reset = String(Math.ceil(Date.now() / 1000) + 1);
