@@ -1,4 +1,5 @@
 import { OPERATIONS, type Operation, type RejectCategory } from '../destination.ts';
+import { NATURALLY_IDEMPOTENT } from '../../delivery/ambiguity.ts';
 import type { PathSegment } from '../../config/yaml-files.ts';
 import type { HttpRequestSpec, OperationSpec, ResultsSpec } from './http-request-settings.ts';
 import { compileRequestTemplate, RECORD_MEMBERS, TemplateError, type RequestTemplate, type Vocabulary } from './request-template.ts';
@@ -41,6 +42,8 @@ export interface CompiledSpec {
   errors?: { message?: RequestTemplate; code?: RequestTemplate; field?: RequestTemplate };
   check?: { method: string; url: string; body?: string };
   describe?: { method: string; url: string };
+  /** Operations a retry cannot apply twice: upsert, update, delete, what is the same request as one of them, and what the settings name. */
+  retrySafe: Operation[];
 }
 
 /**
@@ -130,7 +133,12 @@ export function compileSpec(resolved: ResolvedSpec, reporter: Reporter): Compile
   const describe = spec.describe?.request && { method: spec.describe.request.method, url: once(spec.describe.request.url, ['describe', 'request', 'url']) ?? '' };
   const results = compileResults(spec.results, ['results']);
   if (!ok) return undefined;
-  return { resolved, spec, baseUrl, headers, operations, results, errors, check, describe };
+  const named = (op: Operation): boolean => {
+    const setting = spec.operations[op];
+    return NATURALLY_IDEMPOTENT.includes(op) || (typeof setting === 'string' && NATURALLY_IDEMPOTENT.includes(setting)) || (spec.retrySafe ?? []).includes(op);
+  };
+  const retrySafe = (Object.keys(operations) as Operation[]).filter(named);
+  return { resolved, spec, baseUrl, headers, operations, results, errors, check, describe, retrySafe };
 }
 
 /** A template's own line, counted from its field: a block scalar (`body: |`) starts on the next line. */

@@ -31,6 +31,8 @@ export class HttpRequestDestination implements Destination {
   private readonly client: HttpClient;
   /** Idempotency keys of writes outside a delivery (no batchId): stable for this destination's life. */
   private readonly nonce = randomUUID();
+  /** The settings' own headers name the content type: a request's must not add a second one. */
+  private readonly setsContentType: boolean;
 
   constructor(readonly name: string, private readonly compiled: CompiledSpec, private readonly sync: SyncConfig) {
     const used = operationsOf(sync.mode);
@@ -42,7 +44,9 @@ export class HttpRequestDestination implements Destination {
       maxBatchSize: Math.max(...ops.map((op) => op.batchSize)),
       ...(limits ? { rateLimit: limits } : {}),
       perRecordResults: ops.every((op) => op.batchSize === 1 || (op.results ?? compiled.results) !== undefined),
+      retrySafe: compiled.retrySafe,
     };
+    this.setsContentType = Object.keys(compiled.headers).some((h) => h.toLowerCase() === 'content-type');
     const origin = originOf(compiled.baseUrl || ops[0]!.url.text);
     const credential = createHash('sha256').update(JSON.stringify([compiled.headers, compiled.resolved.secrets])).digest('hex').slice(0, 16);
     this.budgetKey = `http-request:${origin}:${credential}`;
@@ -140,7 +144,7 @@ export class HttpRequestDestination implements Destination {
     let body: string | undefined;
     if (op.body) {
       body = op.body.render(scope);
-      headers['content-type'] ??= CONTENT_TYPES[op.format];
+      if (!this.setsContentType) headers['content-type'] ??= CONTENT_TYPES[op.format];
       if (op.format === 'json') assertJson(body, op.name);
     }
     return { op, records, method: op.method, url: this.absolute(op.url.render(scope)), headers, ...(body !== undefined ? { body } : {}) };

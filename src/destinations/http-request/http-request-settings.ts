@@ -81,6 +81,7 @@ function build(complete: boolean) {
     operations: req(z.strictObject({
       insert: opt(operationSetting), update: opt(operationSetting), upsert: opt(operationSetting), delete: opt(operationSetting),
     })),
+    retrySafe: opt(z.array(z.enum(OPERATIONS))).describe('Operations the API applies once however often they are sent (it honours the Idempotency-Key, or inserts are upserts there); upsert, update and delete always are'),
     idempotencyHeader: req(z.union([z.string().min(1), z.literal(false)]), 'Idempotency-Key')
       .describe('Header holding a key that stays the same across retries of one batch; false: none'),
     limits: opt(z.strictObject({
@@ -136,6 +137,7 @@ export interface HttpRequestSpec {
   timeoutMs: number;
   operations: Partial<Record<(typeof OPERATIONS)[number], OperationSpec | (typeof OPERATIONS)[number]>>;
   idempotencyHeader: string | false;
+  retrySafe?: (typeof OPERATIONS)[number][];
   limits?: { requestsPerSecond?: number; windowMs?: number; concurrency?: number };
   limitHeaders?: {
     limit?: string; remaining?: string; reset?: string; resetUnit: (typeof RESET_UNITS)[number];

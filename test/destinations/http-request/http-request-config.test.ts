@@ -76,6 +76,8 @@ describe('http-request settings when the config loads', () => {
     expect(loaded.secrets).toContain('literal-braze-key');
     const destination = createDestination(loaded, resolveSync(loaded, 'users_out'));
     expect(destination.capabilities.maxBatchSize).toBe(10);
+    // Braze's insert is the upsert request (insert: upsert): a retry cannot create a user twice.
+    expect([...destination.capabilities.retrySafe!].sort()).toEqual(['delete', 'insert', 'update', 'upsert']);
     const [request] = destination.preview!([{ key: '1', op: 'upsert', match: { external_id: 'u1' }, fields: { external_id: 'u1', first_name: 'Ada' } }]);
     expect(request).toMatchObject({ method: 'POST', url: 'https://rest.iad-01.braze.com/users/track', headers: { Authorization: '***' } });
     expect(JSON.parse(request!.body!)).toEqual({ attributes: [{ external_id: 'u1', first_name: 'Ada', _update_existing_only: false }] });
