@@ -2,7 +2,7 @@
  * CPU per row of a templated JSON destination (http-request) against the built-in bulk HTTP
  * destination, in the same run, into the same unlimited local endpoint (its own process, so
  * its CPU is not counted): the same rows, batches of 500, 8 in flight, rounds alternated and
- * the median kept. A third variant forces the same template through liquidjs (an `assign`
+ * the median kept (five rounds: the machine is shared). A third variant forces the same template through liquidjs (an `assign`
  * keeps it out of the compiled subset), to show what compiling the template buys.
  */
 import type { Change, Destination } from '../src/destinations/destination.ts';
@@ -13,7 +13,7 @@ import { startFakeProcess } from '../test/fakes/http/fake-http-process.ts';
 
 const quick = process.env.LASTMILE_BENCH_QUICK === '1';
 const ROWS = quick ? 40_000 : 200_000;
-const ROUNDS = quick ? 2 : 3;
+const ROUNDS = quick ? 2 : 5;
 const BATCH = 500;
 const BODY = '[{% for r in records %}{{ r.fields | merge: op: r.op, key: r.key | json }}{% unless forloop.last %},{% endunless %}{% endfor %}]';
 

@@ -55,17 +55,18 @@ engine.registerFilter('merge', merge);
 const FUSIONS = {
   'merge|json': (value: unknown, ...pairs: unknown[]) => {
     if (!isMap(value) || !plainJson(value)) return json(merge(value, ...pairs));
-    let text = JSON.stringify(value);
+    const text = JSON.stringify(value);
     const added: string[] = [];
+    let tail = '';
     for (const pair of pairs) {
       if (!Array.isArray(pair) || pair.length !== 2) continue;
       const [key, v] = pair as [string, unknown];
       if (hasOwn.call(value, key) || added.includes(key) || typeof v === 'bigint' || (v !== null && typeof v === 'object')) return json(merge(value, ...pairs));
       added.push(key);
       if (v === undefined || typeof v === 'function') continue;
-      text = `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}${JSON.stringify(key)}:${JSON.stringify(v)}}`;
+      tail += `${tail || text.length > 2 ? ',' : ''}${JSON.stringify(key)}:${JSON.stringify(v)}`;
     }
-    return text;
+    return tail ? `${text.slice(0, -1)}${tail}}` : text;
   },
 };
 
