@@ -4,6 +4,8 @@ import type { PathSegment } from '../../config/yaml-files.ts';
 import type { HttpRequestSpec, OperationSpec, ResultsSpec } from './http-request-settings.ts';
 import { compileRequestTemplate, RECORD_MEMBERS, TemplateError, type RequestTemplate, type Vocabulary } from './request-template.ts';
 import type { Location, Reporter, ResolvedSpec } from './resolve-spec.ts';
+import { jsonSyntaxError } from './json-syntax.ts';
+import { templateRecord } from './template-record.ts';
 
 export interface CompiledOperation {
   name: Operation;
@@ -16,6 +18,8 @@ export interface CompiledOperation {
   results?: CompiledResults[];
   /** Whether its templates may read a record's `attributes` (a copy per record otherwise not made). */
   readsAttributes: boolean;
+  /** Its JSON body is JSON for any records (proven when compiled): no check before each send. */
+  bodyAlwaysJson: boolean;
 }
 
 export interface CompiledResults {
@@ -103,7 +107,9 @@ export function compileSpec(resolved: ResolvedSpec, reporter: Reporter): Compile
       batchSize: setting.batchSize,
       results: compileResults(setting.results, [...at, 'results']),
       readsAttributes: [setting.url, setting.body ?? '', ...Object.values(setting.headers ?? {})].some((text) => text.includes('attributes')),
+      bodyAlwaysJson: false,
     };
+    op.bodyAlwaysJson = setting.format === 'json' && op.body !== undefined && alwaysJson(op.body, name, values);
     const single = [op.url, op.body, ...op.headers.map(([, t]) => t)].find((t) => t?.roots.has('record'));
     if (single && op.batchSize > 1) {
       reporter.fail(`operations.${name}: its templates read "record" (one record) but batchSize is ${op.batchSize}; loop over records, or set batchSize: 1`, resolved.where([...at, 'batchSize']));
@@ -145,4 +151,25 @@ export function compileSpec(resolved: ResolvedSpec, reporter: Reporter): Compile
 function lineInside(where: Location, text: string, line: number | undefined): Location {
   if (line === undefined || where.line === undefined || !text.includes('\n')) return where;
   return { ...where, line: where.line + line };
+}
+
+/**
+ * A body whose text around its values is fixed (only the record count changes it) is JSON for
+ * every batch if it is JSON for 0 to 4 records: the first, middle and last items all appear.
+ */
+function alwaysJson(body: RequestTemplate, op: Operation, settings: Record<string, unknown>): boolean {
+  if (!body.fixedJsonStructure) return false;
+  const probe = (i: number) => templateRecord({ key: `k${i}`, op, match: { id: `id ${i}` }, fields: { id: `id ${i}`, name: `"n" ${i}`, n: i } });
+  for (let count = 0; count <= 4; count++) {
+    const records = Array.from({ length: count }, (_, i) => probe(i));
+    const scope = { records, record: records[0], settings, idempotencyKey: '00000000-0000-0000-0000-000000000000', operation: op };
+    let text: string;
+    try {
+      text = body.render(scope);
+    } catch {
+      return false;
+    }
+    if (jsonSyntaxError(text) !== undefined) return false;
+  }
+  return true;
 }

@@ -145,7 +145,7 @@ export class HttpRequestDestination implements Destination {
     if (op.body) {
       body = op.body.render(scope);
       if (!this.setsContentType) headers['content-type'] ??= CONTENT_TYPES[op.format];
-      if (op.format === 'json') assertJson(body, op.name);
+      if (op.format === 'json' && !op.bodyAlwaysJson) assertJson(body, op.name);
     }
     return { op, records, method: op.method, url: this.absolute(op.url.render(scope)), headers, ...(body !== undefined ? { body } : {}) };
   }

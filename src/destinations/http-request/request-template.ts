@@ -2,7 +2,7 @@ import { analyzeSync, ForTag, Liquid, toValueSync, TokenKind, type Template } fr
 import { SAFE_LIQUID_OPTIONS } from '../../mapping/template.ts';
 import { editDistance } from '../../config/issue-messages.ts';
 import { jsonValue } from '../http/http-destination.ts';
-import { compileLiquid } from './liquid-compiler.ts';
+import { compileLiquid, hasFixedJsonStructure } from './liquid-compiler.ts';
 
 /**
  * A request template (URL, header, body, or how to read an answer), parsed and compiled once
@@ -15,6 +15,8 @@ export interface RequestTemplate {
   readonly compiled: boolean;
   /** Root variables the template reads (records, record, settings…). */
   readonly roots: ReadonlySet<string>;
+  /** Only its JSON values vary with the data, not the text around them (see hasFixedJsonStructure). */
+  readonly fixedJsonStructure: boolean;
   render(scope: Record<string, unknown>): string;
 }
 
@@ -83,6 +85,7 @@ export function compileRequestTemplate(text: string, vocabulary: Vocabulary): Re
     text,
     compiled: fast !== undefined,
     roots,
+    fixedJsonStructure: fast !== undefined && hasFixedJsonStructure(templates),
     render: fast ?? ((scope) => String(engine.renderSync(templates, scope) ?? '')),
   };
 }

@@ -117,6 +117,17 @@ describe('http-request through the delivery engine', () => {
     await wire.stop();
   });
 
+  it('checks before each send a body whose fixed text is not JSON: nothing is sent', async () => {
+    // Every value is | json, but a comma is missing between items: no count of records makes JSON but 0 and 1.
+    const destination = inline(endpoint.url, '[{% for r in records %}{{ r.fields | json }}{% endfor %}]');
+    const before = endpoint.log.length;
+    const delivered = await run(upserts(3), { destination, batchSize: 3 });
+    expect(delivered.results.get('k1')).toMatchObject({ outcome: 'delivered' });
+    expect(delivered.results.get('k2')).toMatchObject({ outcome: 'delivered' });
+    expect(endpoint.log.slice(before).every((r) => r.status === 200 && r.records === 1)).toBe(true);
+    await destination.close();
+  });
+
   it('Braze: a 429 waits until X-RateLimit-Reset, then every row arrives', async () => {
     const destination = presetDestination('braze', { restEndpoint: braze.url, apiKey: braze.apiKey }, 'upsert', 'external_id', ['name']);
     const reset = String(Math.ceil(Date.now() / 1000) + 1);

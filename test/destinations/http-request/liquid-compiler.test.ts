@@ -77,6 +77,16 @@ describe('compiled Liquid', () => {
     for (const scope of scopes) expect(template.render(scope)).toBe(reference.render(scope));
   });
 
+  it('knows when only the values of a JSON body vary with the data', () => {
+    const fixed = (text: string) => compileRequestTemplate(text, { roots: ['records', 'record', 'settings'] }).fixedJsonStructure;
+    expect(fixed('[{% for r in records %}{{ r.fields | merge: op: r.op | json }}{% unless forloop.last %},{% endunless %}{% endfor %}]')).toBe(true);
+    expect(fixed('{"token":"{{ settings.region }}","n":{{ record.fields.n | json }}}')).toBe(true);
+    expect(fixed('[{% for r in records %}{% if r.fields.none %}{{ r.key | json }}{% endif %}{% endfor %}]')).toBe(false);
+    expect(fixed('{"name":"{{ record.fields.name }}"}')).toBe(false);
+    expect(fixed('[{% for r in records %}{% for t in r.fields.tags %}{{ t | json }}{% endfor %}{% endfor %}]')).toBe(false);
+    expect(fixed('{% assign x = 1 %}{{ x | json }}')).toBe(false);
+  });
+
   it('names unknown variables and unknown record members, with the line', () => {
     const vocabulary = { roots: ['records', 'settings'], members: { settings: ['apiKey'], record: RECORD_MEMBERS }, recordLists: { records: 'record' } };
     const fail = (text: string) => {
