@@ -2,7 +2,8 @@ import { analyzeSync, ForTag, Liquid, toValueSync, TokenKind, type Template } fr
 import { SAFE_LIQUID_OPTIONS } from '../../mapping/template.ts';
 import { editDistance } from '../../config/issue-messages.ts';
 import { jsonValue } from '../http/http-destination.ts';
-import { compileLiquid, hasFixedJsonStructure } from './liquid-compiler.ts';
+import { compileLiquid } from './liquid-compiler.ts';
+import { hasFixedJsonStructure } from './json-structure.ts';
 
 /**
  * A request template (URL, header, body, or how to read an answer), parsed and compiled once
