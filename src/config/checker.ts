@@ -18,6 +18,11 @@ export class Checker {
     this.errors.push(new ConfigError(message, this.merged.where(fieldPath)));
   }
 
+  /** A mistake located elsewhere (a file a setting names). */
+  failAt(message: string, location: { file?: string; line?: number; field?: string }): void {
+    this.errors.push(new ConfigError(message, location));
+  }
+
   where(fieldPath: PathSegment[]) {
     return this.merged.where(fieldPath);
   }

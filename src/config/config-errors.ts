@@ -17,7 +17,8 @@ export function redactError(error: ConfigError, secrets: string[]): ConfigError 
   return clean === message ? error : new ConfigError(clean, error.location);
 }
 
-function messageOnly(error: ConfigError): string {
+/** The message without its `file:line field: ` prefix. */
+export function messageOnly(error: ConfigError): string {
   const prefix = new ConfigError('', error.location).message;
   return error.message.slice(prefix.length);
 }

@@ -37,7 +37,7 @@ export async function loadProject(configPath: string, env: Record<string, string
     if (!raw) throw combine(check.errors);
 
     const sources = resolveSources(raw.sources, sourceTypes, check);
-    const destinations = resolveDestinations(raw.destinations, destinationTypes, check);
+    const destinations = resolveDestinations(raw.destinations, destinationTypes, check, rootDir, secrets);
     const models = resolveModels(raw, check);
     const syncs = resolveSyncs(raw, models, destinationTypes, check);
     if (check.errors.length > 0) throw combine(check.errors);

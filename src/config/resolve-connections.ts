@@ -22,12 +22,20 @@ export function resolveDestinations(
   raw: Record<string, RawEntry>,
   types: Record<string, DestinationType>,
   check: Checker,
+  rootDir: string,
+  secrets: string[],
 ): Record<string, DestinationConfig> {
   const destinations: Record<string, DestinationConfig> = {};
   for (const [name, { type, batch, rateLimit, ...connection }] of Object.entries(raw)) {
     const common = check.parse(destinationCommonSchema, withoutUndefined({ batch, rateLimit }), ['destinations', name]);
     const parsed = check.parse(strictSettings(types[type].connection), connection, ['destinations', name]);
     if (common === undefined || parsed === undefined) continue;
+    const validated = types[type].validate?.(parsed, {
+      rootDir,
+      locate: (fieldPath) => check.where(['destinations', name, ...fieldPath]),
+      fail: (message, where) => check.failAt(message, where),
+    });
+    secrets.push(...(validated?.secrets ?? []));
     destinations[name] = { ...(parsed as object), name, type, ...withoutUndefined(common) };
   }
   return destinations;

@@ -26,6 +26,8 @@ export interface BatchRunSettings extends RequestSettings {
   retrySafe: readonly Operation[];
   /** Gives rows the split pool could not isolate back to the queue; false if they were given back before. */
   requeue(records: Change[]): boolean;
+  /** Random per delivery: with a batch's label, the batchId its retries share. */
+  deliveryId: string;
 }
 
 export class BatchRun {
@@ -70,6 +72,7 @@ export class BatchRun {
         request: (send) => requests.request(send),
         observeLimits: (o) => budget.observe(o),
         splits: this.splits,
+        batchId: `${this.s.deliveryId}:${label}`,
         trace: (text) => trace.line(`${label}: ${text}`),
         status: (code) => void (status = code),
       };

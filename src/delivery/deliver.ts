@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Change, Destination } from '../destinations/destination.ts';
 import { RunError, SyncError } from '../errors.ts';
 import { NATURALLY_IDEMPOTENT } from './ambiguity.ts';
@@ -85,6 +86,7 @@ export async function deliver<C extends Change>(changes: AsyncIterable<C[]>, opt
   const breaker = new CircuitBreaker();
   const requeued: C[] = [];
   const givenBack = new Set<string>();
+  const deliveryId = randomUUID();
 
   const stop = new AbortController();
   const cut = new AbortController();
@@ -130,7 +132,7 @@ export async function deliver<C extends Change>(changes: AsyncIterable<C[]>, opt
       destination, budget, stopSignal: stop.signal, writeSignal: cut.signal,
       maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, maxThrottleWaitMs: MAX_THROTTLE_WAIT_MS,
       maxRetryAfterMs: options.rateLimit?.maxRetryAfter ?? DEFAULT_MAX_RETRY_AFTER_MS,
-      backoff: DEFAULT_BACKOFF, trace, counters: stats, halt: stopWith, breaker, bisection,
+      backoff: DEFAULT_BACKOFF, trace, deliveryId, counters: stats, halt: stopWith, breaker, bisection,
       retrySafe: caps.retrySafe ?? NATURALLY_IDEMPOTENT,
       requeue: (rows) => {
         if (rows.some((r) => givenBack.has(r.key))) return false;

@@ -134,6 +134,21 @@ export interface WriteContext {
   trace(text: string): void;
   /** Optional: the HTTP status of a successful answer, so the trace reads `batch 1: 200 OK [500]`. */
   status?(code: number): void;
+  /**
+   * The same for every retry of these records and different for any other request (a split
+   * half gets its own): what an Idempotency-Key is made from. Absent when write() is called
+   * outside a delivery.
+   */
+  batchId?: string;
+}
+
+/** A request as a destination would send it, secrets redacted: what `sync --only KEY` can show. */
+export interface RequestPreview {
+  operation: Operation;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
 }
 
 export interface Destination {
@@ -161,6 +176,8 @@ export interface Destination {
    * (Salesforce: Bulk 2.0 above a threshold) and with it `capabilities.maxBatchSize`.
    */
   planFor?(changeCount: number): void;
+  /** Optional: the requests write() would send for these changes, rendered but not sent, secrets redacted. */
+  preview?(batch: Change[]): RequestPreview[];
   close(): Promise<void>;
 }
 

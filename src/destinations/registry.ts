@@ -7,6 +7,7 @@ import { postgresDestinationType } from './postgres/postgres-type.ts';
 import { mysqlDestinationType } from './mysql/mysql-type.ts';
 import { natsDestinationType } from './nats/nats-type.ts';
 import { rabbitmqDestinationType } from './rabbitmq/rabbitmq-type.ts';
+import { httpRequestDestinationType } from './http-request/http-request-type.ts';
 
 /**
  * A destination type: the settings it accepts (as schemas, so config errors name the field
@@ -20,7 +21,19 @@ export interface DestinationType<Conn = any, Opts = any> {
   syncOptions: z.ZodType<Opts>;
   /** Names of connection settings that hold secrets (never shown, even when not from ${ENV}). */
   secretSettings?: string[];
+  /**
+   * Optional checks that need more than the schema (files a setting names, templates), run when
+   * the config loads; mistakes go to `fail` with their location. May name more secret values.
+   */
+  validate?(connection: Conn, context: ValidateContext): { secrets?: string[] };
   create(init: DestinationInit<Conn, Opts>): Destination;
+}
+
+export interface ValidateContext {
+  rootDir: string;
+  /** Where a setting of this destination is written: file, line, field. */
+  locate(fieldPath: (string | number)[]): { file?: string; line?: number; field?: string };
+  fail(message: string, where: { file?: string; line?: number; field?: string }): void;
 }
 
 export const destinationTypes: Record<string, DestinationType> = {
@@ -31,4 +44,5 @@ export const destinationTypes: Record<string, DestinationType> = {
   [mysqlDestinationType.type]: mysqlDestinationType,
   [natsDestinationType.type]: natsDestinationType,
   [rabbitmqDestinationType.type]: rabbitmqDestinationType,
+  [httpRequestDestinationType.type]: httpRequestDestinationType,
 };

@@ -5,7 +5,7 @@ import type { Row, Value } from '../sources/source.ts';
  * Liquid for mapping templates. Filters must exist (a typo fails when the config loads, not
  * on every row); templates see the row's own columns only, and never read files.
  */
-const engine = new Liquid({
+export const SAFE_LIQUID_OPTIONS = {
   strictFilters: true,
   ownPropertyOnly: true,
   relativeReference: false,
@@ -16,7 +16,9 @@ const engine = new Liquid({
     readFileSync: (file: string) => { throw new Error(`templates cannot read files (${file})`); },
     resolve: (_root: string, file: string) => file,
   },
-});
+};
+
+const engine = new Liquid(SAFE_LIQUID_OPTIONS);
 
 export interface CompiledTemplate {
   readonly text: string;

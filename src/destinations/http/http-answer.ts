@@ -73,13 +73,13 @@ export function limitsOf(answer: HttpAnswer): RateLimitObservation | undefined {
   return { limit, intervalMs: Number(window[1]) * 1000, remaining: Number.isFinite(remaining) ? remaining : undefined };
 }
 
-function header(answer: HttpAnswer, name: string): string | undefined {
+export function header(answer: HttpAnswer, name: string): string | undefined {
   const v = answer.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
 /** The message, code and field of an error body, in the shapes APIs commonly use. */
-function readError(body: string): { message?: string; code?: string; field?: string } {
+export function readError(body: string): { message?: string; code?: string; field?: string } {
   let json: any;
   try {
     json = JSON.parse(body);

@@ -31,7 +31,7 @@ export class HttpClient {
     const { headers, timeoutMs, signing } = this.settings;
     const sent: Record<string, string> = { ...extraHeaders, ...headers };
     if (body !== undefined) {
-      sent['content-type'] ??= 'application/json';
+      if (!Object.keys(sent).some((name) => name.toLowerCase() === 'content-type')) sent['content-type'] = 'application/json';
       if (signing) sent[signing.header] = sign(body, signing.secret);
     }
     const timeout = AbortSignal.timeout(timeoutMs);

@@ -98,7 +98,7 @@ function toRecord(change: Change): Record<string, Value> {
 }
 
 /** JSON for Values: bigint as a digit string, binary as base64. */
-function jsonValue(this: Record<string, unknown>, key: string, value: unknown): unknown {
+export function jsonValue(this: Record<string, unknown>, key: string, value: unknown): unknown {
   const raw = this[key];
   if (typeof raw === 'bigint') return raw.toString();
   if (raw instanceof Uint8Array) return Buffer.from(raw).toString('base64');
