@@ -1,11 +1,11 @@
 import { quoteIdentifier } from '../../sql-identifier.ts';
-import { canonicalClass, signatureMask, type FingerprintColumn } from './fingerprint-recipe.ts';
+import { canonicalClass, needsEscape, signatureMask, type FingerprintColumn } from './fingerprint-recipe.ts';
 
 /**
  * Recipe v1 (recipe-v1.md) in DuckDB SQL: expressions over the current row's columns, meant
- * for a SELECT list. Every choice here was measured against `hash()` on 10M rows
- * (bench/fingerprint.bench.ts): one MD5 per row over a short text, no regex on the common
- * types, text escaped only when it holds `|` or `\`.
+ * for a SELECT list (DuckDB computes a repeated subexpression once there). Every choice here
+ * was measured against `hash()` (bench/fingerprint.bench.ts): one MD5 per row over a short
+ * text, arithmetic instead of text functions where it can, no regex on the common types.
  */
 
 const NULL_FIELD = `'\\N'`;
@@ -13,9 +13,28 @@ const LOW_64 = '18446744073709551615::UHUGEINT';
 
 /** The row's fingerprint, a UBIGINT: the same number the Postgres and TypeScript implementations give. */
 export function duckdbFingerprint(signature: string, columns: FingerprintColumn[]): string {
-  const text = columns.length === 0 ? `''` : `concat(${columns.map(field).join(`, '|', `)})`;
   // md5_number's low 64 bits are the digest's first 8 bytes, little-endian: no hex round trip.
-  return `xor(CAST(md5_number(${text}) & ${LOW_64} AS UBIGINT), ${signatureMask(signature)}::UBIGINT)`;
+  return `xor(CAST(md5_number(${rowText(columns)}) & ${LOW_64} AS UBIGINT), ${signatureMask(signature)}::UBIGINT)`;
+}
+
+/**
+ * The canonical text. Escaping changes nothing unless a text value holds `|` or `\`, so one
+ * check over all the row's text values picks the path: cheaper than a CASE around each value.
+ */
+function rowText(columns: FingerprintColumn[]): string {
+  if (columns.length === 0) return `''`;
+  const join = (fields: string[]) => `concat(${fields.join(`, '|', `)})`;
+  const texts = columns.filter((column) => needsEscape(column.type)).map((column) => valueText(column));
+  if (texts.length === 0) return join(columns.map(field));
+  const all = texts.length === 1 ? texts[0]! : `concat(${texts.join(', ')})`;
+  const plain = join(columns.map((column) => (needsEscape(column.type) ? `coalesce(${valueText(column)}, ${NULL_FIELD})` : field(column))));
+  return `CASE WHEN contains(${all}, '|') OR contains(${all}, '\\') THEN ${join(columns.map(field))} ELSE ${plain} END`;
+}
+
+/** A text or JSON column's canonical text before escaping. */
+function valueText(column: FingerprintColumn): string {
+  const c = quoteIdentifier(column.name);
+  return column.type === 'json' ? jsonText(c) : `CAST(${c} AS VARCHAR)`;
 }
 
 /** The row's key: one column's canonical text, or a JSON array of them; NULL when a part is null. */
@@ -30,8 +49,7 @@ export function duckdbKey(columns: FingerprintColumn[]): string {
 function field(column: FingerprintColumn): string {
   const c = quoteIdentifier(column.name);
   switch (canonicalClass(column.type)) {
-    case 'text': return escaped(`CAST(${c} AS VARCHAR)`);
-    case 'json': return escaped(jsonText(c));
+    case 'text': case 'json': return escaped(valueText(column));
     case 'number': return column.type === 'decimal' ? orNull(c, decimalText(c, column)) : `coalesce(CAST(${c} AS VARCHAR), ${NULL_FIELD})`;
     case 'double': return orNull(c, doubleText(c));
     case 'boolean': return `CASE WHEN ${c} IS NULL THEN ${NULL_FIELD} WHEN ${c} THEN 'true' ELSE 'false' END`;
@@ -63,11 +81,9 @@ function orNull(column: string, text: string): string {
   return `CASE WHEN ${column} IS NULL THEN ${NULL_FIELD} ELSE ${text} END`;
 }
 
-/** `\` → `\\`, `|` → `\|`; the two `contains` checks cost far less than a `replace` on every value. */
+/** `\` → `\\`, `|` → `\|`. */
 function escaped(text: string): string {
-  return `CASE WHEN ${text} IS NULL THEN ${NULL_FIELD}
-    WHEN contains(${text}, '|') OR contains(${text}, '\\') THEN replace(replace(${text}, '\\', '\\\\'), '|', '\\|')
-    ELSE ${text} END`;
+  return `coalesce(replace(replace(${text}, '\\', '\\\\'), '|', '\\|'), ${NULL_FIELD})`;
 }
 
 /**
