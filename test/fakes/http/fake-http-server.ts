@@ -1,6 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { seeded } from '../../helpers/seeded-random.ts';
 
 /**
  * A webhook/bulk endpoint on 127.0.0.1 that behaves like real ones do: a token-bucket
@@ -222,16 +223,4 @@ export class FakeHttpServer {
     const burst = limit.burst ?? limit.rate;
     return { 'ratelimit-policy': `${burst};w=${burst / limit.rate}`, 'ratelimit-remaining': String(Math.max(0, Math.floor(this.tokens))) };
   }
-}
-
-/** A small seeded generator (mulberry32): the same faults in the same order on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
