@@ -10,7 +10,7 @@ import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { BenchTable } from './run.ts';
-import { fingerprintSql, keySql } from '../src/diff/workspace/fingerprint-sql.ts';
+import { legacyKeySql, localFingerprintSql } from '../src/diff/workspace/fingerprint-sql.ts';
 import { fingerprintExpression, keyExpression, type FingerprintColumn } from '../src/diff/fingerprint/fingerprint-v1.ts';
 import { signatureMask } from '../src/diff/fingerprint/fingerprint-recipe.ts';
 
@@ -21,15 +21,14 @@ const COLUMNS: FingerprintColumn[] = [
   { name: 'price', type: 'decimal', precision: 12, scale: 2 }, { name: 'sku', type: 'varchar' },
   { name: 'updated_at', type: 'timestamp' },
 ];
-const NAMES = COLUMNS.map((c) => c.name);
 
 interface Variant { name: string; key: string; fp: string }
 
 const VARIANTS: Variant[] = [
-  { name: 'hash() (today)', key: keySql(['sku']), fp: fingerprintSql(SIGNATURE, NAMES) },
+  { name: 'hash() (the local fingerprint)', key: legacyKeySql(['sku']), fp: localFingerprintSql({ signature: SIGNATURE, columns: COLUMNS }) },
   { name: 'recipe v1', key: keyExpression('duckdb', [COLUMNS[3]!]), fp: fingerprintExpression('duckdb', SIGNATURE, COLUMNS) },
   {
-    name: 'MD5 floor (raw text, no canonical form)', key: keySql(['sku']),
+    name: 'MD5 floor (raw text, no canonical form)', key: legacyKeySql(['sku']),
     fp: `xor(CAST(md5_number(concat(competitor, '|', currency, '|', CAST(price AS VARCHAR), '|', sku, '|', CAST(epoch_us(updated_at) AS VARCHAR)))
       & 18446744073709551615::UHUGEINT AS UBIGINT), ${signatureMask(SIGNATURE)}::UBIGINT)`,
   },

@@ -13,7 +13,8 @@ import os from 'node:os';
 import { rmSync } from 'node:fs';
 import { openWorkspace } from '../../src/diff/workspace/workspace.ts';
 import { createMapper } from '../../src/mapping/mapper.ts';
-import { fingerprintSql, keySql } from '../../src/diff/workspace/fingerprint-sql.ts';
+import { fingerprintSql, keySql, localFingerprintSql, type FingerprintPlan } from '../../src/diff/workspace/fingerprint-sql.ts';
+import { toColumn } from '../../src/sources/duckdb/duckdb-values.ts';
 import { createSource, resolveSync } from '../../src/engine/resolve-sync.ts';
 import type { DuckdbNativeSource } from '../../src/sources/source.ts';
 import { SYNC, MAPPED_COLUMNS, withDb } from './bench-project.ts';
@@ -34,10 +35,15 @@ if (mode === 'seed' || mode === 'plan') {
     const source = createSource(project, resolved.sourceConfig) as DuckdbNativeSource;
     await source.attach(workspace.connection, new AbortController().signal);
     const mapper = createMapper(resolved.sync, undefined, ['sku', 'competitor', 'price', 'currency', 'updated_at']);
+    // The state a run would leave: recipe v1 fingerprints and the workspace's local ones.
+    const described = await workspace.connection.run('SELECT * FROM competitor_prices LIMIT 0');
+    const columns = described.columnNames().map((name, i) => toColumn(name, described.columnType(i)));
+    const typed = (names: string[]) => names.map((name) => columns.find((c) => c.name === name)!);
+    const plan: FingerprintPlan = { signature: mapper.signature, columns: typed(mapper.columns), primaryKey: typed(['sku']) };
     const seed = path.join(os.tmpdir(), `lastmile-seed-${process.pid}.parquet`);
     await workspace.connection.run(`COPY (
-      SELECT ${keySql(['sku'])} AS key, ${fingerprintSql(mapper.signature, mapper.columns)} AS fp, 'delivered' AS status,
-             NULL::VARCHAR AS dest_id, NULL::VARCHAR AS match FROM competitor_prices) TO '${seed}' (FORMAT parquet)`);
+      SELECT ${keySql(plan)} AS key, ${fingerprintSql(plan)} AS fp, 'delivered' AS status,
+             NULL::VARCHAR AS dest_id, NULL::VARCHAR AS match, ${localFingerprintSql(plan)} AS local_fp FROM competitor_prices) TO '${seed}' (FORMAT parquet)`);
     await store.replaceRowState(SYNC, { parquet: seed });
     rmSync(seed, { force: true });
     // The baseline's copy of the same state, as a plain DuckDB table.

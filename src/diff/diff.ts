@@ -48,6 +48,12 @@ export interface DiffRequest {
   retryRejected: boolean;
   /** Every row still in the model counts as changed. */
   fullResync: boolean;
+  /**
+   * The diff may write the state it maintains (moving it to the current fingerprint recipe,
+   * remembering what makes unchanged rows quick to find). A run holding the sync's lock says
+   * yes; plan and dry runs say no, and see the same answers.
+   */
+  persist: boolean;
   signal: AbortSignal;
 }
 
@@ -55,8 +61,10 @@ export interface DiffRequest {
 export interface ChangeRow {
   kind: DiffKind;
   key: string;
-  /** Fingerprint of the values the model holds now (null for a removed row). */
+  /** Fingerprint (recipe v1) of the values the model holds now (null for a removed row). */
   fp: string | null;
+  /** The diff's own quicker fingerprint of the same values, if it keeps one (see RowState.localFp). */
+  localFp?: string | null;
   /** The model's columns (null for a removed row, or one that left the model since the diff). */
   row: Row | null;
   /** The row's state before this run, if it had one. */

@@ -34,7 +34,7 @@ export async function* changeStream(
   for await (const chunk of diff.changes(Object.keys(operations) as DiffKind[], { chunkSize: CHUNK_SIZE, signal })) {
     const changes: PendingChange[] = [];
     const local: LocalOutcomes = { rejected: [], skipped: [] };
-    for (const { kind, key, fp, row, previous } of chunk) {
+    for (const { kind, key, fp, localFp, row, previous } of chunk) {
       const destId = previous?.destId ?? undefined;
       if (kind === 'removed') {
         if (!previous || !isHeld(previous.status) || !previous.match) {
@@ -48,11 +48,11 @@ export async function* changeStream(
       const op = operations[kind]!;
       const mapped = mapper.map(row);
       if (!mapped.ok) {
-        local.rejected.push({ key, rejection: mapped.rejection, update: parkedUpdate({ op, fp, destId, previous }, key, mapped.rejection) });
+        local.rejected.push({ key, rejection: mapped.rejection, update: parkedUpdate({ op, fp, localFp, destId, previous }, key, mapped.rejection) });
         continue;
       }
       const { fields, match } = mapped.value;
-      changes.push({ key, op, match, fields, destId, fp, previous });
+      changes.push({ key, op, match, fields, destId, fp, localFp, previous });
     }
     if (local.rejected.length || local.skipped.length) await onLocal(local);
     if (changes.length) yield changes;

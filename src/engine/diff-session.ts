@@ -14,6 +14,8 @@ export interface DiffOptions {
   signal: AbortSignal;
   /** Ask the destination for its field types, so the mapper can coerce (runs do; plans need not). */
   describeDestination?: boolean;
+  /** The diff may write the state it maintains (a run holding the lock; not plan or a dry run). */
+  persist?: boolean;
 }
 
 /** Steps 1 and 2 of a run, shared by `plan`, `sync --dry-run` and `sync`: the diff, and how to map what it finds. */
@@ -38,7 +40,8 @@ export async function openDiffSession(project: Project, store: StateStore, resol
     const since = model.cursor && !options.fullResync ? await store.getCursor(sync.name) : null;
     diff = await openWorkspaceDiff({
       sync: sync.name, model, source, state: store, since,
-      retryRejected: options.retryRejected ?? false, fullResync: options.fullResync ?? false, signal: options.signal,
+      retryRejected: options.retryRejected ?? false, fullResync: options.fullResync ?? false, persist: options.persist ?? false,
+      signal: options.signal,
       fingerprint: (columns) => {
         validateColumns(project, sync.name, columns);
         // The fingerprint ignores the destination's field types, so `plan` (which does not ask

@@ -8,8 +8,9 @@ import { isHeld, type RowStateUpdate, type RowStatus } from '../state/state-stor
  * outcome is known (the delivery hands the same object back with the outcome).
  */
 export interface PendingChange extends Change {
-  /** Fingerprint of the values sent (null for deletes). */
+  /** Fingerprint of the values sent (null for deletes), and the diff's local one when it keeps one. */
   fp: string | null;
+  localFp?: string | null;
   /** The row's state before this run, if any: what the destination holds and where. */
   previous: { status: RowStatus; match: Record<string, Value> | null } | null;
 }
@@ -32,19 +33,19 @@ export function stateUpdateFor(change: PendingChange, outcome: Outcome): RowStat
   if (outcome.outcome === 'deferred') return undefined;
   if (outcome.outcome === 'delivered') {
     if (change.op === 'delete') return { key, deleted: true };
-    return { key, fp: change.fp!, status: 'delivered', destId: outcome.destId ?? change.destId ?? null, match: change.match };
+    return { key, fp: change.fp!, localFp: change.localFp ?? null, status: 'delivered', destId: outcome.destId ?? change.destId ?? null, match: change.match };
   }
   return parkedUpdate(change, key, outcome.rejection);
 }
 
 /** The update for a refusal (from the destination or the local checks). */
-export function parkedUpdate(change: Pick<PendingChange, 'op' | 'fp' | 'destId' | 'previous'>, key: string, rejection: Rejection): RowStateUpdate | undefined {
+export function parkedUpdate(change: Pick<PendingChange, 'op' | 'fp' | 'localFp' | 'destId' | 'previous'>, key: string, rejection: Rejection): RowStateUpdate | undefined {
   if (rejection.retryable) return undefined;
   const gone = rejection.category === 'missing_identifier';
   if (change.op === 'delete') return gone ? { key, deleted: true } : undefined;
   const previous = change.previous;
   if (previous && isHeld(previous.status) && !gone) {
-    return { key, fp: change.fp!, status: 'outdated', destId: change.destId ?? null, match: previous.match };
+    return { key, fp: change.fp!, localFp: change.localFp ?? null, status: 'outdated', destId: change.destId ?? null, match: previous.match };
   }
-  return { key, fp: change.fp!, status: 'rejected', destId: gone ? null : change.destId ?? null, match: null };
+  return { key, fp: change.fp!, localFp: change.localFp ?? null, status: 'rejected', destId: gone ? null : change.destId ?? null, match: null };
 }

@@ -13,7 +13,7 @@ import { quoteIdent, quoteLiteral } from './row-state-sql.ts';
 
 /** Streams `selectSql` (columns key, fp, status, dest_id, match) as RowState chunks. */
 export async function* readRowStates(db: DuckDBConnection, selectSql: string, chunkSize: number, signal: AbortSignal): AsyncIterable<RowState[]> {
-  const sql = `SELECT key, CAST(fp AS VARCHAR) AS fp, status, dest_id, match FROM (${selectSql}) AS lm_state`;
+  const sql = `SELECT key, CAST(fp AS VARCHAR) AS fp, status, dest_id, match, CAST(local_fp AS VARCHAR) AS local_fp FROM (${selectSql}) AS lm_state`;
   for await (const chunk of streamRows(db, sql, [], chunkSize, signal)) {
     if (chunk.rows.length === 0) continue;
     yield chunk.rows.map((r) => ({
@@ -22,6 +22,7 @@ export async function* readRowStates(db: DuckDBConnection, selectSql: string, ch
       status: r.status as RowStatus,
       destId: (r.dest_id as string | null) ?? null,
       match: r.match === null ? null : (JSON.parse(r.match as string) as Record<string, Value>),
+      localFp: (r.local_fp as string | null) ?? null,
     }));
   }
 }
@@ -29,19 +30,19 @@ export async function* readRowStates(db: DuckDBConnection, selectSql: string, ch
 /** Creates temp table `table` (key, fp, status, dest_id, match) holding `rows`. */
 export async function stageRowStates(db: DuckDBConnection, table: string, rows: RowStateInput): Promise<void> {
   if (isParquet(rows)) {
-    await db.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} AS SELECT key, fp, status, dest_id, match FROM read_parquet(${quoteLiteral(rows.parquet)})`);
+    await db.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(table)} AS SELECT * FROM read_parquet(${quoteLiteral(rows.parquet)})`);
     return;
   }
   const columns = [
     { name: 'key', type: 'varchar' }, { name: 'fp', type: 'varchar' }, { name: 'status', type: 'varchar' },
-    { name: 'dest_id', type: 'varchar' }, { name: 'match', type: 'varchar' },
+    { name: 'dest_id', type: 'varchar' }, { name: 'match', type: 'varchar' }, { name: 'local_fp', type: 'varchar' },
   ] as const;
   async function* chunks() {
     yield { columns: [...columns], rows: [] };
     for await (const chunk of Array.isArray(rows) ? [rows] : (rows as AsyncIterable<RowState[]>)) {
       yield {
         columns: [...columns],
-        rows: chunk.map((r) => ({ key: r.key, fp: r.fp, status: r.status, dest_id: r.destId ?? null, match: matchJson(r.match) })),
+        rows: chunk.map((r) => ({ key: r.key, fp: r.fp, status: r.status, dest_id: r.destId ?? null, match: matchJson(r.match), local_fp: r.localFp ?? null })),
       };
     }
   }

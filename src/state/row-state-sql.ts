@@ -21,16 +21,19 @@ export function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
+/** The row state columns, in order: every relation over state has them. */
+export const ROW_STATE_COLUMNS = ['key', 'fp', 'status', 'dest_id', 'match', 'local_fp'] as const;
+
 /** `selectSql`'s rows, cast to the row state columns (so a seed query may be loosely typed). */
 export function typedRowState(selectSql: string): string {
   return `SELECT CAST(key AS VARCHAR) AS key, CAST(fp AS UBIGINT) AS fp, CAST(status AS VARCHAR) AS status,
-    CAST(dest_id AS VARCHAR) AS dest_id, CAST(match AS VARCHAR) AS match FROM (${selectSql}) AS lm_rows`;
+    CAST(dest_id AS VARCHAR) AS dest_id, CAST(match AS VARCHAR) AS match, CAST(local_fp AS UBIGINT) AS local_fp FROM (${selectSql}) AS lm_rows`;
 }
 
 export const EMPTY_ROW_STATE = `SELECT NULL::VARCHAR AS key, NULL::UBIGINT AS fp, NULL::VARCHAR AS status,
-  NULL::VARCHAR AS dest_id, NULL::VARCHAR AS match WHERE false`;
+  NULL::VARCHAR AS dest_id, NULL::VARCHAR AS match, NULL::UBIGINT AS local_fp WHERE false`;
 
-const JOURNAL_COLUMNS = `{s: 'UBIGINT', k: 'VARCHAR', f: 'UBIGINT', st: 'VARCHAR', d: 'VARCHAR', m: 'VARCHAR', x: 'BOOLEAN'}`;
+const JOURNAL_COLUMNS = `{s: 'UBIGINT', k: 'VARCHAR', f: 'UBIGINT', st: 'VARCHAR', d: 'VARCHAR', m: 'VARCHAR', h: 'UBIGINT', x: 'BOOLEAN'}`;
 
 /** A journal file and the last entry of it the relation includes. */
 export interface JournalBound {
@@ -40,26 +43,27 @@ export interface JournalBound {
 
 /** Journal entries up to the bound, latest per key. A torn last line (crash mid-append) reads as nulls and is dropped. */
 export function journalSql({ path, upToSeq }: JournalBound): string {
-  return `SELECT k, f, st, d, m, coalesce(x, false) AS x
+  return `SELECT k, f, st, d, m, h, coalesce(x, false) AS x
     FROM read_json(${quoteLiteral(path)}, format = 'newline_delimited', columns = ${JOURNAL_COLUMNS}, ignore_errors = true)
     WHERE s IS NOT NULL AND s <= ${upToSeq} AND k IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY k ORDER BY s DESC) = 1`;
 }
 
-const CSV_COLUMNS = `{key: 'VARCHAR', fp: 'UBIGINT', status: 'VARCHAR', dest_id: 'VARCHAR', match: 'VARCHAR'}`;
+const CSV_COLUMNS = `{key: 'VARCHAR', fp: 'UBIGINT', status: 'VARCHAR', dest_id: 'VARCHAR', match: 'VARCHAR', local_fp: 'UBIGINT'}`;
 
-/** A SELECT of the row state `files` hold (columns key, fp, status, dest_id, match). */
+/** A SELECT of the row state `files` hold (ROW_STATE_COLUMNS). */
 export function rowStateSql(files: Pick<RowStateFiles, 'base' | 'journal'>): string {
   const base = !files.base ? EMPTY_ROW_STATE
-    : files.base.format === 'parquet' ? `SELECT key, fp, status, dest_id, match FROM read_parquet(${quoteLiteral(files.base.path)})`
-    : `SELECT * FROM read_csv(${quoteLiteral(files.base.path)}, header = false, auto_detect = false, columns = ${CSV_COLUMNS},
-        quote = '"', escape = '"', allow_quoted_nulls = false)`;
+    : files.base.format === 'parquet'
+      ? `SELECT key, fp, status, dest_id, match, ${files.base.withLocalFp ? 'local_fp' : 'NULL::UBIGINT AS local_fp'} FROM read_parquet(${quoteLiteral(files.base.path)})`
+      : `SELECT * FROM read_csv(${quoteLiteral(files.base.path)}, header = false, auto_detect = false, columns = ${CSV_COLUMNS},
+          quote = '"', escape = '"', allow_quoted_nulls = false)`;
   const journal = files.journal;
   if (!journal || journal.upToSeq === 0) return base;
   return `WITH lm_journal AS (${journalSql(journal)})
-    SELECT b.key, b.fp, b.status, b.dest_id, b.match FROM (${base}) AS b ANTI JOIN lm_journal AS j ON j.k = b.key
+    SELECT b.key, b.fp, b.status, b.dest_id, b.match, b.local_fp FROM (${base}) AS b ANTI JOIN lm_journal AS j ON j.k = b.key
     UNION ALL
-    SELECT k, f, st, d, m FROM lm_journal WHERE NOT x`;
+    SELECT k, f, st, d, m, h FROM lm_journal WHERE NOT x`;
 }
 
 /** Throws before anything is written when an update could not be read back exactly. */
@@ -70,11 +74,9 @@ export function validateUpdates(sync: string, updates: RowStateUpdate[]): void {
       throw fail(update, 'a key must be well-formed text without NUL characters');
     }
     if ('deleted' in update) continue;
-    const { fp } = update;
-    // Twenty digits may still pass 2^64 - 1: only those need the exact comparison.
-    if (!DIGITS.test(fp) || (fp.length === 20 && BigInt(fp) > MAX_FP)) {
-      throw fail(update, `fingerprint ${JSON.stringify(fp)} is not an unsigned 64-bit decimal`);
-    }
+    const { fp, localFp } = update;
+    if (!isUint64(fp)) throw fail(update, `fingerprint ${JSON.stringify(fp)} is not an unsigned 64-bit decimal`);
+    if (localFp != null && !isUint64(localFp)) throw fail(update, `local fingerprint ${JSON.stringify(localFp)} is not an unsigned 64-bit decimal`);
     if (!ROW_STATUSES.includes(update.status)) {
       throw fail(update, `status must be one of ${ROW_STATUSES.map((s) => `"${s}"`).join(', ')}, not ${JSON.stringify(update.status)}`);
     }
@@ -82,6 +84,11 @@ export function validateUpdates(sync: string, updates: RowStateUpdate[]): void {
 }
 
 const DIGITS = /^\d{1,20}$/;
+
+function isUint64(text: string): boolean {
+  // Twenty digits may still pass 2^64 - 1: only those need the exact comparison.
+  return DIGITS.test(text) && (text.length < 20 || BigInt(text) <= MAX_FP);
+}
 
 /** NDJSON lines for `updates`, numbered from `firstSeq` (later lines win). */
 export function journalLines(updates: RowStateUpdate[], firstSeq: number): string {
@@ -95,7 +102,8 @@ export function journalLines(updates: RowStateUpdate[], firstSeq: number): strin
       continue;
     }
     const match = matchJson(u.match);
-    out += `{"s":${seq++},"k":${key},"f":"${u.fp}","st":"${u.status}","d":${u.destId == null ? 'null' : JSON.stringify(u.destId)},"m":${match === null ? 'null' : JSON.stringify(match)}}\n`;
+    out += `{"s":${seq++},"k":${key},"f":"${u.fp}","st":"${u.status}","d":${u.destId == null ? 'null' : JSON.stringify(u.destId)},` +
+      `"m":${match === null ? 'null' : JSON.stringify(match)},"h":${u.localFp == null ? 'null' : `"${u.localFp}"`}}\n`;
   }
   return out;
 }

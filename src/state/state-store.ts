@@ -31,6 +31,11 @@ export function isParked(status: RowStatus | null | undefined): boolean {
 export interface RowState {
   key: string;
   fp: string;
+  /**
+   * The DuckDB workspace's own quick fingerprint of the same values (its hash(), not portable):
+   * while it matches, the workspace need not compute `fp` again. Any other writer leaves it null.
+   */
+  localFp?: string | null;
   status: RowStatus;
   /** The destination's own id (Salesforce Id, HubSpot id), when it gave one. */
   destId?: string | null;
@@ -42,12 +47,13 @@ export type RowStateUpdate = RowState | { key: string; deleted: true };
 
 /**
  * A sync's row state as files an engine like DuckDB scans in place: a base file of rows with
- * columns key, fp, status, dest_id, match (JSON text), then the updates since (NDJSON, see
+ * columns key, fp, status, dest_id, match (JSON text), local_fp, then the updates since (NDJSON, see
  * row-state-sql.ts), up to an entry. It is the state as of the call: later commits are not in
  * it. `release()` once read (a store may have written temporary files).
  */
 export interface RowStateFiles {
-  base: { path: string; format: 'parquet' | 'csv' } | null;
+  /** `withLocalFp`: the file has the local_fp column (Parquet snapshots before it do not). */
+  base: { path: string; format: 'parquet' | 'csv'; withLocalFp?: boolean } | null;
   journal?: { path: string; upToSeq: number };
   release(): Promise<void>;
 }

@@ -54,7 +54,7 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await scanInto(store, s, ws, 'prev');
       const columns = (await ws.runAndReadAll('DESCRIBE SELECT * FROM prev')).getRowObjectsJson()
         .map((c) => `${String(c.column_name)} ${String(c.column_type)}`).join(', ');
-      expect(columns).toBe('key VARCHAR, fp UBIGINT, status VARCHAR, dest_id VARCHAR, match VARCHAR');
+      expect(columns).toBe('key VARCHAR, fp UBIGINT, status VARCHAR, dest_id VARCHAR, match VARCHAR, local_fp UBIGINT');
       expect(await readState(ws, 'prev')).toEqual([]);
     });
 
@@ -76,6 +76,7 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       const updates: RowStateUpdate[] = TRICKY_KEYS.map((key, i) => ({
         key, fp: [BIG_FP, HIGH_FP, '0', '1', String(i)][i % 5], status: (['rejected', 'delivered', 'outdated'] as const)[i % 3],
         destId: i % 2 ? `dest-${i}` : null, match: i % 4 === 0 ? null : { email: `${key}@example.com`, n: i },
+        localFp: i % 3 === 1 ? null : [HIGH_FP, '7', BIG_FP][i % 3],
       }));
       await writer.commitRows(s, updates.slice(0, 7));
       await writer.commitRows(s, updates.slice(7));
@@ -97,6 +98,7 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await expect(store.commitRows(s, [row('a', '18446744073709551616')])).rejects.toThrow(TypeError);
       await expect(store.commitRows(s, [row('bad\uD800', '1')])).rejects.toThrow(/well-formed/);
       await expect(store.commitRows(s, [{ ...row('a', '1'), status: 'parked' as never }])).rejects.toThrow(/status must be one of/);
+      await expect(store.commitRows(s, [{ ...row('a', '1'), localFp: '-3' }])).rejects.toThrow(/local fingerprint "-3"/);
       await store.commitRows(s, [row('c', '3')]);
       expect(await stateOf(store, s)).toEqual(expected([row('c', '3')]));
     });
@@ -209,7 +211,7 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
     it('forgets fingerprints: keys, ids and identifiers stay, the diff sees every row changed', async () => {
       const s = sync();
       const store = await open();
-      const rows = [row('a', '1', 'id-a', { email: 'a@x' }), row('b', BIG_FP, null, { email: 'b@x' }), { ...row('c', '3'), status: 'rejected' as const }];
+      const rows = [{ ...row('a', '1', 'id-a', { email: 'a@x' }), localFp: '11' }, row('b', BIG_FP, null, { email: 'b@x' }), { ...row('c', '3'), status: 'rejected' as const }];
       await store.commitRows(s, rows);
       const ws = await workspace();
       await ws.run(`CREATE TEMP TABLE current_model AS SELECT * FROM (VALUES ('a', 1::UBIGINT), ('b', ${BIG_FP}::UBIGINT), ('c', 3::UBIGINT)) t(key, fp)`);
@@ -220,7 +222,8 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await scanInto(await open(), s, ws, 'prev');
       expect(await diff(ws, 'prev')).toEqual({ changed: 3, unchanged: 0 });
       const kept = (await stateOf(store, s)).map(({ fp: _, ...rest }) => rest);
-      expect(kept).toEqual(expected(rows).map(({ fp: _, ...rest }) => rest));
+      // The local fingerprint is forgotten too: it must not call the row unchanged either.
+      expect(kept).toEqual(expected(rows).map(({ fp: _, ...rest }) => ({ ...rest, local_fp: null })));
     });
 
     it('round-trips a cursor of every Value kind', async () => {

@@ -16,7 +16,7 @@ export function row(key: string, fp: string, destId: string | null = null, match
   return { key, fp, status: 'delivered', destId, match };
 }
 
-export interface StateRow { key: string; fp: string; status: string; dest_id: string | null; match: unknown }
+export interface StateRow { key: string; fp: string; status: string; dest_id: string | null; match: unknown; local_fp: string | null }
 
 /** What a store must show for the latest update of each key. */
 export function expected(updates: RowStateUpdate[]): StateRow[] {
@@ -24,7 +24,7 @@ export function expected(updates: RowStateUpdate[]): StateRow[] {
   for (const u of updates) latest.set(u.key, u);
   return [...latest.values()]
     .filter((u): u is Delivered => !('deleted' in u))
-    .map((u) => ({ key: u.key, fp: u.fp, status: u.status, dest_id: u.destId ?? null, match: u.match ?? null }))
+    .map((u) => ({ key: u.key, fp: u.fp, status: u.status, dest_id: u.destId ?? null, match: u.match ?? null, local_fp: u.localFp ?? null }))
     .sort(byKey);
 }
 
@@ -36,7 +36,7 @@ export function byKey(a: { key: string }, b: { key: string }): number {
 export async function stateOf(store: StateStore, sync: string): Promise<StateRow[]> {
   const rows: StateRow[] = [];
   for await (const chunk of store.readRowState(sync, { chunkSize: 7 })) {
-    for (const r of chunk) rows.push({ key: r.key, fp: r.fp, status: r.status, dest_id: r.destId ?? null, match: r.match ?? null });
+    for (const r of chunk) rows.push({ key: r.key, fp: r.fp, status: r.status, dest_id: r.destId ?? null, match: r.match ?? null, local_fp: r.localFp ?? null });
   }
   return rows.sort(byKey);
 }
@@ -53,10 +53,10 @@ export async function scanInto(store: StateStore, sync: string, ws: DuckDBConnec
 
 /** A relation of the workspace, in the same form as stateOf(). */
 export async function readState(ws: DuckDBConnection, name: string): Promise<StateRow[]> {
-  const reader = await ws.runAndReadAll(`SELECT key, fp::VARCHAR AS fp, status, dest_id, match FROM ${name}`);
+  const reader = await ws.runAndReadAll(`SELECT key, fp::VARCHAR AS fp, status, dest_id, match, local_fp::VARCHAR AS local_fp FROM ${name}`);
   return reader.getRowObjectsJson()
     .map((r) => ({ key: r.key as string, fp: r.fp as string, status: r.status as string, dest_id: r.dest_id as string | null,
-      match: r.match === null ? null : JSON.parse(r.match as string) as unknown }))
+      match: r.match === null ? null : JSON.parse(r.match as string) as unknown, local_fp: r.local_fp as string | null }))
     .sort(byKey);
 }
 

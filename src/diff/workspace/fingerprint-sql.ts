@@ -1,24 +1,43 @@
+import type { Column } from '../../sources/source.ts';
+import { fingerprintExpression, keyExpression } from '../fingerprint/fingerprint-v1.ts';
 import { duckString, quoteDuck } from './workspace.ts';
 
 /**
- * The row key as text: the primary key column cast to VARCHAR, or for a composite key a JSON
- * array of the parts (`["acme","2024-01-01"]`). A key with any null part is null (invalid).
+ * The fingerprints a workspace diff computes, over the model's columns:
+ * - the key and the fingerprint of recipe v1 (src/diff/fingerprint/recipe-v1.md), what state
+ *   stores and any engine can compute;
+ * - a local fingerprint, DuckDB's hash() of the same inputs: several times cheaper than v1's MD5,
+ *   but DuckDB's alone (and not promised across its versions). State keeps it beside `fp`, and a
+ *   row whose local fingerprint matches is unchanged without computing v1; only the others are
+ *   fingerprinted with v1 (see compute-diff.ts).
  */
-export function keySql(primaryKey: string[]): string {
+export interface FingerprintPlan {
+  signature: string;
+  /** Mapped input columns, sorted by name, with their logical types. */
+  columns: Column[];
+  primaryKey: Column[];
+}
+
+export function keySql(plan: FingerprintPlan): string {
+  return keyExpression('duckdb', plan.primaryKey);
+}
+
+export function fingerprintSql(plan: FingerprintPlan): string {
+  return fingerprintExpression('duckdb', plan.signature, plan.columns);
+}
+
+/** hash() of the signature and the columns: what releases before recipe v1 stored as `fp`. */
+export function localFingerprintSql(plan: Pick<FingerprintPlan, 'signature' | 'columns'>): string {
+  return `hash(${[duckString(plan.signature), ...plan.columns.map((c) => quoteDuck(c.name))].join(', ')})`;
+}
+
+/**
+ * The key as releases before recipe v1 wrote it: the column cast to VARCHAR, or for a composite
+ * key a JSON array of the casts. Only the upgrade of such a state uses it (workspace-upgrade.ts).
+ */
+export function legacyKeySql(primaryKey: string[]): string {
   if (primaryKey.length === 1) return `CAST(${quoteDuck(primaryKey[0])} AS VARCHAR)`;
   const parts = primaryKey.map((column) => `CAST(${quoteDuck(column)} AS VARCHAR)`);
   const anyNull = primaryKey.map((column) => `${quoteDuck(column)} IS NULL`).join(' OR ');
   return `CASE WHEN ${anyNull} THEN NULL ELSE CAST(to_json([${parts.join(', ')}]) AS VARCHAR) END`;
-}
-
-/**
- * Fingerprint of the mapped payload, computed in DuckDB: a hash of the mapping's signature
- * and the model columns the mapping reads. A change to an unmapped column leaves it equal;
- * a change to the mapping changes every fingerprint it touches.
- */
-export function fingerprintSql(signature: string, columns: string[]): string {
-  const inputs = [duckString(signature), ...columns.map(quoteDuck)];
-  // hash() of a long argument list would mix nulls and positions well, but a column count
-  // of zero must still hash something stable.
-  return `hash(${inputs.join(', ')})`;
 }

@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../../config/project.ts';
-import { isDuckdbNative, type Source, type Value } from '../../sources/source.ts';
+import { isDuckdbNative, type Column, type Source, type Value } from '../../sources/source.ts';
+import { toColumn } from '../../sources/duckdb/duckdb-values.ts';
 import { stageRows } from '../../sources/duckdb/duckdb-staging.ts';
 import { quoteDuck, type Workspace } from './workspace.ts';
 
@@ -9,7 +10,8 @@ export interface ModelRelation {
   sql: string;
   /** Parameters `sql` needs ($1 = the cursor's high-water mark). */
   params: Value[];
-  columns: string[];
+  /** The model's columns, with their logical types (fingerprints pick their canonical form from them). */
+  columns: Column[];
 }
 
 const STAGED_TABLE = 'lastmile_model_rows';
@@ -49,7 +51,7 @@ export async function readModel(
   return { sql: staged, params: [], columns: await describe(workspace, staged) };
 }
 
-async function describe(workspace: Workspace, sql: string): Promise<string[]> {
-  const result = await workspace.connection.runAndReadAll(`DESCRIBE ${sql}`);
-  return result.getRowObjects().map((row) => String(row.column_name));
+async function describe(workspace: Workspace, sql: string): Promise<Column[]> {
+  const result = await workspace.connection.run(`SELECT * FROM (${sql}) AS lastmile_described LIMIT 0`);
+  return result.columnNames().map((name, i) => toColumn(name, result.columnType(i)));
 }

@@ -4,13 +4,16 @@ import type { ChangeRow, Diff, DiffCounts, DiffKind, DiffRequest, InvalidKey } f
 import { rowStateSql } from '../../state/row-state-sql.ts';
 import { RunError } from '../../errors.ts';
 import { streamRows } from '../../sources/duckdb/duckdb-rows.ts';
-import { computeDiff, DIFF_TABLE, DUPLICATE_KEYS_TABLE, type DiffInput } from './compute-diff.ts';
+import { CANDIDATES_TABLE, computeDiff, DIFF_TABLE, DUPLICATE_KEYS_TABLE, type DiffInput } from './compute-diff.ts';
+import { upgradeLegacyState } from './workspace-upgrade.ts';
+import { readRowStates } from '../../state/row-state-rows.ts';
 import { DELTA_TABLE, materializeDelta } from './delta.ts';
 import { readModel } from './read-model.ts';
 import { duckString, openWorkspace, type Workspace } from './workspace.ts';
 
 const PREVIOUS_STATE = 'lastmile_previous';
-const INTERNAL = new Set(['__change', '__change_key', '__prev_status', '__dest_id', '__prev_match', '__key', '__fp']);
+const STORED_STATE = 'lastmile_stored_state';
+const INTERNAL = new Set(['__change', '__change_key', '__prev_status', '__dest_id', '__prev_match', '__key', '__fp', '__lfp']);
 
 /**
  * The diff in a DuckDB workspace beside the engine: DuckDB files and CSV/Parquet are attached
@@ -25,30 +28,46 @@ export async function openWorkspaceDiff(request: DiffRequest): Promise<Diff> {
     const relation = await readModel(workspace, source, model, request.since, signal).catch((error: unknown) => {
       throw new RunError(`source "${source.name}" failed while reading model "${model.name}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     });
-    const inputs = request.fingerprint(relation.columns);
-    await loadPreviousState(workspace, request);
+    const inputs = request.fingerprint(relation.columns.map((c) => c.name));
+    const typed = (names: string[]) => names.map((name) => relation.columns.find((c) => c.name === name)!);
     const input: DiffInput = {
-      modelSql: relation.sql, modelParams: relation.params, primaryKey: model.primaryKey,
-      signature: inputs.signature, columns: inputs.columns, previous: PREVIOUS_STATE,
+      modelSql: relation.sql, modelParams: relation.params,
+      plan: { signature: inputs.signature, columns: typed(inputs.columns), primaryKey: typed(model.primaryKey) },
+      previous: PREVIOUS_STATE,
       incremental: request.since !== null, retryRejected: request.retryRejected, fullResync: request.fullResync, cursor: model.cursor,
     };
-    const { counts, highWaterMark } = await computeDiff(workspace, input);
-    return new WorkspaceDiff(workspace, input, counts, highWaterMark ?? request.since, relation.columns);
+    await loadPreviousState(workspace, input, request);
+    const { counts, highWaterMark, refreshed } = await computeDiff(workspace, input);
+    if (refreshed > 0 && request.persist) await commitRefreshed(workspace, request);
+    return new WorkspaceDiff(workspace, input, counts, highWaterMark ?? request.since, relation.columns.map((c) => c.name));
   } catch (error) {
     await workspace.close();
     throw error;
   }
 }
 
-/** The state as of now, as a relation of the workspace (a view over Parquet, or a table from a CSV export). */
-async function loadPreviousState(workspace: Workspace, { state, sync }: DiffRequest): Promise<void> {
+/**
+ * The state as of now, as PREVIOUS_STATE in the workspace: a view over the store's Parquet, or a
+ * table from its CSV export. A state of the release before recipe v1 is moved to v1 first.
+ */
+async function loadPreviousState(workspace: Workspace, input: DiffInput, { state, sync, persist }: DiffRequest): Promise<void> {
+  const legacy = (await state.fingerprintRecipe(sync)) === 'duckdb-hash';
   const files = await state.rowStateFiles(sync);
   try {
-    const kind = files.base?.format === 'csv' ? 'TABLE' : 'VIEW';
-    await workspace.connection.run(`CREATE OR REPLACE TEMP ${kind} ${PREVIOUS_STATE} AS ${rowStateSql(files)}`);
+    const kind = files.base?.format === 'csv' || legacy ? 'TABLE' : 'VIEW';
+    await workspace.connection.run(`CREATE OR REPLACE TEMP ${kind} ${legacy ? STORED_STATE : PREVIOUS_STATE} AS ${rowStateSql(files)}`);
   } finally {
     await files.release();
   }
+  if (legacy) await upgradeLegacyState(workspace, input, STORED_STATE, PREVIOUS_STATE, persist ? { store: state, sync } : undefined);
+}
+
+/** Rows found unchanged by recipe v1 whose local fingerprint differed: state learns the new one, so next time is quick. */
+async function commitRefreshed({ connection }: Workspace, { state, sync, signal }: DiffRequest): Promise<void> {
+  const rows = `SELECT p.key, p.fp, p.status, p.dest_id, p."match", c.__lfp AS local_fp
+                FROM ${DIFF_TABLE} AS d JOIN ${CANDIDATES_TABLE} AS c ON c.__key = d.__key JOIN ${PREVIOUS_STATE} AS p ON p.key = d.__key
+                WHERE d.__change = 'refreshed'`;
+  for await (const chunk of readRowStates(connection, rows, 10_000, signal)) await state.commitRows(sync, chunk);
 }
 
 class WorkspaceDiff implements Diff {
@@ -115,6 +134,7 @@ function changeRow(row: Row): ChangeRow {
     kind,
     key: String(row.__change_key),
     fp: kind === 'removed' || row.__fp === null ? null : String(row.__fp),
+    localFp: kind === 'removed' || row.__lfp === null ? null : String(row.__lfp),
     row: kind === 'removed' || row.__key === null ? null : modelColumns(row),
     previous: status === null ? null : {
       status,

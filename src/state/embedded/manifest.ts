@@ -7,8 +7,11 @@ import { writeFileAtomic } from './durable-file.ts';
  * generation 0) plus the journal of updates acknowledged since. Compaction writes the next
  * generation's files first and switches by replacing this file atomically.
  */
+/**
+ * format 1: snapshots of key, fp, status, dest_id, match; format 2 adds local_fp (see RowState).
+ */
 export interface Manifest {
-  format: 1;
+  format: 1 | 2;
   generation: number;
   /** Recipe of the fingerprints; absent in manifests written before recipe v1. */
   fingerprint?: 'v1';
@@ -35,11 +38,11 @@ export async function readManifest(dir: string): Promise<Manifest> {
   try {
     text = await fs.readFile(path.join(dir, FILE), 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 1, generation: 0 };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 2, generation: 0 };
     throw error;
   }
   const manifest = JSON.parse(text) as Manifest;
-  if (manifest.format !== 1 || !Number.isInteger(manifest.generation)) {
+  if ((manifest.format !== 1 && manifest.format !== 2) || !Number.isInteger(manifest.generation)) {
     throw new Error(`${path.join(dir, FILE)} is not a Lastmile state manifest this version can read (format ${String(manifest.format)})`);
   }
   return manifest;

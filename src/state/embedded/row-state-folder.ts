@@ -40,12 +40,12 @@ export class RowStateFolder {
 
   /** The snapshot and the journal up to its last complete entry. */
   async files(): Promise<RowStateFiles> {
-    const { generation } = await readManifest(this.dir);
+    const { generation, format } = await readManifest(this.dir);
     const journal = journalFile(this.dir, generation);
     const upToSeq = this.journal?.generation === generation ? this.journal.file.lastSeq : await readLastSeq(journal);
     const snapshot = snapshotFile(this.dir, generation);
     return {
-      base: snapshot ? { path: snapshot, format: 'parquet' } : null,
+      base: snapshot ? { path: snapshot, format: 'parquet', withLocalFp: format === 2 } : null,
       ...(upToSeq > 0 ? { journal: { path: journal, upToSeq } } : {}),
       release: async () => undefined,
     };
@@ -88,7 +88,7 @@ export class RowStateFolder {
   forgetFingerprints(): Promise<void> {
     return this.queue.exclusive(async () => {
       const state = rowStateSql(await this.files());
-      await this.rewrite(`SELECT key, ${FORGOTTEN_FP} AS fp, status, dest_id, match FROM (${state})`, await this.recipe());
+      await this.rewrite(`SELECT key, ${FORGOTTEN_FP} AS fp, status, dest_id, match, NULL AS local_fp FROM (${state})`, await this.recipe());
     });
   }
 
@@ -106,7 +106,7 @@ export class RowStateFolder {
       // The first commit of a new state: say which recipe its fingerprints follow.
       if ((await this.recipe()) === null) {
         await fs.mkdir(this.dir, { recursive: true });
-        await writeManifest(this.dir, { format: 1, generation, fingerprint: 'v1' });
+        await writeManifest(this.dir, { format: 2, generation, fingerprint: 'v1' });
       }
       await this.journal?.file.close();
       this.journal = undefined;
@@ -148,7 +148,7 @@ export class RowStateFolder {
     await journal.close();
     await fsyncPath(this.dir);
     this.guard();
-    await writeManifest(this.dir, { format: 1, generation: next, ...(recipe === 'v1' || recipe === null ? { fingerprint: 'v1' as const } : {}) });
+    await writeManifest(this.dir, { format: 2, generation: next, ...(recipe === 'v1' || recipe === null ? { fingerprint: 'v1' as const } : {}) });
     await this.journal?.file.close();
     this.journal = undefined;
     // Keep generation g: a reader (here or in another process) may still be scanning it.

@@ -66,7 +66,7 @@ export class PostgresRowState {
     const csv = path.join(os.tmpdir(), `lastmile-${randomUUID()}-state.csv`);
     const client = await this.pool.connect();
     try {
-      const select = `SELECT key, fp, status, dest_id, match::text FROM ${this.table} WHERE sync = ${client.escapeLiteral(sync)}`;
+      const select = `SELECT key, fp, status, dest_id, match::text, local_fp FROM ${this.table} WHERE sync = ${client.escapeLiteral(sync)}`;
       await pipeline(client.query(copyTo(`COPY (${select}) TO STDOUT (FORMAT csv)`)), fs.createWriteStream(csv));
     } catch (error) {
       fs.rmSync(csv, { force: true });
@@ -80,13 +80,16 @@ export class PostgresRowState {
   async *read(sync: string, chunkSize: number, signal: AbortSignal): AsyncIterable<RowState[]> {
     const client = await this.pool.connect();
     const cursor = client.query(new Cursor(
-      `SELECT key, fp::text AS fp, status, dest_id, match::text AS match FROM ${this.table} WHERE sync = $1`, [sync]));
+      `SELECT key, fp::text AS fp, status, dest_id, match::text AS match, local_fp::text AS local_fp FROM ${this.table} WHERE sync = $1`, [sync]));
     try {
       for (;;) {
         signal.throwIfAborted();
-        const rows = await cursor.read(chunkSize) as { key: string; fp: string; status: RowStatus; dest_id: string | null; match: string | null }[];
+        const rows = await cursor.read(chunkSize) as { key: string; fp: string; status: RowStatus; dest_id: string | null; match: string | null; local_fp: string | null }[];
         if (rows.length === 0) return;
-        yield rows.map((r) => ({ key: r.key, fp: r.fp, status: r.status, destId: r.dest_id, match: r.match === null ? null : JSON.parse(r.match) as Record<string, Value> }));
+        yield rows.map((r) => ({
+          key: r.key, fp: r.fp, status: r.status, destId: r.dest_id, localFp: r.local_fp,
+          match: r.match === null ? null : JSON.parse(r.match) as Record<string, Value>,
+        }));
       }
     } finally {
       await cursor.close().catch(() => undefined);
@@ -105,7 +108,7 @@ export class PostgresRowState {
     return this.queue(sync).exclusive(() => inTransaction(this.pool, async (client) => {
       await this.guard(client, sync);
       const staged = `lastmile_replace_${process.pid}`;
-      await client.query(`CREATE TEMP TABLE ${staged} (key text, fp numeric(20,0), status text, dest_id text, match jsonb) ON COMMIT DROP`);
+      await client.query(`CREATE TEMP TABLE ${staged} (key text, fp numeric(20,0), status text, dest_id text, match jsonb, local_fp numeric(20,0)) ON COMMIT DROP`);
       await pipeline(Readable.from(csvLines(rowStateChunks(rows, this.scratch))), client.query(copyFrom(`COPY ${staged} FROM STDIN (FORMAT csv)`)));
       const bad = await client.query<{ key: string | null; n: string }>(
         `SELECT key, count(*) AS n FROM ${staged} GROUP BY key HAVING count(*) > 1 OR key IS NULL LIMIT 1`);
@@ -114,7 +117,8 @@ export class PostgresRowState {
         throw new Error(`cannot replace the row state of sync "${sync}": ${what}; each key must appear once. The previous state is kept.`);
       }
       await client.query(`DELETE FROM ${this.table} WHERE sync = $1`, [sync]);
-      await client.query(`INSERT INTO ${this.table} (sync, key, fp, status, dest_id, match) SELECT $1, key, fp, status, dest_id, match FROM ${staged}`, [sync]);
+      await client.query(`INSERT INTO ${this.table} (sync, key, fp, status, dest_id, match, local_fp)
+        SELECT $1, key, fp, status, dest_id, match, local_fp FROM ${staged}`, [sync]);
       await this.markRecipe(client, sync, true);
     }));
   }
@@ -122,7 +126,7 @@ export class PostgresRowState {
   forget(sync: string): Promise<void> {
     return this.queue(sync).exclusive(() => inTransaction(this.pool, async (client) => {
       await this.guard(client, sync);
-      await client.query(`UPDATE ${this.table} SET fp = ${FORGOTTEN_FP} WHERE sync = $1`, [sync]);
+      await client.query(`UPDATE ${this.table} SET fp = ${FORGOTTEN_FP}, local_fp = NULL WHERE sync = $1`, [sync]);
     }));
   }
 
@@ -151,24 +155,24 @@ export class PostgresRowState {
       if (deletes.length) await client.query(`DELETE FROM ${this.table} WHERE sync = $1 AND key = ANY($2::text[])`, [sync, deletes]);
       if (upserts.length) {
         await client.query(
-          `INSERT INTO ${this.table} (sync, key, fp, status, dest_id, match)
-           SELECT $1, k, f, s, d, m FROM unnest($2::text[], $3::numeric[], $4::text[], $5::text[], $6::jsonb[]) AS u(k, f, s, d, m)
+          `INSERT INTO ${this.table} (sync, key, fp, status, dest_id, match, local_fp)
+           SELECT $1, k, f, s, d, m, h FROM unnest($2::text[], $3::numeric[], $4::text[], $5::text[], $6::jsonb[], $7::numeric[]) AS u(k, f, s, d, m, h)
            ON CONFLICT (sync, key) DO UPDATE
-             SET fp = excluded.fp, status = excluded.status, dest_id = excluded.dest_id, match = excluded.match`,
+             SET fp = excluded.fp, status = excluded.status, dest_id = excluded.dest_id, match = excluded.match, local_fp = excluded.local_fp`,
           [sync, upserts.map((u) => u.key), upserts.map((u) => u.fp), upserts.map((u) => u.status),
-            upserts.map((u) => u.destId ?? null), upserts.map((u) => matchJson(u.match))],
+            upserts.map((u) => u.destId ?? null), upserts.map((u) => matchJson(u.match)), upserts.map((u) => u.localFp ?? null)],
         );
       }
     });
   }
 }
 
-/** CSV lines (key, fp, status, dest_id, match) for COPY … FROM STDIN; an unquoted empty field is NULL. */
+/** CSV lines (key, fp, status, dest_id, match, local_fp) for COPY … FROM STDIN; an unquoted empty field is NULL. */
 async function* csvLines(rows: AsyncIterable<RowState[]>): AsyncIterable<string> {
   for await (const chunk of rows) {
     let text = '';
     for (const r of chunk) {
-      text += `${csv(r.key)},${r.fp},${csv(r.status)},${r.destId == null ? '' : csv(r.destId)},${r.match == null ? '' : csv(matchJson(r.match)!)}\n`;
+      text += `${csv(r.key)},${r.fp},${csv(r.status)},${r.destId == null ? '' : csv(r.destId)},${r.match == null ? '' : csv(matchJson(r.match)!)},${r.localFp ?? ''}\n`;
     }
     yield text;
   }

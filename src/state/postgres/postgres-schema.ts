@@ -15,6 +15,7 @@ CREATE SCHEMA IF NOT EXISTS ${s};
 CREATE TABLE IF NOT EXISTS ${s}.row_state (
   sync text NOT NULL, key text NOT NULL, fp numeric(20,0) NOT NULL, status text NOT NULL,
   dest_id text, match jsonb, PRIMARY KEY (sync, key));
+ALTER TABLE ${s}.row_state ADD COLUMN IF NOT EXISTS local_fp numeric(20,0);
 CREATE TABLE IF NOT EXISTS ${s}.row_state_recipe (sync text PRIMARY KEY, fingerprint text NOT NULL);
 CREATE TABLE IF NOT EXISTS ${s}.runs (
   run_id text PRIMARY KEY, seq bigserial, sync text NOT NULL, started_at timestamptz NOT NULL,
