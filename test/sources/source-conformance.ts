@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { Column, ColumnType, Row, Source, Value } from '../../src/sources/source.ts';
+import type { BulkLoadSource, Column, ColumnType, ModelRead, Row, Source, Value } from '../../src/sources/source.ts';
 import { streamRows } from '../../src/sources/duckdb/duckdb-rows.ts';
 import { stageRows } from '../../src/sources/duckdb/duckdb-staging.ts';
 
@@ -76,4 +76,37 @@ export async function expectBoundedChunks(source: Source, sql: string, total: nu
   expect(Math.max(...result.chunkSizes)).toBeLessThanOrEqual(chunkSize);
   expect(result.chunkSizes.slice(0, -1).every((size) => size === chunkSize)).toBe(true);
   expect(result.chunkSizes).toHaveLength(Math.ceil(total / chunkSize));
+}
+
+/**
+ * Loads `read` in bulk and stages the rows `read()` gives for the same read: both tables must
+ * have the same columns, types and values (so fingerprints are equal whichever way a row came).
+ */
+export async function expectBulkLoadEqualsStaging(source: BulkLoadSource, read: ModelRead, params: Value[] = []): Promise<Row[]> {
+  const signal = new AbortController().signal;
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const sql = read.after
+      ? `SELECT * FROM (${read.sql}) AS lastmile_model WHERE ${source.quoteIdentifier(read.after.column)} > ${source.placeholder(1)}`
+      : read.sql;
+    await stageRows(connection, 'staged', source.read(sql, { chunkSize: 1000, signal, params: read.after ? [read.after.value] : params }), signal);
+    await source.loadInto(connection, 'loaded', read, signal);
+    const describe = async (table: string) => (await connection.runAndReadAll(`DESCRIBE ${table}`)).getRowObjects().map((r) => `${r.column_name} ${r.column_type}`);
+    expect(await describe('loaded')).toEqual(await describe('staged'));
+    const differences = await connection.runAndReadAll(
+      `SELECT (SELECT count(*) FROM (SELECT * FROM staged EXCEPT ALL SELECT * FROM loaded)) + (SELECT count(*) FROM (SELECT * FROM loaded EXCEPT ALL SELECT * FROM staged)) AS n`);
+    expect(Number(differences.getRowObjects()[0]!.n)).toBe(0);
+    const rows = async (table: string) => {
+      const out: Row[] = [];
+      for await (const chunk of streamRows(connection, `SELECT * FROM ${table}`, [], 10_000, signal)) out.push(...chunk.rows);
+      return out;
+    };
+    const loaded = await rows('loaded');
+    expect(loaded).toEqual(await rows('staged'));
+    return loaded;
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
 }
