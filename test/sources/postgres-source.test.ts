@@ -2,6 +2,9 @@ import pg from 'pg';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needService, SERVICES } from '../helpers/services.ts';
+import { openWorkspace } from '../../src/engine/workspace.ts';
+import { readModel } from '../../src/engine/read-model.ts';
+import { streamRows } from '../../src/sources/duckdb/duckdb-rows.ts';
 import { postgresSourceType } from '../../src/sources/postgres/postgres-type.ts';
 import type { BulkLoadSource } from '../../src/sources/source.ts';
 import { stageRows } from '../../src/sources/duckdb/duckdb-staging.ts';
@@ -187,6 +190,23 @@ describe.skipIf(!up)('Postgres source: loading a model in bulk (COPY)', () => {
   it('reads a model whose SQL ends with a semicolon or a comment', async () => {
     expect(await expectBulkLoadEqualsStaging(source, { sql: 'SELECT 1 AS a -- the answer' })).toEqual([{ a: 1 }]);
     expect(await expectBulkLoadEqualsStaging(source, { sql: 'SELECT 1 AS a;' })).toEqual([{ a: 1 }]);
+  });
+
+  it('a run loads the model in bulk; in cursor mode only the rows past the mark', async () => {
+    const ids = async (mark: string | null) => {
+      const space = await openWorkspace();
+      try {
+        const model = { name: 'events', source: 'app_db', table: `${SCHEMA}_bulk.events`, primaryKey: ['id'], cursor: 'updated_at' };
+        const relation = await readModel(space, source, model, mark, signal);
+        const out: unknown[] = [];
+        for await (const chunk of streamRows(space.connection, `${relation.sql} ORDER BY id`, relation.params, 100, signal)) out.push(...chunk.rows.map((row) => row.id));
+        return out;
+      } finally {
+        await space.close();
+      }
+    };
+    expect(await ids(null)).toEqual([1, 2, 3, 4, 5]);
+    expect(await ids('2024-03-01T10:00:00.000003Z')).toEqual([4, 5]);
   });
 
   it('a query error names the source', async () => {

@@ -78,16 +78,33 @@ const STOPPED_LOADING = 'the workspace stopped loading';
 /** Loads each file as it is finished; DuckDB's line numbers count from the file's start, so rows before it are added. */
 async function loadFiles(connection: DuckDBConnection, insert: (file: string) => string, files: AsyncIterable<string>): Promise<void> {
   let rowsBefore = 0;
-  for await (const file of files) {
-    try {
-      const result = await connection.run(insert(file));
-      rowsBefore += result.rowsChanged;
-    } catch (error) {
-      throw loadFailure(error, rowsBefore);
-    } finally {
-      await rm(file, { force: true });
+  const restore = await shareCores(connection);
+  try {
+    for await (const file of files) {
+      try {
+        const result = await connection.run(insert(file));
+        rowsBefore += result.rowsChanged;
+      } catch (error) {
+        throw loadFailure(error, rowsBefore);
+      } finally {
+        await rm(file, { force: true });
+      }
     }
+  } finally {
+    await restore();
   }
+}
+
+/**
+ * While files load, the source's server and this process's export use cores too: DuckDB takes
+ * half of them (one of two), which costs less CPU than its threads contending with the export.
+ */
+async function shareCores(connection: DuckDBConnection): Promise<() => Promise<void>> {
+  const threads = Number((await connection.runAndReadAll(`SELECT current_setting('threads') AS n`)).getRowObjects()[0]!.n);
+  const share = Math.max(1, Math.floor(os.availableParallelism() / 2));
+  if (share >= threads) return async () => {};
+  await connection.run(`SET threads = ${share}`);
+  return async () => { await connection.run(`SET threads = ${threads}`); };
 }
 
 function insertSql(connection: DuckDBConnection, table: string, columns: CsvColumn[]): (file: string) => string {
@@ -128,13 +145,18 @@ function registerText(connection: DuckDBConnection, column: string, text: (raw: 
   return name;
 }
 
+/** The workspace refused the CSV (a value that does not fit its column, memory): not the source's failure. */
+export class CsvLoadError extends Error {
+  override name = 'CsvLoadError';
+}
+
 /** DuckDB's message, without the CSV reader's hints and the raw line (it may hold any data). */
-function loadFailure(error: unknown, rowsBefore: number): Error {
+function loadFailure(error: unknown, rowsBefore: number): CsvLoadError {
   const message = error instanceof Error ? error.message : String(error);
   const line = /CSV Error on Line: (\d+)/.exec(message)?.[1];
   const reason = /Error when converting column "([^"]*)"\. (.*)/.exec(message);
   const text = reason && line ? `cannot stage column "${reason[1]}" of row ${rowsBefore + Number(line)}: ${reason[2]}` : message.split('\n')[0]!;
-  return new Error(text, { cause: error });
+  return new CsvLoadError(text, { cause: error });
 }
 
 /** Whether `error` (or its cause) only says that the load stopped taking the export. */

@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { modelReadSql, type BulkLoadSource, type Column, type ModelRead, type ReadOptions, type Row, type RowChunk } from '../source.ts';
 import { pgColumn, toPgParam } from './postgres-values.ts';
 import { copyColumn, copySql, describeQuery, exportCsv, serverLiteral } from './postgres-copy.ts';
-import { loadCsv, type CsvColumn } from '../duckdb/duckdb-csv-load.ts';
+import { CsvLoadError, loadCsv, type CsvColumn } from '../duckdb/duckdb-csv-load.ts';
 import type { Writable } from 'node:stream';
 import type { PostgresSettings } from './postgres-type.ts';
 import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
@@ -94,13 +94,12 @@ export class PostgresSource implements BulkLoadSource {
     signal.addEventListener('abort', stop, { once: true });
     let broken: Error | undefined;
     try {
-      const { copy, columns } = await this.copyOf(client, read).catch((error: unknown) => { throw this.failure('the query failed', error); });
-      const exportRows = (out: Writable) => exportCsv(client, copy, out).catch((error: unknown) => { throw this.failure('the query failed', error); });
-      await loadCsv(workspace, table, columns, exportRows, signal);
+      const { copy, columns } = await this.copyOf(client, read);
+      await loadCsv(workspace, table, columns, (out: Writable) => exportCsv(client, copy, out), signal);
     } catch (error) {
       broken = error instanceof Error ? error : new Error(String(error));
       if (signal.aborted) throw signal.reason;
-      throw error;
+      throw error instanceof CsvLoadError ? error : this.failure('the query failed', error);
     } finally {
       signal.removeEventListener('abort', stop);
       release(broken);
