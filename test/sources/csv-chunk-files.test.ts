@@ -31,8 +31,9 @@ describe('CSV chunk files', () => {
     const contents: string[] = [];
     for await (const file of files.files()) {
       await new Promise((resolve) => setTimeout(resolve, 1)); // a slow consumer: the writer waits for room
-      contents.push(await readFile(file, 'utf8'));
-      await rm(file);
+      contents.push(await readFile(file.path, 'utf8'));
+      expect(Buffer.byteLength(contents.at(-1)!)).toBe(file.bytes);
+      await rm(file.path);
     }
     await writing;
     expect(contents.join('')).toBe(rows.join(''));
@@ -51,7 +52,7 @@ describe('CSV chunk files', () => {
     const files = new CsvChunkFiles(dir, 512, 512, true);
     const writing = pipeline(Readable.from(rows.map((row) => Buffer.from(row))), files);
     const contents: string[] = [];
-    for await (const file of files.files()) contents.push(await readFile(file, 'utf8'));
+    for await (const file of files.files()) contents.push(await readFile(file.path, 'utf8'));
     await writing;
     expect(contents.join('')).toBe(rows.join(''));
     expect(contents.length).toBeGreaterThan(5);
@@ -64,7 +65,7 @@ describe('CSV chunk files', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     files.destroy(new Error('the source failed'));
     const taken: string[] = [];
-    for await (const file of files.files()) taken.push(file);
+    for await (const file of files.files()) taken.push(file.path);
     expect(taken).toEqual([]);
     expect(await failed).toMatchObject({ message: 'the source failed' });
   });

@@ -173,6 +173,11 @@ describe.skipIf(!up)('Postgres source: loading a model in bulk (COPY)', () => {
     expect(rows.at(-1)).toMatchObject({ i: 60000, text: '' });
   });
 
+  it('loads a row larger than a CSV file and than the default line limit of DuckDB (2 MB)', async () => {
+    const rows = await expectBulkLoadEqualsStaging(source, { sql: `SELECT i, repeat(md5(i::text), 200000) AS big FROM generate_series(1, 2) i` });
+    expect(rows.map((row) => (row.big as string).length)).toEqual([6_400_000, 6_400_000]);
+  });
+
   it('loads one empty table with the columns for an empty result', async () => {
     expect(await expectBulkLoadEqualsStaging(source, { sql: 'SELECT 1::int8 AS a, now() AS b WHERE false' })).toEqual([]);
   });

@@ -2,6 +2,11 @@ import path from 'node:path';
 import { open, rm } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 
+export interface CsvFile {
+  path: string;
+  bytes: number;
+}
+
 /** Bytes gathered before one write: small writes cost more than the copy itself. */
 const WRITE_BYTES = 1024 * 1024;
 
@@ -19,7 +24,7 @@ export class CsvChunkFiles extends Writable {
   private count = 0;
   private chunkBytes: number;
   private inQuotes = false;
-  private readonly ready: string[] = [];
+  private readonly ready: CsvFile[] = [];
   private finished = false;
   /** Destroyed before the CSV ended (failure, abort): the files left are not loaded. */
   private abandoned = false;
@@ -32,7 +37,7 @@ export class CsvChunkFiles extends Writable {
   }
 
   /** The finished files, in order; each is the consumer's to delete. Ends when the CSV has. */
-  async *files(): AsyncIterable<string> {
+  async *files(): AsyncIterable<CsvFile> {
     while (!this.abandoned) {
       const next = this.ready.shift();
       this.room?.();
@@ -102,7 +107,7 @@ export class CsvChunkFiles extends Writable {
   private async cut(): Promise<void> {
     await this.flush();
     if (this.fileBytes === 0) return;
-    this.ready.push(this.currentFile());
+    this.ready.push({ path: this.currentFile(), bytes: this.fileBytes });
     this.count++;
     this.fileBytes = 0;
     this.chunkBytes = Math.min(this.chunkBytes * 2, this.maxBytes);

@@ -6,7 +6,7 @@ import { DuckDBScalarFunction, VARCHAR, type DuckDBConnection, type DuckDBVarCha
 import type { Column } from '../source.ts';
 import { createTableSql, duckdbTypeOf } from './duckdb-staging.ts';
 import { quoteIdentifier as quote } from '../../sql-identifier.ts';
-import { CsvChunkFiles } from './csv-chunk-files.ts';
+import { CsvChunkFiles, type CsvFile } from './csv-chunk-files.ts';
 
 /**
  * Loads a source's CSV export into a workspace table, parsed by DuckDB's own CSV reader:
@@ -76,22 +76,24 @@ export async function loadCsv(
 const STOPPED_LOADING = 'the workspace stopped loading';
 
 /** Loads each file as it is finished; DuckDB's line numbers count from the file's start, so rows before it are added. */
-async function loadFiles(connection: DuckDBConnection, insert: (file: string) => string, files: AsyncIterable<string>): Promise<void> {
+async function loadFiles(connection: DuckDBConnection, insert: (file: CsvFile) => string, files: AsyncIterable<CsvFile>): Promise<void> {
   let rowsBefore = 0;
-  const restore = await shareCores(connection);
+  let restore: (() => Promise<void>) | undefined;
   try {
     for await (const file of files) {
+      // A load of one file is over before sharing cores would pay for changing the thread count.
+      if (rowsBefore > 0) restore ??= await shareCores(connection);
       try {
         const result = await connection.run(insert(file));
         rowsBefore += result.rowsChanged;
       } catch (error) {
         throw loadFailure(error, rowsBefore);
       } finally {
-        await rm(file, { force: true });
+        await rm(file.path, { force: true });
       }
     }
   } finally {
-    await restore();
+    await restore?.();
   }
 }
 
@@ -107,16 +109,18 @@ async function shareCores(connection: DuckDBConnection): Promise<() => Promise<v
   return async () => { await connection.run(`SET threads = ${threads}`); };
 }
 
-function insertSql(connection: DuckDBConnection, table: string, columns: CsvColumn[]): (file: string) => string {
+function insertSql(connection: DuckDBConnection, table: string, columns: CsvColumn[]): (file: CsvFile) => string {
   const fields = columns.map(({ column, read }) => `${literal(column.name)}: ${literal(read ?? duckdbTypeOf(column))}`);
   const values = columns.map((csv) => {
     let field = quote(csv.column.name);
     if (csv.text) field = `${registerText(connection, csv.column.name, csv.text)}(${field})`;
     return `CAST(${csv.convert ? csv.convert(field) : field} AS ${duckdbTypeOf(csv.column)})`;
   });
-  // No sniffing: every field's type is given, and `""` is an empty string, never NULL.
-  const csv = (file: string) => `read_csv(${literal(file)}, columns = {${fields.join(', ')}}, header = false, auto_detect = false,
-    delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, compression = 'none', max_line_size = 16777216, buffer_size = 33554432)`;
+  // No sniffing: every field's type is given, and `""` is an empty string, never NULL. One buffer
+  // holds the whole file, so a row of any size fits (DuckDB's default stops at 2 MB).
+  const csv = (file: CsvFile) => `read_csv(${literal(file.path)}, columns = {${fields.join(', ')}}, header = false, auto_detect = false,
+    delim = ',', quote = '"', escape = '"', allow_quoted_nulls = false, compression = 'none',
+    max_line_size = ${file.bytes + 1}, buffer_size = ${file.bytes + 1})`;
   return (file) => `INSERT INTO ${quote(table)} SELECT ${values.join(', ')} FROM ${csv(file)}`;
 }
 
