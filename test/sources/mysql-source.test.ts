@@ -1,13 +1,11 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needService, SERVICES } from '../helpers/services.ts';
-import { openWorkspace } from '../../src/engine/workspace.ts';
-import { readModel } from '../../src/engine/read-model.ts';
-import { streamRows } from '../../src/sources/duckdb/duckdb-rows.ts';
 import { mysqlSourceType } from '../../src/sources/mysql/mysql-type.ts';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { BulkLoadSource } from '../../src/sources/source.ts';
-import { expectBoundedChunks, expectBulkLoadEqualsStaging, expectCanonicalRow, expectStagedRoundTrip, readAll } from './source-conformance.ts';
+import {
+  expectBoundedChunks, expectBulkLoadEqualsStaging, expectCanonicalRow, expectLoadInterrupted, expectStagedRoundTrip, readAll, readModelIds, scratchWorkspace,
+} from './source-conformance.ts';
 
 const up = await needService('mariadb');
 const PREFIX = 'lm_mysrc';
@@ -161,59 +159,30 @@ describe.skipIf(!up)('MySQL source (MariaDB): loading a model in bulk (CSV)', ()
   });
 
   it('a run loads the model in bulk; in cursor mode only the rows past the mark', async () => {
-    const ids = async (mark: string | null) => {
-      const space = await openWorkspace();
-      try {
-        const model = { name: 'events', source: 'shop_db', table: `${PREFIX}_bulk`, primaryKey: ['id'], cursor: 'updated_at' };
-        const relation = await readModel(space, source, model, mark, signal);
-        const out: unknown[] = [];
-        for await (const chunk of streamRows(space.connection, `${relation.sql} ORDER BY id`, relation.params, 100, signal)) out.push(...chunk.rows.map((row) => row.id));
-        return out;
-      } finally {
-        await space.close();
-      }
-    };
-    expect(await ids(null)).toEqual([1, 2, 3, 4, 5]);
-    expect(await ids('2024-03-01T10:00:00.000003Z')).toEqual([4, 5]);
+    const model = { name: 'events', source: 'shop_db', table: `${PREFIX}_bulk`, primaryKey: ['id'], cursor: 'updated_at' };
+    expect(await readModelIds(source, model, null)).toEqual([1, 2, 3, 4, 5]);
+    expect(await readModelIds(source, model, '2024-03-01T10:00:00.000003Z')).toEqual([4, 5]);
   });
 
   it('a query error names the source', async () => {
-    const { connection, close } = await workspace();
+    const { connection, close } = await scratchWorkspace();
     await expect(source.loadInto(connection, 't', { sql: `SELECT * FROM ${PREFIX}_missing` }, signal))
       .rejects.toThrow(/source "shop_db": the query failed: .*lm_mysrc_missing/);
     await close();
   });
 
-  it('a server that kills the query mid-load fails the load with a clear error, and the source stays usable', async () => {
-    const { connection, close } = await workspace();
-    const load = source.loadInto(connection, 't', {
-      sql: `SELECT seq, IF(seq = 50000, SLEEP(30), 0) AS pause FROM seq_1_to_60000`,
-    }, signal);
-    const outcome = load.then(() => 'loaded', (error: Error) => error.message);
-    await admin.query(`KILL ${await waitForQuery(admin)}`);
-    expect(await outcome).toMatch(/^source "shop_db": the query failed: /);
-    await expect(source.check(signal)).resolves.toBeUndefined();
-    await close();
+  // The query sends 50,000 rows, then sleeps: the test kills it from another session, or aborts it.
+  const pausing = { sql: `SELECT seq, IF(seq = 50000, SLEEP(30), 0) AS pause FROM seq_1_to_60000` };
+
+  it('a server that kills the connection mid-load fails the load with a clear error, and the source stays usable', async () => {
+    await expectLoadInterrupted(source, pausing, () => waitForQuery(admin), async () => admin.query(`KILL ${await waitForQuery(admin)}`),
+      /^source "shop_db": the query failed: /);
   });
 
   it('an abort mid-load stops it at once, and the source stays usable', async () => {
-    const { connection, close } = await workspace();
-    const controller = new AbortController();
-    const load = source.loadInto(connection, 't', { sql: `SELECT seq, IF(seq = 50000, SLEEP(30), 0) AS pause FROM seq_1_to_60000` }, controller.signal);
-    const outcome = load.then(() => 'loaded', (error: Error) => error.message);
-    await waitForQuery(admin);
-    controller.abort(new Error('stopped by test'));
-    expect(await outcome).toBe('stopped by test');
-    await expect(source.check(signal)).resolves.toBeUndefined();
-    await close();
+    await expectLoadInterrupted(source, pausing, () => waitForQuery(admin), async (load) => load.abort(new Error('stopped by test')), /^stopped by test$/);
   });
 });
-
-async function workspace() {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  return { connection, close: async () => { connection.closeSync(); instance.closeSync(); } };
-}
 
 /** Waits (at most 20 s) until the sleeping model query runs, and returns its connection id. */
 async function waitForQuery(admin: mysql.Connection): Promise<number> {

@@ -2,13 +2,12 @@ import pg from 'pg';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needService, SERVICES } from '../helpers/services.ts';
-import { openWorkspace } from '../../src/engine/workspace.ts';
-import { readModel } from '../../src/engine/read-model.ts';
-import { streamRows } from '../../src/sources/duckdb/duckdb-rows.ts';
 import { postgresSourceType } from '../../src/sources/postgres/postgres-type.ts';
 import type { BulkLoadSource } from '../../src/sources/source.ts';
 import { stageRows } from '../../src/sources/duckdb/duckdb-staging.ts';
-import { expectBoundedChunks, expectBulkLoadEqualsStaging, expectCanonicalRow, expectStagedRoundTrip, readAll } from './source-conformance.ts';
+import {
+  expectBoundedChunks, expectBulkLoadEqualsStaging, expectCanonicalRow, expectLoadInterrupted, expectStagedRoundTrip, readAll, readModelIds, scratchWorkspace,
+} from './source-conformance.ts';
 
 const up = await needService('postgres');
 const SCHEMA = 'lm_pgsrc';
@@ -198,70 +197,38 @@ describe.skipIf(!up)('Postgres source: loading a model in bulk (COPY)', () => {
   });
 
   it('a run loads the model in bulk; in cursor mode only the rows past the mark', async () => {
-    const ids = async (mark: string | null) => {
-      const space = await openWorkspace();
-      try {
-        const model = { name: 'events', source: 'app_db', table: `${SCHEMA}_bulk.events`, primaryKey: ['id'], cursor: 'updated_at' };
-        const relation = await readModel(space, source, model, mark, signal);
-        const out: unknown[] = [];
-        for await (const chunk of streamRows(space.connection, `${relation.sql} ORDER BY id`, relation.params, 100, signal)) out.push(...chunk.rows.map((row) => row.id));
-        return out;
-      } finally {
-        await space.close();
-      }
-    };
-    expect(await ids(null)).toEqual([1, 2, 3, 4, 5]);
-    expect(await ids('2024-03-01T10:00:00.000003Z')).toEqual([4, 5]);
+    const model = { name: 'events', source: 'app_db', table: `${SCHEMA}_bulk.events`, primaryKey: ['id'], cursor: 'updated_at' };
+    expect(await readModelIds(source, model, null)).toEqual([1, 2, 3, 4, 5]);
+    expect(await readModelIds(source, model, '2024-03-01T10:00:00.000003Z')).toEqual([4, 5]);
   });
 
   it('a query error names the source', async () => {
-    const { connection, close } = await workspace();
+    const { connection, close } = await scratchWorkspace();
     await expect(source.loadInto(connection, 't', { sql: 'SELECT * FROM lm_pgsrc.no_such_table' }, signal))
       .rejects.toThrow(/source "app_db": the query failed: .*no_such_table/);
     await close();
   });
 
   it('a value the workspace cannot hold fails the load naming its column and row', async () => {
-    const { connection, close } = await workspace();
+    const { connection, close } = await scratchWorkspace();
     // An unconstrained numeric stages as DECIMAL(38,10): 30 digits before the point do not fit.
     await expect(source.loadInto(connection, 't', { sql: `SELECT i, CASE WHEN i = 3 THEN 10::numeric ^ 30 ELSE i END AS n FROM generate_series(1, 5) i` }, signal))
       .rejects.toThrow(/cannot stage column "n" of row 3: /);
     await close();
   });
 
+  // The COPY sends 50,000 rows, then waits: the test ends it from another session, or aborts it.
+  const pausing = { sql: `SELECT i, CASE WHEN i = 50000 THEN pg_sleep(30)::text END AS pause FROM generate_series(1, 60000) i` };
+
   it('a server that ends the connection mid-load fails the load with a clear error, and the source stays usable', async () => {
-    const { connection, close } = await workspace();
-    // The COPY sends 50,000 rows, then waits: the test ends that backend from another session.
-    const load = source.loadInto(connection, 't', {
-      sql: `SELECT i, CASE WHEN i = 50000 THEN pg_sleep(30)::text END AS pause FROM generate_series(1, 60000) i`,
-    }, signal);
-    const outcome = load.then(() => 'loaded', (error: Error) => error.message);
-    await terminateWhenCopying(admin);
-    expect(await outcome).toMatch(/^source "app_db": the query failed: (terminating connection due to administrator command|Connection terminated unexpectedly)/);
-    await expect(source.check(signal)).resolves.toBeUndefined();
-    await close();
+    await expectLoadInterrupted(source, pausing, () => waitForCopy(admin), async () => admin.query('SELECT pg_terminate_backend($1)', [await waitForCopy(admin)]),
+      /^source "app_db": the query failed: (terminating connection due to administrator command|Connection terminated unexpectedly)/);
   });
 
   it('an abort mid-load stops it at once, and the source stays usable', async () => {
-    const { connection, close } = await workspace();
-    const controller = new AbortController();
-    const load = source.loadInto(connection, 't', {
-      sql: `SELECT i, CASE WHEN i = 50000 THEN pg_sleep(30)::text END AS pause FROM generate_series(1, 60000) i`,
-    }, controller.signal);
-    const outcome = load.then(() => 'loaded', (error: Error) => error.message);
-    await waitForCopy(admin);
-    controller.abort(new Error('stopped by test'));
-    expect(await outcome).toBe('stopped by test');
-    await expect(source.check(signal)).resolves.toBeUndefined();
-    await close();
+    await expectLoadInterrupted(source, pausing, () => waitForCopy(admin), async (load) => load.abort(new Error('stopped by test')), /^stopped by test$/);
   });
 });
-
-async function workspace() {
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
-  return { connection, close: async () => { connection.closeSync(); instance.closeSync(); } };
-}
 
 /** Waits (at most 20 s) until a lastmile session runs a COPY, and returns its backend pid. */
 async function waitForCopy(admin: pg.Client): Promise<number> {
@@ -273,6 +240,3 @@ async function waitForCopy(admin: pg.Client): Promise<number> {
   throw new Error('no COPY started within 20 s');
 }
 
-async function terminateWhenCopying(admin: pg.Client): Promise<void> {
-  await admin.query('SELECT pg_terminate_backend($1)', [await waitForCopy(admin)]);
-}

@@ -1,8 +1,11 @@
 import { expect } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { BulkLoadSource, Column, ColumnType, ModelRead, Row, Source, Value } from '../../src/sources/source.ts';
+import { modelReadSql, type BulkLoadSource, type Column, type ColumnType, type ModelRead, type Row, type Source, type Value } from '../../src/sources/source.ts';
 import { streamRows } from '../../src/sources/duckdb/duckdb-rows.ts';
 import { stageRows } from '../../src/sources/duckdb/duckdb-staging.ts';
+import type { ModelConfig } from '../../src/config/project.ts';
+import { openWorkspace } from '../../src/engine/workspace.ts';
+import { readModel } from '../../src/engine/read-model.ts';
 
 /**
  * One set of value assertions every source must pass. Each engine's test writes the same
@@ -82,15 +85,12 @@ export async function expectBoundedChunks(source: Source, sql: string, total: nu
  * Loads `read` in bulk and stages the rows `read()` gives for the same read: both tables must
  * have the same columns, types and values (so fingerprints are equal whichever way a row came).
  */
-export async function expectBulkLoadEqualsStaging(source: BulkLoadSource, read: ModelRead, params: Value[] = []): Promise<Row[]> {
+export async function expectBulkLoadEqualsStaging(source: BulkLoadSource, read: ModelRead): Promise<Row[]> {
   const signal = new AbortController().signal;
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  const { connection, close } = await scratchWorkspace();
   try {
-    const sql = read.after
-      ? `SELECT * FROM (${read.sql}) AS lastmile_model WHERE ${source.quoteIdentifier(read.after.column)} > ${source.placeholder(1)}`
-      : read.sql;
-    await stageRows(connection, 'staged', source.read(sql, { chunkSize: 1000, signal, params: read.after ? [read.after.value] : params }), signal);
+    const sql = modelReadSql(source, read, source.placeholder(1));
+    await stageRows(connection, 'staged', source.read(sql, { chunkSize: 1000, signal, params: read.after ? [read.after.value] : [] }), signal);
     await source.loadInto(connection, 'loaded', read, signal);
     const describe = async (table: string) => (await connection.runAndReadAll(`DESCRIBE ${table}`)).getRowObjects().map((r) => `${r.column_name} ${r.column_type}`);
     expect(await describe('loaded')).toEqual(await describe('staged'));
@@ -106,7 +106,52 @@ export async function expectBulkLoadEqualsStaging(source: BulkLoadSource, read: 
     expect(loaded).toEqual(await rows('staged'));
     return loaded;
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    await close();
+  }
+}
+
+/** A throwaway in-memory DuckDB to load into. */
+export async function scratchWorkspace() {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  return { connection, close: async () => { connection.closeSync(); instance.closeSync(); } };
+}
+
+/**
+ * Starts loading `read`, and once `running()` finds it on the server calls `interrupt` (which
+ * aborts the load or ends its session). The load must settle with a message matching `message`,
+ * and the source must work afterwards.
+ */
+export async function expectLoadInterrupted(
+  source: BulkLoadSource,
+  read: ModelRead,
+  running: () => Promise<unknown>,
+  interrupt: (controller: AbortController) => Promise<unknown>,
+  message: RegExp | string,
+): Promise<void> {
+  const { connection, close } = await scratchWorkspace();
+  try {
+    const controller = new AbortController();
+    const outcome = source.loadInto(connection, 'interrupted', read, controller.signal).then(() => 'loaded', (error: Error) => error.message);
+    await running();
+    await interrupt(controller);
+    expect(await outcome).toMatch(message);
+    await expect(source.check(new AbortController().signal)).resolves.toBeUndefined();
+  } finally {
+    await close();
+  }
+}
+
+/** The `id`s a run reads of `model` (step 1, into a workspace), past `mark` in cursor mode. */
+export async function readModelIds(source: Source, model: ModelConfig, mark: Value | null): Promise<Value[]> {
+  const signal = new AbortController().signal;
+  const workspace = await openWorkspace();
+  try {
+    const relation = await readModel(workspace, source, model, mark, signal);
+    const ids: Value[] = [];
+    for await (const chunk of streamRows(workspace.connection, `${relation.sql} ORDER BY id`, relation.params, 100, signal)) ids.push(...chunk.rows.map((row) => row.id!));
+    return ids;
+  } finally {
+    await workspace.close();
   }
 }

@@ -93,16 +93,21 @@ export class PostgresSource implements BulkLoadSource {
     const stop = () => release(new Error('load aborted'));
     signal.addEventListener('abort', stop, { once: true });
     let broken: Error | undefined;
+    // A connection lost mid-load fails the COPY, and pg also emits it on the client, which has
+    // no listener while checked out of the pool: without this one the process would crash.
+    const lost = (error: Error) => { broken ??= error; };
+    client.on('error', lost);
     try {
       const { copy, columns } = await this.copyOf(client, read);
       await loadCsv(workspace, table, columns, (out: Writable) => exportCsv(client, copy, out), signal);
     } catch (error) {
-      broken = error instanceof Error ? error : new Error(String(error));
+      broken ??= error instanceof Error ? error : new Error(String(error));
       if (signal.aborted) throw signal.reason;
       throw error instanceof CsvLoadError ? error : this.failure('the query failed', error);
     } finally {
       signal.removeEventListener('abort', stop);
       release(broken);
+      client.off('error', lost);
     }
   }
 
