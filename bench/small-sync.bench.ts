@@ -168,11 +168,28 @@ async function whereTimeGoes(dir: string, config: string, cliRunMs: number): Pro
       await destination.describe?.(new AbortController().signal);
     });
     await Promise.all([source.close(), destination.close(), workspace.close()]);
-    await time('whole run, in process (read, diff, write, commit)', () => runSync({ project, store }, SYNC, { trigger: 'cli' }));
+    const summary = await time('whole run, in process', () => runSync({ project, store }, SYNC, { trigger: 'cli' }));
+    for (const [step, ms] of Object.entries(await runSteps(store, summary.runId))) (times[step] ??= []).push(ms);
     await time('close the state store', () => store.close());
   }
   return [
     ...Object.entries(times).map(([step, values]) => ({ step, ms: Math.round(median(values)) })),
     { step: 'whole run, as the CLI reports it (durationMs)', ms: Math.round(cliRunMs) },
   ];
+}
+
+/** How long each step of a run took, from the times of its trace lines. */
+async function runSteps(store: Awaited<ReturnType<typeof openStateStore>>, runId: string): Promise<Record<string, number>> {
+  const run = await store.getRun(runId);
+  if (!run) return {};
+  const at = (line?: { at: string }) => (line ? Date.parse(line.at) : Number.NaN);
+  const started = Date.parse(run.summary.startedAt);
+  const diffed = at(run.trace.findLast((line) => line.step === 2));
+  const pushed = at(run.trace.findLast((line) => line.step === 3));
+  const ended = started + run.summary.durationMs;
+  return {
+    '  of which: start, read the model, diff (to the diff trace line)': diffed - started,
+    '  of which: describe the destination, write the rows, commit state (to the last push line)': pushed - diffed,
+    '  of which: finalize (to the end)': ended - pushed,
+  };
 }
