@@ -15,8 +15,8 @@ import { createPgPrices, median, PG_URL, pgRun, seconds, timeProcess } from './d
 import { loadProject } from '../src/config/load-project.ts';
 import { openStateStore } from '../src/state/open-state-store.ts';
 import { runSync } from '../src/engine/run-sync.ts';
-import { openWorkspace } from '../src/engine/workspace.ts';
-import { readModel } from '../src/engine/read-model.ts';
+import { openWorkspace } from '../src/diff/workspace/workspace.ts';
+import { readModel } from '../src/diff/workspace/read-model.ts';
 import { createDestination, createSource, resolveSync } from '../src/engine/resolve-sync.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

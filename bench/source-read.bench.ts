@@ -16,8 +16,8 @@ import type { Source } from '../src/sources/source.ts';
 import { postgresSourceType } from '../src/sources/postgres/postgres-type.ts';
 import { mysqlSourceType } from '../src/sources/mysql/mysql-type.ts';
 import { stageRows } from '../src/sources/duckdb/duckdb-staging.ts';
-import { openWorkspace } from '../src/engine/workspace.ts';
-import { readModel } from '../src/engine/read-model.ts';
+import { openWorkspace } from '../src/diff/workspace/workspace.ts';
+import { readModel } from '../src/diff/workspace/read-model.ts';
 
 const quick = process.env.LASTMILE_BENCH_QUICK === '1';
 const SIZES = quick ? [100_000] : [100_000, 1_000_000];

@@ -72,16 +72,16 @@ export function isDuckdbNative(source: Source): source is DuckdbNativeSource {
   return typeof (source as Partial<DuckdbNativeSource>).attach === 'function';
 }
 
-/** What a run reads of a model: its SQL and, in cursor mode, the mark rows must be past. */
+/** What a run reads of a model: its SQL and, in cursor mode, the mark rows must be at or past. */
 export interface ModelRead {
   sql: string;
-  after?: { column: string; value: Value };
+  since?: { column: string; value: Value };
 }
 
 /** The SQL of a model read; `mark` is how the mark is written: a placeholder, or a literal the server quoted. */
 export function modelReadSql(source: Source, read: ModelRead, mark: string): string {
-  if (!read.after) return read.sql;
-  return `SELECT * FROM (\n${read.sql}\n) AS lastmile_model WHERE ${source.quoteIdentifier(read.after.column)} > ${mark}`;
+  if (!read.since) return read.sql;
+  return `SELECT * FROM (\n${read.sql}\n) AS lastmile_model WHERE ${source.quoteIdentifier(read.since.column)} >= ${mark}`;
 }
 
 /**

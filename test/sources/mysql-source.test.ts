@@ -153,15 +153,15 @@ describe.skipIf(!up)('MySQL source (MariaDB): loading a model in bulk (CSV)', ()
   it('in cursor mode, binds the mark as ?, escaped by the driver', async () => {
     const table = source.tableQuery(`${PREFIX}_bulk`);
     const ids = async (column: string, value: string) =>
-      (await expectBulkLoadEqualsStaging(source, { sql: table, after: { column, value } })).map((row) => row.id);
-    expect(await ids('updated_at', '2024-03-01T10:00:00.000003Z')).toEqual([4, 5]);
+      (await expectBulkLoadEqualsStaging(source, { sql: table, since: { column, value } })).map((row) => row.id);
+    expect(await ids('updated_at', '2024-03-01T10:00:00.000003Z')).toEqual([3, 4, 5]);
     expect(await ids('note', "n4' OR 'a'='a")).toEqual([5]);
   });
 
-  it('a run loads the model in bulk; in cursor mode only the rows past the mark', async () => {
+  it('a run loads the model in bulk; in cursor mode only the rows at or past the mark', async () => {
     const model = { name: 'events', source: 'shop_db', table: `${PREFIX}_bulk`, primaryKey: ['id'], cursor: 'updated_at' };
     expect(await readModelIds(source, model, null)).toEqual([1, 2, 3, 4, 5]);
-    expect(await readModelIds(source, model, '2024-03-01T10:00:00.000003Z')).toEqual([4, 5]);
+    expect(await readModelIds(source, model, '2024-03-01T10:00:00.000003Z')).toEqual([3, 4, 5]);
   });
 
   it('a query error names the source', async () => {

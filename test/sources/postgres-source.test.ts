@@ -184,8 +184,8 @@ describe.skipIf(!up)('Postgres source: loading a model in bulk (COPY)', () => {
   it('in cursor mode, compares with the mark as a literal the server quoted, never pasted', async () => {
     const table = source.tableQuery(`${SCHEMA}_bulk.events`);
     const ids = async (column: string, value: string) =>
-      (await expectBulkLoadEqualsStaging(source, { sql: table, after: { column, value } })).map((row) => row.id);
-    expect(await ids('updated_at', '2024-03-01T10:00:00.000003Z')).toEqual([4, 5]);
+      (await expectBulkLoadEqualsStaging(source, { sql: table, since: { column, value } })).map((row) => row.id);
+    expect(await ids('updated_at', '2024-03-01T10:00:00.000003Z')).toEqual([3, 4, 5]);
     // Pasted as is, the mark would turn the filter into `… OR 'a'='a'` and select every row.
     expect(await ids('note', "n4' OR 'a'='a")).toEqual([5]);
     expect(await ids('note', 'n4\\')).toEqual([5]);
@@ -196,10 +196,10 @@ describe.skipIf(!up)('Postgres source: loading a model in bulk (COPY)', () => {
     expect(await expectBulkLoadEqualsStaging(source, { sql: 'SELECT 1 AS a;' })).toEqual([{ a: 1 }]);
   });
 
-  it('a run loads the model in bulk; in cursor mode only the rows past the mark', async () => {
+  it('a run loads the model in bulk; in cursor mode only the rows at or past the mark', async () => {
     const model = { name: 'events', source: 'app_db', table: `${SCHEMA}_bulk.events`, primaryKey: ['id'], cursor: 'updated_at' };
     expect(await readModelIds(source, model, null)).toEqual([1, 2, 3, 4, 5]);
-    expect(await readModelIds(source, model, '2024-03-01T10:00:00.000003Z')).toEqual([4, 5]);
+    expect(await readModelIds(source, model, '2024-03-01T10:00:00.000003Z')).toEqual([3, 4, 5]);
   });
 
   it('a query error names the source', async () => {

@@ -4,8 +4,8 @@ import { modelReadSql, type BulkLoadSource, type Column, type ColumnType, type M
 import { streamRows } from '../../src/sources/duckdb/duckdb-rows.ts';
 import { stageRows } from '../../src/sources/duckdb/duckdb-staging.ts';
 import type { ModelConfig } from '../../src/config/project.ts';
-import { openWorkspace } from '../../src/engine/workspace.ts';
-import { readModel } from '../../src/engine/read-model.ts';
+import { openWorkspace } from '../../src/diff/workspace/workspace.ts';
+import { readModel } from '../../src/diff/workspace/read-model.ts';
 
 /**
  * One set of value assertions every source must pass. Each engine's test writes the same
@@ -90,7 +90,7 @@ export async function expectBulkLoadEqualsStaging(source: BulkLoadSource, read: 
   const { connection, close } = await scratchWorkspace();
   try {
     const sql = modelReadSql(source, read, source.placeholder(1));
-    await stageRows(connection, 'staged', source.read(sql, { chunkSize: 1000, signal, params: read.after ? [read.after.value] : [] }), signal);
+    await stageRows(connection, 'staged', source.read(sql, { chunkSize: 1000, signal, params: read.since ? [read.since.value] : [] }), signal);
     await source.loadInto(connection, 'loaded', read, signal);
     const describe = async (table: string) => (await connection.runAndReadAll(`DESCRIBE ${table}`)).getRowObjects().map((r) => `${r.column_name} ${r.column_type}`);
     expect(await describe('loaded')).toEqual(await describe('staged'));
@@ -142,7 +142,7 @@ export async function expectLoadInterrupted(
   }
 }
 
-/** The `id`s a run reads of `model` (step 1, into a workspace), past `mark` in cursor mode. */
+/** The `id`s a run reads of `model` (step 1, into a workspace), at or past `mark` in cursor mode. */
 export async function readModelIds(source: Source, model: ModelConfig, mark: Value | null): Promise<Value[]> {
   const signal = new AbortController().signal;
   const workspace = await openWorkspace();

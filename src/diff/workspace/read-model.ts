@@ -41,7 +41,7 @@ export async function readModel(
     return { sql, params: incremental ? [highWaterMark] : [], columns: await describe(workspace, `SELECT * FROM (${base}) AS lastmile_model`) };
   }
 
-  const read: ModelRead = incremental ? { sql: base, after: { column: model.cursor!, value: highWaterMark } } : { sql: base };
+  const read: ModelRead = incremental ? { sql: base, since: { column: model.cursor!, value: highWaterMark } } : { sql: base };
   if (canBulkLoad(source)) {
     // Postgres and MySQL export in bulk straight into the workspace: no row becomes a JS object.
     await source.loadInto(workspace.connection, STAGED_TABLE, read, signal);

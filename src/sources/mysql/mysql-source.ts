@@ -84,7 +84,7 @@ export class MysqlSource implements BulkLoadSource {
     signal.throwIfAborted();
     const connection = await this.connect();
     // Raw bytes per field (typeCast off); the stream holds rows until the load takes them.
-    const values = read.after ? [toMysqlParam(read.after.value)] : [];
+    const values = read.since ? [toMysqlParam(read.since.value)] : [];
     const query = connection.query({ sql: modelReadSql(this, read, '?'), values, rowsAsArray: true, typeCast: false });
     const rows = query.stream({ highWaterMark: 1000 }) as Readable;
     const fields = new Promise<MysqlField[]>((resolve, reject) => {

@@ -113,7 +113,7 @@ export class PostgresSource implements BulkLoadSource {
 
   /** The COPY statement of a model read, and how DuckDB reads each of its columns. */
   private async copyOf(client: pg.PoolClient, read: ModelRead): Promise<{ copy: string; columns: CsvColumn[] }> {
-    const sql = read.after ? modelReadSql(this, read, await serverLiteral(client, read.after.value)) : read.sql;
+    const sql = read.since ? modelReadSql(this, read, await serverLiteral(client, read.since.value)) : read.sql;
     const columns = (await describeQuery(client, sql)).map(copyColumn);
     return { copy: copySql(sql, columns), columns: columns.map((column) => column.csv) };
   }
