@@ -71,3 +71,29 @@ export interface DuckdbNativeSource extends Source {
 export function isDuckdbNative(source: Source): source is DuckdbNativeSource {
   return typeof (source as Partial<DuckdbNativeSource>).attach === 'function';
 }
+
+/** What a run reads of a model: its SQL and, in cursor mode, the mark rows must be at or past. */
+export interface ModelRead {
+  sql: string;
+  since?: { column: string; value: Value };
+}
+
+/** The SQL of a model read; `mark` is how the mark is written: a placeholder, or a literal the server quoted. */
+export function modelReadSql(source: Source, read: ModelRead, mark: string): string {
+  if (!read.since) return read.sql;
+  return `SELECT * FROM (\n${read.sql}\n) AS lastmile_model WHERE ${source.quoteIdentifier(read.since.column)} >= ${mark}`;
+}
+
+/**
+ * Sources that load a model into a workspace table in bulk (Postgres' COPY, MySQL's text
+ * protocol as CSV), far faster than `read()`. The table holds exactly what staging the rows
+ * of `read()` would: same columns, types and values.
+ */
+export interface BulkLoadSource extends Source {
+  /** Creates (or replaces) the temp table `table` in `workspace` and loads the model's rows into it. */
+  loadInto(workspace: DuckDBConnection, table: string, read: ModelRead, signal: AbortSignal): Promise<void>;
+}
+
+export function canBulkLoad(source: Source): source is BulkLoadSource {
+  return typeof (source as Partial<BulkLoadSource>).loadInto === 'function';
+}

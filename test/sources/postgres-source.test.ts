@@ -3,9 +3,11 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needService, SERVICES } from '../helpers/services.ts';
 import { postgresSourceType } from '../../src/sources/postgres/postgres-type.ts';
-import type { Source } from '../../src/sources/source.ts';
+import type { BulkLoadSource } from '../../src/sources/source.ts';
 import { stageRows } from '../../src/sources/duckdb/duckdb-staging.ts';
-import { expectBoundedChunks, expectCanonicalRow, expectStagedRoundTrip, readAll } from './source-conformance.ts';
+import {
+  expectBoundedChunks, expectBulkLoadEqualsStaging, expectCanonicalRow, expectLoadInterrupted, expectStagedRoundTrip, readAll, readModelIds, scratchWorkspace,
+} from './source-conformance.ts';
 
 const up = await needService('postgres');
 const SCHEMA = 'lm_pgsrc';
@@ -14,7 +16,7 @@ const URL_IN_KOLKATA = `${SERVICES.postgres.url}?options=${encodeURIComponent('-
 
 describe.skipIf(!up)('Postgres source', () => {
   let admin: pg.Client;
-  let source: Source;
+  let source: BulkLoadSource;
 
   beforeAll(async () => {
     admin = new pg.Client({ connectionString: SERVICES.postgres.url });
@@ -28,7 +30,7 @@ describe.skipIf(!up)('Postgres source', () => {
       NULL, 'héllo "world"')`);
     await admin.query(`CREATE TABLE ${SCHEMA}."Events" (id int, updated_at timestamptz, note text)`);
     await admin.query(`INSERT INTO ${SCHEMA}."Events" SELECT i, '2024-03-01 10:00:00+00'::timestamptz + i * interval '1 microsecond', 'n' || i FROM generate_series(1, 5) i`);
-    source = postgresSourceType.create({ name: 'app_db', type: 'postgres', url: URL_IN_KOLKATA }, '/');
+    source = postgresSourceType.create({ name: 'app_db', type: 'postgres', url: URL_IN_KOLKATA }, '/') as BulkLoadSource;
   });
 
   afterAll(async () => {
@@ -124,3 +126,117 @@ describe.skipIf(!up)('Postgres source', () => {
     expect(postgresSourceType.secretSettings).toContain('password');
   });
 });
+
+describe.skipIf(!up)('Postgres source: loading a model in bulk (COPY)', () => {
+  let admin: pg.Client;
+  let source: BulkLoadSource;
+  const signal = new AbortController().signal;
+
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: SERVICES.postgres.url });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_bulk CASCADE; CREATE SCHEMA ${SCHEMA}_bulk`);
+    await admin.query(`CREATE TABLE ${SCHEMA}_bulk.events (id int, updated_at timestamptz, note text)`);
+    await admin.query(`INSERT INTO ${SCHEMA}_bulk.events SELECT i, '2024-03-01 10:00:00+00'::timestamptz + i * interval '1 microsecond', 'n' || i FROM generate_series(1, 5) i`);
+    source = postgresSourceType.create({ name: 'app_db', type: 'postgres', url: URL_IN_KOLKATA }, '/') as BulkLoadSource;
+  });
+
+  afterAll(async () => {
+    await source?.close();
+    await admin?.query(`DROP SCHEMA IF EXISTS ${SCHEMA}_bulk CASCADE`);
+    await admin?.end();
+  });
+
+  it('loads exactly what staging the rows of read() gives, in a non-UTC session', async () => {
+    const [row] = await expectBulkLoadEqualsStaging(source, { sql: `SELECT
+      1 AS id, 9007199254740993::int8 AS big, '-9223372036854775808'::int8 AS low, 12345678901234.5678::numeric(18,4) AS dec,
+      123456789012345678.123456789::numeric AS wide, '0.12345678915'::numeric AS rounded, '-0.000001'::numeric(7,6) AS small,
+      '2024-03-01 12:00:00.123456+02'::timestamptz AS tstz, '1850-03-01 10:00:00'::timestamptz AS local_mean_time,
+      '0044-03-15 10:00:00.5 BC'::timestamptz AS bc_tstz, '0044-03-15 10:00:00.5 BC'::timestamp AS bc_ts, '0044-03-15 BC'::date AS bc_date,
+      'infinity'::timestamptz AS forever, '-infinity'::timestamp AS never, 'infinity'::date AS last_day, '10000-01-01'::date AS far,
+      '2024-03-01 12:00:00.000001'::timestamp AS ts, '2024-03-01'::date AS d, '24:00:00'::time AS midnight, '23:59:59.999999'::time AS tm,
+      true AS flag, NULL::bool AS unknown, 1.1::float4 AS f4, 'NaN'::float8 AS nan, '-Infinity'::float8 AS ninf, -0.0::float8 AS negzero,
+      '{"a": [1, 2.50, 1e400], "b": "x", "b": "y", "2": 1, "big": 12345678901234567890}'::json AS doc, '{"z": 1, "a": {"é": "\\n"}}'::jsonb AS docb,
+      ARRAY[1, 2, NULL]::int4[] AS ints, ARRAY['a', 'b,c', NULL, '"q"']::text[] AS texts, ARRAY[1.50]::numeric[] AS nums,
+      ARRAY['2024-03-01 12:00+02']::timestamptz[] AS instants, '\\x00ff22'::bytea AS bin, ''::bytea AS no_bytes,
+      E'héllo "world", ok\\nline 2\\r\\n' AS label, '' AS empty, NULL::text AS nothing, 'a'::char(3) AS padded,
+      '1 day 02:00'::interval AS span, '127.0.0.1'::inet AS ip, 42::oid AS object, 7::int2 AS tiny` });
+    expect(row).toMatchObject({ big: 9007199254740993n, tstz: '2024-03-01T10:00:00.123456Z', bc_date: '-000043-03-15', empty: '', nothing: null });
+  });
+
+  it('cuts a large CSV at row ends only, whatever quotes and newlines the rows hold', async () => {
+    // ~10 MB: several files, with quoted fields (commas, quotes, newlines) spanning the cuts.
+    const rows = await expectBulkLoadEqualsStaging(source, { sql: `SELECT i, repeat('a,"b"' || E'\\n', i % 40) AS text, md5(i::text) AS h
+      FROM generate_series(1, 60000) i` });
+    expect(rows).toHaveLength(60000);
+    expect(rows.at(-1)).toMatchObject({ i: 60000, text: '' });
+  });
+
+  it('loads a row larger than a CSV file and than the default line limit of DuckDB (2 MB)', async () => {
+    const rows = await expectBulkLoadEqualsStaging(source, { sql: `SELECT i, repeat(md5(i::text), 200000) AS big FROM generate_series(1, 2) i` });
+    expect(rows.map((row) => (row.big as string).length)).toEqual([6_400_000, 6_400_000]);
+  });
+
+  it('loads one empty table with the columns for an empty result', async () => {
+    expect(await expectBulkLoadEqualsStaging(source, { sql: 'SELECT 1::int8 AS a, now() AS b WHERE false' })).toEqual([]);
+  });
+
+  it('in cursor mode, compares with the mark as a literal the server quoted, never pasted', async () => {
+    const table = source.tableQuery(`${SCHEMA}_bulk.events`);
+    const ids = async (column: string, value: string) =>
+      (await expectBulkLoadEqualsStaging(source, { sql: table, since: { column, value } })).map((row) => row.id);
+    expect(await ids('updated_at', '2024-03-01T10:00:00.000003Z')).toEqual([3, 4, 5]);
+    // Pasted as is, the mark would turn the filter into `… OR 'a'='a'` and select every row.
+    expect(await ids('note', "n4' OR 'a'='a")).toEqual([5]);
+    expect(await ids('note', 'n4\\')).toEqual([5]);
+  });
+
+  it('reads a model whose SQL ends with a semicolon or a comment', async () => {
+    expect(await expectBulkLoadEqualsStaging(source, { sql: 'SELECT 1 AS a -- the answer' })).toEqual([{ a: 1 }]);
+    expect(await expectBulkLoadEqualsStaging(source, { sql: 'SELECT 1 AS a;' })).toEqual([{ a: 1 }]);
+  });
+
+  it('a run loads the model in bulk; in cursor mode only the rows at or past the mark', async () => {
+    const model = { name: 'events', source: 'app_db', table: `${SCHEMA}_bulk.events`, primaryKey: ['id'], cursor: 'updated_at' };
+    expect(await readModelIds(source, model, null)).toEqual([1, 2, 3, 4, 5]);
+    expect(await readModelIds(source, model, '2024-03-01T10:00:00.000003Z')).toEqual([3, 4, 5]);
+  });
+
+  it('a query error names the source', async () => {
+    const { connection, close } = await scratchWorkspace();
+    await expect(source.loadInto(connection, 't', { sql: 'SELECT * FROM lm_pgsrc.no_such_table' }, signal))
+      .rejects.toThrow(/source "app_db": the query failed: .*no_such_table/);
+    await close();
+  });
+
+  it('a value the workspace cannot hold fails the load naming its column and row', async () => {
+    const { connection, close } = await scratchWorkspace();
+    // An unconstrained numeric stages as DECIMAL(38,10): 30 digits before the point do not fit.
+    await expect(source.loadInto(connection, 't', { sql: `SELECT i, CASE WHEN i = 3 THEN 10::numeric ^ 30 ELSE i END AS n FROM generate_series(1, 5) i` }, signal))
+      .rejects.toThrow(/cannot stage column "n" of row 3: /);
+    await close();
+  });
+
+  // The COPY sends 50,000 rows, then waits: the test ends it from another session, or aborts it.
+  const pausing = { sql: `SELECT i, CASE WHEN i = 50000 THEN pg_sleep(30)::text END AS pause FROM generate_series(1, 60000) i` };
+
+  it('a server that ends the connection mid-load fails the load with a clear error, and the source stays usable', async () => {
+    await expectLoadInterrupted(source, pausing, () => waitForCopy(admin), async () => admin.query('SELECT pg_terminate_backend($1)', [await waitForCopy(admin)]),
+      /^source "app_db": the query failed: (terminating connection due to administrator command|Connection terminated unexpectedly)/);
+  });
+
+  it('an abort mid-load stops it at once, and the source stays usable', async () => {
+    await expectLoadInterrupted(source, pausing, () => waitForCopy(admin), async (load) => load.abort(new Error('stopped by test')), /^stopped by test$/);
+  });
+});
+
+/** Waits (at most 20 s) until a lastmile session runs a COPY, and returns its backend pid. */
+async function waitForCopy(admin: pg.Client): Promise<number> {
+  for (let attempt = 0; attempt < 400; attempt++) {
+    const { rows } = await admin.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'lastmile' AND query LIKE 'COPY%' AND state = 'active'`);
+    if (rows[0]) return rows[0].pid as number;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no COPY started within 20 s');
+}
+

@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../../config/project.ts';
-import { isDuckdbNative, type Column, type Source, type Value } from '../../sources/source.ts';
+import { canBulkLoad, isDuckdbNative, modelReadSql, type Column, type ModelRead, type Source, type Value } from '../../sources/source.ts';
 import { toColumn } from '../../sources/duckdb/duckdb-values.ts';
 import { stageRows } from '../../sources/duckdb/duckdb-staging.ts';
 import { quoteDuck, type Workspace } from './workspace.ts';
@@ -19,10 +19,11 @@ const STAGED_TABLE = 'lastmile_model_rows';
 /**
  * Step 1 of a run. DuckDB-native sources (DuckDB files, CSV/Parquet) are attached, so the
  * model's SQL runs inside the workspace; any other source is streamed in chunks into a
- * workspace table. With a cursor, only rows at or past the last high-water mark are read, the
- * mark bound as a parameter, never pasted into SQL. At, not only past: a row committed late with
- * the mark's own value must still arrive; the rows already sent at the mark are unchanged by
- * fingerprint, so reading them again sends nothing.
+ * workspace table (in bulk where the source can). With a cursor, only rows at or past the last
+ * high-water mark are read, the mark bound as a parameter or quoted by the server itself, never
+ * pasted into SQL. At, not only past: a row committed late with the mark's own value must still
+ * arrive; the rows already sent at the mark are unchanged by fingerprint, so reading them again
+ * sends nothing.
  */
 export async function readModel(
   workspace: Workspace,
@@ -42,11 +43,14 @@ export async function readModel(
     return { sql, params: incremental ? [highWaterMark] : [], columns: await describe(workspace, `SELECT * FROM (${base}) AS lastmile_model`) };
   }
 
-  const sql = incremental
-    ? `SELECT * FROM (${base}) AS lastmile_model WHERE ${source.quoteIdentifier(model.cursor!)} >= ${source.placeholder(1)}`
-    : base;
-  const chunks = source.read(sql, { chunkSize: 10_000, signal, params: incremental ? [highWaterMark] : [] });
-  await stageRows(workspace.connection, STAGED_TABLE, chunks, signal);
+  const read: ModelRead = incremental ? { sql: base, since: { column: model.cursor!, value: highWaterMark } } : { sql: base };
+  if (canBulkLoad(source)) {
+    // Postgres and MySQL export in bulk straight into the workspace: no row becomes a JS object.
+    await source.loadInto(workspace.connection, STAGED_TABLE, read, signal);
+  } else {
+    const chunks = source.read(modelReadSql(source, read, source.placeholder(1)), { chunkSize: 10_000, signal, params: incremental ? [highWaterMark] : [] });
+    await stageRows(workspace.connection, STAGED_TABLE, chunks, signal);
+  }
   const staged = `SELECT * FROM ${STAGED_TABLE}`;
   return { sql: staged, params: [], columns: await describe(workspace, staged) };
 }

@@ -1,17 +1,23 @@
 import mysql from 'mysql2';
 import { RunError } from '../../errors.ts';
 import { serverLabel, sourceFailure } from '../server-connection.ts';
-import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../source.ts';
+import { pipeline } from 'node:stream/promises';
+import type { Readable, Writable } from 'node:stream';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { modelReadSql, type BulkLoadSource, type Column, type ModelRead, type ReadOptions, type Row, type RowChunk, type Value } from '../source.ts';
 import { mysqlColumn, toMysqlParam, type MysqlField } from './mysql-values.ts';
+import { MysqlCsvEncoder, mysqlCsvColumn } from './mysql-csv.ts';
+import { CsvLoadError, loadCsv, type CsvExport } from '../duckdb/duckdb-csv-load.ts';
 import type { MysqlSettings } from './mysql-type.ts';
 import { selectFromTable } from '../../sql-identifier.ts';
 
 /**
  * A MySQL or MariaDB database. A read streams the result row by row with backpressure
  * (the socket pauses while a chunk waits for its consumer), `chunkSize` rows at a time.
+ * A run loads its model as CSV instead, from the raw field bytes (see mysql-csv.ts).
  * Parameters travel as `?` and mysql2 escapes them; the session runs in UTC.
  */
-export class MysqlSource implements Source {
+export class MysqlSource implements BulkLoadSource {
   readonly type = 'mysql';
   private pool?: mysql.Pool;
 
@@ -68,6 +74,46 @@ export class MysqlSource implements Source {
       throw this.failure('the query failed', error);
     } finally {
       signal.removeEventListener('abort', stop);
+      // A connection left mid-result is not safe to reuse: close it instead.
+      if (finished) connection.release();
+      else connection.destroy();
+    }
+  }
+
+  async loadInto(workspace: DuckDBConnection, table: string, read: ModelRead, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const connection = await this.connect();
+    // Raw bytes per field (typeCast off); the stream holds rows until the load takes them.
+    const values = read.since ? [toMysqlParam(read.since.value)] : [];
+    const query = connection.query({ sql: modelReadSql(this, read, '?'), values, rowsAsArray: true, typeCast: false });
+    const rows = query.stream({ highWaterMark: 1000 }) as Readable;
+    const fields = new Promise<MysqlField[]>((resolve, reject) => {
+      query.once('fields', resolve);
+      rows.once('error', reject);
+      rows.once('end', () => reject(new Error('the statement returned no rows (a model must be a SELECT)')));
+    });
+    fields.catch(() => {}); // awaited below; a failure after the fields reaches the caller through the export
+    // A lost connection ends neither the query nor its stream in mysql2: end them here.
+    const lost = (error?: Error) => rows.destroy(error ?? new Error('the server closed the connection'));
+    const lostLater = () => setImmediate(lost); // 'end' comes just before the 'error' that says why
+    const stop = () => rows.destroy(signal.reason instanceof Error ? signal.reason : new Error('load aborted'));
+    connection.on('error', lost);
+    connection.on('end', lostLater);
+    signal.addEventListener('abort', stop, { once: true });
+    let finished = false;
+    try {
+      const columns = (await fields).map(mysqlCsvColumn);
+      const exportRows: CsvExport = (out: Writable) => pipeline(rows, new MysqlCsvEncoder(columns.map((c) => c.encoding)), out);
+      exportRows.aligned = true;
+      await loadCsv(workspace, table, columns.map((c) => c.csv), exportRows, signal);
+      finished = true;
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      throw error instanceof CsvLoadError ? error : this.failure('the query failed', error);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      connection.off('error', lost);
+      connection.off('end', lostLater);
       // A connection left mid-result is not safe to reuse: close it instead.
       if (finished) connection.release();
       else connection.destroy();

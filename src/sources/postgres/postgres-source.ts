@@ -2,8 +2,12 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { RunError } from '../../errors.ts';
 import { serverLabel, sourceFailure } from '../server-connection.ts';
-import type { Column, ReadOptions, Row, RowChunk, Source } from '../source.ts';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { modelReadSql, type BulkLoadSource, type Column, type ModelRead, type ReadOptions, type Row, type RowChunk } from '../source.ts';
 import { pgColumn, toPgParam } from './postgres-values.ts';
+import { copyColumn, copySql, describeQuery, exportCsv, serverLiteral } from './postgres-copy.ts';
+import { CsvLoadError, loadCsv, type CsvColumn } from '../duckdb/duckdb-csv-load.ts';
+import type { Writable } from 'node:stream';
 import type { PostgresSettings } from './postgres-type.ts';
 import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
 
@@ -12,9 +16,10 @@ const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as p
 
 /**
  * A Postgres database. A read runs the model's SQL through a server-side cursor and
- * fetches `chunkSize` rows at a time, so a 10M-row model never sits in memory.
+ * fetches `chunkSize` rows at a time, so a 10M-row model never sits in memory. A run loads
+ * its model with COPY instead, straight into the workspace (see postgres-copy.ts).
  */
-export class PostgresSource implements Source {
+export class PostgresSource implements BulkLoadSource {
   readonly type = 'postgres';
   private pool?: pg.Pool;
 
@@ -73,6 +78,44 @@ export class PostgresSource implements Source {
       if (!broken && !released) await new Promise<void>((resolve) => cursor.close(() => resolve()));
       release(broken);
     }
+  }
+
+  async loadInto(workspace: DuckDBConnection, table: string, read: ModelRead, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const client = await this.connect();
+    let released = false;
+    const release = (error?: Error) => {
+      if (released) return;
+      released = true;
+      client.release(error);
+    };
+    // Aborting closes the connection, which ends a COPY at once.
+    const stop = () => release(new Error('load aborted'));
+    signal.addEventListener('abort', stop, { once: true });
+    let broken: Error | undefined;
+    // A connection lost mid-load fails the COPY, and pg also emits it on the client, which has
+    // no listener while checked out of the pool: without this one the process would crash.
+    const lost = (error: Error) => { broken ??= error; };
+    client.on('error', lost);
+    try {
+      const { copy, columns } = await this.copyOf(client, read);
+      await loadCsv(workspace, table, columns, (out: Writable) => exportCsv(client, copy, out), signal);
+    } catch (error) {
+      broken ??= error instanceof Error ? error : new Error(String(error));
+      if (signal.aborted) throw signal.reason;
+      throw error instanceof CsvLoadError ? error : this.failure('the query failed', error);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      release(broken);
+      client.off('error', lost);
+    }
+  }
+
+  /** The COPY statement of a model read, and how DuckDB reads each of its columns. */
+  private async copyOf(client: pg.PoolClient, read: ModelRead): Promise<{ copy: string; columns: CsvColumn[] }> {
+    const sql = read.since ? modelReadSql(this, read, await serverLiteral(client, read.since.value)) : read.sql;
+    const columns = (await describeQuery(client, sql)).map(copyColumn);
+    return { copy: copySql(sql, columns), columns: columns.map((column) => column.csv) };
   }
 
   placeholder(index: number): string {
