@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
-import { redactDeep } from './redaction.ts';
+import { redactDeep } from '../config/redact.ts';
 import type { ServerContext } from './server-context.ts';
 import { syncRoutes } from './sync-routes.ts';
 import { runRoutes } from './run-routes.ts';

@@ -3,7 +3,7 @@ import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { TokenAuth } from './auth.ts';
 import type { ServerMetrics } from './metrics.ts';
-import type { Redactor } from './redaction.ts';
+import type { Redactor } from '../config/redact.ts';
 import type { RunManager, SyncRunner } from './run-manager.ts';
 import type { Scheduler } from './scheduler.ts';
 

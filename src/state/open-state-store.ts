@@ -1,11 +1,14 @@
 import type { StateStore } from './state-store.ts';
 import type { LockTiming } from './lock-holder.ts';
+import type { Redactor } from '../config/redact.ts';
 import { EmbeddedStateStore } from './embedded/embedded-state-store.ts';
 import { PostgresStateStore } from './postgres/postgres-state-store.ts';
 
 export interface OpenStateOptions {
   /** Lock heartbeat and staleness (tests shorten them). */
   lock?: Partial<LockTiming>;
+  /** Applied to run summaries, trace lines and rejected rows before they are stored. */
+  redact?: Redactor;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { SyncError } from '../../errors.ts';
+import { secretRedactor, type Redactor } from '../../config/redact.ts';
 
 /** One HTTP answer, body read as text. */
 export interface HttpAnswer {
@@ -20,12 +21,16 @@ export interface HttpClientSettings {
 /**
  * Sends requests for one http destination over its own keep-alive pool. Network failures
  * and timeouts become transient SyncErrors; the caller decides what an answer means.
- * Header values may be secrets: they are sent, never put in a message.
+ * Header values may be secrets: they are sent, never put in a message, and an answer that
+ * repeats one has it replaced before anyone reads the body.
  */
 export class HttpClient {
   private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  private readonly redact: Redactor;
 
-  constructor(private readonly settings: HttpClientSettings) {}
+  constructor(private readonly settings: HttpClientSettings) {
+    this.redact = secretRedactor([...Object.values(settings.headers), settings.signing?.secret]);
+  }
 
   async send(method: string, url: string, body: string | undefined, signal: AbortSignal, extraHeaders?: Record<string, string>): Promise<HttpAnswer> {
     const { headers, timeoutMs, signing } = this.settings;
@@ -41,7 +46,7 @@ export class HttpClient {
         signal: AbortSignal.any([signal, timeout]),
         headersTimeout: timeoutMs + 1_000, bodyTimeout: timeoutMs + 1_000,
       });
-      return { status: answer.statusCode, headers: answer.headers, body: await answer.body.text() };
+      return { status: answer.statusCode, headers: answer.headers, body: this.redact(await answer.body.text()) };
     } catch (err) {
       if (signal.aborted) throw err;
       const where = `${method} ${redactUrl(url)}`;

@@ -2,6 +2,7 @@ import type { RateLimitObservation, WriteContext } from '../destination.ts';
 import { SyncError } from '../../errors.ts';
 import type { SalesforceSession, SalesforceToken } from './salesforce-auth.ts';
 import { firstError, requestError } from './salesforce-errors.ts';
+import { secretRedactor } from '../../config/redact.ts';
 
 /** What one HTTP exchange needs from the run: a permit per request, and where the limits it learned go. */
 export type CallScope = Pick<WriteContext, 'signal' | 'request' | 'observeLimits'>;
@@ -89,7 +90,7 @@ export class SalesforceClient {
         scope.observeLimits(observed);
         this.onLimits(observed);
       }
-      const answer = await readBody(response);
+      const answer = await readBody(response, token);
       if (!response.ok && response.status !== 401) throw requestError(this.destination, `${method} ${describePath(path)}`, response.status, answer, response.headers);
       return { status: response.status, body: answer as T };
     });
@@ -105,8 +106,9 @@ export function parseLimitInfo(header: string | null): RateLimitObservation | un
   return { dailyLimit: max, dailyRemaining: Math.max(0, max - used) };
 }
 
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
+/** The answer's body, parsed when JSON; an access token it repeats is replaced first. */
+async function readBody(response: Response, token: SalesforceToken): Promise<unknown> {
+  const text = secretRedactor([token.accessToken])(await response.text());
   if (!text) return undefined;
   if ((response.headers.get('content-type') ?? '').includes('json')) {
     try {

@@ -10,9 +10,12 @@ import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-h
 import { HistoryDb } from './history-db.ts';
 import { RowStateFolder } from './row-state-folder.ts';
 import { acquireSqliteLock, assertSqliteLockHeld } from './sqlite-lock.ts';
+import { redactRecord, type Redactor } from '../../config/redact.ts';
 
 export interface EmbeddedStateOptions {
   lock?: Partial<LockTiming>;
+  /** Applied to run summaries, trace lines and rejected rows before they are stored. */
+  redact?: Redactor;
 }
 
 /**
@@ -31,11 +34,13 @@ export class EmbeddedStateStore implements StateStore {
   private readonly held = new Map<string, LockHolder>();
   /** The store's own DuckDB (memory capped, spilling to disk): compaction and reads of the Parquet state. */
   private scratch?: Promise<Workspace>;
+  private readonly redact: Redactor;
 
   constructor(readonly root: string, options: EmbeddedStateOptions = {}) {
     fs.mkdirSync(path.join(root, 'syncs'), { recursive: true });
     this.history = new HistoryDb(path.join(root, 'lastmile.db'));
     this.timing = { ...DEFAULT_LOCK_TIMING, ...options.lock };
+    this.redact = options.redact ?? ((text) => text);
   }
 
   fingerprintRecipe(sync: string): Promise<FingerprintRecipe | null> {
@@ -92,7 +97,7 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   async saveRun(run: RunRecord): Promise<void> {
-    this.history.saveRun(run);
+    this.history.saveRun(redactRecord(run, this.redact));
   }
 
   async abandonDeadRuns(): Promise<string[]> {
@@ -100,11 +105,11 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   async appendTrace(runId: string, lines: TraceLine[]): Promise<void> {
-    this.history.appendTrace(runId, lines);
+    this.history.appendTrace(runId, redactRecord(lines, this.redact));
   }
 
   async addRejected(rows: RejectedRow[]): Promise<void> {
-    this.history.addRejected(rows);
+    this.history.addRejected(redactRecord(rows, this.redact));
   }
 
   async listRuns(query?: RunListQuery): Promise<RunSummary[]> {
