@@ -39,6 +39,10 @@ export class MysqlSource implements Source {
     const stream = query.stream({ highWaterMark: chunkSize });
     const stop = () => stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('read aborted'));
     signal.addEventListener('abort', stop, { once: true });
+    // A connection killed mid-read (KILL, a restart) reports only on the connection: the paused
+    // result stream would wait forever, and the process would exit with nothing said.
+    const lost = (error: Error) => stream.destroy(new Error(`lost the connection mid-read (${error.message})`, { cause: error }));
+    connection.on('error', lost);
     let finished = false;
     try {
       let columns: Column[] | undefined;
@@ -68,6 +72,7 @@ export class MysqlSource implements Source {
       throw this.failure('the query failed', error);
     } finally {
       signal.removeEventListener('abort', stop);
+      connection.off('error', lost);
       // A connection left mid-result is not safe to reuse: close it instead.
       if (finished) connection.release();
       else connection.destroy();

@@ -36,6 +36,9 @@ export class PostgresSource implements Source {
     const { chunkSize, signal } = options;
     signal.throwIfAborted();
     const client = await this.connect();
+    // A backend terminated or a socket cut mid-read reports on the client, sometimes with no
+    // cursor callback at all: every chunk read races it, so the read fails instead of hanging.
+    const lost = connectionLost(client);
     const cursor = client.query(new Cursor(sql, (options.params ?? []).map(toPgParam), { rowMode: 'array', types: RAW_TEXT }));
     let released = false;
     const release = (error?: Error) => {
@@ -52,7 +55,7 @@ export class PostgresSource implements Source {
       let converters: ((text: string) => unknown)[] = [];
       let yielded = false;
       for (;;) {
-        const { rows, fields } = await readChunk(cursor, chunkSize);
+        const { rows, fields } = await Promise.race([readChunk(cursor, chunkSize), lost.promise]);
         signal.throwIfAborted();
         if (!columns) {
           const described = fields.map(pgColumn);
@@ -70,6 +73,7 @@ export class PostgresSource implements Source {
       throw this.failure('the query failed', error);
     } finally {
       signal.removeEventListener('abort', stop);
+      lost.dispose();
       if (!broken && !released) await new Promise<void>((resolve) => cursor.close(() => resolve()));
       release(broken);
     }
@@ -113,8 +117,12 @@ export class PostgresSource implements Source {
     });
     // Idle clients can lose their server; without a listener that error would crash the process.
     pool.on('error', () => {});
-    // Dates in ISO form whatever the server's default, so they parse the same everywhere.
-    pool.on('connect', (client) => void client.query(`SET DateStyle = 'ISO, YMD'`).catch(() => {}));
+    pool.on('connect', (client) => {
+      // So can a client in use: a read then hears of it through connectionLost().
+      client.on('error', () => {});
+      // Dates in ISO form whatever the server's default, so they parse the same everywhere.
+      void client.query(`SET DateStyle = 'ISO, YMD'`).catch(() => {});
+    });
     return pool;
   }
 
@@ -126,6 +134,24 @@ export class PostgresSource implements Source {
   private failure(what: string, error: unknown): RunError {
     return sourceFailure(this.name, this.settings, what, error);
   }
+}
+
+/** Rejects when the client's connection fails or ends before `dispose()`. */
+function connectionLost(client: pg.PoolClient): { promise: Promise<never>; dispose(): void } {
+  let fail: (error: Error) => void = () => {};
+  const promise = new Promise<never>((_, reject) => { fail = reject; });
+  promise.catch(() => {}); // observed through Promise.race; nobody may be racing at that moment
+  const onError = (error: Error) => fail(new Error(`lost the connection mid-read (${error.message || (error as NodeJS.ErrnoException).code})`, { cause: error }));
+  const onEnd = () => fail(new Error('lost the connection mid-read (the server closed it)'));
+  client.on('error', onError);
+  client.on('end', onEnd);
+  return {
+    promise,
+    dispose() {
+      client.off('error', onError);
+      client.off('end', onEnd);
+    },
+  };
 }
 
 function readChunk(cursor: Cursor, count: number): Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }> {
