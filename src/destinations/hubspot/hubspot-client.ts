@@ -2,6 +2,7 @@ import type { RateLimitObservation } from '../destination.ts';
 import { SyncError } from '../../errors.ts';
 import { hubspotError, type HubspotErrorContext } from './hubspot-errors.ts';
 import { secretRedactor, type Redactor } from '../../config/redact.ts';
+import { unmeantAnswer } from '../unmeant-answer.ts';
 
 /** One HubSpot answer that was not an error: 200, 201, 204 or 207 multi-status. */
 export interface HubspotAnswer<T> {
@@ -64,6 +65,8 @@ export class HubspotClient {
     const limits = readLimits(response.headers);
     if (limits) options.observe?.(limits);
     const text = this.redact(await response.text());
+    const unmeant = unmeantAnswer(this.destination, context.request, { status: response.status, contentType: response.headers.get('content-type'), body: text });
+    if (unmeant) throw unmeant;
     const parsed = parseJson(text);
     if (response.status >= 200 && response.status < 300) return { status: response.status, body: parsed as T };
     throw hubspotError(response.status, parsed ?? text, response.headers, context);
