@@ -144,7 +144,7 @@ export class EmbeddedStateStore implements StateStore {
       folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)), () => this.connection(), () => {
         const holder = this.held.get(sync);
         if (holder) assertSqliteLockHeld(this.history.db, holder);
-      });
+      }, () => this.history.lastDelivery(sync));
       this.folders.set(sync, folder);
     }
     return folder;
