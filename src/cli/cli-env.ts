@@ -3,7 +3,7 @@ import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { loadProject } from '../config/load-project.ts';
 import { secretRedactor } from '../config/redact.ts';
-import { openStateStore } from '../state/open-state-store.ts';
+import { openProjectState } from '../state/open-state-store.ts';
 
 export interface GlobalOptions {
   config: string;
@@ -26,7 +26,7 @@ export interface CliEnv {
 
 export async function openCliEnv(options: GlobalOptions): Promise<CliEnv> {
   const project = await loadProject(path.resolve(options.config));
-  const store = await openStateStore(project.state, { redact: secretRedactor(project.secrets) });
+  const store = await openProjectState(project);
   return withOutput(project, store, options.json ?? false);
 }
 

@@ -4,7 +4,7 @@ import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { loadProject } from '../config/load-project.ts';
 import { secretRedactor, type Redactor } from '../config/redact.ts';
-import { openStateStore } from '../state/open-state-store.ts';
+import { openProjectState } from '../state/open-state-store.ts';
 import { buildApp } from './app.ts';
 import { Alerter } from './alerts.ts';
 import { TokenAuth } from './auth.ts';
@@ -47,7 +47,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const clean: Redactor = secretRedactor([...project.secrets, ...project.tokens.map((t) => t.token), ...(envToken ? [envToken] : [])]);
   const log = createLogger({ redact: clean, ...options.log });
 
-  const store = await openStateStore(project.state, { redact: clean });
+  const store = await openProjectState(project, { redact: clean });
   // Runs killed while nobody watched stop showing as running: now, and every half minute.
   const sweep = () => store.abandonDeadRuns().catch((error: Error) => log.warn(`could not check for dead runs: ${error.message}`));
   await sweep();

@@ -15,17 +15,22 @@ export interface CliResult {
 
 /**
  * Runs `lastmile ARGS` in a child process, as a user would: a crash shows as an exit code,
- * an unhandled error on stderr. `env` is added to this process's environment.
+ * an unhandled error on stderr. `env` is added to this process's environment. A process still
+ * running after `timeoutMs` is killed (code null): a hang is a failure, not a stuck test.
  */
-export function runCli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
   const child = spawn(process.execPath, [bin, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr, json: lastJson(stdout) }));
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, json: lastJson(stdout) });
+    });
   });
 }
 

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RejectCategory } from '../../destinations/destination.ts';
@@ -8,6 +7,8 @@ import { openWorkspace, type Workspace } from '../../diff/workspace/workspace.ts
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { HistoryDb } from './history-db.ts';
+import { makeFolderSync } from './durable-file.ts';
+import { ConfigError } from '../../errors.ts';
 import { RowStateFolder } from './row-state-folder.ts';
 import { acquireSqliteLock, assertSqliteLockHeld } from './sqlite-lock.ts';
 import { redactRecord, type Redactor } from '../../config/redact.ts';
@@ -37,7 +38,11 @@ export class EmbeddedStateStore implements StateStore {
   private readonly redact: Redactor;
 
   constructor(readonly root: string, options: EmbeddedStateOptions = {}) {
-    fs.mkdirSync(path.join(root, 'syncs'), { recursive: true });
+    try {
+      makeFolderSync(path.join(root, 'syncs'));
+    } catch (error) {
+      throw new ConfigError(`cannot create the state folder ${root}: ${(error as Error).message}; point state: at a folder Lastmile may write to`);
+    }
     this.history = new HistoryDb(path.join(root, 'lastmile.db'));
     this.timing = { ...DEFAULT_LOCK_TIMING, ...options.lock };
     this.redact = options.redact ?? ((text) => text);
