@@ -49,6 +49,8 @@ export interface DiffRequest {
   /** Every row still in the model counts as changed. */
   fullResync: boolean;
   signal: AbortSignal;
+  /** DuckDB memory cap of a workspace diff (plans take less than runs). */
+  memoryLimit?: string;
 }
 
 /** One difference, with what delivery and state need to know of it. */

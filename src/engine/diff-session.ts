@@ -14,6 +14,8 @@ export interface DiffOptions {
   signal: AbortSignal;
   /** Ask the destination for its field types, so the mapper can coerce (runs do; plans need not). */
   describeDestination?: boolean;
+  /** DuckDB memory cap of the diff's workspace (default: the workspace's own). */
+  memoryLimit?: string;
 }
 
 /** Steps 1 and 2 of a run, shared by `plan`, `sync --dry-run` and `sync`: the diff, and how to map what it finds. */
@@ -38,7 +40,7 @@ export async function openDiffSession(project: Project, store: StateStore, resol
     const since = model.cursor && !options.fullResync ? await store.getCursor(sync.name) : null;
     diff = await openWorkspaceDiff({
       sync: sync.name, model, source, state: store, since,
-      retryRejected: options.retryRejected ?? false, fullResync: options.fullResync ?? false, signal: options.signal,
+      retryRejected: options.retryRejected ?? false, fullResync: options.fullResync ?? false, signal: options.signal, memoryLimit: options.memoryLimit,
       fingerprint: (columns) => {
         validateColumns(project, sync.name, columns);
         // The fingerprint ignores the destination's field types, so `plan` (which does not ask

@@ -12,6 +12,7 @@ import { engineRunner } from './engine-runner.ts';
 import { createLogger } from './logger.ts';
 import { ServerMetrics } from './metrics.ts';
 import { RunManager, type SyncRunner } from './run-manager.ts';
+import { PlanGate } from './plan-gate.ts';
 import { Scheduler, type Clock } from './scheduler.ts';
 import type { ServerContext } from './server-context.ts';
 import { ensureUiBundle } from './ui-bundle.ts';
@@ -91,7 +92,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
     log.warn(`the web UI is not available: ${error.message}`);
     return null;
   });
-  const ctx: ServerContext = { project, store, runner, manager, scheduler, metrics, auth, log, redact: clean, uiDir };
+  const plans = new PlanGate((sync) => runner.plan(sync), { onRunning: (running) => metrics.plansRunningNow(running) });
+  const ctx: ServerContext = { project, store, runner, manager, plans, scheduler, metrics, auth, log, redact: clean, uiDir };
   const app = await buildApp(ctx);
   const host = options.host ?? '127.0.0.1';
   try {

@@ -6,6 +6,7 @@ import type { ServerMetrics } from './metrics.ts';
 import type { Redactor } from '../config/redact.ts';
 import type { RunManager, SyncRunner } from './run-manager.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { PlanGate } from './plan-gate.ts';
 
 /** Everything the routes read from: one per server. */
 export interface ServerContext {
@@ -13,6 +14,8 @@ export interface ServerContext {
   store: StateStore;
   runner: SyncRunner;
   manager: RunManager;
+  /** Plans go through it: a few at a time, identical ones shared. */
+  plans: PlanGate;
   scheduler: Scheduler;
   metrics: ServerMetrics;
   auth: TokenAuth;
