@@ -1,42 +1,22 @@
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { cp, mkdtemp, open, readdir, rm, truncate, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { warehouseSql } from '../helpers/temp-project.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { startCountingReceiver } from '../helpers/counting-receiver.ts';
 
 const ROWS = 20;
 
-/** Counts the records it receives. */
-function startReceiver() {
-  let records = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      if (body) records += (JSON.parse(body) as unknown[]).length;
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  return {
-    get records() { return records; },
-    listen: () => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`))),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 describe('damaged or missing state is an error naming the file, never a silent re-send', () => {
-  let receiver: ReturnType<typeof startReceiver>;
+  let receiver: ReturnType<typeof startCountingReceiver>;
   let dir: string;
   let state: string;
   let syncDir: string;
   let healthy: string;
 
   beforeAll(async () => {
-    receiver = startReceiver();
+    receiver = startCountingReceiver();
     const url = await receiver.listen();
     dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-damaged-'));
     state = path.join(dir, '.lastmile');
