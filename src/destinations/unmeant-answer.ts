@@ -15,7 +15,7 @@ const FIRST_LINE_MAX = 120;
  * page) or a body that is neither JSON nor a type the caller expects (`accept`, e.g. text/csv
  * for Salesforce Bulk results, text/plain for a webhook's "ok"). Such an answer proves nothing
  * reached the destination, so it is a transient failure: the engine retries the request, then
- * rejects its rows for the next run. Returns undefined for an answer that may count.
+ * defers its rows to the next run. Returns undefined for an answer that may count.
  */
 export function unmeantAnswer(destination: string, where: string, answer: ApiAnswer, accept?: RegExp): SyncError | undefined {
   const { status, body } = answer;

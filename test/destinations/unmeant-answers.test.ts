@@ -54,7 +54,7 @@ describe('a 2xx the destination could not have meant is not a delivery', () => {
     expect(delivered(await destination.write(changes(1), recordingContext()))).toBe(true);
   });
 
-  it('http, through delivery: the batch is retried, then its rows are rejected for the next run with the first line', async () => {
+  it('http, through delivery: the batch is retried, then its rows are deferred to the next run with the first line', async () => {
     const { server, destination } = await endpoint();
     server.inject(PORTAL);
     const recovered = await run(changes(3), { destination, maxAttempts: 2, rateLimit: { requestsPerSecond: 100 } });
@@ -63,10 +63,9 @@ describe('a 2xx the destination could not have meant is not a delivery', () => {
 
     server.inject(PORTAL, PORTAL);
     const refused = await run(changes(3, undefined, 10), { destination, maxAttempts: 2, rateLimit: { requestsPerSecond: 100 } });
-    expect(outcomes(refused)).toEqual({ delivered: 0, rejected: 3 });
-    const rejected = refused.results.get('k10');
-    expect(rejected?.outcome === 'rejected' && rejected.rejection).toMatchObject({
-      category: 'destination_error', retryable: true, message: expect.stringMatching(/^gave up after 2 attempts: .*200 OK with an HTML page.*"<!DOCTYPE html>"/),
+    expect(outcomes(refused)).toEqual({ delivered: 0, rejected: 0, deferred: 3 });
+    expect(refused.results.get('k10')).toMatchObject({
+      outcome: 'deferred', reason: expect.stringMatching(/^gave up after 2 attempts: .*200 OK with an HTML page.*"<!DOCTYPE html>"/),
     });
     expect(refused.traces.join('\n')).toMatch(/200 OK, retry in/);
   });
