@@ -46,7 +46,7 @@ async function usageError(text: string, line: number, field: string, args = ['ch
   return result.stderr.slice(prefix.length).trim();
 }
 
-describe('config edge cases exit 64 with file, line and field', () => {
+describe('config edge cases exit 64 with file, line and field', { timeout: 120_000 }, () => {
   it('a YAML alias bomb ("billion laughs") is refused where it expands', async () => {
     const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
     for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f']]) {

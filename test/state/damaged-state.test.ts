@@ -8,7 +8,8 @@ import { startCountingReceiver } from '../helpers/counting-receiver.ts';
 
 const ROWS = 20;
 
-describe('damaged or missing state is an error naming the file, never a silent re-send', () => {
+// Each test runs the CLI a few times: on a busy machine that takes a while.
+describe('damaged or missing state is an error naming the file, never a silent re-send', { timeout: 180_000 }, () => {
   let receiver: ReturnType<typeof startCountingReceiver>;
   let dir: string;
   let state: string;
@@ -37,7 +38,7 @@ syncs:
     const first = await runCli(['sync', 'items_sync', '--json'], dir);
     expect(first.json, first.stderr).toMatchObject({ status: 'success', delivered: ROWS });
     await cp(state, healthy, { recursive: true });
-  });
+  }, 180_000);
   afterAll(async () => {
     await receiver.close();
     await rm(dir, { recursive: true, force: true });

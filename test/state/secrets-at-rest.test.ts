@@ -126,7 +126,7 @@ describe.skipIf(!up)('secrets echoed by a destination never reach the state stor
     const files = await filesUnder(path.join(dir, '.lastmile'));
     expect(files.map((f) => path.basename(f.file))).toEqual(expect.arrayContaining(['lastmile.db']));
     for (const { file, text } of files) expect(leaks(text), file).toEqual([]);
-  }, 120_000);
+  }, 240_000);
 
   it('Postgres store: no table of its schema holds a secret or a piece of one', async () => {
     const schema = `lm_secrets_${randomBytes(4).toString('hex')}`;
@@ -148,5 +148,5 @@ describe.skipIf(!up)('secrets echoed by a destination never reach the state stor
       await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await admin.end();
     }
-  }, 120_000);
+  }, 240_000);
 });
