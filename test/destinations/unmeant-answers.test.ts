@@ -23,7 +23,6 @@ async function failureOf(promise: Promise<unknown>): Promise<SyncError> {
   return error as SyncError;
 }
 
-
 describe('a 2xx the destination could not have meant is not a delivery', () => {
   async function endpoint() {
     const server = await new FakeHttpServer().start();
