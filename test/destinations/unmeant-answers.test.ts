@@ -7,6 +7,8 @@ import type { FakeSalesforce } from '../fakes/salesforce/fake-salesforce.ts';
 import { changes, httpDestination, outcomes, run } from '../delivery/delivery-kit.ts';
 import { change, hubspotFor } from './hubspot/hubspot-test-kit.ts';
 import { recordingContext } from '../helpers/write-context.ts';
+import { makeSync } from './destination-test-kit.ts';
+import { httpRequestDestinationType } from '../../src/destinations/http-request/http-request-type.ts';
 import { contact, contactDestination, startOrg } from './salesforce/salesforce-harness.ts';
 
 /** What a hotel Wi-Fi or a corporate proxy answers in place of the API. */
@@ -67,6 +69,22 @@ describe('a 2xx the destination could not have meant is not a delivery', () => {
       outcome: 'deferred', reason: expect.stringMatching(/^gave up after 2 attempts: .*200 OK with an HTML page.*"<!DOCTYPE html>"/),
     });
     expect(refused.traces.join('\n')).toMatch(/200 OK, retry in/);
+  });
+
+  it('http-request (templated): an HTML page answered 200 is a transient failure too', async () => {
+    const server = await new FakeHttpServer().start();
+    const connection = httpRequestDestinationType.connection.parse({ baseUrl: server.url, operations: { upsert: { url: '/v2/bulk-update', batchSize: 10,
+      body: '[{% for r in records %}{{ r.fields | merge: op: r.op, key: r.key | json }}{% unless forloop.last %},{% endunless %}{% endfor %}]' } } });
+    const destination = httpRequestDestinationType.create({
+      connection: { name: 'inline', type: 'http-request', ...connection }, options: {},
+      sync: makeSync('inline', 'upsert', ['id'], ['id', 'name']), rootDir: process.cwd(),
+    });
+    closers.push(() => server.stop(), () => destination.close());
+    server.inject(PORTAL);
+    const error = await failureOf(destination.write(changes(2), recordingContext()));
+    expect(error).toMatchObject({ kind: 'transient', status: 200, code: 'UNEXPECTED_ANSWER' });
+    expect(error.message).toMatch(/^destination "inline": POST http:\/\/127\.0\.0\.1:\d+\/v2\/bulk-update answered 200 OK with an HTML page.*"<!DOCTYPE html>"/);
+    expect(server.store.size).toBe(0);
   });
 
   it('HubSpot: an HTML page answered 200 settles nothing', async () => {

@@ -16,6 +16,8 @@ export interface HttpClientSettings {
   headers: Record<string, string>;
   timeoutMs: number;
   signing?: { secret: string; header: string };
+  /** Other secrets the requests carry (in a URL or a body): an answer repeating one has it replaced. */
+  secrets?: readonly string[];
 }
 
 /**
@@ -29,7 +31,7 @@ export class HttpClient {
   private readonly redact: Redactor;
 
   constructor(private readonly settings: HttpClientSettings) {
-    this.redact = secretRedactor([...Object.values(settings.headers), settings.signing?.secret]);
+    this.redact = secretRedactor([...Object.values(settings.headers), settings.signing?.secret, ...(settings.secrets ?? [])]);
   }
 
   async send(method: string, url: string, body: string | undefined, signal: AbortSignal, extraHeaders?: Record<string, string>): Promise<HttpAnswer> {
