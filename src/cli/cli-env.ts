@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { loadProject } from '../config/load-project.ts';
-import { redact } from '../config/redact.ts';
-import { openStateStore } from '../state/open-state-store.ts';
+import { secretRedactor } from '../config/redact.ts';
+import { openProjectState } from '../state/open-state-store.ts';
 
 export interface GlobalOptions {
   config: string;
@@ -26,12 +26,12 @@ export interface CliEnv {
 
 export async function openCliEnv(options: GlobalOptions): Promise<CliEnv> {
   const project = await loadProject(path.resolve(options.config));
-  const store = await openStateStore(project.state);
+  const store = await openProjectState(project);
   return withOutput(project, store, options.json ?? false);
 }
 
 export function withOutput(project: Project, store: StateStore, json: boolean): CliEnv {
-  const clean = (text: string) => redact(text, project.secrets);
+  const clean = secretRedactor(project.secrets);
   return {
     project, store, json,
     say: (text) => { if (!json) process.stdout.write(clean(text) + '\n'); },

@@ -26,9 +26,9 @@ export const errorMap: z.core.$ZodErrorMap = (issue) => {
       return `does not match any accepted form, ${got}`;
     }
     case 'too_small':
-      return bound('at least', issue.origin, issue.minimum, issue.input);
+      return bound(issue.inclusive === false ? 'greater than' : 'at least', issue.origin, issue.minimum, issue.input);
     case 'too_big':
-      return bound('at most', issue.origin, issue.maximum, issue.input);
+      return bound(issue.inclusive === false ? 'less than' : 'at most', issue.origin, issue.maximum, issue.input);
     case 'invalid_format':
       if (issue.format === 'url') return `expected a URL (https://…), ${got}`;
       if (issue.format === 'regex') return `expected text matching ${(issue as { pattern?: string }).pattern}, ${got}`;

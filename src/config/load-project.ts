@@ -7,7 +7,7 @@ import { readConfigFiles } from './yaml-files.ts';
 import { substituteEnv } from './env-substitution.ts';
 import { mergeFiles, type ParsedFile } from './merge-files.ts';
 import { Checker } from './checker.ts';
-import { loaderSchema, type RawProject } from './schema.ts';
+import { loaderSchema, POSTGRES_URL, type RawProject } from './schema.ts';
 import { literalSecrets, resolveDestinations, resolveSources } from './resolve-connections.ts';
 import { resolveModels, resolveSyncs } from './resolve-syncs.ts';
 import { combine, redactError } from './config-errors.ts';
@@ -26,7 +26,8 @@ export async function loadProject(configPath: string, env: Record<string, string
   for (const file of files) {
     const { secrets: substituted, wholeValuePaths } = substituteEnv(file, env);
     secrets.push(...substituted);
-    parsed.push({ file, data: file.doc.toJS(), wholeValuePaths });
+    // Aliases were checked when the file was read (yaml-limits.ts): many uses of a small anchor are fine.
+    parsed.push({ file, data: file.doc.toJS({ maxAliasCount: -1 }), wholeValuePaths });
   }
   try {
     const merged = mergeFiles(parsed);
@@ -45,7 +46,8 @@ export async function loadProject(configPath: string, env: Record<string, string
     return {
       configPath: absolutePath,
       rootDir,
-      state: /^postgres(ql)?:\/\//i.test(raw.state) ? raw.state : path.resolve(rootDir, raw.state),
+      state: POSTGRES_URL.test(raw.state) ? raw.state : path.resolve(rootDir, raw.state),
+      stateLocation: check.where(['state']),
       sources,
       destinations,
       models,

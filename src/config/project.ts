@@ -11,6 +11,8 @@ export interface Project {
   rootDir: string;
   /** `.lastmile` folder (absolute) for the embedded store, or a `postgres://` URL. */
   state: string;
+  /** Where `state:` is written (or would be), for messages about it. */
+  stateLocation?: { file?: string; line?: number; field?: string };
   sources: Record<string, SourceConfig>;
   destinations: Record<string, DestinationConfig>;
   models: Record<string, ModelConfig>;

@@ -3,6 +3,10 @@ import { Cron } from 'croner';
 import { SYNC_MODES } from './project.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { show } from './issue-messages.ts';
+import { serverUrlProblem } from './url-setting.ts';
+
+/** `state:` names a Postgres store when it is a postgres:// URL, a folder otherwise. */
+export const POSTGRES_URL = /^postgres(ql)?:\/\//i;
 
 /**
  * The shape of `lastmile.yml`. Connection settings are checked one level down, by the
@@ -127,7 +131,10 @@ export function projectSchema<S extends z.ZodType, D extends z.ZodType, Y extend
   return z.strictObject({
     $schema: z.string().optional().describe('Path or URL of this JSON Schema, for editors'),
     version: z.literal(1).default(1),
-    state: nonEmpty.default('.lastmile').describe('Folder of the embedded state store, or a postgres:// URL'),
+    state: nonEmpty.superRefine((state, ctx) => {
+      const problem = POSTGRES_URL.test(state) ? serverUrlProblem(state, 'postgres') : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }).default('.lastmile').describe('Folder of the embedded state store, or a postgres:// URL'),
     sources: z.record(entryName, entries.source).default({}),
     destinations: z.record(entryName, entries.destination).default({}),
     models: z.record(entryName, modelSchema).default({}),

@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { ConfigError } from '../errors.ts';
+import { checkAliases, checkNesting } from './yaml-limits.ts';
 
 export type PathSegment = string | number;
 
@@ -35,14 +36,16 @@ export async function readConfigFiles(configPath: string): Promise<{ files: Conf
 
 async function parseFile(file: string): Promise<ConfigFile> {
   const text = await readFile(file, 'utf8');
+  const display = displayPath(file);
+  checkNesting(text, display);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const display = displayPath(file);
   const [error] = doc.errors;
   if (error) {
     const line = lines.linePos(error.pos[0]).line;
     throw new ConfigError(`not valid YAML: ${error.message}`, { file: display, line });
   }
+  checkAliases(doc, lines, display);
   return { path: file, display, doc, lines };
 }
 

@@ -55,6 +55,8 @@ export interface DiffRequest {
    */
   persist: boolean;
   signal: AbortSignal;
+  /** DuckDB memory cap of a workspace diff (plans take less than runs). */
+  memoryLimit?: string;
 }
 
 /** One difference, with what delivery and state need to know of it. */

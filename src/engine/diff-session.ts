@@ -16,6 +16,8 @@ export interface DiffOptions {
   describeDestination?: boolean;
   /** The diff may write the state it maintains (a run holding the lock; not plan or a dry run). */
   persist?: boolean;
+  /** DuckDB memory cap of the diff's workspace (default: the workspace's own). */
+  memoryLimit?: string;
 }
 
 /** Steps 1 and 2 of a run, shared by `plan`, `sync --dry-run` and `sync`: the diff, and how to map what it finds. */
@@ -41,7 +43,7 @@ export async function openDiffSession(project: Project, store: StateStore, resol
     diff = await openWorkspaceDiff({
       sync: sync.name, model, source, state: store, since,
       retryRejected: options.retryRejected ?? false, fullResync: options.fullResync ?? false, persist: options.persist ?? false,
-      signal: options.signal,
+      signal: options.signal, memoryLimit: options.memoryLimit,
       fingerprint: (columns) => {
         validateColumns(project, sync.name, columns);
         // The fingerprint ignores the destination's field types, so `plan` (which does not ask

@@ -30,10 +30,10 @@ export interface Plan {
 const ASSUMED_REQUESTS_PER_SECOND = 10;
 const SAMPLE_SIZE = 5;
 
-export async function planSync(env: RunEnv, syncName: string, options: { signal?: AbortSignal } = {}): Promise<Plan> {
+export async function planSync(env: RunEnv, syncName: string, options: { signal?: AbortSignal; memoryLimit?: string } = {}): Promise<Plan> {
   const resolved = resolveSync(env.project, syncName);
   const signal = options.signal ?? new AbortController().signal;
-  const session = await openDiffSession(env.project, env.store, resolved, { signal });
+  const session = await openDiffSession(env.project, env.store, resolved, { signal, memoryLimit: options.memoryLimit });
   try {
     const { counts } = session.diff;
     const toSync = sentCount(session, resolved);

@@ -50,13 +50,13 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
   let session: DiffSession | undefined;
   try {
     await recorder.begin();
+    // A full resync that dies half-way still re-sends the rest next run (and starts over a damaged state).
+    if (options.fullResync && !options.dryRun) await env.store.forgetFingerprints(syncName);
 
     // 1. query warehouse  +  2. diff against state
     session = await openDiffSession(env.project, env.store, resolved, {
       fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun, persist: !options.dryRun,
     });
-    // A full resync that dies half-way still re-sends the rest next run.
-    if (options.fullResync && !options.dryRun) await env.store.forgetFingerprints(syncName);
     recordDiff(recorder, session, resolved);
     if (options.dryRun) return await recorder.finish('success');
 

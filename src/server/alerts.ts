@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AlertConfig } from '../config/project.ts';
 import type { RejectCategory } from '../destinations/destination.ts';
 import type { RunSummary } from '../state/run-record.ts';
-import { redactDeep, type Redactor } from './redaction.ts';
+import { redactDeep, type Redactor } from '../config/redact.ts';
 
 export type AlertEvent = 'failed' | 'rejected';
 

@@ -1,10 +1,12 @@
+import { STATUS_CODES } from 'node:http';
 import Fastify from 'fastify';
 import swagger from '@fastify/swagger';
 import fastifyStatic from '@fastify/static';
-import { redactDeep } from './redaction.ts';
+import { redactDeep } from '../config/redact.ts';
 import type { ServerContext } from './server-context.ts';
 import { syncRoutes } from './sync-routes.ts';
 import { runRoutes } from './run-routes.ts';
+import { securityHeaders } from './security-headers.ts';
 
 const VERSION = '0.1.0';
 
@@ -19,12 +21,14 @@ export async function buildApp(ctx: ServerContext) {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   app.addHook('preSerialization', async (_request, _reply, payload) => redactDeep(payload, ctx.redact));
   app.addHook('onSend', async (_request, _reply, payload) => (typeof payload === 'string' ? ctx.redact(payload) : payload));
+  app.addHook('onSend', securityHeaders);
   app.setErrorHandler((error: Error & { statusCode?: number; validation?: unknown }, request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     return reply.code(status).send({
       statusCode: status,
-      error: status >= 500 ? 'Internal Server Error' : 'Bad Request',
+      // A 413 says Payload Too Large, a 415 Unsupported Media Type: each status its own name.
+      error: status >= 500 ? 'Internal Server Error' : STATUS_CODES[status] ?? 'Bad Request',
       message: error.message,
     });
   });

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
-import type { Redactor } from './redaction.ts';
+import type { Redactor } from '../config/redact.ts';
 
 /** Keys whose values never reach a log line, whatever they hold. */
 const REDACT_PATHS = [

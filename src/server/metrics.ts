@@ -42,6 +42,17 @@ export class ServerMetrics {
     labelNames: ['sync'] as const, registers: [this.registry],
   });
 
+  private readonly plansRunning = new Gauge({
+    name: 'lastmile_plans_running', help: 'Plans being computed now (GET /api/syncs/{sync}/plan).', registers: [this.registry],
+  });
+  private readonly plansRunningMax = new Gauge({
+    name: 'lastmile_plans_running_max', help: 'Most plans computed at once since the server started.', registers: [this.registry],
+  });
+  private readonly plansRefused = new Counter({
+    name: 'lastmile_plans_refused_total', help: 'Plan requests answered 429: too many plans in progress.', registers: [this.registry],
+  });
+  private mostPlans = 0;
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'lastmile_' });
   }
@@ -64,6 +75,16 @@ export class ServerMetrics {
     this.throttled.inc({ sync }, summary.throttled);
     this.retries.inc({ sync }, summary.retries);
     this.duration.observe({ sync, status: summary.status }, summary.durationMs / 1000);
+  }
+
+  plansRunningNow(running: number): void {
+    this.plansRunning.set(running);
+    this.mostPlans = Math.max(this.mostPlans, running);
+    this.plansRunningMax.set(this.mostPlans);
+  }
+
+  planRefused(): void {
+    this.plansRefused.inc();
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

@@ -3,16 +3,16 @@ import type { Logger } from 'pino';
 import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { loadProject } from '../config/load-project.ts';
-import { redact } from '../config/redact.ts';
-import { openStateStore } from '../state/open-state-store.ts';
+import { secretRedactor, type Redactor } from '../config/redact.ts';
+import { openProjectState } from '../state/open-state-store.ts';
 import { buildApp } from './app.ts';
 import { Alerter } from './alerts.ts';
 import { TokenAuth } from './auth.ts';
 import { engineRunner } from './engine-runner.ts';
 import { createLogger } from './logger.ts';
 import { ServerMetrics } from './metrics.ts';
-import { jsonAwareSecrets, type Redactor } from './redaction.ts';
 import { RunManager, type SyncRunner } from './run-manager.ts';
+import { PlanGate } from './plan-gate.ts';
 import { Scheduler, type Clock } from './scheduler.ts';
 import type { ServerContext } from './server-context.ts';
 import { ensureUiBundle } from './ui-bundle.ts';
@@ -45,11 +45,10 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const env = options.env ?? process.env;
   const project = await loadProject(path.resolve(options.configPath), env);
   const envToken = env.LASTMILE_API_TOKEN || undefined;
-  const secrets = jsonAwareSecrets([...project.secrets, ...project.tokens.map((t) => t.token), ...(envToken ? [envToken] : [])]);
-  const clean: Redactor = (text) => redact(text, secrets);
+  const clean: Redactor = secretRedactor([...project.secrets, ...project.tokens.map((t) => t.token), ...(envToken ? [envToken] : [])]);
   const log = createLogger({ redact: clean, ...options.log });
 
-  const store = await openStateStore(project.state);
+  const store = await openProjectState(project, { redact: clean });
   // Runs killed while nobody watched stop showing as running: now, and every half minute.
   const sweep = () => store.abandonDeadRuns().catch((error: Error) => log.warn(`could not check for dead runs: ${error.message}`));
   await sweep();
@@ -93,7 +92,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
     log.warn(`the web UI is not available: ${error.message}`);
     return null;
   });
-  const ctx: ServerContext = { project, store, runner, manager, scheduler, metrics, auth, log, redact: clean, uiDir };
+  const plans = new PlanGate((sync) => runner.plan(sync), { onRunning: (running) => metrics.plansRunningNow(running) });
+  const ctx: ServerContext = { project, store, runner, manager, plans, scheduler, metrics, auth, log, redact: clean, uiDir };
   const app = await buildApp(ctx);
   const host = options.host ?? '127.0.0.1';
   try {

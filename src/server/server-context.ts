@@ -3,9 +3,10 @@ import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { TokenAuth } from './auth.ts';
 import type { ServerMetrics } from './metrics.ts';
-import type { Redactor } from './redaction.ts';
+import type { Redactor } from '../config/redact.ts';
 import type { RunManager, SyncRunner } from './run-manager.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { PlanGate } from './plan-gate.ts';
 
 /** Everything the routes read from: one per server. */
 export interface ServerContext {
@@ -13,6 +14,8 @@ export interface ServerContext {
   store: StateStore;
   runner: SyncRunner;
   manager: RunManager;
+  /** Plans go through it: a few at a time, identical ones shared. */
+  plans: PlanGate;
   scheduler: Scheduler;
   metrics: ServerMetrics;
   auth: TokenAuth;

@@ -3,6 +3,7 @@ import type { ServerContext } from './server-context.ts';
 import * as schemas from './api-schemas.ts';
 import { syncOverview } from './sync-overview.ts';
 import { RunConflictError } from './run-manager.ts';
+import { PlansBusyError } from './plan-gate.ts';
 
 const syncParam = { type: 'object', required: ['sync'], properties: { sync: { type: 'string' } } } as const;
 
@@ -70,9 +71,16 @@ export async function syncRoutes(app: FastifyInstance, ctx: ServerContext): Prom
   app.get<{ Params: { sync: string } }>('/api/syncs/:sync/plan', {
     preHandler: read,
     schema: { summary: 'What a run would send now, and how long it would take; writes nothing', tags: ['syncs'], params: syncParam,
-      response: { 200: schemas.plan, ...schemas.errors } },
+      response: { 200: schemas.plan, 429: schemas.error, ...schemas.errors } },
   }, async (request, reply) => {
     if (!findSync(request.params.sync, reply)) return reply;
-    return ctx.runner.plan(request.params.sync);
+    try {
+      return await ctx.plans.plan(request.params.sync);
+    } catch (error) {
+      if (!(error instanceof PlansBusyError)) throw error;
+      ctx.metrics.planRefused();
+      return reply.code(429).header('retry-after', String(error.retryAfterSeconds))
+        .send({ statusCode: 429, error: 'Too Many Requests', message: error.message });
+    }
   });
 }

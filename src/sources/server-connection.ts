@@ -1,4 +1,5 @@
 import { RunError } from '../errors.ts';
+import { redact } from '../config/redact.ts';
 
 /** Connection settings shared by the database-server sources (Postgres, MySQL). */
 export interface ServerSettings {
@@ -25,8 +26,7 @@ export function serverLabel(settings: ServerSettings, defaultPort: number): stri
 export function sourceFailure(source: string, settings: ServerSettings, what: string, error: unknown): RunError {
   const detail = error instanceof Error ? error.message || (error as NodeJS.ErrnoException).code || error.name : String(error);
   const secrets = [settings.password, urlPassword(settings.url)].filter((s): s is string => !!s);
-  const clean = secrets.reduce((out, secret) => out.replaceAll(secret, '***'), detail);
-  return new RunError(`source "${source}": ${what}: ${clean}`, { cause: error });
+  return new RunError(`source "${source}": ${what}: ${redact(detail, secrets)}`, { cause: error });
 }
 
 function urlPassword(url: string | undefined): string | undefined {

@@ -58,6 +58,7 @@ describe('loadProject', () => {
       configPath: file,
       rootDir: folder,
       state: path.join(folder, '.lastmile'),
+      stateLocation: { file: display, line: 2, field: 'state' },
       sources: { warehouse: { name: 'warehouse', type: 'duckdb', path: './warehouse.duckdb' } },
       destinations: {
         pricing_engine: {

@@ -51,6 +51,13 @@ describe('redact', () => {
     expect(redact('GET /x?key=p%40ss%2Fword', ['p@ss/word'])).toBe('GET /x?key=***');
   });
 
+  it('hides the JSON-escaped form, and the bare credential of an Authorization value', () => {
+    expect(redact('{"error":"bad \\"q\\"uote-token"}', ['bad "q"uote-token'])).toBe('{"error":"***"}');
+    expect(redact('token abc123-secret is not valid', ['Bearer abc123-secret'])).toBe('token *** is not valid');
+    const basic = `Basic ${Buffer.from('user:pa55-word').toString('base64')}`;
+    expect(redact('login user:pa55-word, then pa55-word alone', [basic])).toBe('login ***, then *** alone');
+  });
+
   it('ignores empty and very short values, which would mangle every message', () => {
     expect(redact('run 1 of 10: ok', ['', '1', 'ok'])).toBe('run 1 of 10: ok');
   });

@@ -23,6 +23,8 @@ let context: BrowserContext;
 let page: Page;
 let profileDir: string;
 const pagesSeen: string[] = [];
+/** What the browser reported as errors: a Content-Security-Policy violation shows up here. */
+const browserErrors: string[] = [];
 
 async function shot(name: string) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -44,6 +46,8 @@ beforeAll(async () => {
   });
   page = context.pages()[0] ?? await context.newPage();
   page.setDefaultTimeout(15_000);
+  page.on('console', (message) => { if (message.type() === 'error') browserErrors.push(message.text()); });
+  page.on('pageerror', (error) => browserErrors.push(error.message));
 }, 120_000);
 
 afterAll(async () => {
@@ -54,7 +58,9 @@ afterAll(async () => {
 
 describe.skipIf(!haveChromium)('web UI in Chromium', () => {
   it('asks for a token first, and refuses a wrong one', async () => {
-    await page.goto(fx.server.url + '/');
+    const response = await page.goto(fx.server.url + '/');
+    // Served under a Content-Security-Policy that allows only this server's own files.
+    expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self'.*frame-ancestors 'none'/);
     await page.getByLabel('API token').fill('not-the-token');
     await page.getByRole('button', { name: 'Open' }).click();
     await page.getByText('That token was refused').waitFor();
@@ -155,6 +161,10 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
     expect(await page.getByTestId('trace').innerText()).toMatch(/\/\/ 4\. finalize\s+status: FAILED/);
     expect(await page.getByTestId('rejected-ranking').innerText()).toContain('No row was rejected.');
     await shot('7-failed-run');
+  });
+
+  it('works under its Content-Security-Policy: the browser refused nothing', () => {
+    expect(browserErrors.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
   });
 
   it('never shows a secret on any page', () => {

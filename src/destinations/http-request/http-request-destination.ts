@@ -6,6 +6,8 @@ import type {
 import { SyncError } from '../../errors.ts';
 import { operationsOf } from '../../engine/sync-modes.ts';
 import { HttpClient, redactUrl, type HttpAnswer } from '../http/http-client.ts';
+import { header } from '../http/http-answer.ts';
+import { unmeantAnswer } from '../unmeant-answer.ts';
 import type { CompiledOperation, CompiledSpec } from './compile-spec.ts';
 import { answerFailure, kindOf, limitsFrom, recordOutcomes, type SentRecord } from './http-request-answer.ts';
 import { fieldsFromAnswer } from './describe-fields.ts';
@@ -50,7 +52,7 @@ export class HttpRequestDestination implements Destination {
     const origin = originOf(compiled.baseUrl || ops[0]!.url.text);
     const credential = createHash('sha256').update(JSON.stringify([compiled.headers, compiled.resolved.secrets])).digest('hex').slice(0, 16);
     this.budgetKey = `http-request:${origin}:${credential}`;
-    this.client = new HttpClient({ name, headers: compiled.headers, timeoutMs: compiled.spec.timeoutMs });
+    this.client = new HttpClient({ name, headers: compiled.headers, timeoutMs: compiled.spec.timeoutMs, secrets: compiled.resolved.secrets });
   }
 
   /** Sends the settings' check request (default HEAD of the base URL): a refused connection or a config status fails. */
@@ -167,6 +169,9 @@ export class HttpRequestDestination implements Destination {
       if (limits) ctx.observeLimits(limits);
       const kind = kindOf(answer.status, this.compiled);
       if (kind !== 'success') throw answerFailure(answer, kind, this.compiled, this.name, where);
+      // An HTML page (a captive portal, a proxy) is no API answer, whatever its status.
+      const unmeant = unmeantAnswer(this.name, where, { ...answer, contentType: header(answer, 'content-type') }, /^text\/plain$/);
+      if (unmeant) throw unmeant;
       return answer;
     });
     ctx.status?.(answer.status);

@@ -73,6 +73,7 @@ export function limitsOf(answer: HttpAnswer): RateLimitObservation | undefined {
   return { limit, intervalMs: Number(window[1]) * 1000, remaining: Number.isFinite(remaining) ? remaining : undefined };
 }
 
+/** One header of an answer (the first, when it came more than once). */
 export function header(answer: HttpAnswer, name: string): string | undefined {
   const v = answer.headers[name];
   return Array.isArray(v) ? v[0] : v;

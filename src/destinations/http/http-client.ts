@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { SyncError } from '../../errors.ts';
+import { secretRedactor, type Redactor } from '../../config/redact.ts';
 
 /** One HTTP answer, body read as text. */
 export interface HttpAnswer {
@@ -15,17 +16,23 @@ export interface HttpClientSettings {
   headers: Record<string, string>;
   timeoutMs: number;
   signing?: { secret: string; header: string };
+  /** Other secrets the requests carry (in a URL or a body): an answer repeating one has it replaced. */
+  secrets?: readonly string[];
 }
 
 /**
  * Sends requests for one http destination over its own keep-alive pool. Network failures
  * and timeouts become transient SyncErrors; the caller decides what an answer means.
- * Header values may be secrets: they are sent, never put in a message.
+ * Header values may be secrets: they are sent, never put in a message, and an answer that
+ * repeats one has it replaced before anyone reads the body.
  */
 export class HttpClient {
   private readonly agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  private readonly redact: Redactor;
 
-  constructor(private readonly settings: HttpClientSettings) {}
+  constructor(private readonly settings: HttpClientSettings) {
+    this.redact = secretRedactor([...Object.values(settings.headers), settings.signing?.secret, ...(settings.secrets ?? [])]);
+  }
 
   async send(method: string, url: string, body: string | undefined, signal: AbortSignal, extraHeaders?: Record<string, string>): Promise<HttpAnswer> {
     const { headers, timeoutMs, signing } = this.settings;
@@ -41,7 +48,7 @@ export class HttpClient {
         signal: AbortSignal.any([signal, timeout]),
         headersTimeout: timeoutMs + 1_000, bodyTimeout: timeoutMs + 1_000,
       });
-      return { status: answer.statusCode, headers: answer.headers, body: await answer.body.text() };
+      return { status: answer.statusCode, headers: answer.headers, body: this.redact(await answer.body.text()) };
     } catch (err) {
       if (signal.aborted) throw err;
       const where = `${method} ${redactUrl(url)}`;

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Capabilities, Change, Destination, RecordResult, WriteContext } from '../destination.ts';
 import type { Value } from '../../sources/source.ts';
 import { SyncError } from '../../errors.ts';
-import { answerError, limitsOf, recordResults } from './http-answer.ts';
+import { answerError, header, limitsOf, recordResults } from './http-answer.ts';
 import { HttpClient, redactUrl } from './http-client.ts';
 import type { HttpConnection } from './http-settings.ts';
+import { unmeantAnswer } from '../unmeant-answer.ts';
 
 /** Most records in one bulk request; the sync's `batch.size` picks a size under it. */
 export const HTTP_MAX_BATCH = 1_000;
@@ -77,6 +78,9 @@ export class HttpDestination implements Destination {
       const limits = limitsOf(answer);
       if (limits) ctx.observeLimits(limits);
       if (answer.status < 200 || answer.status >= 300) throw answerError(answer, this.name, where);
+      // A webhook may answer a plain-text "ok"; an HTML page means the request never got there.
+      const unmeant = unmeantAnswer(this.name, where, { ...answer, contentType: header(answer, 'content-type') }, /^text\/plain$/);
+      if (unmeant) throw unmeant;
       return answer;
     });
     ctx.status?.(answer.status);

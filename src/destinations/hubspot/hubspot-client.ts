@@ -1,6 +1,8 @@
 import type { RateLimitObservation } from '../destination.ts';
 import { SyncError } from '../../errors.ts';
 import { hubspotError, type HubspotErrorContext } from './hubspot-errors.ts';
+import { secretRedactor, type Redactor } from '../../config/redact.ts';
+import { unmeantAnswer } from '../unmeant-answer.ts';
 
 /** One HubSpot answer that was not an error: 200, 201, 204 or 207 multi-status. */
 export interface HubspotAnswer<T> {
@@ -22,14 +24,19 @@ const REQUEST_TIMEOUT_MS = 60_000;
 /**
  * HTTP to one HubSpot portal with a private app token. It sends exactly the request asked
  * for, reports the limit headers, and turns every failed answer into a typed SyncError.
- * The token goes in the Authorization header only: never in a URL, a message or a trace.
+ * The token goes in the Authorization header only: never in a URL, a message or a trace
+ * (an answer that repeats it has it replaced before the body is read).
  */
 export class HubspotClient {
+  private readonly redact: Redactor;
+
   constructor(
     private readonly baseUrl: string,
     private readonly token: string,
     private readonly destination: string,
-  ) {}
+  ) {
+    this.redact = secretRedactor([token]);
+  }
 
   async request<T>(method: 'GET' | 'POST', path: string, body: unknown, options: RequestOptions): Promise<HubspotAnswer<T>> {
     const context: HubspotErrorContext = { destination: this.destination, request: `${method} ${path}` };
@@ -57,7 +64,9 @@ export class HubspotClient {
     }
     const limits = readLimits(response.headers);
     if (limits) options.observe?.(limits);
-    const text = await response.text();
+    const text = this.redact(await response.text());
+    const unmeant = unmeantAnswer(this.destination, context.request, { status: response.status, contentType: response.headers.get('content-type'), body: text });
+    if (unmeant) throw unmeant;
     const parsed = parseJson(text);
     if (response.status >= 200 && response.status < 300) return { status: response.status, body: parsed as T };
     throw hubspotError(response.status, parsed ?? text, response.headers, context);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serverUrl } from '../../config/url-setting.ts';
 import type { DestinationType } from '../registry.ts';
 import { sqlSyncOptions } from '../sql-batch.ts';
 import { SERVER_SECRET_SETTINGS, serverConnectionSettings, serverSettings, type ServerSettings } from '../sql-connection.ts';
@@ -15,7 +16,7 @@ import { MysqlDestination } from './mysql-destination.ts';
  * Settings written beside `url` win over the URL's own parts.
  */
 export const mysqlConnection = z.object({
-  url: z.string().regex(/^(mysql|mariadb):\/\//, 'must start with mysql:// or mariadb://').optional(),
+  url: serverUrl('mysql').optional(),
   ...serverConnectionSettings,
   /** true: TLS with certificate checks. */
   ssl: z.boolean().optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serverUrl } from '../../config/url-setting.ts';
 import type { DestinationType } from '../registry.ts';
 import { sqlSyncOptions } from '../sql-batch.ts';
 import { SERVER_SECRET_SETTINGS, serverConnectionSettings, serverSettings, type ServerSettings } from '../sql-connection.ts';
@@ -14,7 +15,7 @@ import { PostgresDestination } from './postgres-destination.ts';
  * Settings written beside `url` win over the URL's own parts.
  */
 export const postgresConnection = z.object({
-  url: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://').optional(),
+  url: serverUrl('postgres').optional(),
   ...serverConnectionSettings,
   /** true: TLS with certificate checks. URLs may say `?sslmode=require` (TLS, no checks) instead. */
   ssl: z.boolean().optional(),

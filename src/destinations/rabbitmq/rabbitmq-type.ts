@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serverUrl } from '../../config/url-setting.ts';
 import type { DestinationType } from '../registry.ts';
 import { RabbitmqDestination } from './rabbitmq-destination.ts';
 
@@ -12,7 +13,7 @@ import { RabbitmqDestination } from './rabbitmq-destination.ts';
  * ```
  */
 export const rabbitmqConnection = z.object({
-  url: z.string().regex(/^amqps?:\/\//, 'must start with amqp:// or amqps://'),
+  url: serverUrl('amqp'),
 });
 export type RabbitmqConnection = z.output<typeof rabbitmqConnection>;
 

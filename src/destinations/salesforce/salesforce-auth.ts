@@ -2,6 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { SyncError } from '../../errors.ts';
 import type { SalesforceConnection } from './salesforce-type.ts';
+import { unmeantAnswer } from '../unmeant-answer.ts';
 
 export interface SalesforceToken {
   accessToken: string;
@@ -73,7 +74,10 @@ export class SalesforceSession {
     } catch (cause) {
       throw new SyncError('transient', `destination "${this.destination}": could not reach the Salesforce token endpoint ${url} (${(cause as Error).message})`, { cause });
     }
-    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    const text = await response.text();
+    const unmeant = unmeantAnswer(this.destination, `POST ${url}`, { status: response.status, contentType: response.headers.get('content-type'), body: text });
+    if (unmeant) throw unmeant;
+    const body = parseObject(text);
     if (response.ok && typeof body.access_token === 'string') {
       const instanceUrl = typeof body.instance_url === 'string' ? body.instance_url : this.connection.instanceUrl;
       if (!instanceUrl) throw new SyncError('config', `destination "${this.destination}": the token answer names no instance_url; set instanceUrl`);
@@ -127,6 +131,15 @@ export class SalesforceSession {
     if (flow === 'JWT bearer') return 'auth.clientId, auth.username, auth.privateKey and loginUrl (the audience)';
     if (flow === 'refresh token') return 'auth.clientId and auth.refreshToken (it may have been revoked)';
     return 'auth.clientId and auth.clientSecret, and that the connected app allows the client credentials flow';
+  }
+}
+
+function parseObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
   }
 }
 

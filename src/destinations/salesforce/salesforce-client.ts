@@ -2,6 +2,8 @@ import type { RateLimitObservation, WriteContext } from '../destination.ts';
 import { SyncError } from '../../errors.ts';
 import type { SalesforceSession, SalesforceToken } from './salesforce-auth.ts';
 import { firstError, requestError } from './salesforce-errors.ts';
+import { secretRedactor } from '../../config/redact.ts';
+import { unmeantAnswer } from '../unmeant-answer.ts';
 
 /** What one HTTP exchange needs from the run: a permit per request, and where the limits it learned go. */
 export type CallScope = Pick<WriteContext, 'signal' | 'request' | 'observeLimits'>;
@@ -89,8 +91,13 @@ export class SalesforceClient {
         scope.observeLimits(observed);
         this.onLimits(observed);
       }
-      const answer = await readBody(response);
-      if (!response.ok && response.status !== 401) throw requestError(this.destination, `${method} ${describePath(path)}`, response.status, answer, response.headers);
+      const where = `${method} ${describePath(path)}`;
+      const answer = await readBody(response, token, (text) => {
+        // Bulk API 2.0 results come as CSV; anything else is JSON or nothing.
+        const unmeant = unmeantAnswer(this.destination, where, { status: response.status, contentType: response.headers.get('content-type'), body: text }, /^text\/csv$/);
+        if (unmeant) throw unmeant;
+      });
+      if (!response.ok && response.status !== 401) throw requestError(this.destination, where, response.status, answer, response.headers);
       return { status: response.status, body: answer as T };
     });
   }
@@ -105,8 +112,10 @@ export function parseLimitInfo(header: string | null): RateLimitObservation | un
   return { dailyLimit: max, dailyRemaining: Math.max(0, max - used) };
 }
 
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
+/** The answer's body, parsed when JSON; an access token it repeats is replaced first, then `check` sees it. */
+async function readBody(response: Response, token: SalesforceToken, check?: (text: string) => void): Promise<unknown> {
+  const text = secretRedactor([token.accessToken])(await response.text());
+  check?.(text);
   if (!text) return undefined;
   if ((response.headers.get('content-type') ?? '').includes('json')) {
     try {

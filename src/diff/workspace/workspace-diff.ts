@@ -23,7 +23,7 @@ const INTERNAL = new Set(['__change', '__change_key', '__prev_status', '__dest_i
  */
 export async function openWorkspaceDiff(request: DiffRequest): Promise<Diff> {
   const { model, source, signal } = request;
-  const workspace = await openWorkspace();
+  const workspace = await openWorkspace({ memoryLimit: request.memoryLimit });
   try {
     const relation = await readModel(workspace, source, model, request.since, signal).catch((error: unknown) => {
       throw new RunError(`source "${source.name}" failed while reading model "${model.name}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });

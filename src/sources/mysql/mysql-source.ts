@@ -45,6 +45,10 @@ export class MysqlSource implements BulkLoadSource {
     const stream = query.stream({ highWaterMark: chunkSize });
     const stop = () => stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('read aborted'));
     signal.addEventListener('abort', stop, { once: true });
+    // A connection killed mid-read (KILL, a restart) reports only on the connection: the paused
+    // result stream would wait forever, and the process would exit with nothing said.
+    const lost = (error: Error) => stream.destroy(new Error(`lost the connection mid-read (${error.message})`, { cause: error }));
+    connection.on('error', lost);
     let finished = false;
     try {
       let columns: Column[] | undefined;
@@ -74,6 +78,7 @@ export class MysqlSource implements BulkLoadSource {
       throw this.failure('the query failed', error);
     } finally {
       signal.removeEventListener('abort', stop);
+      connection.off('error', lost);
       // A connection left mid-result is not safe to reuse: close it instead.
       if (finished) connection.release();
       else connection.destroy();
@@ -94,7 +99,11 @@ export class MysqlSource implements BulkLoadSource {
     });
     fields.catch(() => {}); // awaited below; a failure after the fields reaches the caller through the export
     // A lost connection ends neither the query nor its stream in mysql2: end them here.
-    const lost = (error?: Error) => rows.destroy(error ?? new Error('the server closed the connection'));
+    let connectionLost = false;
+    const lost = (error?: Error) => {
+      connectionLost = true;
+      rows.destroy(error ?? new Error('the server closed the connection'));
+    };
     const lostLater = () => setImmediate(lost); // 'end' comes just before the 'error' that says why
     const stop = () => rows.destroy(signal.reason instanceof Error ? signal.reason : new Error('load aborted'));
     connection.on('error', lost);
@@ -109,7 +118,7 @@ export class MysqlSource implements BulkLoadSource {
       finished = true;
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw error instanceof CsvLoadError ? error : this.failure('the query failed', error);
+      throw error instanceof CsvLoadError ? error : this.failure(connectionLost ? 'lost the connection mid-read' : 'the query failed', error);
     } finally {
       signal.removeEventListener('abort', stop);
       connection.off('error', lost);

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { serverUrl } from '../../config/url-setting.ts';
 import type { SourceType } from '../registry.ts';
 import { MysqlSource } from './mysql-source.ts';
 
 export const mysqlSettings = z
   .strictObject({
     /** mysql://user:password@host:3306/database — or the separate settings below. */
-    url: z.string().regex(/^(mysql|mariadb):\/\//, 'a mysql:// URL').optional(),
+    url: serverUrl('mysql').optional(),
     host: z.string().min(1).optional(),
     port: z.int().positive().max(65535).optional(),
     user: z.string().min(1).optional(),

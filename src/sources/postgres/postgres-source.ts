@@ -41,6 +41,9 @@ export class PostgresSource implements BulkLoadSource {
     const { chunkSize, signal } = options;
     signal.throwIfAborted();
     const client = await this.connect();
+    // A backend terminated or a socket cut mid-read reports on the client, sometimes with no
+    // cursor callback at all: every chunk read races it, so the read fails instead of hanging.
+    const lost = connectionLost(client);
     const cursor = client.query(new Cursor(sql, (options.params ?? []).map(toPgParam), { rowMode: 'array', types: RAW_TEXT }));
     let released = false;
     const release = (error?: Error) => {
@@ -57,7 +60,7 @@ export class PostgresSource implements BulkLoadSource {
       let converters: ((text: string) => unknown)[] = [];
       let yielded = false;
       for (;;) {
-        const { rows, fields } = await readChunk(cursor, chunkSize);
+        const { rows, fields } = await Promise.race([readChunk(cursor, chunkSize), lost.promise]);
         signal.throwIfAborted();
         if (!columns) {
           const described = fields.map(pgColumn);
@@ -75,6 +78,7 @@ export class PostgresSource implements BulkLoadSource {
       throw this.failure('the query failed', error);
     } finally {
       signal.removeEventListener('abort', stop);
+      lost.dispose();
       if (!broken && !released) await new Promise<void>((resolve) => cursor.close(() => resolve()));
       release(broken);
     }
@@ -93,9 +97,10 @@ export class PostgresSource implements BulkLoadSource {
     const stop = () => release(new Error('load aborted'));
     signal.addEventListener('abort', stop, { once: true });
     let broken: Error | undefined;
+    let connectionLost = false;
     // A connection lost mid-load fails the COPY, and pg also emits it on the client, which has
     // no listener while checked out of the pool: without this one the process would crash.
-    const lost = (error: Error) => { broken ??= error; };
+    const lost = (error: Error) => { broken ??= error; connectionLost = true; };
     client.on('error', lost);
     try {
       const { copy, columns } = await this.copyOf(client, read);
@@ -103,7 +108,7 @@ export class PostgresSource implements BulkLoadSource {
     } catch (error) {
       broken ??= error instanceof Error ? error : new Error(String(error));
       if (signal.aborted) throw signal.reason;
-      throw error instanceof CsvLoadError ? error : this.failure('the query failed', error);
+      throw error instanceof CsvLoadError ? error : this.failure(connectionLost ? 'lost the connection mid-read' : 'the query failed', error);
     } finally {
       signal.removeEventListener('abort', stop);
       release(broken);
@@ -156,8 +161,12 @@ export class PostgresSource implements BulkLoadSource {
     });
     // Idle clients can lose their server; without a listener that error would crash the process.
     pool.on('error', () => {});
-    // Dates in ISO form whatever the server's default, so they parse the same everywhere.
-    pool.on('connect', (client) => void client.query(`SET DateStyle = 'ISO, YMD'`).catch(() => {}));
+    pool.on('connect', (client) => {
+      // So can a client in use: a read then hears of it through connectionLost().
+      client.on('error', () => {});
+      // Dates in ISO form whatever the server's default, so they parse the same everywhere.
+      void client.query(`SET DateStyle = 'ISO, YMD'`).catch(() => {});
+    });
     return pool;
   }
 
@@ -169,6 +178,24 @@ export class PostgresSource implements BulkLoadSource {
   private failure(what: string, error: unknown): RunError {
     return sourceFailure(this.name, this.settings, what, error);
   }
+}
+
+/** Rejects when the client's connection fails or ends before `dispose()`. */
+function connectionLost(client: pg.PoolClient): { promise: Promise<never>; dispose(): void } {
+  let fail: (error: Error) => void = () => {};
+  const promise = new Promise<never>((_, reject) => { fail = reject; });
+  promise.catch(() => {}); // observed through Promise.race; nobody may be racing at that moment
+  const onError = (error: Error) => fail(new Error(`lost the connection mid-read (${error.message || (error as NodeJS.ErrnoException).code})`, { cause: error }));
+  const onEnd = () => fail(new Error('lost the connection mid-read (the server closed it)'));
+  client.on('error', onError);
+  client.on('end', onEnd);
+  return {
+    promise,
+    dispose() {
+      client.off('error', onError);
+      client.off('end', onEnd);
+    },
+  };
 }
 
 function readChunk(cursor: Cursor, count: number): Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }> {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { serverUrl } from '../../config/url-setting.ts';
 import type { SourceType } from '../registry.ts';
 import { PostgresSource } from './postgres-source.ts';
 
 export const postgresSettings = z
   .strictObject({
     /** postgres://user:password@host:5432/database — or the separate settings below. */
-    url: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+    url: serverUrl('postgres').optional(),
     host: z.string().min(1).optional(),
     port: z.int().positive().max(65535).optional(),
     user: z.string().min(1).optional(),

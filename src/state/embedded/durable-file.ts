@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** fsync a file (or a folder, so a rename or a new name in it survives a power cut). */
@@ -23,4 +24,21 @@ export async function writeFileAtomic(target: string, content: string): Promise<
   }
   await fs.rename(temp, target);
   await fsyncPath(path.dirname(target));
+}
+
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdir loops forever where a parent exists
+ * but refuses children (/proc). Throws the first refusal, which names the folder.
+ */
+export function makeFolderSync(dir: string): void {
+  const missing: string[] = [];
+  let at = path.resolve(dir);
+  while (!existsSync(at)) {
+    missing.unshift(at);
+    const parent = path.dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  if (existsSync(at) && !statSync(at).isDirectory()) throw new Error(`${at} is a file, not a folder`);
+  for (const folder of missing) mkdirSync(folder);
 }

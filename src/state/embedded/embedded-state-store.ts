@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RejectCategory } from '../../destinations/destination.ts';
@@ -8,11 +7,16 @@ import { openWorkspace, type Workspace } from '../../diff/workspace/workspace.ts
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { HistoryDb } from './history-db.ts';
+import { makeFolderSync } from './durable-file.ts';
+import { ConfigError } from '../../errors.ts';
 import { RowStateFolder } from './row-state-folder.ts';
 import { acquireSqliteLock, assertSqliteLockHeld } from './sqlite-lock.ts';
+import { redactRecord, type Redactor } from '../../config/redact.ts';
 
 export interface EmbeddedStateOptions {
   lock?: Partial<LockTiming>;
+  /** Applied to run summaries, trace lines and rejected rows before they are stored. */
+  redact?: Redactor;
 }
 
 /**
@@ -31,11 +35,17 @@ export class EmbeddedStateStore implements StateStore {
   private readonly held = new Map<string, LockHolder>();
   /** The store's own DuckDB (memory capped, spilling to disk): compaction and reads of the Parquet state. */
   private scratch?: Promise<Workspace>;
+  private readonly redact: Redactor;
 
   constructor(readonly root: string, options: EmbeddedStateOptions = {}) {
-    fs.mkdirSync(path.join(root, 'syncs'), { recursive: true });
+    try {
+      makeFolderSync(path.join(root, 'syncs'));
+    } catch (error) {
+      throw new ConfigError(`cannot create the state folder ${root}: ${(error as Error).message}; point state: at a folder Lastmile may write to`);
+    }
     this.history = new HistoryDb(path.join(root, 'lastmile.db'));
     this.timing = { ...DEFAULT_LOCK_TIMING, ...options.lock };
+    this.redact = options.redact ?? ((text) => text);
   }
 
   fingerprintRecipe(sync: string): Promise<FingerprintRecipe | null> {
@@ -92,7 +102,7 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   async saveRun(run: RunRecord): Promise<void> {
-    this.history.saveRun(run);
+    this.history.saveRun(redactRecord(run, this.redact));
   }
 
   async abandonDeadRuns(): Promise<string[]> {
@@ -100,11 +110,11 @@ export class EmbeddedStateStore implements StateStore {
   }
 
   async appendTrace(runId: string, lines: TraceLine[]): Promise<void> {
-    this.history.appendTrace(runId, lines);
+    this.history.appendTrace(runId, redactRecord(lines, this.redact));
   }
 
   async addRejected(rows: RejectedRow[]): Promise<void> {
-    this.history.addRejected(rows);
+    this.history.addRejected(redactRecord(rows, this.redact));
   }
 
   async listRuns(query?: RunListQuery): Promise<RunSummary[]> {
@@ -139,7 +149,7 @@ export class EmbeddedStateStore implements StateStore {
       folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)), () => this.connection(), () => {
         const holder = this.held.get(sync);
         if (holder) assertSqliteLockHeld(this.history.db, holder);
-      });
+      }, () => this.history.lastDelivery(sync));
       this.folders.set(sync, folder);
     }
     return folder;

@@ -6,6 +6,7 @@ import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-recor
 import { decodeValue, encodeValue } from '../value-json.ts';
 import { abandonedSummary, deathOf } from '../dead-runs.ts';
 import type { LockTiming } from '../lock-holder.ts';
+import { RunError } from '../../errors.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (
@@ -34,12 +35,26 @@ const DEFAULT_REJECTED_LIMIT = 100;
 export class HistoryDb {
   readonly db: Database.Database;
 
-  constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 10000');
-    this.db.pragma('synchronous = FULL');
-    this.db.exec(SCHEMA);
+  constructor(readonly file: string) {
+    try {
+      this.db = new Database(file);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('busy_timeout = 10000');
+      this.db.pragma('synchronous = FULL');
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      throw new RunError(`cannot open the run history ${file}: ${(error as Error).message}. ` +
+        'If it is damaged, move it (and its -wal, -shm files) aside: a new history starts, and the row state under syncs/ is kept', { cause: error });
+    }
+  }
+
+  /** The newest finished run of `sync` that delivered rows (it left row state behind), if any. */
+  lastDelivery(sync: string): string | undefined {
+    const row = this.db.prepare(
+      `SELECT run_id FROM runs WHERE sync = ? AND summary ->> '$.status' <> 'running' AND summary ->> '$.delivered' > 0
+       ORDER BY started_at DESC LIMIT 1`,
+    ).get(sync) as { run_id: string } | undefined;
+    return row?.run_id;
   }
 
   saveRun({ summary, profile }: RunRecord): void {

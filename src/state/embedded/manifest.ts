@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from './durable-file.ts';
+import { RunError } from '../../errors.ts';
 
 /**
  * Names one sync's current row state: the Parquet snapshot of `generation` (none for
@@ -33,21 +34,37 @@ export function generationOf(file: string): number | undefined {
   return match ? Number(match[1] ?? match[2]) : undefined;
 }
 
+export function manifestFile(dir: string): string {
+  return path.join(dir, FILE);
+}
+
+/** The manifest of `dir`; generation 0 (no snapshot yet) when there is none. */
 export async function readManifest(dir: string): Promise<Manifest> {
+  return (await findManifest(dir)) ?? { format: 2, generation: 0 };
+}
+
+/** The manifest of `dir`, or undefined when the file does not exist. Errors name the file. */
+export async function findManifest(dir: string): Promise<Manifest | undefined> {
+  const file = manifestFile(dir);
   let text: string;
   try {
-    text = await fs.readFile(path.join(dir, FILE), 'utf8');
+    text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 2, generation: 0 };
-    throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new RunError(`cannot read the state manifest ${file}: ${(error as Error).message}`, { cause: error });
   }
-  const manifest = JSON.parse(text) as Manifest;
-  if ((manifest.format !== 1 && manifest.format !== 2) || !Number.isInteger(manifest.generation)) {
-    throw new Error(`${path.join(dir, FILE)} is not a Lastmile state manifest this version can read (format ${String(manifest.format)})`);
+  let manifest: Partial<Manifest>;
+  try {
+    manifest = JSON.parse(text) as Partial<Manifest>;
+  } catch (error) {
+    throw new RunError(`${file} is damaged (${(error as Error).message}): it should read {"format":2,"generation":N,"fingerprint":"v1"}, N naming the newest snapshot-N.parquet beside it`, { cause: error });
   }
-  return manifest;
+  if ((manifest?.format !== 1 && manifest?.format !== 2) || !Number.isInteger(manifest.generation)) {
+    throw new RunError(`${file} is not a Lastmile state manifest this version can read (format ${String(manifest?.format)})`);
+  }
+  return manifest as Manifest;
 }
 
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
-  await writeFileAtomic(path.join(dir, FILE), JSON.stringify(manifest) + '\n');
+  await writeFileAtomic(manifestFile(dir), JSON.stringify(manifest) + '\n');
 }

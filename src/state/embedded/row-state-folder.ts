@@ -7,7 +7,8 @@ import { JournalFile, readLastSeq } from '../journal-file.ts';
 import { FORGOTTEN_FP, quoteLiteral, rowStateSql, typedRowState, validateUpdates } from '../row-state-sql.ts';
 import { readRowStates, stageRowStates } from '../row-state-rows.ts';
 import { fsyncPath } from './durable-file.ts';
-import { generationOf, journalFile, readManifest, snapshotFile, writeManifest } from './manifest.ts';
+import { findManifest, generationOf, journalFile, manifestFile, snapshotFile, writeManifest, type Manifest } from './manifest.ts';
+import { RunError } from '../../errors.ts';
 
 /**
  * One sync's row state on disk: `snapshot-<g>.parquet` (written by DuckDB, read by DuckDB)
@@ -21,18 +22,25 @@ import { generationOf, journalFile, readManifest, snapshotFile, writeManifest } 
 export class RowStateFolder {
   private journal?: { generation: number; file: JournalFile };
   private readonly queue = new CommitQueue<RowStateUpdate>((updates) => this.flush(updates));
+  /** Set while --full-resync rewrites the state: whatever was there, missing or damaged, is replaced. */
+  private startingOver = false;
 
-  /** `guard` throws when this process's run lost the sync's lock: checked before every write. */
+  /**
+   * `guard` throws when this process's run lost the sync's lock: checked before every write.
+   * `lastDelivery` names a finished run of the sync that delivered rows, if any: such a run
+   * left state here, so finding none means it was lost, not that the sync is new.
+   */
   constructor(
     readonly sync: string,
     readonly dir: string,
     private readonly scratch: () => Promise<DuckDBConnection>,
     private readonly guard: () => void = () => undefined,
+    private readonly lastDelivery: () => string | undefined = () => undefined,
   ) {}
 
   /** See StateStore.fingerprintRecipe. */
   async recipe(): Promise<FingerprintRecipe | null> {
-    const manifest = await readManifest(this.dir);
+    const manifest = await this.manifest();
     if (manifest.fingerprint) return manifest.fingerprint;
     const files = await this.files();
     return files.base || files.journal ? 'duckdb-hash' : null;
@@ -40,7 +48,7 @@ export class RowStateFolder {
 
   /** The snapshot and the journal up to its last complete entry. */
   async files(): Promise<RowStateFiles> {
-    const { generation, format } = await readManifest(this.dir);
+    const { generation, format } = await this.manifest();
     const journal = journalFile(this.dir, generation);
     const upToSeq = this.journal?.generation === generation ? this.journal.file.lastSeq : await readLastSeq(journal);
     const snapshot = snapshotFile(this.dir, generation);
@@ -84,11 +92,16 @@ export class RowStateFolder {
     });
   }
 
-  /** Rewrites the state with every fingerprint set to FORGOTTEN_FP. */
+  /** Rewrites the state with every fingerprint set to FORGOTTEN_FP; missing or damaged state starts over empty. */
   forgetFingerprints(): Promise<void> {
     return this.queue.exclusive(async () => {
-      const state = rowStateSql(await this.files());
-      await this.rewrite(`SELECT key, ${FORGOTTEN_FP} AS fp, status, dest_id, match, NULL AS local_fp FROM (${state})`, await this.recipe());
+      this.startingOver = true;
+      try {
+        const state = rowStateSql(await this.files());
+        await this.rewrite(`SELECT key, ${FORGOTTEN_FP} AS fp, status, dest_id, match, NULL AS local_fp FROM (${state})`, await this.recipe());
+      } finally {
+        this.startingOver = false;
+      }
     });
   }
 
@@ -101,7 +114,7 @@ export class RowStateFolder {
   private async flush(updates: RowStateUpdate[]): Promise<void> {
     this.guard();
     // Read the manifest each time: another process may have compacted since our last append.
-    const { generation } = await readManifest(this.dir);
+    const { generation } = await this.manifest();
     if (this.journal?.generation !== generation) {
       // The first commit of a new state: say which recipe its fingerprints follow.
       if ((await this.recipe()) === null) {
@@ -129,7 +142,7 @@ export class RowStateFolder {
     this.guard();
     const db = await this.scratch();
     await fs.mkdir(this.dir, { recursive: true });
-    const { generation } = await readManifest(this.dir);
+    const { generation } = await this.manifest();
     const next = generation + 1;
     await this.removeFiles((file, g) => file.endsWith('.tmp') || (g !== undefined && g > generation));
     const snapshot = snapshotFile(this.dir, next)!;
@@ -153,6 +166,45 @@ export class RowStateFolder {
     this.journal = undefined;
     // Keep generation g: a reader (here or in another process) may still be scanning it.
     await this.removeFiles((_, g) => g !== undefined && g < generation);
+  }
+
+  /**
+   * The current manifest (generation 0 before the first commit, or for a state of the previous
+   * release that never compacted). Missing or damaged state is an error naming the file and
+   * how to start over; --full-resync (startingOver) replaces it instead.
+   */
+  private async manifest(): Promise<Manifest> {
+    try {
+      const manifest = await findManifest(this.dir);
+      if (manifest) return manifest;
+      await this.assertNothingLost();
+    } catch (error) {
+      if (!this.startingOver) {
+        if (!(error instanceof RunError)) throw error;
+        throw new RunError(`${error.message}. To start the state of sync "${this.sync}" over, sending every row again, run: lastmile sync ${this.sync} --full-resync`, { cause: error });
+      }
+    }
+    return { format: 2, generation: 0 };
+  }
+
+  /** Without a manifest, the state is generation 0: at most a journal-0, and no run that delivered rows elsewhere. */
+  private async assertNothingLost(): Promise<void> {
+    const files = await fs.readdir(this.dir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    const later = (files ?? []).filter((file) => (generationOf(file) ?? 0) > 0).sort();
+    if (later.length) {
+      throw new RunError(`${manifestFile(this.dir)} is missing, but ${this.dir} holds ${later.join(', ')}: the state is damaged. ` +
+        'If you have it, restore manifest.json as {"format":2,"generation":N,"fingerprint":"v1"}, N the newest snapshot-N.parquet');
+    }
+    const journal = files?.includes(path.basename(journalFile(this.dir, 0))) ? await fs.stat(journalFile(this.dir, 0)) : undefined;
+    if (journal && journal.size > 0) return;
+    const run = this.lastDelivery();
+    if (!run) return;
+    const gone = files ? `${manifestFile(this.dir)} does not exist` : `${this.dir} does not exist`;
+    throw new RunError(`the state of sync "${this.sync}" is missing: ${gone}, yet run ${run} delivered rows and recorded them there. ` +
+      'Going on would send every row again as new (and mirror could not delete what left the model); if the state was moved, put it back');
   }
 
   private async checkKeys(db: DuckDBConnection, parquet: string): Promise<void> {

@@ -10,11 +10,14 @@ import { openWorkspace, type Workspace } from '../../diff/workspace/workspace.ts
 import { acquirePostgresLock, assertPostgresLockHeld } from './postgres-lock.ts';
 import { PostgresRowState } from './postgres-row-state.ts';
 import { migrate } from './postgres-schema.ts';
+import { redactRecord, type Redactor } from '../../config/redact.ts';
 
 export interface PostgresStateOptions {
   /** Schema holding the tables; default `lastmile`, or the URL's `?schema=`. */
   schema?: string;
   lock?: Partial<LockTiming>;
+  /** Applied to run summaries, trace lines and rejected rows before they are stored. */
+  redact?: Redactor;
 }
 
 /** `state: postgres://…`: state shared by every process and host (serve, workers, CLI). */
@@ -25,6 +28,7 @@ export class PostgresStateStore implements StateStore {
   private readonly timing: LockTiming;
   /** Locks this store's runs hold: their writes stop if another run took one over. */
   private readonly held = new Map<string, LockHolder>();
+  private readonly redact: Redactor;
 
   private constructor(private readonly pool: pg.Pool, readonly schema: string, options: PostgresStateOptions) {
     this.rowState = new PostgresRowState(pool, schema, () => this.duckdb(), async (client, sync) => {
@@ -33,6 +37,7 @@ export class PostgresStateStore implements StateStore {
     });
     this.history = new PostgresHistory(pool, schema);
     this.timing = { ...DEFAULT_LOCK_TIMING, ...options.lock };
+    this.redact = options.redact ?? ((text) => text);
   }
 
   /** A DuckDB of the store's own, opened when a Parquet file of rows must be read. */
@@ -107,7 +112,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   saveRun(run: RunRecord): Promise<void> {
-    return this.history.saveRun(run);
+    return this.history.saveRun(redactRecord(run, this.redact));
   }
 
   abandonDeadRuns(): Promise<string[]> {
@@ -115,11 +120,11 @@ export class PostgresStateStore implements StateStore {
   }
 
   appendTrace(runId: string, lines: TraceLine[]): Promise<void> {
-    return this.history.appendTrace(runId, lines);
+    return this.history.appendTrace(runId, redactRecord(lines, this.redact));
   }
 
   addRejected(rows: RejectedRow[]): Promise<void> {
-    return this.history.addRejected(rows);
+    return this.history.addRejected(redactRecord(rows, this.redact));
   }
 
   listRuns(query?: RunListQuery): Promise<RunSummary[]> {

@@ -38,7 +38,11 @@ export interface FakeHttpOptions {
   storm?: { count: number; retryAfter: string };
 }
 
-export type Fault = { status: number; retryAfter?: string; body?: unknown } | 'hang' | 'reset';
+/**
+ * An injected answer: `body` is sent as JSON, or as it is with `contentType` (a proxy's HTML
+ * page); 'hang' never answers, 'reset' drops the connection.
+ */
+export type Fault = { status: number; retryAfter?: string; body?: unknown; contentType?: string } | 'hang' | 'reset';
 
 export interface LoggedRequest {
   /** ms since the server started (performance clock). */
@@ -128,7 +132,8 @@ export class FakeHttpServer {
     const send = async (status: number, payload: unknown, headers: Record<string, string> = {}) => {
       entry.status = status;
       if (o.latencyMs) await new Promise((r) => setTimeout(r, o.latencyMs));
-      const text = payload === undefined ? '' : JSON.stringify(payload);
+      const raw = headers['content-type'] !== undefined && typeof payload === 'string';
+      const text = payload === undefined ? '' : raw ? (payload as string) : JSON.stringify(payload);
       res.writeHead(status, { 'content-type': 'application/json', ...this.limitHeaders(), ...headers }).end(text);
     };
     if (req.method === 'HEAD') return send(200, undefined);
@@ -148,7 +153,10 @@ export class FakeHttpServer {
       req.socket.destroy();
       return;
     }
-    if (fault) return send(fault.status, fault.body ?? { error: { code: `E${fault.status}`, message: `injected ${fault.status}` } }, fault.retryAfter ? { 'retry-after': fault.retryAfter } : {});
+    if (fault) {
+      const headers = { ...(fault.retryAfter ? { 'retry-after': fault.retryAfter } : {}), ...(fault.contentType ? { 'content-type': fault.contentType } : {}) };
+      return send(fault.status, fault.body ?? { error: { code: `E${fault.status}`, message: `injected ${fault.status}` } }, headers);
+    }
     if (!this.takeToken()) {
       const waitMs = (1 - this.tokens) * (1000 / o.limit!.rate);
       const retryAfter = o.limit!.retryAfter === 'date'

@@ -30,7 +30,7 @@ export interface FakeRequest {
   at: number;
 }
 
-type Answer = { status: number; json?: unknown; csv?: string };
+type Answer = { status: number; json?: unknown; csv?: string; html?: string };
 const error = (status: number, errorCode: string, message: string): Answer => ({ status, json: [{ message, errorCode }] });
 
 /**
@@ -101,6 +101,11 @@ export class FakeSalesforce {
     this.failures.push(...answers.map((answer) => error(answer.status, answer.errorCode, answer.message)));
   }
 
+  /** The next `times` API requests meet a captive portal: 200 with an HTML sign-in page, nothing done. */
+  interceptNext(times = 1): void {
+    for (let i = 0; i < times; i++) this.failures.push({ status: 200, html: '<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: sign in</title></head><body>Accept the terms to continue</body></html>' });
+  }
+
   /** Every access token stops working, as after a session timeout. */
   expireTokens(): void {
     this.oauth.expireAll();
@@ -135,7 +140,10 @@ export class FakeSalesforce {
       }
     }
     this.requests.push({ method, path: url.pathname, status: answer.status, at });
-    if (answer.csv !== undefined) {
+    if (answer.html !== undefined) {
+      response.writeHead(answer.status, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(answer.html);
+    } else if (answer.csv !== undefined) {
       response.writeHead(answer.status, { ...headers, 'content-type': 'text/csv' });
       response.end(answer.csv);
     } else if (answer.json !== undefined) {
