@@ -70,7 +70,9 @@ export class HttpDestination implements Destination {
 
   private async send(method: string, url: string, records: Change[], ctx: WriteContext): Promise<RecordResult[]> {
     const payload = this.conn.perRecord ? toRecord(records[0]) : records.map(toRecord);
-    const body = JSON.stringify(this.conn.bodyKey ? { [this.conn.bodyKey]: payload } : payload, jsonValue);
+    const wrapped = this.conn.bodyKey ? { [this.conn.bodyKey]: payload } : payload;
+    // The replacer is only needed for bigint and binary values; without it JSON.stringify is twice as fast.
+    const body = JSON.stringify(wrapped, records.every(plainRecord) ? undefined : jsonValue);
     const where = `${method} ${redactUrl(url)}`;
     const headers = this.conn.idempotencyKey ? { 'idempotency-key': idempotencyKey(method, url, body) } : undefined;
     const answer = await ctx.request(async () => {
@@ -93,6 +95,19 @@ export class HttpDestination implements Destination {
 /** The same for every retry of one request (and for a later run sending exactly the same request). */
 export function idempotencyKey(method: string, url: string, body: string): string {
   return createHash('sha256').update(`${method} ${url}\n${body}`).digest('hex').slice(0, 32);
+}
+
+/** Every value is a string, number, boolean or null: JSON.stringify writes it as is. */
+function plainRecord(change: Change): boolean {
+  return plainValues(change.match) && (change.op === 'delete' || plainValues(change.fields));
+}
+
+function plainValues(record: Record<string, Value>): boolean {
+  for (const key in record) {
+    const value = record[key];
+    if (value !== null && (typeof value === 'object' || typeof value === 'bigint')) return false;
+  }
+  return true;
 }
 
 /** The shape of one record on the wire. */
