@@ -3,7 +3,7 @@ import type { RowStatus } from '../../state/state-store.ts';
 import type { ChangeRow, Diff, DiffCounts, DiffKind, DiffRequest, InvalidKey } from '../diff.ts';
 import { rowStateSql } from '../../state/row-state-sql.ts';
 import { RunError } from '../../errors.ts';
-import { streamRows } from '../../sources/duckdb/duckdb-rows.ts';
+import { rowBuilder, streamColumns, streamRows, type ColumnChunk } from '../../sources/duckdb/duckdb-rows.ts';
 import { CANDIDATES_TABLE, computeDiff, DIFF_TABLE, DUPLICATE_KEYS_TABLE, type DiffInput } from './compute-diff.ts';
 import { upgradeLegacyState } from './workspace-upgrade.ts';
 import { readRowStates } from '../../state/row-state-rows.ts';
@@ -120,34 +120,47 @@ class WorkspaceDiff implements Diff {
     return this.workspace.close();
   }
 
+  /**
+   * Delta rows as ChangeRows, built straight from DuckDB's column vectors: the model's columns
+   * become the row object, the diff's own columns are read from their arrays (one object a row).
+   */
   private async *read(sql: string, chunkSize: number, signal: AbortSignal): AsyncIterable<ChangeRow[]> {
-    for await (const chunk of streamRows(this.workspace.connection, sql, [], chunkSize, signal)) {
-      yield chunk.rows.map(changeRow);
+    let build: ((chunk: ColumnChunk, i: number) => ChangeRow) | undefined;
+    for await (const chunk of streamColumns(this.workspace.connection, sql, [], signal)) {
+      build ??= changeRowBuilder(chunk.columns.map((c) => c.name));
+      for (let from = 0; from < chunk.count; from += chunkSize) {
+        const rows: ChangeRow[] = [];
+        for (let i = from; i < Math.min(chunk.count, from + chunkSize); i++) rows.push(build(chunk, i));
+        yield rows;
+      }
     }
   }
 }
 
-function changeRow(row: Row): ChangeRow {
-  const kind = row.__change as DiffKind;
-  const status = row.__prev_status as RowStatus | null;
-  return {
-    kind,
-    key: String(row.__change_key),
-    fp: kind === 'removed' || row.__fp === null ? null : String(row.__fp),
-    localFp: kind === 'removed' || row.__lfp === null ? null : String(row.__lfp),
-    row: kind === 'removed' || row.__key === null ? null : modelColumns(row),
-    previous: status === null ? null : {
-      status,
-      destId: row.__dest_id === null ? null : String(row.__dest_id),
-      match: parseMatch(row.__prev_match),
-    },
+/** Builds the ChangeRow of row i of a delta chunk whose columns are `names`. */
+function changeRowBuilder(names: string[]): (chunk: ColumnChunk, i: number) => ChangeRow {
+  const at = (name: string) => names.indexOf(name);
+  const [kindAt, keyAt, fpAt, lfpAt, modelKeyAt, statusAt, destAt, matchAt] =
+    ['__change', '__change_key', '__fp', '__lfp', '__key', '__prev_status', '__dest_id', '__prev_match'].map(at);
+  const model = names.map((name, c) => [name, c] as const).filter(([name]) => !INTERNAL.has(name));
+  const modelRow = rowBuilder(model.map(([name]) => name), model.map(([, c]) => c));
+  return ({ values }, i) => {
+    const kind = values[kindAt][i] as DiffKind;
+    const status = values[statusAt][i] as RowStatus | null;
+    const present = kind !== 'removed' && values[modelKeyAt][i] !== null;
+    return {
+      kind,
+      key: String(values[keyAt][i]),
+      fp: present ? String(values[fpAt][i]) : null,
+      localFp: present ? String(values[lfpAt][i]) : null,
+      row: present ? modelRow(values, i) : null,
+      previous: status === null ? null : {
+        status,
+        destId: values[destAt][i] === null ? null : String(values[destAt][i]),
+        match: parseMatch(values[matchAt][i]),
+      },
+    };
   };
-}
-
-function modelColumns(row: Row): Row {
-  const out: Row = {};
-  for (const [name, value] of Object.entries(row)) if (!INTERNAL.has(name)) out[name] = value;
-  return out;
 }
 
 function parseMatch(value: Value): Record<string, Value> | null {

@@ -53,6 +53,42 @@ export async function* streamRows(
   if (rows.length > 0 || !yielded) yield { columns, rows };
 }
 
+/** One DuckDB data chunk read column by column: `values[c][i]` is row i of column c. */
+export interface ColumnChunk {
+  columns: Column[];
+  count: number;
+  values: Value[][];
+}
+
+/**
+ * Streams a query's result as DuckDB hands it over (~2,048 rows a chunk), column by column,
+ * values canonical, without building row objects: for a caller that builds its own (see
+ * rowBuilder). The arrays are reused from one chunk to the next. Same connection rule as streamRows.
+ */
+export async function* streamColumns(connection: DuckDBConnection, sql: string, params: Value[], signal: AbortSignal): AsyncIterable<ColumnChunk> {
+  signal.throwIfAborted();
+  const result = params.length > 0 ? await connection.stream(sql, params.map(toDuckdbParam)) : await connection.stream(sql);
+  const { columns, readers } = describeResult(result);
+  const values: Value[][] = readers.map(() => []);
+  for (;;) {
+    signal.throwIfAborted();
+    const chunk = await result.fetchChunk();
+    if (!chunk || chunk.rowCount === 0) break;
+    for (let c = 0; c < readers.length; c++) readers[c]!(chunk, c, chunk.rowCount, values[c]!);
+    yield { columns, count: chunk.rowCount, values };
+  }
+}
+
+/** A function building row i from the columns at `indexes` of a ColumnChunk, named `names`. */
+export function rowBuilder(names: string[], indexes: number[]): (values: Value[][], i: number) => Row {
+  const properties = names.map((name, k) => {
+    const key = JSON.stringify(name);
+    // `"__proto__": v` would set the prototype; a computed key defines a plain property.
+    return `${name === '__proto__' ? `[${key}]` : key}: values[${indexes[k]}][i]`;
+  });
+  return new Function('values', 'i', `return { ${properties.join(', ')} };`) as (values: Value[][], i: number) => Row;
+}
+
 function describeResult(result: DuckDBResult): { columns: Column[]; names: string[]; readers: ColumnReader[] } {
   const columns: Column[] = [];
   const readers: ColumnReader[] = [];
@@ -70,10 +106,5 @@ function describeResult(result: DuckDBResult): { columns: Column[]; names: strin
  * by one grows the object several times. Names are embedded as JSON string literals.
  */
 function rowFactory(names: string[]): (values: Value[][], i: number) => Row {
-  const properties = names.map((name, c) => {
-    const key = JSON.stringify(name);
-    // `"__proto__": v` would set the prototype; a computed key defines a plain property.
-    return `${name === '__proto__' ? `[${key}]` : key}: values[${c}][i]`;
-  });
-  return new Function('values', 'i', `return { ${properties.join(', ')} };`) as (values: Value[][], i: number) => Row;
+  return rowBuilder(names, names.map((_, c) => c));
 }
