@@ -222,7 +222,7 @@ describe.skipIf(!up)('Postgres source: loading a model in bulk (COPY)', () => {
 
   it('a server that ends the connection mid-load fails the load with a clear error, and the source stays usable', async () => {
     await expectLoadInterrupted(source, pausing, () => waitForCopy(admin), async () => admin.query('SELECT pg_terminate_backend($1)', [await waitForCopy(admin)]),
-      /^source "app_db": the query failed: (terminating connection due to administrator command|Connection terminated unexpectedly)/);
+      /^source "app_db": (the query failed|lost the connection mid-read): .*(terminating connection due to administrator command|Connection terminated unexpectedly|the server closed)/);
   });
 
   it('an abort mid-load stops it at once, and the source stays usable', async () => {
