@@ -11,6 +11,8 @@ export interface WarehouseRetry {
   /** Attempts in all, the first one included. */
   attempts: number;
   backoff: BackoffPolicy;
+  /** Besides 429 and 5xx, answers worth another attempt (BigQuery's 403 rateLimitExceeded). */
+  retryable?: (response: WarehouseResponse) => boolean;
 }
 
 export const DEFAULT_WAREHOUSE_RETRY: WarehouseRetry = { attempts: 6, backoff: { baseMs: 250, capMs: 10_000 } };
@@ -50,7 +52,7 @@ export async function sendWithRetry(
       const response = await fetch(url, { ...init, signal });
       const text = await response.text();
       last = { status: response.status, headers: response.headers, body: parseBody(text), text };
-      if (response.status !== 429 && response.status < 500) return last;
+      if (response.status !== 429 && response.status < 500 && !retry.retryable?.(last)) return last;
       wait = parseRetryAfter(response.headers.get('retry-after'));
     } catch (error) {
       if (signal.aborted) throw signal.reason;
