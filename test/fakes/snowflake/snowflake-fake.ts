@@ -43,6 +43,8 @@ interface Statement {
   pollsLeft: number;
   rowType: FakeRowType[];
   partitions: (string | null)[][][];
+  /** Bytes of each partition's JSON, for partitionInfo. */
+  sizes: number[];
   cancelled: boolean;
 }
 
@@ -52,6 +54,8 @@ export class SnowflakeFake {
   private readonly statements = new Map<string, Statement>();
   private readonly requestIds = new Map<string, string>();
   private readonly window?: FixedWindow;
+  /** JWTs already verified, with their expiry (s): checking RS256 once per token, not per request. */
+  private readonly verified = new Map<string, number>();
 
   constructor(readonly options: SnowflakeFakeOptions) {
     this.server = new FakeApiServer((request) => this.route(request));
@@ -131,6 +135,7 @@ export class SnowflakeFake {
     if (partitions.length === 0) partitions.push([]);
     const statement: Statement = {
       handle, requestId, pollsLeft: this.options.pendingPolls ?? 0, cancelled: false, partitions,
+      sizes: partitions.map((p) => JSON.stringify(p).length),
       rowType: result.columns.map((c) => rowTypeOf(c.name, c.duckdbType, this.options.tzOffsetMinutes)),
     };
     this.statements.set(handle, statement);
@@ -157,7 +162,7 @@ export class SnowflakeFake {
         resultSetMetaData: {
           numRows,
           format: 'jsonv2',
-          partitionInfo: statement.partitions.map((p) => ({ rowCount: p.length, uncompressedSize: JSON.stringify(p).length })),
+          partitionInfo: statement.partitions.map((p, i) => ({ rowCount: p.length, uncompressedSize: statement.sizes[i] })),
           rowType: statement.rowType,
         },
         data: statement.partitions[0],
@@ -188,6 +193,8 @@ export class SnowflakeFake {
   private async verifyJwt(token: string): Promise<ApiAnswer | undefined> {
     const { publicKey, account, user } = this.options;
     if (!publicKey) return unauthorized('390144', 'JWT token is invalid.');
+    const expires = this.verified.get(token);
+    if (expires !== undefined && expires > Date.now() / 1000) return undefined;
     try {
       if (decodeProtectedHeader(token).alg !== 'RS256') return unauthorized('390144', 'JWT token is invalid.');
       const claims = decodeJwt(token);
@@ -199,6 +206,7 @@ export class SnowflakeFake {
         return unauthorized('390144', 'JWT token is invalid.');
       }
       await jwtVerify(token, publicKey, { algorithms: ['RS256'] });
+      this.verified.set(token, claims.exp);
       return undefined;
     } catch {
       return unauthorized('390144', 'JWT token is invalid.');
