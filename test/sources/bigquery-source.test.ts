@@ -118,6 +118,22 @@ describe('BigQuery source (REST API v2, against the fake)', () => {
     await expect(readAll(source, 'SELEC 1')).rejects.toThrow(/^source "bq": the query failed: BigQuery answered 400 invalidQuery: /);
   });
 
+  it('an abort mid-read stops it and cancels the job; the source stays usable', async () => {
+    const controller = new AbortController();
+    const read = async () => {
+      for await (const _ of source.read('SELECT i FROM range(5000) t(i)', { chunkSize: 10, signal: controller.signal })) controller.abort(new Error('stopped by test'));
+    };
+    await expect(read()).rejects.toThrow('stopped by test');
+    await expect.poll(() => fake.cancelled().length).toBe(1);
+    expect(fake.server.log.some((r) => /^\/bigquery\/v2\/projects\/acme-analytics\/jobs\/job_\w+\/cancel$/.test(r.path) && r.query.get('location') === 'US')).toBe(true);
+    await expect(source.check(new AbortController().signal)).resolves.toBeUndefined();
+  });
+
+  it('a key that is not a service account key file is an error saying so', async () => {
+    const broken = new BigquerySource('bq', settings(fake, { credentials: 'not json' }), FAST_RETRY);
+    await expect(readAll(broken, 'SELECT 1 AS a')).rejects.toThrow(/^source "bq": credentials is not the JSON of a service account key file; check credentials$/);
+  });
+
   it('settings: a service account key, as JSON text or fields', () => {
     expect(bigquerySourceType.settings.safeParse({ credentials: '{"client_email":"a","private_key":"b"}' }).success).toBe(true);
     expect(bigquerySourceType.settings.safeParse({ credentials: { client_email: 'a', private_key: 'b' }, project: 'p' }).success).toBe(true);

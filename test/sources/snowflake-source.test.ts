@@ -180,6 +180,18 @@ describe('Snowflake source: statements, retries and auth', () => {
     await fake.stop();
   });
 
+  it('signs a fresh JWT once when Snowflake refuses one, and resubmits with retry=true', async () => {
+    fake = await startFake();
+    const source = new SnowflakeSource('wh', settings(fake), FAST_RETRY);
+    fake.server.inject({ status: 401, body: { code: '390144', message: 'JWT token is invalid.' } });
+    expect((await readAll(source, 'SELECT 1 AS a')).rows).toEqual([{ a: 1 }]);
+    const submits = fake.server.log.filter((r) => r.method === 'POST');
+    expect(submits.map((r) => `${r.status} ${r.query.get('retry')}`)).toEqual(['401 null', '200 true']);
+    fake.server.inject({ status: 401, body: { code: '390144', message: 'JWT token is invalid.' } }, { status: 401, body: { code: '390144', message: 'JWT token is invalid.' } });
+    await expect(readAll(source, 'SELECT 1 AS a')).rejects.toThrow(/401 390144: JWT token is invalid\./);
+    await fake.stop();
+  });
+
   it('gives up after its attempts with a message naming the source and the last answer', async () => {
     fake = await startFake();
     const source = new SnowflakeSource('wh', settings(fake), FAST_RETRY);

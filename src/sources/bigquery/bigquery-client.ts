@@ -81,6 +81,13 @@ export class BigqueryClient {
     return this.send(path, { method: 'GET' }, signal);
   }
 
+  /** Asks BigQuery to stop a job nobody will read (best effort: the read is already over). */
+  cancel(job: BigqueryPage['jobReference']): void {
+    const query = job.location ? `?location=${encodeURIComponent(job.location)}` : '';
+    const path = `/bigquery/v2/projects/${encodeURIComponent(job.projectId)}/jobs/${encodeURIComponent(job.jobId)}/cancel${query}`;
+    void this.send(path, { method: 'POST' }, AbortSignal.timeout(10_000)).catch(() => {});
+  }
+
   private async send(path: string, init: RequestInit, signal: AbortSignal): Promise<BigqueryPage> {
     let answer = await this.attempt(path, init, signal);
     if (answer.status === 401) {

@@ -32,9 +32,17 @@ export class BigquerySource implements Source {
   async *read(sql: string, options: ReadOptions): AsyncIterable<RowChunk> {
     const { chunkSize, signal } = options;
     if (!(chunkSize >= 1)) throw new Error(`chunkSize must be at least 1, got ${chunkSize}`);
+    let client: BigqueryClient;
     try {
-      const client = this.connect();
+      client = this.connect();
+    } catch (error) {
+      throw this.failure('cannot sign in', error);
+    }
+    let job: BigqueryPage['jobReference'] | undefined;
+    let finished = false;
+    try {
       let page: BigqueryPage = await client.query(sql, (options.params ?? []).map(bigqueryParameter), signal);
+      job = page.jobReference;
       const described = (page.schema?.fields ?? []).map(bigqueryColumn);
       const columns = described.map((d) => d.column);
       const converters = described.map((d) => d.convert);
@@ -56,9 +64,13 @@ export class BigquerySource implements Source {
         page = await next;
       }
       if (rows.length > 0 || !yielded) yield { columns, rows };
+      finished = true;
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       throw this.failure('the query failed', error);
+    } finally {
+      // A read stopped early (aborted, or its reader broke off) leaves no job running.
+      if (!finished && job) client.cancel(job);
     }
   }
 

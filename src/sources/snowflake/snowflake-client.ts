@@ -97,7 +97,15 @@ export class SnowflakeClient {
   }
 
   private async send(path: (attempt: number) => string, init: RequestInit, signal: AbortSignal): Promise<WarehouseResponse> {
-    const answer = await sendWithRetry(async (attempt) => ({
+    const answer = await this.attempt(path, init, signal);
+    if (answer.status !== 401 || this.auth.kind !== 'KEYPAIR_JWT') return answer;
+    // A JWT refused (expired on a skewed clock, say) is signed afresh once; a submit says retry=true.
+    this.auth.forget();
+    return this.attempt((attempt) => path(attempt + 1), init, signal);
+  }
+
+  private attempt(path: (attempt: number) => string, init: RequestInit, signal: AbortSignal): Promise<WarehouseResponse> {
+    return sendWithRetry(async (attempt) => ({
       url: `${this.baseUrl}${path(attempt)}`,
       init: {
         ...init,
@@ -109,8 +117,6 @@ export class SnowflakeClient {
         },
       },
     }), this.retry, signal);
-    if (answer.status === 401) this.auth.forget();
-    return answer;
   }
 }
 

@@ -14,6 +14,7 @@ import { bigqueryEncode, bigqueryField, toCell, type FakeField } from './fake-bi
  *   page, or `jobComplete: false` while the job runs. A requestId seen before joins its job.
  * - GET /bigquery/v2/projects/{projectId}/queries/{jobId} (jobs.getQueryResults): pageToken,
  *   maxResults; `jobComplete: false` for `pendingPolls` calls.
+ * - POST /bigquery/v2/projects/{projectId}/jobs/{jobId}/cancel (jobs.cancel).
  * - Errors `{error: {code, message, errors: [{message, domain, reason}], status}}`; 401 without a
  *   token it issued; 403 rateLimitExceeded past the rate limit.
  * SQL runs on DuckDB, backquoted identifiers rewritten to double quotes; DIALECT.md lists the gaps.
@@ -36,6 +37,7 @@ interface Job {
   schema: { fields: FakeField[] };
   rows: { f: { v: unknown }[] }[];
   pollsLeft: number;
+  cancelled?: boolean;
 }
 
 export class BigqueryFake {
@@ -89,6 +91,8 @@ export class BigqueryFake {
     if (this.window && !this.window.take()) {
       return error(403, 'rateLimitExceeded', 'PERMISSION_DENIED', 'Exceeded rate limits: too many api requests per user per method for this user_method.');
     }
+    const cancel = /^\/bigquery\/v2\/projects\/[^/]+\/jobs\/([^/]+)\/cancel$/.exec(request.path);
+    if (cancel && request.method === 'POST') return this.cancel(decodeURIComponent(cancel[1]!));
     const match = /^\/bigquery\/v2\/projects\/([^/]+)\/queries(?:\/([^/]+))?$/.exec(request.path);
     if (!match) return error(404, 'notFound', 'NOT_FOUND', `Not found: ${request.path}`);
     const [, project, jobId] = match;
@@ -126,6 +130,19 @@ export class BigqueryFake {
     this.jobs.set(job.jobId, job);
     if (body.requestId) this.requestIds.set(body.requestId, job.jobId);
     return this.page(job, null, body.maxResults ?? Infinity, 'bigquery#queryResponse');
+  }
+
+  /** jobs.cancel: answers the job, its state DONE (a read-only query has nothing to undo). */
+  private cancel(jobId: string): ApiAnswer {
+    const job = this.jobs.get(jobId);
+    if (!job) return error(404, 'notFound', 'NOT_FOUND', `Not found: Job ${this.options.project}:${jobId}`);
+    job.cancelled = true;
+    return { status: 200, body: { kind: 'bigquery#jobCancelResponse', job: { jobReference: { projectId: this.options.project, jobId }, status: { state: 'DONE' } } } };
+  }
+
+  /** Jobs a client cancelled. */
+  cancelled(): string[] {
+    return [...this.jobs.values()].filter((job) => job.cancelled).map((job) => job.jobId);
   }
 
   private page(job: Job, pageToken: string | null, maxResults: number, kind: string): ApiAnswer {
