@@ -110,6 +110,17 @@ describe('Snowflake source (SQL API v2, against the fake)', () => {
     expect(JSON.parse(request.body)).toMatchObject({ statement: 'SELECT 1', warehouse: 'WH', database: 'DB' });
   });
 
+  it('signs with an encrypted private key and its passphrase', async () => {
+    const encrypted = keys.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'open sesame' }).toString();
+    const withPassphrase = new SnowflakeSource('wh', settings(fake, { auth: { privateKey: encrypted, privateKeyPassphrase: 'open sesame' } }), FAST_RETRY);
+    expect((await readAll(withPassphrase, 'SELECT 1 AS a')).rows).toEqual([{ a: 1 }]);
+  });
+
+  it('leaves plain table names unquoted, so Snowflake upper-cases them as in SQL; quotes the others', () => {
+    expect(source.tableQuery('analytics.customers')).toBe('SELECT * FROM analytics.customers');
+    expect(source.tableQuery('analytics.Order Items')).toBe('SELECT * FROM analytics."Order Items"');
+  });
+
   it('names the account in a JWT without region or cloud', () => {
     expect(jwtAccount('xy12345.us-east-2.aws')).toBe('XY12345');
     expect(jwtAccount('myorg-myaccount')).toBe('MYORG-MYACCOUNT');
