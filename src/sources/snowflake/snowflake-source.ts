@@ -40,6 +40,9 @@ export class SnowflakeSource implements Source {
     (options.params ?? []).forEach((value, i) => { bindings[String(i + 1)] = snowflakeBinding(value); });
     let handle: string | undefined;
     let finished = false;
+    // Ends the partition fetches still in flight when the read stops early.
+    const done = new AbortController();
+    const fetches = AbortSignal.any([signal, done.signal]);
     try {
       const result = await this.client.execute(sql, bindings, signal);
       handle = result.statementHandle;
@@ -49,7 +52,7 @@ export class SnowflakeSource implements Source {
       const partitions = result.resultSetMetaData.partitionInfo?.length ?? 1;
       let rows: Row[] = [];
       let yielded = false;
-      for await (const data of this.partitions(result.statementHandle, result.data, partitions, signal)) {
+      for await (const data of this.partitions(result.statementHandle, result.data, partitions, fetches)) {
         for (const raw of data) {
           rows.push(toRow(raw, columns, converters));
           if (rows.length === chunkSize) {
@@ -65,6 +68,7 @@ export class SnowflakeSource implements Source {
       if (signal.aborted) throw signal.reason;
       throw this.failure('the query failed', error);
     } finally {
+      done.abort();
       // A read stopped early (aborted, or its reader broke off) leaves nothing running.
       if (!finished && handle) this.client.cancel(handle);
     }
