@@ -174,6 +174,17 @@ describe('BigQuery source: jobs, retries and auth', () => {
     await fake.stop();
   });
 
+  it('a 403 rateLimitExceeded on a page is waited out and the read completes, every page once', async () => {
+    fake = await startFake({ pageRows: 100, throttlePages: true });
+    const source = new BigquerySource('bq', settings(fake), FAST_RETRY);
+    const { rows } = await readAll(source, 'SELECT i FROM range(1000) t(i) ORDER BY i');
+    expect(rows.map((r) => r.i)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    const pages = fake.server.log.filter((r) => r.method === 'GET');
+    expect(pages.filter((r) => r.status === 403)).toHaveLength(9);
+    expect(pages.filter((r) => r.status === 200)).toHaveLength(9);
+    await fake.stop();
+  });
+
   it('a 403 quotaExceeded is not retried', async () => {
     fake = await startFake();
     const source = new BigquerySource('bq', settings(fake), FAST_RETRY);

@@ -234,6 +234,17 @@ describe('Snowflake source: statements, retries and auth', () => {
     await fake.stop();
   });
 
+  it('a 429 on a partition is waited out and the read completes, every partition once', async () => {
+    fake = await startFake({ partitionRows: 100, throttlePartitions: true });
+    const source = new SnowflakeSource('wh', settings(fake, { partitionConcurrency: 4 }), FAST_RETRY);
+    const { rows } = await readAll(source, 'SELECT i FROM range(1000) t(i) ORDER BY i');
+    expect(rows.map((r) => r.i)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    const partitionAnswers = fake.server.log.filter((r) => r.query.has('partition'));
+    expect(partitionAnswers.filter((r) => r.status === 429)).toHaveLength(9);
+    expect(partitionAnswers.filter((r) => r.status === 200).map((r) => Number(r.query.get('partition'))).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await fake.stop();
+  });
+
   it('fetches partitions in parallel, at most partitionConcurrency at a time', async () => {
     fake = await startFake({ partitionRows: 100, latencyMs: 10 });
     let inFlight = 0;

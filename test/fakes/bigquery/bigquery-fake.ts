@@ -30,6 +30,8 @@ export interface BigqueryFakeOptions {
   /** Calls that answer jobComplete: false before a job's rows. */
   pendingPolls?: number;
   rateLimit?: { limit: number; windowMs: number };
+  /** The first getQueryResults of each page answers 403 rateLimitExceeded (a rate limit hit mid-read, every time). */
+  throttlePages?: boolean;
 }
 
 interface Job {
@@ -47,6 +49,7 @@ export class BigqueryFake {
   private readonly requestIds = new Map<string, string>();
   private readonly tokens = new Set<string>();
   private readonly window?: FixedWindow;
+  private readonly throttled = new Set<string>();
 
   constructor(readonly options: BigqueryFakeOptions) {
     this.server = new FakeApiServer((request) => this.route(request));
@@ -89,7 +92,7 @@ export class BigqueryFake {
         'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.');
     }
     if (this.window && !this.window.take()) {
-      return error(403, 'rateLimitExceeded', 'PERMISSION_DENIED', 'Exceeded rate limits: too many api requests per user per method for this user_method.');
+      return RATE_LIMITED;
     }
     const cancel = /^\/bigquery\/v2\/projects\/[^/]+\/jobs\/([^/]+)\/cancel$/.exec(request.path);
     if (cancel && request.method === 'POST') return this.cancel(decodeURIComponent(cancel[1]!));
@@ -100,6 +103,11 @@ export class BigqueryFake {
     if (!jobId && request.method === 'POST') return this.query(request);
     const job = jobId ? this.jobs.get(decodeURIComponent(jobId)) : undefined;
     if (!job || request.method !== 'GET') return error(404, 'notFound', 'NOT_FOUND', `Not found: Job ${project}:${jobId}`);
+    const pageKey = `${job.jobId}/${request.query.get('pageToken')}`;
+    if (this.options.throttlePages && !this.throttled.has(pageKey)) {
+      this.throttled.add(pageKey);
+      return RATE_LIMITED;
+    }
     return this.page(job, request.query.get('pageToken'), Number(request.query.get('maxResults') ?? Infinity), 'bigquery#getQueryResultsResponse');
   }
 
@@ -193,6 +201,8 @@ export class BigqueryFake {
 function error(code: number, reason: string, status: string, message: string): ApiAnswer {
   return { status: code, body: { error: { code, message, errors: [{ message, domain: 'global', reason }], status } } };
 }
+
+const RATE_LIMITED = error(403, 'rateLimitExceeded', 'PERMISSION_DENIED', 'Exceeded rate limits: too many api requests per user per method for this user_method.');
 
 function params(parameters: { parameterType: { type: string }; parameterValue: { value?: string } }[] | undefined): DuckDBValue[] {
   return (parameters ?? []).map(({ parameterType, parameterValue }) => {

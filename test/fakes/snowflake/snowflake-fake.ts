@@ -33,6 +33,8 @@ export interface SnowflakeFakeOptions {
   latencyMs?: number;
   /** Requests per window beyond which the fake answers 429. */
   rateLimit?: { limit: number; windowMs: number };
+  /** The first GET of each result partition answers 429 (a rate limit hit mid-read, every time). */
+  throttlePartitions?: boolean;
   /** Answer TIMESTAMPTZ columns as TIMESTAMP_TZ with this offset (minutes) instead of TIMESTAMP_LTZ. */
   tzOffsetMinutes?: number;
 }
@@ -54,6 +56,7 @@ export class SnowflakeFake {
   private readonly statements = new Map<string, Statement>();
   private readonly requestIds = new Map<string, string>();
   private readonly window?: FixedWindow;
+  private readonly throttled = new Set<string>();
   /** JWTs already verified, with their expiry (s): checking RS256 once per token, not per request. */
   private readonly verified = new Map<string, number>();
 
@@ -87,7 +90,7 @@ export class SnowflakeFake {
 
   private async route(request: ApiRequest): Promise<ApiAnswer> {
     if (this.options.latencyMs) await new Promise((resolve) => setTimeout(resolve, this.options.latencyMs));
-    if (this.window && !this.window.take()) return { status: 429, body: { message: 'Too many requests. Please retry later.' } };
+    if (this.window && !this.window.take()) return TOO_MANY_REQUESTS;
     const refused = await this.authenticate(request);
     if (refused) return refused;
     const match = /^\/api\/v2\/statements(?:\/([^/]+))?(\/cancel)?$/.exec(request.path);
@@ -149,6 +152,10 @@ export class SnowflakeFake {
       return running(statement);
     }
     if (partition !== null) {
+      if (this.options.throttlePartitions && !this.throttled.has(`${statement.handle}/${partition}`)) {
+        this.throttled.add(`${statement.handle}/${partition}`);
+        return TOO_MANY_REQUESTS;
+      }
       const data = statement.partitions[Number(partition)];
       if (!/^\d+$/.test(partition) || !data) {
         return { status: 422, body: { code: '000711', message: `Invalid partition ${partition}`, sqlState: '22023', statementHandle: statement.handle } };
@@ -213,6 +220,8 @@ export class SnowflakeFake {
     }
   }
 }
+
+const TOO_MANY_REQUESTS: ApiAnswer = { status: 429, body: { message: 'Too many requests. Please retry later.' } };
 
 function running(statement: Statement): ApiAnswer {
   return {
