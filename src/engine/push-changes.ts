@@ -1,4 +1,5 @@
 import type { SyncConfig } from '../config/project.ts';
+import type { Rejection } from '../destinations/destination.ts';
 import type { ResolvedSync } from './resolve-sync.ts';
 import type { Outcome } from '../delivery/outcome.ts';
 import type { RowStateUpdate, StateStore } from '../state/state-store.ts';
@@ -26,17 +27,7 @@ export async function pushChanges(
   signal: AbortSignal,
 ): Promise<SyncError | undefined> {
   const { destination } = session;
-  const unsupported = operationsOf(sync.mode).filter((op) => !destination.capabilities.operations.includes(op));
-  if (unsupported.length) {
-    throw new ConfigError(
-      `sync "${sync.name}": mode ${sync.mode} needs ${unsupported.join(', ')}, which destination "${destination.name}" (${destination.type}) does not support`,
-      sync.location,
-    );
-  }
-  guardMassDelete(session, sync);
-  await destination.check(signal);
-  destination.planFor?.(recorder.toSync);
-  await rejectInvalidRows(session.diff, model.primaryKey, recorder, signal);
+  await preparePush(session, { sync, model }, recorder, signal);
 
   const commit = async (updates: RowStateUpdate[]) => {
     if (updates.length) await store.commitRows(sync.name, updates);
@@ -47,16 +38,7 @@ export async function pushChanges(
     await recorder.reject(local.rejected);
   };
   const onSettled = async (batch: PendingChange[], outcomes: Outcome[]) => {
-    const updates: RowStateUpdate[] = [];
-    const rejected: Parameters<RunRecorder['reject']>[0] = [];
-    let delivered = 0;
-    for (let i = 0; i < batch.length; i++) {
-      const outcome = outcomes[i];
-      const update = stateUpdateFor(batch[i], outcome);
-      if (update) updates.push(update);
-      if (outcome.outcome === 'delivered') delivered++;
-      if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection });
-    }
+    const { updates, delivered, rejected } = outcomesOf(batch, outcomes);
     await commit(updates);
     recorder.delivered(delivered);
     await recorder.reject(rejected);
@@ -82,6 +64,43 @@ export async function pushChanges(
     await recorder.flushTrace();
   }
   return undefined;
+}
+
+/**
+ * Before the first request: the mode's operations are ones the destination has, mirror's
+ * delete guard, the destination answers, and rows with an invalid key are rejected.
+ */
+export async function preparePush(session: DiffSession, { sync, model }: Pick<ResolvedSync, 'sync' | 'model'>, recorder: RunRecorder, signal: AbortSignal): Promise<void> {
+  const { destination } = session;
+  const unsupported = operationsOf(sync.mode).filter((op) => !destination.capabilities.operations.includes(op));
+  if (unsupported.length) {
+    throw new ConfigError(
+      `sync "${sync.name}": mode ${sync.mode} needs ${unsupported.join(', ')}, which destination "${destination.name}" (${destination.type}) does not support`,
+      sync.location,
+    );
+  }
+  guardMassDelete(session, sync);
+  await destination.check(signal);
+  destination.planFor?.(recorder.toSync);
+  await rejectInvalidRows(session.diff, model.primaryKey, recorder, signal);
+
+}
+
+/** A settled batch's state updates, how many rows were delivered, and the rows refused with their reasons. */
+export function outcomesOf(batch: PendingChange[], outcomes: Outcome[]): {
+  updates: RowStateUpdate[]; delivered: number; rejected: { key: string; rejection: Rejection }[];
+} {
+  const updates: RowStateUpdate[] = [];
+  const rejected: { key: string; rejection: Rejection }[] = [];
+  let delivered = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const outcome = outcomes[i];
+    const update = stateUpdateFor(batch[i], outcome);
+    if (update) updates.push(update);
+    if (outcome.outcome === 'delivered') delivered++;
+    if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection });
+  }
+  return { updates, delivered, rejected };
 }
 
 /** Mirror refuses a run that would delete more than maxDeletePercent of the synced rows. */

@@ -1,0 +1,152 @@
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeHttpServer } from '../fakes/http/fake-http-server.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { needService, SERVICES } from '../helpers/services.ts';
+import { warehouseSql } from '../helpers/temp-project.ts';
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/lastmile.js');
+const ROWS = 3_000;
+const BATCH = 50;
+const SCHEMA = `lm_workers_${process.pid}`;
+const PREFIX = `lm-test-workers-${process.pid}`;
+const up = (await needService('postgres')) && (await needService('redis'));
+
+/** A `lastmile worker` process; resolves once it takes jobs. */
+async function startWorker(dir: string, batches = 2): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [bin, 'worker', '--config', 'lastmile.yml', '--batches', String(batches)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('taking jobs')) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 50);
+    child.once('exit', (code) => {
+      clearInterval(timer);
+      reject(new Error(`worker exited ${code}: ${output}`));
+    });
+  });
+  return { child, output: () => output };
+}
+
+function stopped(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
+
+describe.skipIf(!up)('distributed mode: three `lastmile worker` processes on Redis and Postgres', () => {
+  let dir: string;
+  let receiver: FakeHttpServer;
+  let db: pg.Pool;
+  const workers: ChildProcess[] = [];
+  const stateUrl = () => {
+    const url = new URL(SERVICES.postgres.url);
+    url.searchParams.set('schema', SCHEMA);
+    return url.toString();
+  };
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-workers-'));
+    receiver = await new FakeHttpServer({ latencyMs: 40 }).start();
+    db = new pg.Pool({ connectionString: SERVICES.postgres.url });
+    await writeFile(path.join(dir, 'lastmile.yml'), `version: 1
+state: "${stateUrl()}"
+queue: { redis: "${SERVICES.redis.url}", prefix: ${PREFIX}, stalledAfter: 3s }
+sources:
+  warehouse: { type: duckdb, path: ./warehouse.duckdb }
+destinations:
+  engine: { type: http, url: "${receiver.url}/bulk", batch: { size: ${BATCH} }, rateLimit: { requestsPerSecond: 200, concurrency: 4 } }
+models:
+  items: { source: warehouse, table: items, primaryKey: id }
+syncs:
+  items_sync: { model: items, destination: engine, mode: upsert, match: { id: id }, mapping: { value: value } }
+`);
+    await warehouseSql(path.join(dir, 'warehouse.duckdb'), `CREATE TABLE items AS SELECT i AS id, 'v1-' || i AS value FROM range(${ROWS}) t(i)`);
+    workers.push(...(await Promise.all([1, 2, 3].map(() => startWorker(dir)))).map((w) => w.child));
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => stopped(w, 'SIGTERM')));
+    await receiver?.stop();
+    await db?.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    await db?.end();
+    const redis = new Redis(SERVICES.redis.url);
+    const keys = await redis.keys(`${PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+    await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  const values = () => new Map([...receiver.store.entries()].map(([id, record]) => [id, record.value]));
+
+  it('`sync --queue`: one run, its batches delivered by several workers under one global concurrency cap, every row once', async () => {
+    const result = await runCli(['sync', 'items_sync', '--queue', '--json', '--config', 'lastmile.yml'], dir);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.json).toMatchObject({ status: 'success', toSync: ROWS, delivered: ROWS, rejected: 0, deferred: 0 });
+    const got = values();
+    expect(got.size).toBe(ROWS);
+    expect(got.get('2999')).toBe('v1-2999');
+    expect(receiver.log.filter((r) => r.method === 'POST').reduce((n, r) => n + r.records, 0)).toBe(ROWS); // no row twice
+    expect(receiver.maxInFlight).toBeGreaterThan(2); // one worker takes 2 batches at a time: several were at work
+    expect(receiver.maxInFlight).toBeLessThanOrEqual(4); // the cap is global
+
+    const again = await runCli(['sync', 'items_sync', '--queue', '--json', '--config', 'lastmile.yml'], dir);
+    expect(again.json).toMatchObject({ status: 'success', toSync: 0, delivered: 0, unchanged: ROWS });
+  }, 240_000);
+
+  it('kill -9 of a worker mid-batch: its batches go to another worker, every row arrives, the run succeeds', async () => {
+    await warehouseSql(path.join(dir, 'warehouse.duckdb'), `UPDATE items SET value = 'v2-' || id`);
+    receiver.log.length = 0;
+    const run = runCli(['sync', 'items_sync', '--queue', '--json', '--config', 'lastmile.yml'], dir);
+    await expect.poll(() => receiver.log.length, { timeout: 60_000, interval: 20 }).toBeGreaterThan(6);
+    const { rows } = await db.query<{ pid: number }>(`SELECT pid FROM ${SCHEMA}.locks WHERE sync = 'items_sync'`);
+    const victim = workers.find((w) => w.pid !== rows[0]?.pid)!; // not the one that diffed: one that only delivers
+    await stopped(victim, 'SIGKILL');
+    workers.splice(workers.indexOf(victim), 1);
+
+    const result = await run;
+    expect(result.code).toBe(0);
+    expect(result.json).toMatchObject({ status: 'success', toSync: ROWS, delivered: ROWS, deferred: 0 });
+    const got = values();
+    expect([...got.values()].filter((v) => !String(v).startsWith('v2-'))).toEqual([]);
+    const sent = receiver.log.filter((r) => r.method === 'POST').reduce((n, r) => n + r.records, 0);
+    expect(sent).toBeGreaterThanOrEqual(ROWS);
+    expect(sent).toBeLessThanOrEqual(ROWS + 2 * BATCH); // duplicates: at most what the killed worker had in flight
+  }, 240_000);
+});
+
+describe('distributed mode settings', () => {
+  it('a worker without a Postgres state store is a config error that says what to set', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-workers-config-'));
+    try {
+      await writeFile(path.join(dir, 'lastmile.yml'), `version: 1\nstate: .lastmile\nqueue: { redis: "redis://127.0.0.1:6379" }\n`);
+      const written = await runCli(['worker', '--config', 'lastmile.yml'], dir);
+      expect(written.code).toBe(64);
+      expect(written.stderr).toContain('lastmile.yml:3 queue: the distributed mode needs a state store every worker reaches: set state: postgres://');
+
+      await writeFile(path.join(dir, 'lastmile.yml'), `version: 1\nstate: .lastmile\n`);
+      const fromEnv = await runCli(['worker', '--config', 'lastmile.yml'], dir, { LASTMILE_REDIS_URL: 'redis://127.0.0.1:6379' });
+      expect(fromEnv.code).toBe(64);
+      expect(fromEnv.stderr).toContain('lastmile worker needs a state store every worker reaches: set state: postgres://');
+
+      const noRedis = await runCli(['worker', '--config', 'lastmile.yml'], dir, { LASTMILE_REDIS_URL: '' });
+      expect(noRedis.code).toBe(64);
+      expect(noRedis.stderr).toContain('lastmile worker needs a Redis for its queues: add queue: { redis: redis://host:6379 }');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 240_000);
+});
