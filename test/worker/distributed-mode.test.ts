@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serve } from '../../src/server/serve.ts';
 import { FakeHttpServer } from '../fakes/http/fake-http-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
@@ -125,6 +126,28 @@ syncs:
     const sent = receiver.log.filter((r) => r.method === 'POST').reduce((n, r) => n + r.records, 0);
     expect(sent).toBeGreaterThanOrEqual(ROWS);
     expect(sent).toBeLessThanOrEqual(ROWS + 2 * BATCH); // duplicates: at most what the killed worker had in flight
+  }, 240_000);
+
+  it('`serve` hands a run started through the API to the workers; its summary is there when they are done', async () => {
+    await warehouseSql(path.join(dir, 'warehouse.duckdb'), `UPDATE items SET value = 'v3-' || id WHERE id < 500`);
+    const token = 'admin-token-for-workers';
+    const server = await serve({ configPath: path.join(dir, 'lastmile.yml'), port: 0, ui: false, env: { LASTMILE_API_TOKEN: token }, log: { level: 'silent' } });
+    try {
+      const call = async (method: string, route: string) => {
+        const response = await fetch(server.url + route, { method, headers: { authorization: `Bearer ${token}` } });
+        return { status: response.status, json: (await response.json()) as Record<string, any> };
+      };
+      const started = await call('POST', '/api/syncs/items_sync/runs');
+      expect(started.status).toBe(202);
+      const runId = started.json.runId as string;
+      await expect.poll(async () => (await call('GET', `/api/runs/${runId}`)).json.summary?.status, { timeout: 120_000, interval: 250 }).toBe('success');
+      const run = (await call('GET', `/api/runs/${runId}`)).json;
+      expect(run.summary).toMatchObject({ toSync: 500, delivered: 500, changed: 500 });
+      expect(run.trace.map((l: { text: string }) => l.text).join('\n')).toContain('distributed: batches go to every worker on the queue');
+      expect(values().get('499')).toBe('v3-499');
+    } finally {
+      await server.close();
+    }
   }, 240_000);
 });
 
