@@ -13,6 +13,7 @@ import { distributedSettings } from './distributed-settings.ts';
 import { runDistributed } from './distributed-run.ts';
 import { batchesQueue, BATCHES_QUEUE, configVersion, redisConnection, RUNS_QUEUE, type BatchJobData, type RunJobData } from './queues.ts';
 import { RunLedger } from './run-ledger.ts';
+import { WorkerRegistry } from './worker-registry.ts';
 
 export interface WorkerOptions {
   /** Runs diffed at once by this worker. */
@@ -97,6 +98,13 @@ export async function startWorker(project: Project, store: StateStore, options: 
     return runBatchJob({ project, store, ledger, destinationFor }, job.data, stop.signal);
   }, { ...common, connection: connect(), concurrency: options.batchConcurrency ?? 4 });
 
+  const current = new Set<string>();
+  for (const w of [runs, batchWorker] as Worker[]) {
+    w.on('active', (job) => current.add(`${job.name} ${job.id}`));
+    w.on('completed', (job) => current.delete(`${job.name} ${job.id}`));
+    w.on('failed', (job) => { if (job) current.delete(`${job.name} ${job.id}`); });
+  }
+  const leave = new WorkerRegistry(connect(), queue.prefix).join(version, () => [...current]);
   for (const w of [runs, batchWorker]) w.on('error', (error) => log(`worker: ${error.message}`));
   batchWorker.on('failed', (job, error) => log(`batch ${job?.id}: ${error.message}`));
   await Promise.all([runs.waitUntilReady(), batchWorker.waitUntilReady()]);
@@ -105,6 +113,7 @@ export async function startWorker(project: Project, store: StateStore, options: 
   return {
     async close() {
       stop.abort(new Error('the worker is stopping'));
+      await leave();
       await Promise.allSettled([runs.close(), batchWorker.close()]);
       await batches.close();
       budgets.close();

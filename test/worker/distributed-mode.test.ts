@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
@@ -145,9 +145,40 @@ syncs:
       expect(run.summary).toMatchObject({ toSync: 500, delivered: 500, changed: 500 });
       expect(run.trace.map((l: { text: string }) => l.text).join('\n')).toContain('distributed: batches go to every worker on the queue');
       expect(values().get('499')).toBe('v3-499');
+      const listed = (await call('GET', '/api/workers')).json.workers as { pid: number; alive: boolean; lastHeartbeat: string }[];
+      const alive = listed.filter((w) => w.alive).map((w) => w.pid).sort();
+      expect(alive).toEqual(expect.arrayContaining(workers.map((w) => w.pid)));
     } finally {
       await server.close();
     }
+  }, 240_000);
+
+  it('a run enqueued with another config version is refused by the workers with a message naming both', async () => {
+    const config = (await readFile(path.join(dir, 'lastmile.yml'), 'utf8')).replace(`batch: { size: ${BATCH} }`, `batch: { size: ${BATCH - 10} }`);
+    await writeFile(path.join(dir, 'changed.yml'), config);
+    const result = await runCli(['sync', 'items_sync', '--queue', '--config', 'changed.yml'], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/runs config version \w+, but run \S+ was enqueued with version \w+: start every worker \(and serve\) with the same lastmile.yml/);
+  }, 240_000);
+
+  it('kill -9 of the worker that diffed: the run ends (resumed or failed cleanly), and the next run converges', async () => {
+    await warehouseSql(path.join(dir, 'warehouse.duckdb'), `UPDATE items SET value = 'v4-' || id`);
+    receiver.log.length = 0;
+    const run = runCli(['sync', 'items_sync', '--queue', '--json', '--config', 'lastmile.yml'], dir);
+    await expect.poll(() => receiver.log.length, { timeout: 60_000, interval: 20 }).toBeGreaterThan(4);
+    const { rows } = await db.query<{ pid: number }>(`SELECT pid FROM ${SCHEMA}.locks WHERE sync = 'items_sync'`);
+    const differ = workers.find((w) => w.pid === rows[0]?.pid)!;
+    expect(differ).toBeDefined();
+    await stopped(differ, 'SIGKILL');
+    workers.splice(workers.indexOf(differ), 1);
+
+    const first = await run;
+    expect(['success', 'failed']).toContain(first.json?.status);
+    if (first.json?.status === 'failed') expect(first.json.error).toContain('the worker that diffed it stopped');
+
+    const next = await runCli(['sync', 'items_sync', '--queue', '--json', '--config', 'lastmile.yml'], dir);
+    expect(next.json).toMatchObject({ status: 'success', deferred: 0 });
+    expect([...values().values()].filter((v) => !String(v).startsWith('v4-'))).toEqual([]);
   }, 240_000);
 });
 
