@@ -2,7 +2,6 @@ import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { newRunId, runSync } from '../engine/run-sync.ts';
 import { planSync } from '../engine/plan-sync.ts';
-import { enqueueRun } from '../worker/enqueue-run.ts';
 import type { SyncRunner } from './run-manager.ts';
 
 /**
@@ -23,6 +22,7 @@ export function engineRunner(project: Project, store: StateStore): SyncRunner {
       if (!project.queue || options.dryRun) return runSync({ project, store: runStore }, sync, options);
       const runId = options.runId ?? newRunId();
       await (await runStore.acquireLock(sync, runId)).release(); // free now: the worker that takes the run takes the lock
+      const { enqueueRun } = await import('../worker/enqueue-run.ts'); // BullMQ loads only in the distributed mode
       return enqueueRun(project, sync, { ...options, runId, trigger: options.trigger });
     },
     plan: (sync) => planSync({ project, store }, sync, { memoryLimit: PLAN_MEMORY_LIMIT }),

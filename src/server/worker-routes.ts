@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { redisConnection } from '../worker/queues.ts';
+import { Redis } from 'ioredis';
 import { WorkerRegistry } from '../worker/worker-registry.ts';
 import type { ServerContext } from './server-context.ts';
 import * as schemas from './api-schemas.ts';
@@ -7,7 +7,8 @@ import * as schemas from './api-schemas.ts';
 /** `GET /api/workers`: the distributed mode's workers, alive or not, their jobs and last heartbeat (none without `queue:`). */
 export async function workerRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const queue = ctx.project.queue;
-  const redis = queue ? redisConnection(queue) : undefined;
+  const redis = queue ? new Redis(queue.redis, { lazyConnect: true, maxRetriesPerRequest: 1 }) : undefined;
+  redis?.on('error', () => undefined); // a Redis down answers an error on the route, not a crash
   const registry = redis && queue ? new WorkerRegistry(redis, queue.prefix) : undefined;
   if (redis) app.addHook('onClose', async () => void redis.disconnect());
   app.get('/api/workers', {

@@ -26,7 +26,12 @@ export interface RunContext {
   store: StateStore;
   ledger: RunLedger;
   enqueueBatch(runId: string, batchNo: number): Promise<void>;
+  /** Whether Redis still has the job of a batch not settled (a restarted Redis keeps none). */
+  batchQueued(runId: string, batchNo: number): Promise<boolean>;
 }
+
+/** How often the worker that diffed checks that its unsettled batches are still queued. */
+const QUEUED_CHECK_MS = 2_000;
 
 /**
  * A run job: the one place a distributed run is diffed. Holds the sync's lock and the diff
@@ -66,9 +71,14 @@ export async function runDistributed(ctx: RunContext, job: RunJobData, signal: A
 
     // The run's progress, added up across workers, about once a second; the final summary once there is one.
     let savedAt = 0;
+    let checkedAt = Date.now();
     const progress = async (): Promise<RunSummary | undefined> => {
       const run = await ledger.getRun(job.runId);
       if (run?.status === 'failed') throw new Error(`run ${job.runId} failed while its batches were out`);
+      if (run?.status === 'pushing' && Date.now() - checkedAt > QUEUED_CHECK_MS) {
+        checkedAt = Date.now();
+        await checkQueued(ctx, job.runId);
+      }
       if (run?.final) return run.final;
       if (run && run.status === 'pushing' && Date.now() - savedAt > 1_000) {
         savedAt = Date.now();
@@ -107,12 +117,30 @@ export async function runDistributed(ctx: RunContext, job: RunJobData, signal: A
   } catch (error) {
     const message = messageOf(error);
     if (created && !(await ledger.conclude(job.runId, 'failed'))) return (await store.getRun(job.runId))?.summary ?? recorder.summary;
+    const run = created ? await ledger.getRun(job.runId) : undefined;
+    if (run) { // what the workers settled before the failure counts
+      const { delivered, rejected, rejectedRetryable, skipped } = summaryOf(run);
+      Object.assign(recorder.summary, { delivered, rejected, rejectedRetryable, skipped });
+      Object.assign(recorder.delivery, { apiCalls: run.counts.apiCalls, retries: run.counts.retries, throttled: run.counts.throttled });
+    }
     const status = signal.aborted ? 'cancelled' : 'failed';
     recorder.trace(4, `status: ${status.toUpperCase()}  ${message}`);
     return await recorder.finish(status, message);
   } finally {
     await session?.close();
     await lock.release();
+  }
+}
+
+/**
+ * Throws when a batch waits in Postgres but its job is gone from Redis (Redis restarted and
+ * kept nothing): nobody would ever deliver it, so the run fails with a message saying so.
+ */
+async function checkQueued(ctx: RunContext, runId: string): Promise<void> {
+  for (const batchNo of await ctx.ledger.pendingBatchNumbers(runId)) {
+    if (await ctx.batchQueued(runId, batchNo)) continue;
+    if ((await ctx.ledger.readBatch(runId, batchNo)) === undefined) continue; // settled meanwhile
+    throw new Error(`the queue lost batch ${batchNo} of this run (was Redis restarted?); the run stopped, state keeps every batch delivered before, the next run sends the rest`);
   }
 }
 

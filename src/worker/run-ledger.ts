@@ -154,6 +154,12 @@ export class RunLedger {
     await this.pool.query(`UPDATE ${this.runs} SET final_summary = $2 WHERE run_id = $1`, [runId, JSON.stringify(summary)]);
   }
 
+  /** Numbers of the batches not settled yet. */
+  async pendingBatchNumbers(runId: string): Promise<number[]> {
+    const { rows } = await this.pool.query<{ batch_no: number }>(`SELECT batch_no FROM ${this.batches} WHERE run_id = $1 ORDER BY batch_no`, [runId]);
+    return rows.map((r) => r.batch_no);
+  }
+
   /** Batches written and not settled yet. */
   async pendingBatches(runId: string): Promise<number> {
     const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${this.batches} WHERE run_id = $1`, [runId]);

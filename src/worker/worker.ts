@@ -88,6 +88,7 @@ export async function startWorker(project: Project, store: StateStore, options: 
           removeOnComplete: true, removeOnFail: 1_000,
         });
       },
+      batchQueued: async (runId, batchNo) => (await batches.getJob(`${runId}-b${batchNo}`)) !== undefined,
     }, job.data, stop.signal);
     log(`run ${summary.runId} of sync "${summary.sync}": ${summary.status}`);
     return summary;

@@ -1,8 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,41 +10,15 @@ import { FakeHttpServer } from '../fakes/http/fake-http-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
 import { warehouseSql } from '../helpers/temp-project.ts';
+import { startWorker, stopped } from './worker-processes.ts';
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/lastmile.js');
 const ROWS = 3_000;
 const BATCH = 50;
 const SCHEMA = `lm_workers_${process.pid}`;
 const PREFIX = `lm-test-workers-${process.pid}`;
 const up = (await needService('postgres')) && (await needService('redis'));
 
-/** A `lastmile worker` process; resolves once it takes jobs. */
-async function startWorker(dir: string, batches = 2): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [bin, 'worker', '--config', 'lastmile.yml', '--batches', String(batches)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  let output = '';
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setInterval(() => {
-      if (output.includes('taking jobs')) {
-        clearInterval(timer);
-        resolve();
-      }
-    }, 50);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`worker exited ${code}: ${output}`));
-    });
-  });
-  return { child, output: () => output };
-}
 
-function stopped(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill(signal);
-  });
-}
 
 describe.skipIf(!up)('distributed mode: three `lastmile worker` processes on Redis and Postgres', () => {
   let dir: string;
@@ -75,7 +48,7 @@ syncs:
   items_sync: { model: items, destination: engine, mode: upsert, match: { id: id }, mapping: { value: value } }
 `);
     await warehouseSql(path.join(dir, 'warehouse.duckdb'), `CREATE TABLE items AS SELECT i AS id, 'v1-' || i AS value FROM range(${ROWS}) t(i)`);
-    workers.push(...(await Promise.all([1, 2, 3].map(() => startWorker(dir)))).map((w) => w.child));
+    workers.push(...await Promise.all([1, 2, 3].map(() => startWorker(dir))));
   }, 240_000);
 
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import { runSync } from '../../engine/run-sync.ts';
 import { ConfigError } from '../../errors.ts';
-import { enqueueRun } from '../../worker/enqueue-run.ts';
 import { formatCount, formatDuration } from '../../engine/trace-format.ts';
 import type { RunSummary } from '../../state/run-record.ts';
 import type { CliEnv } from '../cli-env.ts';
@@ -25,7 +24,7 @@ export async function syncCommand(env: CliEnv, syncName: string, flags: SyncFlag
   try {
     if (flags.queue && flags.dryRun) throw new ConfigError('--queue and --dry-run do not go together: a dry run writes nothing, run it here');
     const summary = flags.queue
-      ? await enqueueRun(env.project, syncName, { trigger: 'cli', fullResync: flags.fullResync, retryRejected: flags.retryRejected, signal: controller.signal })
+      ? await (await import('../../worker/enqueue-run.ts')).enqueueRun(env.project, syncName, { trigger: 'cli', fullResync: flags.fullResync, retryRejected: flags.retryRejected, signal: controller.signal })
       : await runSync({ project: env.project, store: env.store }, syncName, {
         trigger: 'cli', fullResync: flags.fullResync, dryRun: flags.dryRun, retryRejected: flags.retryRejected,
         signal: controller.signal, onProgress: (p) => display.update(p),
