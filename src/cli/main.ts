@@ -41,7 +41,8 @@ program.command('sync <sync>').description('run a sync once')
   .option('--full-resync', 'send every row again, as if nothing had been synced')
   .option('--dry-run', 'read and diff, report what would be sent, write nothing')
   .option('--retry-rejected', 'send rows that were refused for good again, even if unchanged')
-  .action(async (sync: string, flags: { fullResync?: boolean; dryRun?: boolean; retryRejected?: boolean }) =>
+  .option('--queue', 'hand the run to the workers of the distributed mode (queue: on Redis) and wait for its summary')
+  .action(async (sync: string, flags: { fullResync?: boolean; dryRun?: boolean; retryRejected?: boolean; queue?: boolean }) =>
     withEnv((env) => syncCommand(env, sync, flags))());
 
 const runs = program.command('runs').description('run history; `runs show RUN_ID` for one run')
@@ -67,9 +68,12 @@ program.command('serve').description('REST API, web UI and scheduler in one proc
   });
 
 program.command('worker').description('a worker of the distributed mode (queue on Redis, state on Postgres)')
-  .action(() => {
-    process.stderr.write('lastmile worker: the distributed mode is not in this version yet; run syncs with `lastmile sync` or `lastmile serve`\n');
-    process.exitCode = EXIT.usage;
+  .option('--batches <n>', 'batches delivered at once by this worker', '4')
+  .option('--runs <n>', 'runs diffed at once by this worker', '2')
+  .action(async (flags: { batches: string; runs: string }) => {
+    const { workerCommand } = await import('./commands/worker-command.ts');
+    const env = await openCliEnv(program.opts<GlobalOptions>());
+    process.exitCode = await workerCommand(env, { batchConcurrency: Number(flags.batches), runConcurrency: Number(flags.runs) });
   });
 
 program.command('receiver').description('a local bulk-update endpoint for the demo project (answers 429 past its rate)')

@@ -11,6 +11,7 @@ import { loaderSchema, POSTGRES_URL, type RawProject } from './schema.ts';
 import { literalSecrets, resolveDestinations, resolveSources } from './resolve-connections.ts';
 import { resolveModels, resolveSyncs } from './resolve-syncs.ts';
 import { combine, redactError } from './config-errors.ts';
+import { serverUrlProblem } from './url-setting.ts';
 
 export { validateColumns } from './validate-columns.ts';
 
@@ -41,7 +42,12 @@ export async function loadProject(configPath: string, env: Record<string, string
     const destinations = resolveDestinations(raw.destinations, destinationTypes, check, rootDir, secrets);
     const models = resolveModels(raw, check);
     const syncs = resolveSyncs(raw, models, destinationTypes, check);
+    if (raw.queue && !POSTGRES_URL.test(raw.state)) {
+      check.fail(`the distributed mode needs a state store every worker reaches: set state: postgres://… (state ${JSON.stringify(raw.state)} is a folder on one machine)`, ['queue']);
+    }
     if (check.errors.length > 0) throw combine(check.errors);
+    const queue = queueOf(raw, env, check);
+    if (queue.queue && new URL(queue.queue.redis).password) secrets.push(queue.queue.redis, decodeURIComponent(new URL(queue.queue.redis).password));
 
     return {
       configPath: absolutePath,
@@ -54,9 +60,20 @@ export async function loadProject(configPath: string, env: Record<string, string
       syncs,
       tokens: raw.tokens,
       alerts: raw.alerts,
+      ...queue,
       secrets: [...new Set(secrets)],
     };
   } catch (error) {
     throw error instanceof ConfigError ? redactError(error, secrets) : error;
   }
+}
+
+/** `queue:` with its Redis URL, or LASTMILE_REDIS_URL alone: the distributed mode's settings (none: not in use). */
+function queueOf(raw: RawProject, env: Record<string, string | undefined>, check: Checker): Pick<Project, 'queue' | 'queueLocation'> {
+  const redis = raw.queue?.redis ?? env.LASTMILE_REDIS_URL;
+  if (!redis) return {};
+  const problem = serverUrlProblem(redis, 'redis');
+  if (problem) throw new ConfigError(`LASTMILE_REDIS_URL: ${problem}`);
+  const stalledAfterMs = raw.queue?.stalledAfter;
+  return { queue: { redis, prefix: raw.queue?.prefix ?? 'lastmile', ...(stalledAfterMs ? { stalledAfterMs } : {}) }, queueLocation: check.where(['queue']) };
 }

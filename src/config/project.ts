@@ -20,8 +20,20 @@ export interface Project {
   /** API tokens for `lastmile serve` (besides LASTMILE_API_TOKEN). */
   tokens: ApiToken[];
   alerts: AlertConfig[];
+  /** Distributed mode (`queue:`, or LASTMILE_REDIS_URL): where the queues and shared rate budgets live. */
+  queue?: QueueConfig;
+  /** Where `queue:` is written, for messages about it. */
+  queueLocation?: { file?: string; line?: number; field?: string };
   /** Every secret value substituted from the environment: redacted from all output. */
   secrets: string[];
+}
+
+export interface QueueConfig {
+  redis: string;
+  /** Prefix of every Redis key. */
+  prefix: string;
+  /** A job whose worker is silent this long goes to another worker. */
+  stalledAfterMs?: number;
 }
 
 /** Connection settings as written, validated by the source type's own schema. */

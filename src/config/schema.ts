@@ -3,7 +3,7 @@ import { Cron } from 'croner';
 import { SYNC_MODES } from './project.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { show } from './issue-messages.ts';
-import { serverUrlProblem } from './url-setting.ts';
+import { serverUrl, serverUrlProblem } from './url-setting.ts';
 
 /** `state:` names a Postgres store when it is a postgres:// URL, a folder otherwise. */
 export const POSTGRES_URL = /^postgres(ql)?:\/\//i;
@@ -120,6 +120,15 @@ export const alertSchema = z.strictObject({
   rejectedThreshold: z.int().min(1).optional().describe('For `rejected`: alert when a run rejects at least this many rows'),
 });
 
+/** Distributed mode: runs go through BullMQ queues on this Redis (LASTMILE_REDIS_URL when absent). */
+export const queueSchema = z.strictObject({
+  redis: serverUrl('redis').optional().describe('Redis of the queues and the shared rate budgets: redis://host:6379/0 (default: LASTMILE_REDIS_URL)'),
+  prefix: z.string().regex(/^[A-Za-z0-9_:.-]+$/, { error: 'use letters, digits, _ : . and -' }).default('lastmile')
+    .describe('Prefix of every Redis key (several projects can share one Redis)'),
+  stalledAfter: durationSchema.optional()
+    .describe('A job whose worker is silent this long goes to another worker (default 30s; a killed worker\'s batches are retried after it)'),
+});
+
 /** Building blocks the top level is made of; the JSON Schema swaps in each type's settings. */
 export interface EntrySchemas<S extends z.ZodType = z.ZodType, D extends z.ZodType = z.ZodType, Y extends z.ZodType = z.ZodType> {
   source: S;
@@ -141,6 +150,7 @@ export function projectSchema<S extends z.ZodType, D extends z.ZodType, Y extend
     syncs: z.record(entryName, entries.sync).default({}),
     tokens: z.array(tokenSchema).default([]),
     alerts: z.array(alertSchema).default([]),
+    queue: queueSchema.optional().describe('Distributed mode: `lastmile worker` processes take runs from queues on Redis (needs state: postgres://…)'),
   });
 }
 

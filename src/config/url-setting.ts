@@ -5,6 +5,7 @@ export const DATABASE_URLS = {
   postgres: { schemes: ['postgres', 'postgresql'], example: 'postgres://user:password@host:5432/database' },
   mysql: { schemes: ['mysql', 'mariadb'], example: 'mysql://user:password@host:3306/database' },
   amqp: { schemes: ['amqp', 'amqps'], example: 'amqp://user:password@host:5672/vhost' },
+  redis: { schemes: ['redis', 'rediss'], example: 'redis://user:password@host:6379/0' },
 } as const;
 
 /**

@@ -1,4 +1,5 @@
 import type { Outcome } from '../delivery/outcome.ts';
+import type { Rejection } from '../destinations/destination.ts';
 import type { RowStateUpdate, StateStore } from '../state/state-store.ts';
 import type { LocalOutcomes, PendingChange } from './change-stream.ts';
 import type { RunRecorder } from './run-recorder.ts';
@@ -24,20 +25,28 @@ export function commitOutcomes(store: StateStore, sync: string, recorder: RunRec
       await recorder.reject(rejected);
     },
     async settled(batch, outcomes) {
-      const updates: RowStateUpdate[] = [];
-      const rejected: Parameters<RunRecorder['reject']>[0] = [];
-      let delivered = 0;
-      for (let i = 0; i < batch.length; i++) {
-        const outcome = outcomes[i];
-        const update = stateUpdateFor(batch[i], outcome);
-        if (update) updates.push(update);
-        if (outcome.outcome === 'delivered') delivered++;
-        if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection });
-      }
+      const { updates, delivered, rejected } = outcomesOf(batch, outcomes);
       await commit(updates);
       recorder.delivered(delivered);
       await recorder.reject(rejected);
       await recorder.checkpoint();
     },
   };
+}
+
+/** A settled batch's state updates, how many rows were delivered, and the rows refused with their reasons. */
+export function outcomesOf(batch: PendingChange[], outcomes: Outcome[]): {
+  updates: RowStateUpdate[]; delivered: number; rejected: { key: string; rejection: Rejection }[];
+} {
+  const updates: RowStateUpdate[] = [];
+  const rejected: { key: string; rejection: Rejection }[] = [];
+  let delivered = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const outcome = outcomes[i];
+    const update = stateUpdateFor(batch[i], outcome);
+    if (update) updates.push(update);
+    if (outcome.outcome === 'delivered') delivered++;
+    if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection });
+  }
+  return { updates, delivered, rejected };
 }

@@ -85,7 +85,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
   }
 }
 
-function recordDiff(recorder: RunRecorder, session: DiffSession, resolved: ResolvedSync): void {
+export function recordDiff(recorder: RunRecorder, session: DiffSession, resolved: ResolvedSync): void {
   const { counts } = session.diff;
   const s = recorder.summary;
   Object.assign(s, { fetched: counts.fetched, added: counts.added, changed: counts.changed, removed: counts.removed, unchanged: counts.unchanged });
@@ -108,7 +108,7 @@ export function sentCount(session: DiffSession, resolved: ResolvedSync): number 
   }
 }
 
-function profileOf(env: RunEnv, resolved: ResolvedSync, options: RunOptions): RunProfile {
+export function profileOf(_env: unknown, resolved: ResolvedSync, options: RunOptions): RunProfile {
   const { sync, model, sourceConfig, destinationConfig } = resolved;
   return {
     model: model.name, source: sourceConfig.name, sourceType: sourceConfig.type,

@@ -4,7 +4,7 @@ import net from 'node:net';
 export const SERVICES = {
   postgres: { port: 5432, url: process.env.LASTMILE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
   mariadb: { port: 3306, url: process.env.LASTMILE_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test' },
-  redis: { port: 6379, url: 'redis://127.0.0.1:6379' },
+  redis: { port: 6379, url: process.env.LASTMILE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379' },
   rabbitmq: { port: 5672, url: 'amqp://guest:guest@127.0.0.1:5672' },
   nats: { port: 4222, url: 'nats://127.0.0.1:4222' },
 } as const;

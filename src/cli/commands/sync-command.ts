@@ -1,4 +1,5 @@
 import { runSync } from '../../engine/run-sync.ts';
+import { ConfigError } from '../../errors.ts';
 import { formatCount, formatDuration } from '../../engine/trace-format.ts';
 import type { RunSummary } from '../../state/run-record.ts';
 import type { CliEnv } from '../cli-env.ts';
@@ -9,6 +10,8 @@ export interface SyncFlags {
   fullResync?: boolean;
   dryRun?: boolean;
   retryRejected?: boolean;
+  /** Hand the run to the distributed mode's workers. */
+  queue?: boolean;
 }
 
 /** `lastmile sync SYNC`: one run, live progress on a terminal, the summary last. */
@@ -19,10 +22,13 @@ export async function syncCommand(env: CliEnv, syncName: string, flags: SyncFlag
   process.once('SIGTERM', stop);
   const display = env.json ? { update() {}, done() {} } : progressDisplay();
   try {
-    const summary = await runSync({ project: env.project, store: env.store }, syncName, {
-      trigger: 'cli', fullResync: flags.fullResync, dryRun: flags.dryRun, retryRejected: flags.retryRejected,
-      signal: controller.signal, onProgress: (p) => display.update(p),
-    });
+    if (flags.queue && flags.dryRun) throw new ConfigError('--queue and --dry-run do not go together: a dry run writes nothing, run it here');
+    const summary = flags.queue
+      ? await (await import('../../worker/enqueue-run.ts')).enqueueRun(env.project, syncName, { trigger: 'cli', fullResync: flags.fullResync, retryRejected: flags.retryRejected, signal: controller.signal })
+      : await runSync({ project: env.project, store: env.store }, syncName, {
+        trigger: 'cli', fullResync: flags.fullResync, dryRun: flags.dryRun, retryRejected: flags.retryRejected,
+        signal: controller.signal, onProgress: (p) => display.update(p),
+      });
     display.done();
     if (env.json) env.emit(summary);
     else env.say(describeSummary(summary));

@@ -1,0 +1,70 @@
+import { QueueEvents } from 'bullmq';
+import type { Project } from '../config/project.ts';
+import { newRunId } from '../engine/run-sync.ts';
+import { resolveSync } from '../engine/resolve-sync.ts';
+import type { RunSummary } from '../state/run-record.ts';
+import { RunError } from '../errors.ts';
+import { distributedSettings } from './distributed-settings.ts';
+
+/** How often a caller waiting for a run checks that Redis still has its job. */
+const LOST_CHECK_MS = 2_000;
+import { configVersion, redisConnection, runsQueue, type RunJobData } from './queues.ts';
+
+export interface EnqueueOptions {
+  trigger: RunJobData['trigger'];
+  runId?: string;
+  fullResync?: boolean;
+  retryRejected?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * Puts a run of `sync` on the runs queue for a worker to take, and waits for its summary.
+ * Stopping the wait (the signal) leaves the run to the workers.
+ */
+export async function enqueueRun(project: Project, sync: string, options: EnqueueOptions): Promise<RunSummary> {
+  const { queue } = distributedSettings(project, 'a queued run');
+  resolveSync(project, sync); // an unknown sync is a config error here, not in a worker
+  const runId = options.runId ?? newRunId();
+  const connection = redisConnection(queue);
+  const eventsConnection = redisConnection(queue);
+  const events = new QueueEvents('runs', { connection: eventsConnection, prefix: queue.prefix });
+  const runs = runsQueue(queue, connection);
+  try {
+    await events.waitUntilReady();
+    const job = await runs.add('run', {
+      sync, runId, trigger: options.trigger, fullResync: options.fullResync, retryRejected: options.retryRejected, configVersion: configVersion(project),
+    }, { jobId: runId, removeOnComplete: 1_000, removeOnFail: 1_000 });
+    const done = job.waitUntilFinished(events) as Promise<RunSummary>;
+    const lost = jobLost(runs, runId);
+    const stopped = new Promise<never>((_, reject) => {
+      if (!options.signal) return;
+      if (options.signal.aborted) reject(options.signal.reason);
+      options.signal.addEventListener('abort', () => reject(options.signal!.reason), { once: true });
+    });
+    try {
+      return await Promise.race([done, stopped, lost.promise]);
+    } finally {
+      lost.stop();
+    }
+  } finally {
+    await runs.close();
+    await events.close();
+    connection.disconnect();
+    eventsConnection.disconnect();
+  }
+}
+
+/** Rejects when the run's job is gone from Redis before it finished (Redis restarted and kept nothing). */
+function jobLost(runs: ReturnType<typeof runsQueue>, runId: string): { promise: Promise<never>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      void runs.getJob(runId).then((job) => {
+        if (job) return;
+        reject(new RunError(`run ${runId}: the queue lost its job (was Redis restarted?); the run ends as failed, state keeps every batch delivered, the next run sends the rest`));
+      }, () => undefined);
+    }, LOST_CHECK_MS);
+  });
+  return { promise, stop: () => clearInterval(timer) };
+}
