@@ -1,0 +1,143 @@
+import { randomBytes } from 'node:crypto';
+import type { Column, Row, Value } from '../../sources/source.ts';
+import type { RowStatus } from '../../state/state-store.ts';
+import type { ChangeRow, Diff, DiffCounts, DiffKind, DiffRequest, InvalidKey } from '../diff.ts';
+import { RunError } from '../../errors.ts';
+import { isWarehouseSource, type WarehouseSession, type WarehouseSource } from './warehouse-session.ts';
+import { WarehouseRowState } from './warehouse-row-state.ts';
+import { countsOf, countsQuery, diffStatements, invalidKeysQuery, type DiffTables } from './diff-statements.ts';
+import { modelRelation, type ModelRelation } from './model-relation.ts';
+
+const INTERNAL = new Set(['__kind', '__dkey', '__status', '__dest_id', '__match', '__mkey', '__mfp']);
+
+/**
+ * `diff: warehouse`: the diff runs inside the source's own database, against the sync's state
+ * kept there (WarehouseRowState). The warehouse fingerprints every row (recipe v1) into a
+ * scratch table, compares it with the state there, and keeps the differing keys; only those
+ * rows ever leave it, fetched by key with their columns when delivery asks for them.
+ */
+export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
+  const { source, state, sync, model, signal } = request;
+  if (!isWarehouseSource(source)) throw new RunError(`source "${source.name}" (${source.type}) cannot run the diff itself; use diff: workspace`);
+  if (!(state instanceof WarehouseRowState)) throw new RunError('internal error: diff: warehouse needs the row state kept in the warehouse');
+  const session = state.session;
+  const q = session.dialect.quote;
+  const id = randomBytes(6).toString('hex');
+  const tables: DiffTables = {
+    cur: `${q(state.schema)}.${q(`lm_scratch_${id}_cur`)}`,
+    dup: `${q(state.schema)}.${q(`lm_scratch_${id}_dup`)}`,
+    diff: `${q(state.schema)}.${q(`lm_scratch_${id}_diff`)}`,
+  };
+  const diff = new WarehouseDiff(source, session, tables);
+  try {
+    const relation = await modelRelation(request);
+    diff.relation = relation;
+    const { sql, params, plan } = relation;
+    const dialect = session.dialect;
+    const cursor = model.cursor ? `, ${q(model.cursor)} AS lm_cursor` : '';
+    signal.throwIfAborted();
+    await session.run(dialect.createScratch(tables.cur,
+      `SELECT ${dialect.key(plan.primaryKey)} AS lm_key, ${dialect.fingerprint(plan.signature, plan.columns)} AS lm_fp${cursor} FROM (${sql}) AS lm_model`), params);
+    const rows = state.rowsOf(sync);
+    for (const statement of diffStatements(dialect, tables, rows, { incremental: relation.incremental, retryRejected: request.retryRejected, fullResync: request.fullResync })) {
+      signal.throwIfAborted();
+      await session.run(statement);
+    }
+    diff.counts = countsOf((await session.run(countsQuery(tables, rows)))[0]!);
+    diff.highWaterMark = model.cursor ? (await diff.maxCursor(signal)) ?? request.since : request.since;
+    diff.stateRows = rows;
+    diff.columns = relation.columns.map((c) => c.name);
+    return diff;
+  } catch (error) {
+    await diff.close();
+    throw error;
+  }
+}
+
+class WarehouseDiff implements Diff {
+  readonly method = 'warehouse';
+  counts!: DiffCounts;
+  highWaterMark: Value | null = null;
+  columns: string[] = [];
+  relation?: ModelRelation;
+  stateRows = '';
+
+  constructor(private readonly source: WarehouseSource, private readonly session: WarehouseSession, private readonly tables: DiffTables) {}
+
+  get incremental(): boolean {
+    return this.relation?.incremental ?? false;
+  }
+
+  async *invalidKeys(): AsyncIterable<InvalidKey[]> {
+    if (this.counts.invalid === 0) return;
+    const rows = await this.session.run(invalidKeysQuery(this.tables));
+    yield rows.map((r) => ({ key: r.invalid_key == null ? null : String(r.invalid_key), copies: Number(r.copies) }));
+  }
+
+  async sample(perKind: number, signal: AbortSignal): Promise<ChangeRow[]> {
+    const out: ChangeRow[] = [];
+    for (const kind of ['added', 'changed', 'removed'] as const) {
+      for await (const chunk of this.read([kind], perKind, signal, perKind)) out.push(...chunk);
+    }
+    return out;
+  }
+
+  changes(kinds: DiffKind[], { chunkSize, signal }: { chunkSize: number; signal: AbortSignal }): AsyncIterable<ChangeRow[]> {
+    return this.read(kinds, chunkSize, signal);
+  }
+
+  async maxCursor(signal: AbortSignal): Promise<Value | null> {
+    for await (const chunk of this.source.read(`SELECT max(lm_cursor) AS hwm FROM ${this.tables.cur}`, { chunkSize: 1, signal })) {
+      return chunk.rows[0]?.hwm ?? null;
+    }
+    return null;
+  }
+
+  async close(): Promise<void> {
+    for (const table of [this.tables.diff, this.tables.dup, this.tables.cur]) {
+      await this.session.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
+    }
+  }
+
+  /**
+   * The differences of `kinds` with the model's columns: the diff's keys joined back to the
+   * model (only they are fingerprinted again, so state records exactly the values sent) and
+   * to the state (what the destination holds).
+   */
+  private async *read(kinds: DiffKind[], chunkSize: number, signal: AbortSignal, limit?: number): AsyncIterable<ChangeRow[]> {
+    if (!kinds.length) return;
+    const { dialect } = this.session;
+    const { sql, params, plan } = this.relation!;
+    const model = `SELECT ${dialect.key(plan.primaryKey)} AS __mkey, ${dialect.fingerprint(plan.signature, plan.columns)} AS __mfp, lm_m.* FROM (${sql}) AS lm_m`;
+    const query = `SELECT d.lm_kind AS __kind, d.lm_key AS __dkey, p.status AS __status, p.dest_id AS __dest_id, p.match_json AS __match, m.*
+      FROM ${this.tables.diff} AS d
+      LEFT JOIN (${this.stateRows}) AS p ON p.row_key = d.lm_key
+      LEFT JOIN (${model}) AS m ON m.__mkey = d.lm_key
+      WHERE d.lm_kind IN (${kinds.map((k) => `'${k}'`).join(', ')}) ORDER BY d.lm_key${limit ? ` LIMIT ${limit}` : ''}`;
+    for await (const chunk of this.source.read(query, { chunkSize, signal, params })) {
+      if (chunk.rows.length) yield chunk.rows.map((r) => changeRow(r, chunk.columns));
+    }
+  }
+}
+
+function changeRow(r: Row, columns: Column[]): ChangeRow {
+  const kind = r.__kind as DiffKind;
+  const present = kind !== 'removed' && r.__mkey !== null && r.__mkey !== undefined;
+  let row: Row | null = null;
+  if (present) {
+    row = {};
+    for (const { name } of columns) if (!INTERNAL.has(name)) row[name] = r[name]!;
+  }
+  return {
+    kind,
+    key: String(r.__dkey),
+    fp: present ? String(r.__mfp) : null,
+    localFp: null,
+    row,
+    previous: r.__status == null ? null : {
+      status: String(r.__status) as RowStatus,
+      destId: r.__dest_id == null ? null : String(r.__dest_id),
+      match: r.__match == null ? null : JSON.parse(String(r.__match)) as Record<string, Value>,
+    },
+  };
+}
