@@ -8,8 +8,10 @@ import { pushChanges } from './push-changes.ts';
 import { finalizeRun } from './finalize-run.ts';
 import { RunRecorder, type RunProgress } from './run-recorder.ts';
 import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
+import { openRowState, type RowStateHandle } from './row-state.ts';
 import { modeLabel } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
+import { diffMethodOf } from '../diff/diff-method.ts';
 
 export interface RunEnv {
   project: Project;
@@ -48,24 +50,28 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
   if (lock) await env.store.abandonDeadRuns();
   const recorder = new RunRecorder(options.dryRun ? undefined : env.store, profileOf(env, resolved, options), syncName, runId, options.onProgress);
   let session: DiffSession | undefined;
+  let rowState: RowStateHandle | undefined;
   try {
     await recorder.begin();
+    rowState = await openRowState(env.project, env.store, resolved);
+
     // A full resync that dies half-way still re-sends the rest next run (and starts over a damaged state).
-    if (options.fullResync && !options.dryRun) await env.store.forgetFingerprints(syncName);
+    if (options.fullResync && !options.dryRun) await rowState.store.forgetFingerprints(syncName);
 
     // 1. query warehouse  +  2. diff against state
     session = await openDiffSession(env.project, env.store, resolved, {
-      fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun, persist: !options.dryRun,
+      fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun, persist: !options.dryRun, rowState,
     });
+    recorder.profile.diff = session.diff.method;
     recordDiff(recorder, session, resolved);
     if (options.dryRun) return await recorder.finish('success');
 
     // 3. push
     recorder.enter('push');
-    const stopped = await pushChanges(session, resolved, env.store, recorder, signal);
+    const stopped = await pushChanges(session, resolved, session.state, recorder, signal);
 
     // 4. finalize
-    return await finalizeRun(session, resolved, env.store, recorder, stopped);
+    return await finalizeRun(session, resolved, session.state, recorder, stopped);
   } catch (error) {
     const status = signal.aborted ? 'cancelled' : 'failed';
     recorder.trace(4, `status: ${status.toUpperCase()}  ${messageOf(error)}`);
@@ -74,6 +80,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
     return summary;
   } finally {
     await session?.close();
+    await rowState?.close();
     await lock?.release();
   }
 }
@@ -107,6 +114,7 @@ function profileOf(env: RunEnv, resolved: ResolvedSync, options: RunOptions): Ru
     model: model.name, source: sourceConfig.name, sourceType: sourceConfig.type,
     destination: destinationConfig.name, destinationType: destinationConfig.type, mode: sync.mode,
     syncModeLabel: modeLabel(sync.mode, model.cursor !== undefined, options.fullResync ?? false),
+    diff: diffMethodOf(model, sourceConfig),
     trigger: options.trigger,
   };
 }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
 import mysql from 'mysql2/promise';
 import { PostgresSource } from '../../src/sources/postgres/postgres-source.ts';
 import { MysqlSource } from '../../src/sources/mysql/mysql-source.ts';
@@ -83,6 +84,30 @@ if (await needService('postgres')) {
       await server.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
     });
   }
+
+  describe('warehouse diff scratch tables', () => {
+    const sweepSchema = `${schema}_sweep`;
+    const f = serverFixture(server, 'warehouse', sweepSchema);
+    afterAll(async () => {
+      await f.teardown();
+      await server.exec(`DROP SCHEMA IF EXISTS ${sweepSchema} CASCADE`);
+    });
+
+    it('drops its own on close, and those a killed diff left over a day ago', async () => {
+      const fixture = await f.fixture();
+      await fixture.setModel([]);
+      const old = `lm_scratch_${Math.floor(Date.now() / 1000) - 2 * 86400}_dead0000_cur`;
+      const recent = `lm_scratch_${Math.floor(Date.now() / 1000) - 60}_live0000_cur`;
+      await server.exec(`CREATE TABLE ${sweepSchema}.${old} (x int); CREATE TABLE ${sweepSchema}.${recent} (x int)`);
+      const diff = await fixture.open('sweep');
+      await diff.close();
+      const client = new pg.Client(SERVICES.postgres.url);
+      await client.connect();
+      const { rows } = await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name LIKE 'lm_scratch%'`, [sweepSchema]);
+      await client.end();
+      expect(rows.map((r) => r.table_name)).toEqual([recent]);
+    });
+  });
 }
 
 if (await needService('mariadb')) {

@@ -8,6 +8,7 @@ import { WarehouseRowState } from './warehouse-row-state.ts';
 import { countsOf, countsQuery, diffStatements, invalidKeysQuery, type DiffTables } from './diff-statements.ts';
 import { modelRelation, type ModelRelation } from './model-relation.ts';
 
+const SCRATCH_MAX_AGE_SECONDS = 24 * 3600;
 const INTERNAL = new Set(['__kind', '__dkey', '__status', '__dest_id', '__match', '__mkey', '__mfp']);
 
 /**
@@ -22,7 +23,8 @@ export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
   if (!(state instanceof WarehouseRowState)) throw new RunError('internal error: diff: warehouse needs the row state kept in the warehouse');
   const session = state.session;
   const q = session.dialect.quote;
-  const id = randomBytes(6).toString('hex');
+  // Named by their creation time, so a later diff can tell a killed diff's tables from a live one's.
+  const id = `${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
   const tables: DiffTables = {
     cur: `${q(state.schema)}.${q(`lm_scratch_${id}_cur`)}`,
     dup: `${q(state.schema)}.${q(`lm_scratch_${id}_dup`)}`,
@@ -30,6 +32,7 @@ export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
   };
   const diff = new WarehouseDiff(source, session, tables);
   try {
+    await sweepScratch(session, state.schema);
     const relation = await modelRelation(request);
     diff.relation = relation;
     const { sql, params, plan } = relation;
@@ -51,6 +54,17 @@ export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
   } catch (error) {
     await diff.close();
     throw error;
+  }
+}
+
+/** Drops the scratch tables of diffs killed over a day ago (a live diff, a plan beside a run, keeps its own). */
+async function sweepScratch(session: WarehouseSession, schema: string): Promise<void> {
+  const rows = await session.run(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ${session.dialect.placeholder(1)} AND table_name LIKE 'lm\\_scratch\\_%'`, [schema]);
+  const dayAgo = Date.now() / 1000 - SCRATCH_MAX_AGE_SECONDS;
+  for (const { name } of rows) {
+    const created = Number(/^lm_scratch_(\d+)_/.exec(String(name))?.[1]);
+    if (created < dayAgo) await session.run(`DROP TABLE IF EXISTS ${session.dialect.quote(schema)}.${session.dialect.quote(String(name))}`);
   }
 }
 
