@@ -122,12 +122,16 @@ class WarehouseDiff implements Diff {
     if (!kinds.length) return;
     const { dialect } = this.session;
     const { sql, params, plan } = this.relation!;
-    const model = `SELECT ${dialect.key(plan.primaryKey)} AS __mkey, ${dialect.fingerprint(plan.signature, plan.columns)} AS __mfp, lm_m.* FROM (${sql}) AS lm_m`;
-    const query = `SELECT d.lm_kind AS __kind, d.lm_key AS __dkey, p.status AS __status, p.dest_id AS __dest_id, p.match_json AS __match, m.*
+    // The fingerprint is computed outside the joins, over their output only: inside the model's
+    // side of a LEFT JOIN, Postgres would compute it for every model row.
+    const model = `SELECT ${dialect.key(plan.primaryKey)} AS __mkey, lm_m.* FROM (${sql}) AS lm_m`;
+    const joined = `SELECT d.lm_kind AS __kind, d.lm_key AS __dkey, p.status AS __status, p.dest_id AS __dest_id, p.match_json AS __match, m.*
       FROM ${this.tables.diff} AS d
       LEFT JOIN (${this.stateRows}) AS p ON p.row_key = d.lm_key
       LEFT JOIN (${model}) AS m ON m.__mkey = d.lm_key
-      WHERE d.lm_kind IN (${kinds.map((k) => `'${k}'`).join(', ')}) ORDER BY d.lm_key${limit ? ` LIMIT ${limit}` : ''}`;
+      WHERE d.lm_kind IN (${kinds.map((k) => `'${k}'`).join(', ')})`;
+    const query = `SELECT ${dialect.fingerprint(plan.signature, plan.columns)} AS __mfp, lm_joined.* FROM (${joined}) AS lm_joined
+      ORDER BY __dkey${limit ? ` LIMIT ${limit}` : ''}`;
     for await (const chunk of this.source.read(query, { chunkSize, signal, params })) {
       if (chunk.rows.length) yield chunk.rows.map((r) => changeRow(r, chunk.columns));
     }
