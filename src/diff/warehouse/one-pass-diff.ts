@@ -4,13 +4,16 @@ import type { DiffOptions, ScratchSql } from './diff-statements.ts';
 /**
  * The warehouse diff in one pass over the model, as a person would write it by hand: every row
  * keyed and fingerprinted, joined to the state, and only the rows that differ written to the
- * scratch table `diff` with their columns (lm_key, lm_fp, lm_kind: added | changed | invalid
- * for a null key | removed). Duplicated keys hide among the rest only rarely: they are found in
+ * scratch table `diff` with their columns and their state (lm_key, lm_fp, lm_kind: added |
+ * changed | invalid for a null key; lm_status, lm_dest_id, lm_match), and `removed` the state
+ * rows whose key left the model. Duplicated keys hide among the rest only rarely: they are found in
  * `diff` itself, and the model is grouped by key only when the counts say one hides among the
  * unchanged rows (or in cursor mode, where the counts cannot tell).
  */
 export interface OnePassTables {
   diff: string;
+  /** State rows whose key left the model (apart: the model's columns may not be nullable there). */
+  removed: string;
   dup: string;
 }
 
@@ -23,15 +26,16 @@ export function diffStatement(sql: ScratchSql, t: OnePassTables, keyed: string, 
   const forced = [options.retryRejected ? `p.status IN ('rejected', 'outdated')` : '', options.fullResync ? '1 = 1' : '']
     .filter(Boolean).join(' OR ') || '1 = 0';
   return sql.createScratch(t.diff,
-    `SELECT CASE WHEN c.lm_key IS NULL THEN 'invalid' WHEN p.row_key IS NULL THEN 'added' ELSE 'changed' END AS lm_kind, c.*
+    `SELECT CASE WHEN c.lm_key IS NULL THEN 'invalid' WHEN p.row_key IS NULL THEN 'added' ELSE 'changed' END AS lm_kind,
+            p.status AS lm_status, p.dest_id AS lm_dest_id, p.match_json AS lm_match, c.*
      FROM (${keyed}) AS c LEFT JOIN (${state}) AS p ON p.row_key = c.lm_key
      WHERE c.lm_key IS NULL OR p.row_key IS NULL OR p.fp <> c.lm_fp OR ${forced}`);
 }
 
-/** State rows whose key the model no longer holds (`keys`: the model's keys, a relation with lm_key). */
-export function removedStatement(t: OnePassTables, keys: string, state: string): string {
-  return `INSERT INTO ${t.diff} (lm_kind, lm_key) SELECT 'removed', p.row_key FROM (${state}) AS p
-          WHERE NOT EXISTS (SELECT 1 FROM (${keys}) AS c WHERE c.lm_key = p.row_key)`;
+/** State rows whose key the model no longer holds (`keys`: the model's keys, a relation with lm_key); none in cursor mode. */
+export function removedStatement(sql: ScratchSql, t: OnePassTables, keys: string, state: string, incremental: boolean): string {
+  return sql.createScratch(t.removed, `SELECT p.row_key AS lm_key, p.status AS lm_status, p.dest_id AS lm_dest_id, p.match_json AS lm_match
+    FROM (${state}) AS p WHERE ${incremental ? '1 = 0 AND ' : ''}NOT EXISTS (SELECT 1 FROM (${keys}) AS c WHERE c.lm_key = p.row_key)`);
 }
 
 /** Keys the differences hold more than once. */
@@ -48,13 +52,13 @@ export function allDuplicates(sql: ScratchSql, t: OnePassTables, keys: string): 
 export function countsQuery(t: OnePassTables, state: string): string {
   const notDup = (column: string) => `NOT EXISTS (SELECT 1 FROM ${t.dup} AS d WHERE d.lm_key = ${column})`;
   const kind = (k: string) => `(SELECT count(*) FROM ${t.diff} AS x WHERE lm_kind = '${k}' AND ${notDup('x.lm_key')}) AS ${k}`;
-  return `SELECT ${kind('added')}, ${kind('changed')}, ${kind('removed')},
+  return `SELECT ${kind('added')}, ${kind('changed')}, (SELECT count(*) FROM ${t.removed}) AS removed,
     (SELECT count(*) FROM ${t.diff} WHERE lm_kind = 'invalid') AS null_keys,
     (SELECT coalesce(sum(copies), 0) FROM ${t.dup}) AS duplicated,
     (SELECT count(*) FROM ${t.diff} WHERE lm_kind IN ('added', 'changed', 'invalid')) AS differing_rows,
     (SELECT count(DISTINCT lm_key) FROM ${t.diff} WHERE lm_kind = 'changed') AS changed_keys,
     (SELECT count(*) FROM (${state}) AS p) AS state_rows,
-    (SELECT count(*) FROM (${state}) AS p WHERE ${notDup('p.row_key')}) AS previous`;
+    (SELECT count(*) FROM ${t.dup} AS d JOIN (${state}) AS p ON p.row_key = d.lm_key) AS duplicated_in_state`;
 }
 
 /**
@@ -73,6 +77,6 @@ export function countsOf(row: Record<string, unknown>, fetched: number): DiffCou
   const invalid = n('null_keys') + n('duplicated');
   return {
     fetched, added: n('added'), changed: n('changed'), removed: n('removed'),
-    unchanged: fetched - invalid - n('added') - n('changed'), invalid, previous: n('previous'),
+    unchanged: fetched - invalid - n('added') - n('changed'), invalid, previous: n('state_rows') - n('duplicated_in_state'),
   };
 }

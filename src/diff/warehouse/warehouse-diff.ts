@@ -9,7 +9,7 @@ import { allDuplicates, countsOf, countsQuery, diffStatement, keyedModel, mayHid
 import { modelRelation, type ModelRelation } from './model-relation.ts';
 
 const SCRATCH_MAX_AGE_SECONDS = 24 * 3600;
-const INTERNAL = new Set(['__kind', '__dkey', '__status', '__dest_id', '__match', '__mfp', 'lm_kind', 'lm_key', 'lm_fp']);
+const INTERNAL = new Set(['__kind', '__dkey', '__status', '__dest_id', '__match', '__mfp', 'lm_kind', 'lm_key', 'lm_fp', 'lm_status', 'lm_dest_id', 'lm_match']);
 
 /**
  * `diff: warehouse`: the diff runs inside the source's own database, against the sync's state
@@ -28,6 +28,7 @@ export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
   const tables: OnePassTables = {
     dup: `${q(state.schema)}.${q(`lm_scratch_${id}_dup`)}`,
     diff: `${q(state.schema)}.${q(`lm_scratch_${id}_diff`)}`,
+    removed: `${q(state.schema)}.${q(`lm_scratch_${id}_removed`)}`,
   };
   const diff = new WarehouseDiff(source, session, tables);
   try {
@@ -45,7 +46,7 @@ export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
     };
     await step(diffStatement(dialect, tables, keyedModel(sql, key, dialect.fingerprint(plan.signature, plan.columns)), rows,
       { incremental: relation.incremental, retryRejected: request.retryRejected, fullResync: request.fullResync }), params);
-    if (!relation.incremental) await step(removedStatement(tables, keys, rows), params);
+    await step(removedStatement(dialect, tables, keys, rows, relation.incremental), params);
     const { fetched, hwm } = await diff.countModel(signal);
     await step(visibleDuplicates(dialect, tables));
     let countRow = (await session.run(countsQuery(tables, rows)))[0]!;
@@ -57,7 +58,6 @@ export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
     for (const statement of dialect.indexScratch(tables.diff, 'lm_key')) await step(statement);
     diff.counts = countsOf(countRow, fetched);
     diff.highWaterMark = model.cursor ? hwm ?? request.since : request.since;
-    diff.stateRows = rows;
     diff.columns = relation.columns.map((c) => c.name);
     return diff;
   } catch (error) {
@@ -83,7 +83,6 @@ class WarehouseDiff implements Diff {
   highWaterMark: Value | null = null;
   columns: string[] = [];
   relation?: ModelRelation;
-  stateRows = '';
 
   constructor(private readonly source: WarehouseSource, private readonly session: WarehouseSession, private readonly tables: OnePassTables) {}
 
@@ -122,7 +121,7 @@ class WarehouseDiff implements Diff {
   }
 
   async close(): Promise<void> {
-    for (const table of [this.tables.diff, this.tables.dup]) {
+    for (const table of [this.tables.diff, this.tables.removed, this.tables.dup]) {
       await this.session.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
     }
   }
@@ -134,12 +133,19 @@ class WarehouseDiff implements Diff {
    */
   private async *read(kinds: DiffKind[], chunkSize: number, signal: AbortSignal, limit?: number): AsyncIterable<ChangeRow[]> {
     if (!kinds.length) return;
-    const query = `SELECT d.lm_kind AS __kind, d.lm_key AS __dkey, d.lm_fp AS __mfp, p.status AS __status, p.dest_id AS __dest_id, p.match_json AS __match, d.*
-      FROM ${this.tables.diff} AS d LEFT JOIN (${this.stateRows}) AS p ON p.row_key = d.lm_key
-      WHERE d.lm_kind IN (${kinds.map((k) => `'${k}'`).join(', ')}) AND NOT EXISTS (SELECT 1 FROM ${this.tables.dup} AS x WHERE x.lm_key = d.lm_key)
-      ORDER BY d.lm_key${limit ? ` LIMIT ${limit}` : ''}`;
-    for await (const chunk of this.source.read(query, { chunkSize, signal })) {
-      if (chunk.rows.length) yield chunk.rows.map((r) => changeRow(r, chunk.columns));
+    const sent = kinds.filter((k) => k !== 'removed');
+    const order = `ORDER BY lm_key${limit ? ` LIMIT ${limit}` : ''}`;
+    const queries = [
+      ...(sent.length ? [`SELECT d.lm_kind AS __kind, d.lm_key AS __dkey, d.lm_fp AS __mfp, d.lm_status AS __status, d.lm_dest_id AS __dest_id, d.lm_match AS __match, d.*
+        FROM ${this.tables.diff} AS d
+        WHERE d.lm_kind IN (${sent.map((k) => `'${k}'`).join(', ')}) AND NOT EXISTS (SELECT 1 FROM ${this.tables.dup} AS x WHERE x.lm_key = d.lm_key) ${order}`] : []),
+      ...(kinds.includes('removed') ? [`SELECT 'removed' AS __kind, lm_key AS __dkey, lm_status AS __status, lm_dest_id AS __dest_id, lm_match AS __match, lm_key
+        FROM ${this.tables.removed} ${order}`] : []),
+    ];
+    for (const query of queries) {
+      for await (const chunk of this.source.read(query, { chunkSize, signal })) {
+        if (chunk.rows.length) yield chunk.rows.map((r) => changeRow(r, chunk.columns));
+      }
     }
   }
 }
