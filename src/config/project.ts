@@ -2,6 +2,8 @@
  * The resolved shape of a Lastmile project, after `lastmile.yml` is parsed, `${ENV}`
  * substituted and validated. Everything downstream reads these types, never raw YAML.
  */
+import type { DiffMethod } from '../diff/diff-method.ts';
+
 export const SYNC_MODES = ['upsert', 'insert', 'update', 'mirror'] as const;
 export type SyncMode = (typeof SYNC_MODES)[number];
 
@@ -66,6 +68,8 @@ export interface ModelConfig {
   table?: string;
   primaryKey: string[];
   cursor?: string;
+  /** Where the diff runs (absent: the source's `diff`, else workspace); see diff/diff-method.ts. */
+  diff?: DiffMethod;
   /** Line of the model in its file, for messages; `lines` has the line of `primaryKey` and `cursor`. */
   location?: { file: string; line?: number; lines?: Record<string, number> };
 }

@@ -7,6 +7,7 @@ import { parseDuration } from './duration.ts';
 import { strictKeys, strictSettings } from './strict-settings.ts';
 import { unknownKey } from './issue-messages.ts';
 import { compileTemplate } from '../mapping/template.ts';
+import { SQL_DIFF_SOURCES } from '../diff/diff-method.ts';
 
 type RawModel = z.output<typeof import('./schema.ts').modelSchema>;
 type RawSync = RawProject['syncs'][string];
@@ -15,6 +16,15 @@ export function resolveModels(raw: RawProject, check: Checker): Record<string, M
   const models: Record<string, ModelConfig> = {};
   for (const [name, model] of Object.entries(raw.models) as [string, RawModel][]) {
     if (!(model.source in raw.sources)) check.fail(unknown('source', model.source, raw.sources), ['models', name, 'source']);
+    const source = raw.sources[model.source];
+    const method = model.diff ?? (source?.diff as string | undefined);
+    if (source && method && method !== 'workspace' && !(SQL_DIFF_SOURCES as readonly string[]).includes(source.type)) {
+      check.fail(
+        `diff: ${method} runs the diff inside the source's database, which source "${model.source}" (${source.type}) cannot do; ` +
+          `use diff: workspace, or a ${SQL_DIFF_SOURCES.join(' or ')} source`,
+        ['models', name, model.diff ? 'diff' : 'source'],
+      );
+    }
     const { file, line } = check.where(['models', name]);
     const lines: Record<string, number> = {};
     for (const key of ['primaryKey', 'cursor']) {
@@ -28,6 +38,7 @@ export function resolveModels(raw: RawProject, check: Checker): Record<string, M
       ...(model.table !== undefined && { table: model.table }),
       primaryKey: typeof model.primaryKey === 'string' ? [model.primaryKey] : model.primaryKey,
       ...(model.cursor !== undefined && { cursor: model.cursor }),
+      ...(model.diff !== undefined && { diff: model.diff }),
       location: { file, line, lines },
     };
   }

@@ -4,6 +4,7 @@ import { SYNC_MODES } from './project.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { show } from './issue-messages.ts';
 import { serverUrl, serverUrlProblem } from './url-setting.ts';
+import { DIFF_METHODS } from '../diff/diff-method.ts';
 
 /** `state:` names a Postgres store when it is a postgres:// URL, a folder otherwise. */
 export const POSTGRES_URL = /^postgres(ql)?:\/\//i;
@@ -75,6 +76,7 @@ export const modelSchema = z
     table: nonEmpty.optional().describe('A table (or a file, for the files source) read whole (set sql or table)'),
     primaryKey: z.union([nonEmpty, z.array(nonEmpty).min(1)], { error: forms('a column name or a list of column names') }).describe('Column(s) that identify a row'),
     cursor: nonEmpty.optional().describe('Read only rows past the last run\'s high-water mark of this column'),
+    diff: z.enum(DIFF_METHODS).optional().describe('Where this model\'s diff runs (overrides the source\'s diff): workspace | warehouse | engine'),
   })
   .superRefine((model, ctx) => {
     if ((model.sql === undefined) === (model.table === undefined)) {

@@ -5,7 +5,8 @@ import type { StateStore } from '../state/state-store.ts';
 import type { Diff } from '../diff/diff.ts';
 import { createMapper, type Mapper } from '../mapping/mapper.ts';
 import { validateColumns } from '../config/load-project.ts';
-import { openWorkspaceDiff } from '../diff/workspace/workspace-diff.ts';
+import { openDiff } from '../diff/open-diff.ts';
+import { openRowState, type RowStateHandle } from './row-state.ts';
 import { createDestination, createSource, type ResolvedSync } from './resolve-sync.ts';
 
 export interface DiffOptions {
@@ -18,6 +19,8 @@ export interface DiffOptions {
   persist?: boolean;
   /** DuckDB memory cap of the diff's workspace (default: the workspace's own). */
   memoryLimit?: string;
+  /** Where the row state lives (openRowState); opened and closed by the session when absent. */
+  rowState?: RowStateHandle;
 }
 
 /** Steps 1 and 2 of a run, shared by `plan`, `sync --dry-run` and `sync`: the diff, and how to map what it finds. */
@@ -26,6 +29,8 @@ export interface DiffSession {
   source: Source;
   destination: Destination;
   mapper: Mapper;
+  /** The store the diff read, which the run commits to. */
+  state: StateStore;
   close(): Promise<void>;
 }
 
@@ -34,14 +39,16 @@ export async function openDiffSession(project: Project, store: StateStore, resol
   const source = createSource(project, resolved.sourceConfig);
   const destination = createDestination(project, resolved);
   let diff: Diff | undefined;
+  let owned: RowStateHandle | undefined;
   const close = async () => {
     await diff?.close();
-    await Promise.allSettled([source.close(), destination.close()]);
+    await Promise.allSettled([source.close(), destination.close(), owned?.close()]);
   };
   try {
+    const rowState = options.rowState ?? (owned = await openRowState(project, store, resolved));
     const since = model.cursor && !options.fullResync ? await store.getCursor(sync.name) : null;
-    diff = await openWorkspaceDiff({
-      sync: sync.name, model, source, state: store, since,
+    diff = await openDiff(rowState.method, {
+      sync: sync.name, model, source, state: rowState.store, since,
       retryRejected: options.retryRejected ?? false, fullResync: options.fullResync ?? false, persist: options.persist ?? false,
       signal: options.signal, memoryLimit: options.memoryLimit,
       fingerprint: (columns) => {
@@ -55,7 +62,7 @@ export async function openDiffSession(project: Project, store: StateStore, resol
     const fields: FieldSpec[] | undefined =
       options.describeDestination && destination.describe ? await destination.describe(options.signal) : undefined;
     const mapper = createMapper(sync, fields, diff.columns);
-    return { diff, source, destination, mapper, close };
+    return { diff, source, destination, mapper, state: rowState.store, close };
   } catch (error) {
     await close();
     throw error;

@@ -8,6 +8,8 @@ import { formatCount } from './trace-format.ts';
 export interface Plan {
   sync: string;
   mode: string;
+  /** Where the diff ran: workspace, warehouse or engine. */
+  diff: string;
   fetched: number;
   added: number;
   changed: number;
@@ -49,7 +51,7 @@ export async function planSync(env: RunEnv, syncName: string, options: { signal?
     if (session.diff.incremental) notes.push(`cursor mode: only rows past the last run's ${resolved.model.cursor} were read; removed rows are not detected`);
     if (counts.invalid) notes.push(`${formatCount(counts.invalid)} rows have a null or duplicated primary key and would be rejected as invalid_row`);
     return {
-      sync: syncName, mode: resolved.sync.mode, ...counts, toSync, incremental: session.diff.incremental,
+      sync: syncName, mode: resolved.sync.mode, diff: session.diff.method, ...counts, toSync, incremental: session.diff.incremental,
       samples: await samples(session, signal),
       requestsPerSecond, batchSize, ratePerSecond,
       estimatedSeconds: toSync === 0 ? 0 : Math.ceil(toSync / batchSize) / requestsPerSecond,

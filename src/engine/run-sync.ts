@@ -11,8 +11,10 @@ import { sendChanges } from './send-changes.ts';
 import { finalizeRun } from './finalize-run.ts';
 import { RunRecorder, type RunProgress } from './run-recorder.ts';
 import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
+import { openRowState, type RowStateHandle } from './row-state.ts';
 import { modeLabel } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
+import { diffMethodOf } from '../diff/diff-method.ts';
 
 export interface RunEnv {
   project: Project;
@@ -51,28 +53,32 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
   if (lock) await env.store.abandonDeadRuns();
   const recorder = new RunRecorder(options.dryRun ? undefined : env.store, profileOf(env, resolved, options), syncName, runId, options.onProgress);
   let session: DiffSession | undefined;
+  let rowState: RowStateHandle | undefined;
   try {
     await recorder.begin();
+    rowState = await openRowState(env.project, env.store, resolved);
+
     // A full resync that dies half-way still re-sends the rest next run (and starts over a damaged state).
-    if (options.fullResync && !options.dryRun) await env.store.forgetFingerprints(syncName);
+    if (options.fullResync && !options.dryRun) await rowState.store.forgetFingerprints(syncName);
 
     // read → diff: the model is read where the diff runs and compared with the sync's state.
     session = await openDiffSession(env.project, env.store, resolved, {
-      fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun, persist: !options.dryRun,
+      fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun, persist: !options.dryRun, rowState,
     });
+    recorder.profile.diff = session.diff.method;
     recordDiff(recorder, session, resolved);
     if (options.dryRun) return await recorder.finish('success');
 
     recorder.enter('push');
     await preflight(session, resolved, recorder, signal);
-    const commit = commitOutcomes(env.store, syncName, recorder);
+    const commit = commitOutcomes(session.state, syncName, recorder);
     // map: the differences this mode sends become the destination's records (refusals settle here).
     const changes = changeStream(session.diff, resolved.sync.mode, session.mapper, commit.local, signal);
     // batch → limit → write: the destination's batches, under its rate budget, each settled batch committed.
     const stopped = await sendChanges(changes, session.destination, resolved.destinationConfig, commit, recorder, signal);
 
     // commit: fold the acknowledged batches into the state snapshot, move the cursor, close the run.
-    return await finalizeRun(session, resolved, env.store, recorder, stopped);
+    return await finalizeRun(session, resolved, session.state, recorder, stopped);
   } catch (error) {
     const status = signal.aborted ? 'cancelled' : 'failed';
     recorder.trace(4, `status: ${status.toUpperCase()}  ${messageOf(error)}`);
@@ -81,6 +87,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
     return summary;
   } finally {
     await session?.close();
+    await rowState?.close();
     await lock?.release();
   }
 }
@@ -114,6 +121,7 @@ export function profileOf(_env: unknown, resolved: ResolvedSync, options: RunOpt
     model: model.name, source: sourceConfig.name, sourceType: sourceConfig.type,
     destination: destinationConfig.name, destinationType: destinationConfig.type, mode: sync.mode,
     syncModeLabel: modeLabel(sync.mode, model.cursor !== undefined, options.fullResync ?? false),
+    diff: diffMethodOf(model, sourceConfig),
     trigger: options.trigger,
   };
 }

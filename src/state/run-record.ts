@@ -52,6 +52,8 @@ export interface RunProfile {
   mode: SyncMode;
   /** e.g. "Incremental (Upsert)", "Full resync (Mirror)". */
   syncModeLabel: string;
+  /** Where the diff ran: workspace, warehouse or engine (absent in runs of earlier releases). */
+  diff?: string;
   trigger: 'cli' | 'api' | 'schedule';
 }
 

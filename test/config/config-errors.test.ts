@@ -52,7 +52,7 @@ describe('config mistakes name the file, line and field', () => {
 
   it('an unknown key, with a suggestion when one is close', async () => {
     const modelKey = await configError(edit(14, '    primaryKey: sku', '    descripton: latest prices'));
-    expect(at(modelKey, 15, 'models.prices.descripton')).toBe('unknown key "descripton": expected one of source, sql, table, primaryKey, cursor');
+    expect(at(modelKey, 15, 'models.prices.descripton')).toBe('unknown key "descripton": expected one of source, sql, table, primaryKey, cursor, diff');
 
     const syncKey = await configError(edit(19, '    mdoe: upsert'));
     expect(at(syncKey, 19, 'syncs.prices_to_hook.mdoe')).toBe('unknown key "mdoe": did you mean "mode"?');
@@ -62,6 +62,22 @@ describe('config mistakes name the file, line and field', () => {
 
     const settingKey = await configError(edit(5, '    path: ":memory:"', '    readonly: true'));
     expect(at(settingKey, 6, 'sources.warehouse.readonly')).toMatch(/^unknown key "readonly"/);
+  });
+
+  it('a diff the source cannot run, or a state schema that is no name', async () => {
+    const onDuckdb = await configError(edit(14, '    primaryKey: sku', '    diff: warehouse'));
+    expect(at(onDuckdb, 15, 'models.prices.diff')).toBe(
+      'diff: warehouse runs the diff inside the source\'s database, which source "warehouse" (duckdb) cannot do; use diff: workspace, or a postgres or mysql source');
+
+    const unknown = await configError(edit(14, '    primaryKey: sku', '    diff: warehose'));
+    expect(at(unknown, 15, 'models.prices.diff')).toBe('expected one of workspace | warehouse | engine, got "warehose"');
+
+    const postgres = (...settings: string[]) => yaml(...BASE.slice(0, 3), '    type: postgres', '    url: postgres://u@127.0.0.1:5432/db', ...settings, ...BASE.slice(5));
+    const schema = await configError(postgres('    diff: warehouse', '    stateSchema: "lastmile; drop"'));
+    expect(at(schema, 7, 'sources.warehouse.stateSchema')).toBe('expected a schema name: letters, digits and _, starting with a letter or _');
+
+    const fine = await loadYaml(postgres('    diff: engine'));
+    expect(fine.sources.warehouse).toMatchObject({ diff: 'engine' });
   });
 
   it('a value of the wrong type or outside the allowed values', async () => {

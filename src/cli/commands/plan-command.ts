@@ -12,7 +12,7 @@ export async function planCommand(env: CliEnv, syncName: string): Promise<number
   const width = Math.max(...[plan.added, plan.changed, plan.removed, plan.unchanged].map((n) => formatCount(n).length));
   const row = (label: string, n: number) => `  ${label.padEnd(10)} ${formatCount(n).padStart(width)}`;
   const lines = [
-    `plan ${plan.sync} (${plan.mode})`,
+    `plan ${plan.sync} (${plan.mode}, diff: ${plan.diff})`,
     row('fetched', plan.fetched),
     row('added', plan.added), row('changed', plan.changed), row('removed', plan.removed), row('unchanged', plan.unchanged),
   ];

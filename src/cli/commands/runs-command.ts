@@ -38,7 +38,7 @@ export async function runShowCommand(env: CliEnv, runId: string, rejectedLimit: 
   const { summary: s, profile: p } = run;
   const lines = [
     `run ${s.runId}  ${s.sync}  ${s.status.toUpperCase()}`,
-    `  ${p.source} (${p.sourceType}) · ${p.model} → ${p.destination} (${p.destinationType}) · ${p.syncModeLabel} · triggered by ${p.trigger}`,
+    `  ${p.source} (${p.sourceType}) · ${p.model} → ${p.destination} (${p.destinationType}) · ${p.syncModeLabel}${p.diff ? ` · diff: ${p.diff}` : ''} · triggered by ${p.trigger}`,
     '',
     formatTrace(run.trace),
   ];

@@ -10,6 +10,8 @@ import { MysqlCsvEncoder, mysqlCsvColumn } from './mysql-csv.ts';
 import { CsvLoadError, loadCsv, type CsvExport } from '../duckdb/duckdb-csv-load.ts';
 import type { MysqlSettings } from './mysql-type.ts';
 import { selectFromTable } from '../../sql-identifier.ts';
+import { mysqlSession } from './mysql-session.ts';
+import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
 /**
  * A MySQL or MariaDB database. A read streams the result row by row with backpressure
@@ -17,7 +19,7 @@ import { selectFromTable } from '../../sql-identifier.ts';
  * A run loads its model as CSV instead, from the raw field bytes (see mysql-csv.ts).
  * Parameters travel as `?` and mysql2 escapes them; the session runs in UTC.
  */
-export class MysqlSource implements BulkLoadSource {
+export class MysqlSource implements BulkLoadSource, WarehouseSource {
   readonly type = 'mysql';
   private pool?: mysql.Pool;
 
@@ -127,6 +129,11 @@ export class MysqlSource implements BulkLoadSource {
       if (finished) connection.release();
       else connection.destroy();
     }
+  }
+
+  /** Statements on this source's pool, for a diff run inside the database. */
+  openSession(): WarehouseSession {
+    return mysqlSession(() => this.connect());
   }
 
   placeholder(): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { serverUrl } from '../../config/url-setting.ts';
 import type { SourceType } from '../registry.ts';
+import { warehouseDiffSettings } from '../warehouse-diff-settings.ts';
 import { MysqlSource } from './mysql-source.ts';
 
 export const mysqlSettings = z
@@ -12,6 +13,7 @@ export const mysqlSettings = z
     user: z.string().min(1).optional(),
     password: z.string().optional(),
     database: z.string().min(1).optional(),
+    ...warehouseDiffSettings,
   })
   .refine((s) => (s.url === undefined) !== (s.host === undefined), {
     message: 'set either url, or host (with port, user, password, database)',

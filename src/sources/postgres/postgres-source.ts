@@ -10,6 +10,8 @@ import { CsvLoadError, loadCsv, type CsvColumn } from '../duckdb/duckdb-csv-load
 import type { Writable } from 'node:stream';
 import type { PostgresSettings } from './postgres-type.ts';
 import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
+import { postgresSession } from './postgres-session.ts';
+import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
 /** Every value comes as the server's text: postgres-values.ts converts it exactly. */
 const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;
@@ -19,7 +21,7 @@ const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as p
  * fetches `chunkSize` rows at a time, so a 10M-row model never sits in memory. A run loads
  * its model with COPY instead, straight into the workspace (see postgres-copy.ts).
  */
-export class PostgresSource implements BulkLoadSource {
+export class PostgresSource implements BulkLoadSource, WarehouseSource {
   readonly type = 'postgres';
   private pool?: pg.Pool;
 
@@ -121,6 +123,11 @@ export class PostgresSource implements BulkLoadSource {
     const sql = read.since ? modelReadSql(this, read, await serverLiteral(client, read.since.value)) : read.sql;
     const columns = (await describeQuery(client, sql)).map(copyColumn);
     return { copy: copySql(sql, columns), columns: columns.map((column) => column.csv) };
+  }
+
+  /** Statements on this source's pool, for a diff run inside the database. */
+  openSession(): WarehouseSession {
+    return postgresSession(() => this.connect());
   }
 
   placeholder(index: number): string {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { serverUrl } from '../../config/url-setting.ts';
 import type { SourceType } from '../registry.ts';
+import { warehouseDiffSettings } from '../warehouse-diff-settings.ts';
 import { PostgresSource } from './postgres-source.ts';
 
 export const postgresSettings = z
@@ -12,6 +13,7 @@ export const postgresSettings = z
     user: z.string().min(1).optional(),
     password: z.string().optional(),
     database: z.string().min(1).optional(),
+    ...warehouseDiffSettings,
     /** TLS to the server: true verifies its certificate; "no-verify" encrypts without verifying. */
     ssl: z.union([z.boolean(), z.literal('no-verify')]).optional(),
   })
