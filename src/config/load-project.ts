@@ -39,7 +39,7 @@ export async function loadProject(configPath: string, env: Record<string, string
 
     const sources = resolveSources(raw.sources, sourceTypes, check);
     const destinations = resolveDestinations(raw.destinations, destinationTypes, check, rootDir, secrets);
-    const models = resolveModels(raw, check);
+    const models = resolveModels(raw, check, rootDir);
     const syncs = resolveSyncs(raw, models, destinationTypes, check);
     if (check.errors.length > 0) throw combine(check.errors);
 

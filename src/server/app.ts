@@ -6,6 +6,7 @@ import { redactDeep } from '../config/redact.ts';
 import type { ServerContext } from './server-context.ts';
 import { syncRoutes } from './sync-routes.ts';
 import { runRoutes } from './run-routes.ts';
+import { dbtTriggerRoutes } from './dbt-trigger-routes.ts';
 import { securityHeaders } from './security-headers.ts';
 
 const VERSION = '0.1.0';
@@ -54,6 +55,7 @@ export async function buildApp(ctx: ServerContext) {
   await app.register(async (api) => {
     await syncRoutes(api, ctx);
     await runRoutes(api, ctx);
+    await dbtTriggerRoutes(api, ctx);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
