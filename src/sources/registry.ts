@@ -6,6 +6,7 @@ import { postgresSourceType } from './postgres/postgres-type.ts';
 import { mysqlSourceType } from './mysql/mysql-type.ts';
 import { sqliteSourceType } from './sqlite/sqlite-type.ts';
 import { filesSourceType } from './files/files-type.ts';
+import { redshiftSourceType } from './redshift/redshift-type.ts';
 
 /** A source type: its settings schema and a factory. One entry per folder under sources/. */
 export interface SourceType<Settings = any> {
@@ -22,4 +23,5 @@ export const sourceTypes: Record<string, SourceType> = {
   [mysqlSourceType.type]: mysqlSourceType,
   [sqliteSourceType.type]: sqliteSourceType,
   [filesSourceType.type]: filesSourceType,
+  [redshiftSourceType.type]: redshiftSourceType,
 };
