@@ -7,6 +7,7 @@ import { mysqlSourceType } from './mysql/mysql-type.ts';
 import { sqliteSourceType } from './sqlite/sqlite-type.ts';
 import { filesSourceType } from './files/files-type.ts';
 import { redshiftSourceType } from './redshift/redshift-type.ts';
+import { databricksSourceType } from './databricks/databricks-type.ts';
 
 /** A source type: its settings schema and a factory. One entry per folder under sources/. */
 export interface SourceType<Settings = any> {
@@ -24,4 +25,5 @@ export const sourceTypes: Record<string, SourceType> = {
   [sqliteSourceType.type]: sqliteSourceType,
   [filesSourceType.type]: filesSourceType,
   [redshiftSourceType.type]: redshiftSourceType,
+  [databricksSourceType.type]: databricksSourceType,
 };

@@ -31,14 +31,14 @@ export class FakeApiServer {
   private readonly server: http.Server;
   url = '';
 
-  constructor(private readonly route: (request: ApiRequest) => ApiAnswer) {
+  constructor(private readonly route: (request: ApiRequest) => ApiAnswer | Promise<ApiAnswer>) {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
         const url = new URL(req.url ?? '/', 'http://fake');
         const request: ApiRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-        const answer = this.faults.shift() ?? this.route(request);
+        const answer = this.faults.shift() ?? await this.route(request);
         this.log.push({ ...request, status: answer.status });
         const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
         res.writeHead(answer.status, { ...(text ? { 'content-type': 'application/json' } : {}), ...answer.headers }).end(text);
