@@ -8,6 +8,7 @@ import { sqliteSourceType } from './sqlite/sqlite-type.ts';
 import { filesSourceType } from './files/files-type.ts';
 import { redshiftSourceType } from './redshift/redshift-type.ts';
 import { databricksSourceType } from './databricks/databricks-type.ts';
+import { clickhouseSourceType } from './clickhouse/clickhouse-type.ts';
 
 /** A source type: its settings schema and a factory. One entry per folder under sources/. */
 export interface SourceType<Settings = any> {
@@ -26,4 +27,5 @@ export const sourceTypes: Record<string, SourceType> = {
   [filesSourceType.type]: filesSourceType,
   [redshiftSourceType.type]: redshiftSourceType,
   [databricksSourceType.type]: databricksSourceType,
+  [clickhouseSourceType.type]: clickhouseSourceType,
 };
