@@ -1,6 +1,7 @@
 import { createDestination, createSource, resolveSync } from '../../engine/resolve-sync.ts';
 import type { CliEnv } from '../cli-env.ts';
 import { dbtKeyWarnings } from '../../config/dbt/dbt-key-warnings.ts';
+import { dbtModelNote } from '../../config/dbt/dbt-model-note.ts';
 
 interface CheckResult { what: string; ok: boolean; message?: string }
 
@@ -39,7 +40,7 @@ export async function checkCommand(env: CliEnv): Promise<number> {
     return model.cursor
       ? [`sync ${sync.name}: model ${model.name} reads incrementally by ${model.cursor}; rows removed from the model are not detected`]
       : [];
-  });
+  }).concat(Object.values(project.models).flatMap(dbtModelNote));
   const warnings = Object.values(project.models).flatMap(dbtKeyWarnings);
 
   if (env.json) {
