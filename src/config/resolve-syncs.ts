@@ -8,13 +8,14 @@ import { strictKeys, strictSettings } from './strict-settings.ts';
 import { unknownKey } from './issue-messages.ts';
 import { compileTemplate } from '../mapping/template.ts';
 import { resolveDbtModel } from './dbt/resolve-dbt-model.ts';
+import type { Manifest, ManifestError } from './dbt/dbt-manifest.ts';
 
 type RawModel = z.output<typeof import('./schema.ts').modelSchema>;
 type RawSync = RawProject['syncs'][string];
 
 export function resolveModels(raw: RawProject, check: Checker, rootDir: string): Record<string, ModelConfig> {
   const models: Record<string, ModelConfig> = {};
-  const manifests = new Map();
+  const manifests = new Map<string, Manifest | ManifestError>();
   for (const [name, model] of Object.entries(raw.models) as [string, RawModel][]) {
     const primaryKey = typeof model.primaryKey === 'string' ? [model.primaryKey] : model.primaryKey;
     const dbt = model.dbt && resolveDbtModel(name, model.dbt, primaryKey, rootDir, check, manifests);
