@@ -40,7 +40,7 @@ export async function loadProject(configPath: string, env: Record<string, string
 
     const sources = resolveSources(raw.sources, sourceTypes, check);
     const destinations = resolveDestinations(raw.destinations, destinationTypes, check, rootDir, secrets);
-    const models = resolveModels(raw, check);
+    const models = resolveModels(raw, check, rootDir);
     const syncs = resolveSyncs(raw, models, destinationTypes, check);
     if (raw.queue && !POSTGRES_URL.test(raw.state)) {
       check.fail(`the distributed mode needs a state store every worker reaches: set state: postgres://… (state ${JSON.stringify(raw.state)} is a folder on one machine)`, ['queue']);

@@ -1,3 +1,5 @@
+import type { DbtModel } from './dbt/dbt-model.ts';
+
 /**
  * The resolved shape of a Lastmile project, after `lastmile.yml` is parsed, `${ENV}`
  * substituted and validated. Everything downstream reads these types, never raw YAML.
@@ -70,6 +72,8 @@ export interface ModelConfig {
   cursor?: string;
   /** Where the diff runs (absent: the source's `diff`, else workspace); see diff/diff-method.ts. */
   diff?: DiffMethod;
+  /** Set for `dbt:` models: what the manifest says (the model reads `table`, its schema.alias). */
+  dbt?: DbtModel & { manifest: string; primaryKeyFromDbt: boolean };
   /** Line of the model in its file, for messages; `lines` has the line of `primaryKey` and `cursor`. */
   location?: { file: string; line?: number; lines?: Record<string, number> };
 }

@@ -8,13 +8,19 @@ import { strictKeys, strictSettings } from './strict-settings.ts';
 import { unknownKey } from './issue-messages.ts';
 import { compileTemplate } from '../mapping/template.ts';
 import { SQL_DIFF_SOURCES } from '../diff/diff-method.ts';
+import { resolveDbtModel } from './dbt/resolve-dbt-model.ts';
+import type { Manifest, ManifestError } from './dbt/dbt-manifest.ts';
 
 type RawModel = z.output<typeof import('./schema.ts').modelSchema>;
 type RawSync = RawProject['syncs'][string];
 
-export function resolveModels(raw: RawProject, check: Checker): Record<string, ModelConfig> {
+export function resolveModels(raw: RawProject, check: Checker, rootDir: string): Record<string, ModelConfig> {
   const models: Record<string, ModelConfig> = {};
+  const manifests = new Map<string, Manifest | ManifestError>();
   for (const [name, model] of Object.entries(raw.models) as [string, RawModel][]) {
+    const primaryKey = typeof model.primaryKey === 'string' ? [model.primaryKey] : model.primaryKey;
+    const dbt = model.dbt && resolveDbtModel(name, model.dbt, primaryKey, rootDir, check, manifests);
+    if (model.dbt && !dbt) continue;
     if (!(model.source in raw.sources)) check.fail(unknown('source', model.source, raw.sources), ['models', name, 'source']);
     const source = raw.sources[model.source];
     const method = model.diff ?? (source?.diff as string | undefined);
@@ -36,7 +42,8 @@ export function resolveModels(raw: RawProject, check: Checker): Record<string, M
       source: model.source,
       ...(model.sql !== undefined && { sql: model.sql }),
       ...(model.table !== undefined && { table: model.table }),
-      primaryKey: typeof model.primaryKey === 'string' ? [model.primaryKey] : model.primaryKey,
+      primaryKey: primaryKey ?? [],
+      ...dbt,
       ...(model.cursor !== undefined && { cursor: model.cursor }),
       ...(model.diff !== undefined && { diff: model.diff }),
       location: { file, line, lines },

@@ -69,19 +69,29 @@ export const fieldMappingSchema = z.union(
   { error: forms('a destination field (column: field), { static: value } or { template: "{{ column }}" }') },
 );
 
+/** A model that is a dbt model: its relation, columns and unique tests come from dbt's manifest. */
+export const dbtModelSchema = z.strictObject({
+  manifest: nonEmpty.default('target/manifest.json').describe('dbt\'s target/manifest.json (relative to the project folder); `dbt compile` writes it'),
+  name: nonEmpty.describe('The dbt model: its name, package.name, or unique_id (model.shop.orders)'),
+}).describe('Read a dbt model by name (set sql, table or dbt)');
+
 export const modelSchema = z
   .strictObject({
     source: nonEmpty.describe('The source the model reads from'),
     sql: nonEmpty.optional().describe('The query that gives the rows (set sql or table)'),
     table: nonEmpty.optional().describe('A table (or a file, for the files source) read whole (set sql or table)'),
-    primaryKey: z.union([nonEmpty, z.array(nonEmpty).min(1)], { error: forms('a column name or a list of column names') }).describe('Column(s) that identify a row'),
+    dbt: dbtModelSchema.optional(),
+    primaryKey: z.union([nonEmpty, z.array(nonEmpty).min(1)], { error: forms('a column name or a list of column names') }).optional()
+      .describe('Column(s) that identify a row (for a dbt model: defaults to the column its `unique` test covers)'),
     cursor: nonEmpty.optional().describe('Read only rows past the last run\'s high-water mark of this column'),
     diff: z.enum(DIFF_METHODS).optional().describe('Where this model\'s diff runs (overrides the source\'s diff): workspace | warehouse | engine'),
   })
   .superRefine((model, ctx) => {
-    if ((model.sql === undefined) === (model.table === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'set exactly one of sql or table', path: model.sql === undefined ? [] : ['table'] });
+    const set = [model.sql, model.table, model.dbt].filter((v) => v !== undefined).length;
+    if (set !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of sql, table or dbt', path: set === 0 ? [] : [model.sql === undefined ? 'dbt' : 'table'] });
     }
+    if (model.primaryKey === undefined && model.dbt === undefined) ctx.addIssue({ code: 'custom', message: 'is required', path: ['primaryKey'] });
   });
 
 /** The keys a sync always has; any other key is the destination type's (`object`, `api`, `table`…). */

@@ -7,6 +7,7 @@ import type { ServerContext } from './server-context.ts';
 import { syncRoutes } from './sync-routes.ts';
 import { runRoutes } from './run-routes.ts';
 import { workerRoutes } from './worker-routes.ts';
+import { dbtTriggerRoutes } from './dbt-trigger-routes.ts';
 import { securityHeaders } from './security-headers.ts';
 
 const VERSION = '0.1.0';
@@ -56,6 +57,7 @@ export async function buildApp(ctx: ServerContext) {
     await syncRoutes(api, ctx);
     await runRoutes(api, ctx);
     await workerRoutes(api, ctx);
+    await dbtTriggerRoutes(api, ctx);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

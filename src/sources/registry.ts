@@ -8,6 +8,9 @@ import { sqliteSourceType } from './sqlite/sqlite-type.ts';
 import { filesSourceType } from './files/files-type.ts';
 import { snowflakeSourceType } from './snowflake/snowflake-type.ts';
 import { bigquerySourceType } from './bigquery/bigquery-type.ts';
+import { redshiftSourceType } from './redshift/redshift-type.ts';
+import { databricksSourceType } from './databricks/databricks-type.ts';
+import { clickhouseSourceType } from './clickhouse/clickhouse-type.ts';
 
 /** A source type: its settings schema and a factory. One entry per folder under sources/. */
 export interface SourceType<Settings = any> {
@@ -26,4 +29,7 @@ export const sourceTypes: Record<string, SourceType> = {
   [filesSourceType.type]: filesSourceType,
   [snowflakeSourceType.type]: snowflakeSourceType,
   [bigquerySourceType.type]: bigquerySourceType,
+  [redshiftSourceType.type]: redshiftSourceType,
+  [databricksSourceType.type]: databricksSourceType,
+  [clickhouseSourceType.type]: clickhouseSourceType,
 };

@@ -52,7 +52,7 @@ describe('config mistakes name the file, line and field', () => {
 
   it('an unknown key, with a suggestion when one is close', async () => {
     const modelKey = await configError(edit(14, '    primaryKey: sku', '    descripton: latest prices'));
-    expect(at(modelKey, 15, 'models.prices.descripton')).toBe('unknown key "descripton": expected one of source, sql, table, primaryKey, cursor, diff');
+    expect(at(modelKey, 15, 'models.prices.descripton')).toBe('unknown key "descripton": expected one of source, sql, table, dbt, primaryKey, cursor, diff');
 
     const syncKey = await configError(edit(19, '    mdoe: upsert'));
     expect(at(syncKey, 19, 'syncs.prices_to_hook.mdoe')).toBe('unknown key "mdoe": did you mean "mode"?');
@@ -104,9 +104,9 @@ describe('config mistakes name the file, line and field', () => {
 
   it('a model with both sql and table, or neither', async () => {
     const both = await configError(edit(14, '    primaryKey: sku', '    table: prices'));
-    expect(at(both, 15, 'models.prices.table')).toBe('set exactly one of sql or table');
+    expect(at(both, 15, 'models.prices.table')).toBe('set exactly one of sql, table or dbt');
     const neither = await configError(edit(13));
-    expect(at(neither, 11, 'models.prices')).toBe('set exactly one of sql or table');
+    expect(at(neither, 11, 'models.prices')).toBe('set exactly one of sql, table or dbt');
   });
 
   it('a missing environment variable', async () => {

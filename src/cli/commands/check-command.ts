@@ -1,5 +1,7 @@
 import { createDestination, createSource, resolveSync } from '../../engine/resolve-sync.ts';
 import type { CliEnv } from '../cli-env.ts';
+import { dbtKeyWarnings } from '../../config/dbt/dbt-key-warnings.ts';
+import { dbtModelNote } from '../../config/dbt/dbt-model-note.ts';
 
 interface CheckResult { what: string; ok: boolean; message?: string }
 
@@ -38,14 +40,16 @@ export async function checkCommand(env: CliEnv): Promise<number> {
     return model.cursor
       ? [`sync ${sync.name}: model ${model.name} reads incrementally by ${model.cursor}; rows removed from the model are not detected`]
       : [];
-  });
+  }).concat(Object.values(project.models).flatMap(dbtModelNote));
+  const warnings = Object.values(project.models).flatMap(dbtKeyWarnings);
 
   if (env.json) {
-    env.emit({ config: project.configPath, ok: results.every((r) => r.ok), checks: results, notes });
+    env.emit({ config: project.configPath, ok: results.every((r) => r.ok), checks: results, notes, warnings });
   } else {
     env.say(`config ${project.configPath}: valid (${Object.keys(project.syncs).length} syncs)`);
     for (const r of results) env.say(`  ${r.ok ? 'ok  ' : 'FAIL'} ${r.what}${r.message ? `: ${r.message}` : ''}`);
     for (const note of notes) env.say(`  note: ${note}`);
+    for (const warning of warnings) env.say(`  warning: ${warning}`);
   }
   return results.every((r) => r.ok) ? 0 : 1;
 }

@@ -1,0 +1,155 @@
+import pg from 'pg';
+import { RunError } from '../../errors.ts';
+import { serverLabel, sourceFailure } from '../server-connection.ts';
+import type { Column, ReadOptions, Row, RowChunk, Source } from '../source.ts';
+import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
+import type { RedshiftSettings } from './redshift-type.ts';
+import { redshiftColumn } from './redshift-values.ts';
+import { inlineParams } from './redshift-sql.ts';
+
+/** Every value comes as the server's text: redshift-values.ts converts it exactly. */
+const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;
+const CURSOR = 'lastmile_read';
+
+/**
+ * An Amazon Redshift cluster or workgroup, over the Postgres wire protocol with the Postgres
+ * driver, in SQL Redshift documents: a read is `BEGIN; DECLARE … CURSOR FOR …; FETCH FORWARD n`
+ * until the cursor is drained, then `CLOSE; END`. No COPY TO STDOUT (Redshift has none; its
+ * UNLOAD writes to S3), so a run stages the rows `read()` gives.
+ */
+export class RedshiftSource implements Source {
+  readonly type = 'redshift';
+  private pool?: pg.Pool;
+
+  constructor(readonly name: string, private readonly settings: RedshiftSettings) {}
+
+  async check(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const client = await this.connect();
+    try {
+      await client.query('SELECT 1');
+    } catch (error) {
+      throw this.failure('the check query failed', error);
+    } finally {
+      client.release();
+    }
+  }
+
+  async *read(sql: string, options: ReadOptions): AsyncIterable<RowChunk> {
+    const { chunkSize, signal } = options;
+    signal.throwIfAborted();
+    const client = await this.connect();
+    let released = false;
+    const release = (error?: Error) => {
+      if (released) return;
+      released = true;
+      client.release(error);
+    };
+    // Aborting closes the connection (the pool drops it), which fails a pending FETCH at once.
+    const stop = () => release(new Error('read aborted'));
+    signal.addEventListener('abort', stop, { once: true });
+    let open = false;
+    let broken: Error | undefined;
+    try {
+      const text = await inlineParams(client, sql.replace(/[\s;]+$/, ''), options.params ?? []);
+      await client.query('BEGIN');
+      open = true;
+      await client.query(`DECLARE ${CURSOR} CURSOR FOR ${text}`);
+      const fetchSize = Math.min(this.settings.fetchSize ?? 1000, chunkSize);
+      let columns: Column[] | undefined;
+      let converters: ((text: string) => unknown)[] = [];
+      let pending: Row[] = [];
+      let yielded = false;
+      for (;;) {
+        const result = await client.query({ text: `FETCH FORWARD ${fetchSize} FROM ${CURSOR}`, rowMode: 'array', types: RAW_TEXT });
+        signal.throwIfAborted();
+        if (!columns) {
+          const described = result.fields.map(redshiftColumn);
+          columns = described.map((d) => d.column);
+          converters = described.map((d) => d.convert);
+        }
+        for (const raw of result.rows as unknown[][]) pending.push(toRow(raw, columns, converters));
+        const done = result.rows.length < fetchSize;
+        while (pending.length >= chunkSize || (done && (pending.length > 0 || !yielded))) {
+          const chunk = pending.slice(0, chunkSize);
+          pending = pending.slice(chunkSize);
+          yielded = true;
+          yield { columns, rows: chunk };
+          if (pending.length === 0 && done) break;
+        }
+        if (done) break;
+      }
+      await client.query(`CLOSE ${CURSOR}`);
+      await client.query('END');
+      open = false;
+    } catch (error) {
+      broken = error instanceof Error ? error : new Error(String(error));
+      if (signal.aborted) throw signal.reason;
+      throw this.failure('the query failed', error);
+    } finally {
+      signal.removeEventListener('abort', stop);
+      // A read left early (the consumer stopped) ends its transaction so the connection is reusable.
+      if (open && !broken && !released) await client.query('ROLLBACK').catch((error: Error) => { broken = error; });
+      release(broken);
+    }
+  }
+
+  /** Redshift takes `$1` in prepared statements; read() inlines them as server-quoted literals. */
+  placeholder(index: number): string {
+    return `$${index}`;
+  }
+
+  readonly quoteIdentifier = quoteIdentifier;
+
+  /** `customers` or `analytics.customers`: each part quoted. */
+  tableQuery(table: string): string {
+    return selectFromTable(table, this.quoteIdentifier);
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    this.pool ??= this.createPool();
+    try {
+      return await this.pool.connect();
+    } catch (error) {
+      throw this.failure(`cannot connect to Redshift at ${serverLabel(this.settings, 5439)}`, error);
+    }
+  }
+
+  private createPool(): pg.Pool {
+    const { url, host, port, user, password, database, ssl } = this.settings;
+    const pool = new pg.Pool({
+      ...(url ? { connectionString: url.replace(/^redshift:/, 'postgres:') } : { host, port: port ?? 5439, user, password, database }),
+      ...(ssl === undefined ? {} : { ssl: ssl === 'no-verify' ? { rejectUnauthorized: false } : ssl }),
+      max: 4,
+      connectionTimeoutMillis: 10_000,
+      idleTimeoutMillis: 30_000,
+      application_name: 'lastmile',
+    });
+    pool.on('error', () => {});
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+      // Redshift documents DATESTYLE ('ISO, MDY' by default): ISO output parses the same everywhere.
+      void client.query(`SET DATESTYLE TO 'ISO, YMD'`).catch(() => {});
+    });
+    return pool;
+  }
+
+  private failure(what: string, error: unknown): RunError {
+    return sourceFailure(this.name, this.settings, what, error);
+  }
+}
+
+function toRow(raw: unknown[], columns: Column[], converters: ((text: string) => unknown)[]): Row {
+  const row: Row = {};
+  for (let c = 0; c < columns.length; c++) {
+    const text = raw[c];
+    row[columns[c]!.name] = text === null || text === undefined ? null : (converters[c]!(text as string) as Row[string]);
+  }
+  return row;
+}
