@@ -137,3 +137,48 @@ describe('diff inside Snowflake: only the changed rows leave the warehouse', () 
     }, 60_000);
   }
 });
+
+describe('Snowflake row state in the warehouse', () => {
+  let fake: SnowflakeFake;
+  let source: SnowflakeSource;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lm-sfstate-'));
+  const inner = new EmbeddedStateStore(path.join(dir, '.lastmile'));
+
+  beforeAll(async () => {
+    fake = await startFake();
+    source = makeSource(fake);
+  });
+  afterAll(async () => {
+    await source?.close();
+    await fake?.stop();
+    await inner.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps keys and values with quotes, backslashes, ? and | as they were committed', async () => {
+    const state = await WarehouseRowState.open(source.openSession(), 'lastmile', inner);
+    const odd = [`it's`, 'back\\slash', 'why?', 'a|b', `"quoted"`, '\\N'];
+    await state.commitRows('odd', odd.map((key, i) => ({ key, fp: String(i + 1), status: 'delivered' as const, destId: `${key}?`, match: { k: key } })));
+    const read = [];
+    for await (const rows of state.readRowState('odd')) read.push(...rows);
+    expect(read.map((r) => [r.key, r.fp, r.destId, r.match]).sort()).toEqual(odd.map((key, i) => [key, String(i + 1), `${key}?`, { k: key }]).sort());
+  });
+
+  it('commits a batch whole or not at all: a statement the warehouse refuses inside it leaves the state as it was', async () => {
+    // A state table that refuses one key (a CHECK the fake enforces), so the batch's second statement fails.
+    await fake.engine.run(`CREATE SCHEMA atomic; CREATE TABLE atomic.lastmile_row_state (sync_name VARCHAR NOT NULL, row_key VARCHAR NOT NULL,
+      fp DECIMAL(20,0) NOT NULL, status VARCHAR NOT NULL, dest_id VARCHAR, match_json VARCHAR, PRIMARY KEY (sync_name, row_key), CHECK (row_key <> 'k550'))`);
+    const state = await WarehouseRowState.open(source.openSession(), 'atomic', inner);
+    await state.commitRows('atomic', [{ key: 'a', fp: '1', status: 'delivered', destId: null, match: null }]);
+    const batch = Array.from({ length: 600 }, (_, i) => ({ key: `k${i}`, fp: String(i + 2), status: 'delivered' as const, destId: null, match: null }));
+    await expect(state.commitRows('atomic', [{ key: 'a', deleted: true as const }, ...batch])).rejects.toThrow(/the statements failed/);
+    const read = [];
+    for await (const rows of state.readRowState('atomic')) read.push(...rows);
+    expect(read.map((r) => [r.key, r.fp])).toEqual([['a', '1']]);
+    // The same batch without the refused key commits whole.
+    await state.commitRows('atomic', [{ key: 'a', deleted: true as const }, ...batch.filter((u) => u.key !== 'k550')]);
+    const after = [];
+    for await (const rows of state.readRowState('atomic')) after.push(...rows);
+    expect(after).toHaveLength(599);
+  });
+});
