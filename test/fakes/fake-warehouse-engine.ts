@@ -98,7 +98,8 @@ export class FakeWarehouseEngine {
   }
 }
 
-const QUERY = /^\s*(\(|SELECT\b|WITH\b|VALUES\b|FROM\b|DESCRIBE\b|SHOW\b)/i;
+/** A query, after any leading comments: everything else is DDL or DML. */
+const QUERY = /^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(\(|SELECT\b|WITH\b|VALUES\b|FROM\b|DESCRIBE\b|SHOW\b)/i;
 const STATUS: EngineResult = { columns: [{ name: 'status', duckdbType: 'VARCHAR' }], rows: [['Statement executed successfully.']] };
 
 export function quote(name: string): string {
