@@ -74,7 +74,7 @@ if (await needService('postgres')) {
       await client.connect();
       try { await client.query(sql); } finally { await client.end(); }
     },
-    create: 'CREATE TABLE items (sku text, price numeric(10,2), qty integer, seen timestamptz, note text)',
+    create: 'CREATE TABLE items (sku text, price numeric(10,2) NOT NULL, qty integer NOT NULL, seen timestamptz, note text)',
     tuple: (r) => `(${[r.sku, r.price, r.qty, r.seen, r.note].map(literal).join(', ')})`,
   };
   for (const method of ['warehouse', 'engine'] as const) {
@@ -123,7 +123,8 @@ if (await needService('mariadb')) {
         await connection.end();
       }
     },
-    create: 'CREATE TABLE items (sku VARCHAR(64), price DECIMAL(10,2), qty INT, seen TIMESTAMP(6) NULL, note VARCHAR(64))',
+    // NOT NULL columns: the diff's scratch tables must not inherit them for rows that left the model.
+    create: 'CREATE TABLE items (sku VARCHAR(64), price DECIMAL(10,2) NOT NULL, qty INT NOT NULL, seen TIMESTAMP(6) NULL, note VARCHAR(64))',
     // MySQL takes a UTC instant without its T and Z (the session runs in UTC).
     tuple: (r) => `(${[r.sku, r.price, r.qty, r.seen.replace('T', ' ').replace('Z', ''), r.note].map(literal).join(', ')})`,
   };

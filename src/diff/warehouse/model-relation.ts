@@ -11,6 +11,8 @@ export interface ModelRelation {
   columns: Column[];
   plan: FingerprintPlan;
   incremental: boolean;
+  /** The cursor column, if the model has one. */
+  cursor?: string;
 }
 
 /** Describes the model in its own warehouse (a read of no rows) and what its fingerprint covers. */
@@ -31,7 +33,7 @@ export async function modelRelation({ source, model, since, signal, fingerprint 
     return column;
   });
   return {
-    sql, params: incremental ? [since] : [], columns, incremental,
+    sql, params: incremental ? [since] : [], columns, incremental, cursor: model.cursor,
     plan: { signature: inputs.signature, columns: typed(inputs.columns), primaryKey: typed(model.primaryKey) },
   };
 }

@@ -5,17 +5,17 @@ import type { ChangeRow, Diff, DiffCounts, DiffKind, DiffRequest, InvalidKey } f
 import { RunError } from '../../errors.ts';
 import { isWarehouseSource, type WarehouseSession, type WarehouseSource } from './warehouse-session.ts';
 import { WarehouseRowState } from './warehouse-row-state.ts';
-import { countsOf, countsQuery, diffStatements, invalidKeysQuery, type DiffTables } from './diff-statements.ts';
+import { allDuplicates, countsOf, countsQuery, diffStatement, keyedModel, mayHideDuplicates, removedStatement, visibleDuplicates, type OnePassTables } from './one-pass-diff.ts';
 import { modelRelation, type ModelRelation } from './model-relation.ts';
 
 const SCRATCH_MAX_AGE_SECONDS = 24 * 3600;
-const INTERNAL = new Set(['__kind', '__dkey', '__status', '__dest_id', '__match', '__mkey', '__mfp']);
+const INTERNAL = new Set(['__kind', '__dkey', '__status', '__dest_id', '__match', '__mfp', 'lm_kind', 'lm_key', 'lm_fp', 'lm_status', 'lm_dest_id', 'lm_match']);
 
 /**
  * `diff: warehouse`: the diff runs inside the source's own database, against the sync's state
- * kept there (WarehouseRowState). The warehouse fingerprints every row (recipe v1) into a
- * scratch table, compares it with the state there, and keeps the differing keys; only those
- * rows ever leave it, fetched by key with their columns when delivery asks for them.
+ * kept there (WarehouseRowState). One pass fingerprints every model row (recipe v1), joins it
+ * to the state, and writes only the rows that differ, with their columns, to a scratch table
+ * (one-pass-diff.ts); only those rows ever leave the warehouse, when delivery asks for them.
  */
 export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
   const { source, state, sync, model, signal } = request;
@@ -25,10 +25,10 @@ export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
   const q = session.dialect.quote;
   // Named by their creation time, so a later diff can tell a killed diff's tables from a live one's.
   const id = `${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString('hex')}`;
-  const tables: DiffTables = {
-    cur: `${q(state.schema)}.${q(`lm_scratch_${id}_cur`)}`,
+  const tables: OnePassTables = {
     dup: `${q(state.schema)}.${q(`lm_scratch_${id}_dup`)}`,
     diff: `${q(state.schema)}.${q(`lm_scratch_${id}_diff`)}`,
+    removed: `${q(state.schema)}.${q(`lm_scratch_${id}_removed`)}`,
   };
   const diff = new WarehouseDiff(source, session, tables);
   try {
@@ -37,18 +37,27 @@ export async function openWarehouseDiff(request: DiffRequest): Promise<Diff> {
     diff.relation = relation;
     const { sql, params, plan } = relation;
     const dialect = session.dialect;
-    const cursor = model.cursor ? `, ${q(model.cursor)} AS lm_cursor` : '';
-    signal.throwIfAborted();
-    await session.run(dialect.createScratch(tables.cur,
-      `SELECT ${dialect.key(plan.primaryKey)} AS lm_key, ${dialect.fingerprint(plan.signature, plan.columns)} AS lm_fp${cursor} FROM (${sql}) AS lm_model`), params);
     const rows = state.rowsOf(sync);
-    for (const statement of diffStatements(dialect, tables, rows, { incremental: relation.incremental, retryRejected: request.retryRejected, fullResync: request.fullResync })) {
+    const key = dialect.key(plan.primaryKey);
+    const keys = keyedModel(sql, key);
+    const step = async (statement: string, values: typeof params = []) => {
       signal.throwIfAborted();
-      await session.run(statement);
+      await session.run(statement, values);
+    };
+    await step(diffStatement(dialect, tables, keyedModel(sql, key, dialect.fingerprint(plan.signature, plan.columns)), rows,
+      { incremental: relation.incremental, retryRejected: request.retryRejected, fullResync: request.fullResync }), params);
+    await step(removedStatement(dialect, tables, keys, rows, relation.incremental), params);
+    const { fetched, hwm } = await diff.countModel(signal);
+    await step(visibleDuplicates(dialect, tables));
+    let countRow = (await session.run(countsQuery(tables, rows)))[0]!;
+    if (relation.incremental || mayHideDuplicates(countRow, fetched)) {
+      await step(`DROP TABLE ${tables.dup}`);
+      await step(allDuplicates(dialect, tables, keys), params);
+      countRow = (await session.run(countsQuery(tables, rows)))[0]!;
     }
-    diff.counts = countsOf((await session.run(countsQuery(tables, rows)))[0]!);
-    diff.highWaterMark = model.cursor ? (await diff.maxCursor(signal)) ?? request.since : request.since;
-    diff.stateRows = rows;
+    for (const statement of dialect.indexScratch(tables.diff, 'lm_key')) await step(statement);
+    diff.counts = countsOf(countRow, fetched);
+    diff.highWaterMark = model.cursor ? hwm ?? request.since : request.since;
     diff.columns = relation.columns.map((c) => c.name);
     return diff;
   } catch (error) {
@@ -74,9 +83,8 @@ class WarehouseDiff implements Diff {
   highWaterMark: Value | null = null;
   columns: string[] = [];
   relation?: ModelRelation;
-  stateRows = '';
 
-  constructor(private readonly source: WarehouseSource, private readonly session: WarehouseSession, private readonly tables: DiffTables) {}
+  constructor(private readonly source: WarehouseSource, private readonly session: WarehouseSession, private readonly tables: OnePassTables) {}
 
   get incremental(): boolean {
     return this.relation?.incremental ?? false;
@@ -84,7 +92,8 @@ class WarehouseDiff implements Diff {
 
   async *invalidKeys(): AsyncIterable<InvalidKey[]> {
     if (this.counts.invalid === 0) return;
-    const rows = await this.session.run(invalidKeysQuery(this.tables));
+    const rows = await this.session.run(`SELECT lm_key AS invalid_key, copies FROM ${this.tables.dup}
+      UNION ALL SELECT NULL, count(*) FROM ${this.tables.diff} WHERE lm_kind = 'invalid' HAVING count(*) > 0`);
     yield rows.map((r) => ({ key: r.invalid_key == null ? null : String(r.invalid_key), copies: Number(r.copies) }));
   }
 
@@ -100,15 +109,19 @@ class WarehouseDiff implements Diff {
     return this.read(kinds, chunkSize, signal);
   }
 
-  async maxCursor(signal: AbortSignal): Promise<Value | null> {
-    for await (const chunk of this.source.read(`SELECT max(lm_cursor) AS hwm FROM ${this.tables.cur}`, { chunkSize: 1, signal })) {
-      return chunk.rows[0]?.hwm ?? null;
+  /** Rows the model returned, and the largest cursor value among them (read as a canonical value). */
+  async countModel(signal: AbortSignal): Promise<{ fetched: number; hwm: Value | null }> {
+    const { sql, params, cursor } = this.relation!;
+    const query = `SELECT count(*) AS fetched${cursor ? `, max(${this.session.dialect.quote(cursor)}) AS hwm` : ''} FROM (${sql}) AS lm_model`;
+    for await (const chunk of this.source.read(query, { chunkSize: 1, signal, params })) {
+      const row = chunk.rows[0]!;
+      return { fetched: Number(row.fetched), hwm: row.hwm ?? null };
     }
-    return null;
+    return { fetched: 0, hwm: null };
   }
 
   async close(): Promise<void> {
-    for (const table of [this.tables.diff, this.tables.dup, this.tables.cur]) {
+    for (const table of [this.tables.diff, this.tables.removed, this.tables.dup]) {
       await this.session.run(`DROP TABLE IF EXISTS ${table}`).catch(() => undefined);
     }
   }
@@ -120,27 +133,26 @@ class WarehouseDiff implements Diff {
    */
   private async *read(kinds: DiffKind[], chunkSize: number, signal: AbortSignal, limit?: number): AsyncIterable<ChangeRow[]> {
     if (!kinds.length) return;
-    const { dialect } = this.session;
-    const { sql, params, plan } = this.relation!;
-    // The fingerprint is computed outside the joins, over their output only: inside the model's
-    // side of a LEFT JOIN, Postgres would compute it for every model row.
-    const model = `SELECT ${dialect.key(plan.primaryKey)} AS __mkey, lm_m.* FROM (${sql}) AS lm_m`;
-    const joined = `SELECT d.lm_kind AS __kind, d.lm_key AS __dkey, p.status AS __status, p.dest_id AS __dest_id, p.match_json AS __match, m.*
-      FROM ${this.tables.diff} AS d
-      LEFT JOIN (${this.stateRows}) AS p ON p.row_key = d.lm_key
-      LEFT JOIN (${model}) AS m ON m.__mkey = d.lm_key
-      WHERE d.lm_kind IN (${kinds.map((k) => `'${k}'`).join(', ')})`;
-    const query = `SELECT ${dialect.fingerprint(plan.signature, plan.columns)} AS __mfp, lm_joined.* FROM (${joined}) AS lm_joined
-      ORDER BY __dkey${limit ? ` LIMIT ${limit}` : ''}`;
-    for await (const chunk of this.source.read(query, { chunkSize, signal, params })) {
-      if (chunk.rows.length) yield chunk.rows.map((r) => changeRow(r, chunk.columns));
+    const sent = kinds.filter((k) => k !== 'removed');
+    const order = `ORDER BY lm_key${limit ? ` LIMIT ${limit}` : ''}`;
+    const queries = [
+      ...(sent.length ? [`SELECT d.lm_kind AS __kind, d.lm_key AS __dkey, d.lm_fp AS __mfp, d.lm_status AS __status, d.lm_dest_id AS __dest_id, d.lm_match AS __match, d.*
+        FROM ${this.tables.diff} AS d
+        WHERE d.lm_kind IN (${sent.map((k) => `'${k}'`).join(', ')}) AND NOT EXISTS (SELECT 1 FROM ${this.tables.dup} AS x WHERE x.lm_key = d.lm_key) ${order}`] : []),
+      ...(kinds.includes('removed') ? [`SELECT 'removed' AS __kind, lm_key AS __dkey, lm_status AS __status, lm_dest_id AS __dest_id, lm_match AS __match, lm_key
+        FROM ${this.tables.removed} ${order}`] : []),
+    ];
+    for (const query of queries) {
+      for await (const chunk of this.source.read(query, { chunkSize, signal })) {
+        if (chunk.rows.length) yield chunk.rows.map((r) => changeRow(r, chunk.columns));
+      }
     }
   }
 }
 
 function changeRow(r: Row, columns: Column[]): ChangeRow {
   const kind = r.__kind as DiffKind;
-  const present = kind !== 'removed' && r.__mkey !== null && r.__mkey !== undefined;
+  const present = kind !== 'removed';
   let row: Row | null = null;
   if (present) {
     row = {};
