@@ -13,7 +13,7 @@ export const DIFF_METHODS = ['workspace', 'warehouse', 'engine'] as const;
 export type DiffMethod = (typeof DIFF_METHODS)[number];
 
 /** Source types whose database can compute recipe v1 fingerprints itself. */
-export const SQL_DIFF_SOURCES = ['postgres', 'mysql'] as const;
+export const SQL_DIFF_SOURCES = ['postgres', 'mysql', 'snowflake'] as const;
 export const DEFAULT_STATE_SCHEMA = 'lastmile';
 
 /** The model's own `diff`, else its source's, else the workspace. */

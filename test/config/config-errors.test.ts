@@ -67,7 +67,7 @@ describe('config mistakes name the file, line and field', () => {
   it('a diff the source cannot run, or a state schema that is no name', async () => {
     const onDuckdb = await configError(edit(14, '    primaryKey: sku', '    diff: warehouse'));
     expect(at(onDuckdb, 15, 'models.prices.diff')).toBe(
-      'diff: warehouse runs the diff inside the source\'s database, which source "warehouse" (duckdb) cannot do; use diff: workspace, or a postgres or mysql source');
+      'diff: warehouse runs the diff inside the source\'s database, which source "warehouse" (duckdb) cannot do; use diff: workspace, or a postgres or mysql or snowflake source');
 
     const unknown = await configError(edit(14, '    primaryKey: sku', '    diff: warehose'));
     expect(at(unknown, 15, 'models.prices.diff')).toBe('expected one of workspace | warehouse | engine, got "warehose"');

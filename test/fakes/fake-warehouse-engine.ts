@@ -39,6 +39,11 @@ export class FakeWarehouseEngine {
   execute(sql: string, params: DuckDBValue[], encode: Encode): Promise<EngineResult> {
     return this.serial(async (connection) => {
       this.statementsRun++;
+      // DDL and DML answer one status row, as warehouses do; only a query has a result to encode.
+      if (!QUERY.test(sql)) {
+        await connection.run(sql, params);
+        return STATUS;
+      }
       const table = `lastmile_fake_result_${++this.tables}`;
       // No parentheses around the SQL: a statement ending in `;` or a comment still parses.
       await connection.run(`CREATE TEMP TABLE ${table} AS ${sql}\n`, params);
@@ -52,6 +57,20 @@ export class FakeWarehouseEngine {
       } finally {
         await connection.run(`DROP TABLE ${table}`);
       }
+    });
+  }
+
+  /** Runs several statements in order, without parameters; a failure rolls back the transaction it leaves open. */
+  runScript(sql: string): Promise<EngineResult> {
+    return this.serial(async (connection) => {
+      this.statementsRun++;
+      try {
+        await connection.run(sql);
+      } catch (error) {
+        await connection.run('ROLLBACK').catch(() => {});
+        throw error;
+      }
+      return STATUS;
     });
   }
 
@@ -78,6 +97,10 @@ export class FakeWarehouseEngine {
     return this.connection;
   }
 }
+
+/** A query, after any leading comments: everything else is DDL or DML. */
+const QUERY = /^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(\(|SELECT\b|WITH\b|VALUES\b|FROM\b|DESCRIBE\b|SHOW\b)/i;
+const STATUS: EngineResult = { columns: [{ name: 'status', duckdbType: 'VARCHAR' }], rows: [['Statement executed successfully.']] };
 
 export function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

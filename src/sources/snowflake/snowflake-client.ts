@@ -47,8 +47,8 @@ export class SnowflakeClient {
     this.baseUrl = (settings.url ?? `https://${settings.account.toLowerCase()}.snowflakecomputing.com`).replace(/\/+$/, '');
   }
 
-  /** Runs `statement` and answers its result set once it has finished. */
-  async execute(statement: string, bindings: Record<string, SnowflakeBinding>, signal: AbortSignal): Promise<SnowflakeResultSet> {
+  /** Runs `statement` and answers its result set once it has finished (`parameters`: the request's session parameters). */
+  async execute(statement: string, bindings: Record<string, SnowflakeBinding>, signal: AbortSignal, parameters?: Record<string, string>): Promise<SnowflakeResultSet> {
     const requestId = randomUUID();
     const { warehouse, database, schema, role, statementTimeout } = this.settings;
     const body = JSON.stringify({
@@ -59,6 +59,7 @@ export class SnowflakeClient {
       ...(schema ? { schema } : {}),
       ...(role ? { role } : {}),
       ...(Object.keys(bindings).length > 0 ? { bindings } : {}),
+      ...(parameters ? { parameters } : {}),
     });
     const submitted = await this.send(
       (attempt) => `/api/v2/statements?requestId=${requestId}${attempt > 0 ? '&retry=true' : ''}`,

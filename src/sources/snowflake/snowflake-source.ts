@@ -6,6 +6,8 @@ import { SnowflakeAuth } from './snowflake-auth.ts';
 import { SnowflakeApiError, SnowflakeClient } from './snowflake-client.ts';
 import { snowflakeBinding, snowflakeColumn, type SnowflakeBinding } from './snowflake-values.ts';
 import type { SnowflakeSettings } from './snowflake-type.ts';
+import { snowflakeSession } from './snowflake-session.ts';
+import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
 type Convert = (text: string) => Value;
 
@@ -14,7 +16,7 @@ type Convert = (text: string) => Value;
  * statement; its result comes in partitions, fetched `partitionConcurrency` at a time ahead
  * of the one being handed over, so memory holds at most that many partitions.
  */
-export class SnowflakeSource implements Source {
+export class SnowflakeSource implements Source, WarehouseSource {
   readonly type = 'snowflake';
   private readonly client: SnowflakeClient;
   private readonly auth: SnowflakeAuth;
@@ -110,6 +112,17 @@ export class SnowflakeSource implements Source {
    */
   tableQuery(table: string): string {
     return selectFromTable(table, (part) => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(part) ? part : quoteIdentifier(part)));
+  }
+
+  /** For diff: warehouse and diff: engine: statements through the SQL API, grouped ones as one multi-statement request. */
+  openSession(): WarehouseSession {
+    return snowflakeSession(this, async (statements) => {
+      try {
+        await this.client.execute(statements.join(';\n'), {}, new AbortController().signal, { MULTI_STATEMENT_COUNT: String(statements.length) });
+      } catch (error) {
+        throw this.failure('the statements failed', error);
+      }
+    });
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SourceType } from '../registry.ts';
 import { SnowflakeSource } from './snowflake-source.ts';
+import { warehouseDiffSettings } from '../warehouse-diff-settings.ts';
 
 const keyPair = z.strictObject({
   /** PEM text of the user's RSA private key (PKCS#8 or PKCS#1; encrypted with a passphrase, or not). */
@@ -28,6 +29,7 @@ export const snowflakeSettings = z.strictObject({
   partitionConcurrency: z.int().min(1).max(32).default(4),
   /** Seconds a statement may run before Snowflake cancels it (0: the account's limit). */
   statementTimeout: z.int().min(0).max(604_800).optional(),
+  ...warehouseDiffSettings,
 });
 export type SnowflakeSettings = z.input<typeof snowflakeSettings>;
 

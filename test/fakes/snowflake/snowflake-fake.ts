@@ -4,6 +4,7 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import { FakeApiServer, FixedWindow, parseJson, type ApiAnswer, type ApiRequest } from '../fake-api-server.ts';
 import { FakeWarehouseEngine } from '../fake-warehouse-engine.ts';
 import { rowTypeOf, snowflakeEncoder, type FakeRowType } from './fake-snowflake-types.ts';
+import { SNOWFLAKE_MACROS, snowflakeToDuckdb } from './snowflake-functions.ts';
 
 /**
  * A Snowflake SQL API v2 as its public docs describe it (docs.snowflake.com/en/developer-guide/sql-api):
@@ -69,7 +70,11 @@ export class SnowflakeFake {
     return this.server.url;
   }
 
+  /** Result rows handed out (every partition served, partition 0 with its result), counted as the server would bill egress. */
+  rowsReturned = 0;
+
   async start(): Promise<this> {
+    await this.engine.run(SNOWFLAKE_MACROS);
     await this.server.start();
     return this;
   }
@@ -111,13 +116,23 @@ export class SnowflakeFake {
     const requestId = request.query.get('requestId') ?? randomUUID();
     const earlier = this.requestIds.get(requestId);
     if (earlier && request.query.get('retry') === 'true') return this.status(this.statements.get(earlier)!, null);
-    const body = parseJson(request.body) as { statement?: string; bindings?: Record<string, { type: string; value: string | null }> } | undefined;
+    const body = parseJson(request.body) as {
+      statement?: string; bindings?: Record<string, { type: string; value: string | null }>; parameters?: { MULTI_STATEMENT_COUNT?: string | number };
+    } | undefined;
     if (!body?.statement) return { status: 400, body: { code: '391900', message: 'Unable to parse the request body: no statement.' } };
     const handle = randomUUID();
     this.requestIds.set(requestId, handle);
     let result;
     try {
-      result = await this.engine.execute(body.statement, duckdbParams(body.bindings), snowflakeEncoder(this.options.tzOffsetMinutes));
+      const sql = snowflakeToDuckdb(body.statement);
+      const multi = body.parameters?.MULTI_STATEMENT_COUNT;
+      if (multi !== undefined) {
+        // A multi-statement request (no bindings, as the docs require): its statements in order; a failure undoes its open transaction.
+        if (body.bindings && Object.keys(body.bindings).length) throw new Error('Bind variables are not supported in a multi-statement request.');
+        result = await this.engine.runScript(sql);
+      } else {
+        result = await this.engine.execute(sql, duckdbParams(body.bindings), snowflakeEncoder(this.options.tzOffsetMinutes));
+      }
     } catch (error) {
       this.requestIds.delete(requestId);
       const message = (error as Error).message;
@@ -160,9 +175,11 @@ export class SnowflakeFake {
       if (!/^\d+$/.test(partition) || !data) {
         return { status: 422, body: { code: '000711', message: `Invalid partition ${partition}`, sqlState: '22023', statementHandle: statement.handle } };
       }
+      this.rowsReturned += data.length;
       return { status: 200, body: { data } };
     }
     const numRows = statement.partitions.reduce((n, p) => n + p.length, 0);
+    this.rowsReturned += statement.partitions[0]!.length;
     return {
       status: 200,
       body: {
