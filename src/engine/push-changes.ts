@@ -6,6 +6,7 @@ import { deliver } from '../delivery/deliver.ts';
 import { ConfigError, RunError, SyncError } from '../errors.ts';
 import { changeStream, type LocalOutcomes, type PendingChange } from './change-stream.ts';
 import type { DiffSession } from './diff-session.ts';
+import type { Row } from '../sources/source.ts';
 import type { RunRecorder } from './run-recorder.ts';
 import { operationsOf } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
@@ -24,6 +25,7 @@ export async function pushChanges(
   store: StateStore,
   recorder: RunRecorder,
   signal: AbortSignal,
+  olderThanEvents?: (key: string, row: Row) => boolean,
 ): Promise<SyncError | undefined> {
   const { destination } = session;
   const unsupported = operationsOf(sync.mode).filter((op) => !destination.capabilities.operations.includes(op));
@@ -38,12 +40,14 @@ export async function pushChanges(
   destination.planFor?.(recorder.toSync);
   await rejectInvalidRows(session.diff, model.primaryKey, recorder, signal);
 
+  let heldBack = 0;
   const commit = async (updates: RowStateUpdate[]) => {
     if (updates.length) await store.commitRows(sync.name, updates);
   };
   const onLocal = async (local: LocalOutcomes) => {
     await commit([...local.skipped, ...local.rejected.flatMap((row) => (row.update ? [row.update] : []))]);
-    recorder.skip(local.skipped.length);
+    recorder.skip(local.skipped.length + local.heldBack);
+    heldBack += local.heldBack;
     await recorder.reject(local.rejected);
   };
   const onSettled = async (batch: PendingChange[], outcomes: Outcome[]) => {
@@ -65,7 +69,7 @@ export async function pushChanges(
 
   try {
     await deliver(
-      changeStream(session.diff, sync.mode, session.mapper, onLocal, signal),
+      changeStream(session.diff, sync.mode, session.mapper, onLocal, signal, olderThanEvents),
       {
         destination,
         batchSize: destinationConfig.batch?.size ?? destination.capabilities.maxBatchSize,
@@ -79,6 +83,7 @@ export async function pushChanges(
     if (error instanceof SyncError && (error.kind === 'quota' || error.kind === 'unavailable') && !signal.aborted) return error;
     throw error;
   } finally {
+    if (heldBack) recorder.trace(3, `held back ${formatCount(heldBack)} rows: events delivered newer values of their keys (by ${sync.events?.orderBy})`);
     await recorder.flushTrace();
   }
   return undefined;

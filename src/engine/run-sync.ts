@@ -10,6 +10,7 @@ import { RunRecorder, type RunProgress } from './run-recorder.ts';
 import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
 import { modeLabel } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
+import { eventOrderGuard } from '../events/event-order-guard.ts';
 
 export interface RunEnv {
   project: Project;
@@ -62,7 +63,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
 
     // 3. push
     recorder.enter('push');
-    const stopped = await pushChanges(session, resolved, env.store, recorder, signal);
+    const stopped = await pushChanges(session, resolved, env.store, recorder, signal, await eventOrderGuard(env.project, resolved.sync));
 
     // 4. finalize
     return await finalizeRun(session, resolved, env.store, recorder, stopped);

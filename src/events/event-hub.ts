@@ -1,9 +1,9 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Project } from '../config/project.ts';
 import type { RowStateUpdate, StateStore } from '../state/state-store.ts';
 import { resolveSync } from '../engine/resolve-sync.ts';
 import { EventPipeline } from './event-pipeline.ts';
+import { JOURNAL_SUFFIX, eventJournalDir, eventJournalFile } from './event-journal-path.ts';
 
 export interface EventHubInit {
   project: Project;
@@ -11,8 +11,6 @@ export interface EventHubInit {
   warn(message: string): void;
   onDelivered?(sync: string, ms: number): void;
 }
-
-const JOURNAL_SUFFIX = '.events.ndjson';
 
 /**
  * The event pipelines of a server, one per sync, opened on the first event. At start it opens
@@ -24,8 +22,7 @@ export class EventHub {
   readonly journalDir: string;
 
   constructor(private readonly init: EventHubInit) {
-    // Beside the embedded state; a Postgres state keeps them in the project's .lastmile folder.
-    this.journalDir = init.store.kind === 'embedded' ? path.join(init.project.state, 'events') : path.join(init.project.rootDir, '.lastmile', 'events');
+    this.journalDir = eventJournalDir(init.project);
   }
 
   async start(): Promise<void> {
@@ -96,6 +93,6 @@ export class EventHub {
   }
 
   private journalFile(sync: string): string {
-    return path.join(this.journalDir, `${sync}${JOURNAL_SUFFIX}`);
+    return eventJournalFile(this.init.project, sync);
   }
 }

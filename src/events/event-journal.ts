@@ -103,7 +103,7 @@ export class EventJournal {
   }
 }
 
-async function readJournal(file: string): Promise<JournalContents> {
+export async function readJournal(file: string): Promise<JournalContents> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
