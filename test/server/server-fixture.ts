@@ -19,7 +19,7 @@ export const EVENTS_TOKEN = 'lm_events_5a4b3c2d1e0f9988';
  * each answer so a run's progress can be watched.
  */
 export async function startPricingApi() {
-  const state = { delayMs: 0, authFails: false, unavailable: false, requests: 0, records: new Map<string, Record<string, unknown>>(), received: [] as Record<string, unknown>[], alerts: [] as any[] };
+  const state = { delayMs: 0, authFails: false, unavailable: false, gate: undefined as Promise<void> | undefined, requests: 0, records: new Map<string, Record<string, unknown>>(), received: [] as Record<string, unknown>[], alerts: [] as any[] };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -41,7 +41,8 @@ export async function startPricingApi() {
         res.end(JSON.stringify({ error: 'unavailable', message: 'down for maintenance' }));
         return;
       }
-      setTimeout(() => {
+      // A gate set by a test holds every answer until it opens.
+      void Promise.resolve(state.gate).then(() => setTimeout(() => {
         const auth = req.headers.authorization ?? '';
         if (state.authFails || auth !== `Bearer ${PRICING_TOKEN}`) {
           res.writeHead(401, { 'content-type': 'application/json' });
@@ -60,7 +61,7 @@ export async function startPricingApi() {
         }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ accepted: records.length - errors.length, errors }));
-      }, state.delayMs);
+      }, state.delayMs));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
