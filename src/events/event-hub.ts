@@ -3,6 +3,7 @@ import type { Project } from '../config/project.ts';
 import type { RowStateUpdate, StateStore } from '../state/state-store.ts';
 import { resolveSync } from '../engine/resolve-sync.ts';
 import { EventPipeline } from './event-pipeline.ts';
+import { NatsEventInput } from './nats-event-input.ts';
 import { JOURNAL_SUFFIX, eventJournalDir, eventJournalFile } from './event-journal-path.ts';
 
 export interface EventHubInit {
@@ -19,6 +20,8 @@ export interface EventHubInit {
  */
 export class EventHub {
   private readonly pipelines = new Map<string, Promise<EventPipeline>>();
+  private readonly inputs: NatsEventInput[] = [];
+  private closed = false;
   readonly journalDir: string;
 
   constructor(private readonly init: EventHubInit) {
@@ -36,6 +39,17 @@ export class EventHub {
     for (const sync of Object.values(this.init.project.syncs)) if (sync.events?.nats) syncs.add(sync.name);
     await Promise.all([...syncs].filter((s) => s in this.init.project.syncs).map((s) => this.pipeline(s).catch((error: Error) =>
       this.init.warn(`sync "${s}": its events could not be resumed (${error.message}); they stay in ${this.journalFile(s)}`))));
+    for (const sync of Object.values(this.init.project.syncs)) {
+      const nats = sync.events?.nats;
+      if (!nats) continue;
+      try {
+        const input = await NatsEventInput.start({ sync: sync.name, nats, pipeline: await this.pipeline(sync.name), warn: this.init.warn });
+        if (this.closed) await input.close();
+        else this.inputs.push(input);
+      } catch (error) {
+        this.init.warn(`sync "${sync.name}": its NATS events input (subject "${nats.subject}") could not start: ${(error as Error).message}`);
+      }
+    }
   }
 
   pipeline(sync: string): Promise<EventPipeline> {
@@ -88,6 +102,9 @@ export class EventHub {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    // Inputs first: nothing new is accepted while the pipelines close.
+    await Promise.allSettled(this.inputs.splice(0).map((input) => input.close()));
     const open = await Promise.allSettled(this.pipelines.values());
     await Promise.allSettled(open.map((p) => (p.status === 'fulfilled' ? p.value.close() : undefined)));
   }
