@@ -205,18 +205,26 @@ export class EventPipeline {
     this.waiting = rest;
     for (const event of batch) this.inFlight.add(event.key);
     this.batches++;
-    void this.runBatch(batch, superseded).catch((error: Error) => {
+    // The slot frees once the destination answered; the keys stay in flight until their state and journal lines are written.
+    let slotFreed = false;
+    const freeSlot = () => {
+      if (slotFreed) return;
+      slotFreed = true;
+      this.batches--;
+      this.kick();
+    };
+    void this.runBatch(batch, superseded, freeSlot).catch((error: Error) => {
       this.init.warn?.(`sync "${this.sync.name}": events batch failed (${error.message}); its events are tried again`);
       this.requeue(batch, Date.now() + RETRY_MS);
     }).finally(() => {
       for (const event of batch) this.inFlight.delete(event.key);
-      this.batches--;
+      freeSlot();
       this.kick();
     });
   }
 
   /** Each event: stale, refused by the mapping, unchanged, or a change to send; then the sending. */
-  private async runBatch(batch: QueuedEvent[], superseded: QueuedEvent[]): Promise<void> {
+  private async runBatch(batch: QueuedEvent[], superseded: QueuedEvent[], freeSlot: () => void): Promise<void> {
     const local: LocalSettle[] = superseded.map((event) => ({ event, status: 'superseded', reason: 'a newer value of the same key was sent instead' }));
     const localUpdates: RowStateUpdate[] = [];
     const sending: { event: QueuedEvent; change: PendingChange }[] = [];
@@ -250,14 +258,15 @@ export class EventPipeline {
       const { fields, match } = mapped.value;
       sending.push({ event, change: { key: event.key, op, match, fields, destId: previous?.destId ?? undefined, fp, localFp: null, previous: prior } });
     }
-    await this.commit(localUpdates);
-    await this.settleLocal(local);
-    if (sending.length) await this.send(sending);
+    const settledHere = Promise.all([this.commit(localUpdates), this.settleLocal(local)]);
+    if (sending.length) await this.send(sending, freeSlot);
+    await settledHere;
   }
 
-  private async send(sending: { event: QueuedEvent; change: PendingChange }[]): Promise<void> {
+  private async send(sending: { event: QueuedEvent; change: PendingChange }[], freeSlot: () => void): Promise<void> {
     const byKey = new Map(sending.map((s) => [s.change.key, s.event]));
     const settledKeys = new Set<string>();
+    const settling: Promise<void>[] = [];
     const { destinationConfig } = this.init.resolved;
     try {
       await deliver((async function* () { yield sending.map((s) => s.change); })(), {
@@ -267,7 +276,8 @@ export class EventPipeline {
         trace: () => undefined,
         onSettled: async (changes: PendingChange[], outcomes: Outcome[]) => {
           for (const c of changes) settledKeys.add(c.key);
-          await this.settleDelivered(changes, outcomes, byKey);
+          // Not awaited here: state and journal writes of several batches share their fsyncs.
+          settling.push(this.settleDelivered(changes, outcomes, byKey, Date.now()));
         },
       });
     } catch (error) {
@@ -277,13 +287,15 @@ export class EventPipeline {
       if (!this.abort.signal.aborted) this.init.warn?.(`sync "${this.sync.name}": ${(error as Error).message}; ${rest.length} events are tried again in ${retryMs} ms`);
       this.requeue(rest, Date.now() + retryMs);
     }
+    freeSlot();
+    await Promise.all(settling);
   }
 
-  private async settleDelivered(changes: PendingChange[], outcomes: Outcome[], byKey: Map<string, QueuedEvent>): Promise<void> {
+  /** `now`: when the destination answered (the events' settledAt, and the end of their latency). */
+  private async settleDelivered(changes: PendingChange[], outcomes: Outcome[], byKey: Map<string, QueuedEvent>, now: number): Promise<void> {
     const updates: RowStateUpdate[] = [];
     const settled: LocalSettle[] = [];
     const deferred: QueuedEvent[] = [];
-    const now = Date.now();
     for (let i = 0; i < changes.length; i++) {
       const change = changes[i]!;
       const outcome = outcomes[i]!;
@@ -299,8 +311,8 @@ export class EventPipeline {
     }
     // State first: a crash before the journal's settle line replays the event, which then finds its fingerprint and sends nothing.
     await this.commit(updates);
-    await this.settleLocal(settled);
-    this.requeue(deferred, now + RETRY_MS);
+    await this.settleLocal(settled, now);
+    this.requeue(deferred, Date.now() + RETRY_MS);
   }
 
   private async commit(updates: RowStateUpdate[]): Promise<void> {
@@ -317,9 +329,8 @@ export class EventPipeline {
     }
   }
 
-  private async settleLocal(items: LocalSettle[]): Promise<void> {
+  private async settleLocal(items: LocalSettle[], now = Date.now()): Promise<void> {
     if (!items.length) return;
-    const now = Date.now();
     const entries: SettledEvent[] = items.map(({ event, status, reason, category }) => ({
       id: event.id, key: event.key, status, reason, category, settledAt: now,
       ...(status === 'delivered' && 'order' in event && event.order !== undefined ? { order: event.order } : {}),
