@@ -81,6 +81,7 @@ syncs:
   try {
     await post(endpoint, headers, [{ sku: 'warm-up', price: '1.00', currency: 'EUR' }]); // opens the pipeline
 
+    networkErrors = 0;
     const sent: { ids: string[]; at: number }[] = [];
     let refused = 0;
     let next = 0;
@@ -141,6 +142,7 @@ syncs:
       'rows/request': requests.length ? Math.round(received / requests.length) : 0,
       'endpoint requests/s': activeSeconds ? Math.round((requests.length / activeSeconds) * 10) / 10 : 0,
       '429s to caller': refused,
+      'network errors (sent again)': networkErrors,
       'delivered (server)': summary.counts.delivered ?? 0,
       lost: accepted + 1 - (summary.counts.delivered ?? 0) + lost,
       'drained after (s)': Math.round((finished - sentFor) * 10) / 10,
@@ -153,8 +155,21 @@ syncs:
   }
 }
 
+/** Network errors (a reset, a refused connect on a starved machine) are counted and the POST sent again, as a caller would. */
+let networkErrors = 0;
+
 async function post(url: string, headers: Record<string, string>, rows: unknown[]): Promise<{ status: number; ids: string[]; retryAfter: number }> {
-  const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(rows), dispatcher });
+  let response;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(rows), dispatcher });
+      break;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+      networkErrors++;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
   const body = await response.json() as { ids?: string[] };
   return { status: response.status, ids: body.ids ?? [], retryAfter: Number(response.headers.get('retry-after') ?? 1) };
 }
