@@ -32,7 +32,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext): Pro
       tags: ['events'], params: syncParam,
       response: {
         202: { type: 'object', properties: { accepted: { type: 'integer' }, ids: { type: 'array', items: { type: 'string' } } } },
-        400: schemas.error, 403: schemas.error, 429: schemas.error, ...schemas.errors,
+        400: schemas.error, 403: schemas.error, 429: schemas.error, 503: schemas.error, ...schemas.errors,
       },
     },
   }, async (request, reply) => {
@@ -42,8 +42,15 @@ export async function eventRoutes(app: FastifyInstance, ctx: ServerContext): Pro
     if (body === undefined || body === null || rows.length === 0) {
       return reply.code(400).send({ statusCode: 400, error: 'Bad Request', message: 'send a JSON object (one row) or an array of rows' });
     }
+    let pipeline;
     try {
-      const pipeline = await events.pipeline(request.params.sync);
+      pipeline = await events.pipeline(request.params.sync);
+    } catch (error) {
+      // The model or the destination cannot be reached now: nothing was taken, the caller tries again.
+      request.log.warn({ err: error }, 'events pipeline could not open');
+      return reply.code(503).header('retry-after', '5').send({ statusCode: 503, error: 'Service Unavailable', message: `sync "${request.params.sync}" cannot take events now: ${(error as Error).message}; nothing was taken` });
+    }
+    try {
       const ids = await pipeline.accept(rows);
       return reply.code(202).send({ accepted: ids.length, ids });
     } catch (error) {
