@@ -3,13 +3,14 @@
  * at a fixed rate, open loop, and delivers them to the fake HTTP endpoint (another process).
  * Latency is from the moment the POST is sent to the moment the destination's acknowledgement
  * is settled (the event's settledAt), for a sample of up to 2,000 events spread over the run.
+ * - 50 events/s: the latency of the path itself, nothing queued;
  * - 1,000 events/s, one per POST, into an endpoint answering in 5 ms;
  * - 10,000 events/s, ten per POST, same endpoint;
  * - 1,000 events/s into an endpoint limited to 20 requests/s (batches of 25, so the input
  *   outruns it): 429s go back to the caller, which sends again after Retry-After; nothing lost.
  * The endpoint's rate is declared (rateLimit.requestsPerSecond: 500, or 20), as a user who
  * knows it writes; undeclared, the adaptive rate starts at 4 requests/s and grows.
- * LASTMILE_BENCH_QUICK=1: 5 s each instead of 60 / 20 / 20.
+ * LASTMILE_BENCH_QUICK=1: 5 s each instead of 20 / 60 / 20 / 20; LASTMILE_BENCH_EVENTS_SCENARIO=N runs the N-th only.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -31,6 +32,7 @@ const dispatcher = new Agent({ connections: 64 });
 interface Scenario { name: string; perSecond: number; perPost: number; seconds: number; latencyMs?: number; limit?: number; batch: number }
 
 const SCENARIOS: Scenario[] = [
+  { name: '50 events/s (the path unloaded), endpoint answers in 5 ms', perSecond: 50, perPost: 1, seconds: quick ? 5 : 20, latencyMs: 5, batch: 100 },
   { name: '1,000 events/s, endpoint answers in 5 ms', perSecond: 1_000, perPost: 1, seconds: quick ? 5 : 60, latencyMs: 5, batch: 100 },
   { name: '10,000 events/s (10 per POST), endpoint answers in 5 ms', perSecond: 10_000, perPost: 10, seconds: quick ? 5 : 20, latencyMs: 5, batch: 500 },
   { name: '1,000 events/s into 20 requests/s (batches of 25)', perSecond: 1_000, perPost: 1, seconds: quick ? 5 : 20, limit: 20, batch: 25 },
@@ -38,7 +40,8 @@ const SCENARIOS: Scenario[] = [
 
 export default async function run(): Promise<BenchTable[]> {
   const rows: Record<string, string | number>[] = [];
-  for (const scenario of SCENARIOS) rows.push(await measure(scenario));
+  const only = process.env.LASTMILE_BENCH_EVENTS_SCENARIO; // e.g. 1: run that one only
+  for (const [i, scenario] of SCENARIOS.entries()) if (!only || Number(only) === i + 1) rows.push(await measure(scenario));
   return [{ title: 'event path: POST → destination acknowledgement (lastmile serve and the fake endpoint in processes of their own)', rows }];
 }
 
