@@ -99,15 +99,24 @@ export interface SyncConfig {
   after?: string[];
   /** Mirror only: refuse a run that would delete more than this share of synced rows. */
   maxDeletePercent?: number;
+  /** The low-latency event path's settings (absent: events use the defaults). */
+  events?: EventsConfig;
   /** Destination-specific settings written on the sync (object, api, table, subject…). */
   options: Record<string, unknown>;
   /** Line of the sync in its file, for messages; `lines` has the line of each `match.<column>` and `mapping.<field>`. */
   location?: { file: string; line?: number; lines?: Record<string, number> };
 }
 
+export interface EventsConfig {
+  maxWaitMs: number;
+  orderBy?: string;
+  queueSize: number;
+  nats?: { subject: string; servers: string | string[]; stream?: string; durable?: string };
+}
+
 export interface ApiToken {
   token: string;
-  role: 'admin' | 'read';
+  role: 'admin' | 'read' | 'events';
   name?: string;
 }
 

@@ -60,7 +60,7 @@ export function resolveSyncs(
 ): Record<string, SyncConfig> {
   const syncs: Record<string, SyncConfig> = {};
   for (const [name, sync] of Object.entries(raw.syncs) as [string, RawSync][]) {
-    const { model, destination, mode, match = {}, mapping = {}, schedule, after, maxDeletePercent, ...extra } = sync;
+    const { model, destination, mode, match = {}, mapping = {}, schedule, after, maxDeletePercent, events, ...extra } = sync;
     const at = (...field: (string | number)[]) => ['syncs', name, ...field];
     const lines: Record<string, number> = {};
     const remember = (key: string, ...field: string[]) => {
@@ -105,6 +105,7 @@ export function resolveSyncs(
       ...(schedule && { schedule: resolveSchedule(schedule) }),
       ...(after !== undefined && { after: typeof after === 'string' ? [after] : after }),
       ...(maxDeletePercent !== undefined && { maxDeletePercent }),
+      ...(events !== undefined && { events }),
       options: (options ?? {}) as Record<string, unknown>,
       location: { file, line, lines },
     };

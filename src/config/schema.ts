@@ -104,6 +104,17 @@ export const syncShape = {
   schedule: scheduleSchema.optional(),
   after: z.union([nonEmpty, z.array(nonEmpty)], { error: forms('a sync name or a list of sync names') }).optional().describe('Run after these syncs succeed'),
   maxDeletePercent: z.number().min(0).max(100).optional().describe('Mirror only: refuse a run that would delete more than this share of synced rows'),
+  events: z.strictObject({
+    maxWaitMs: z.int().min(0).max(60_000).default(50).describe('Longest an event waits for its batch to fill before it is sent (default 50)'),
+    orderBy: nonEmpty.optional().describe('Model column (event time or sequence) that orders values of one key: an older value is never delivered after a newer one'),
+    queueSize: z.int().min(1).default(10_000).describe('Events held in memory, waiting or in flight; past it the API answers 429 with Retry-After'),
+    nats: z.strictObject({
+      subject: nonEmpty.describe('JetStream subject whose messages (one row or an array of rows, JSON) are events of this sync'),
+      servers: z.union([nonEmpty, z.array(nonEmpty)]).default('nats://127.0.0.1:4222').describe('NATS server URL(s)'),
+      stream: nonEmpty.optional().describe('JetStream stream to read from (created over `subject` when missing)'),
+      durable: nonEmpty.optional().describe('Durable consumer name (default lastmile-events-<sync>)'),
+    }).optional().describe('Also read events from a NATS JetStream subject; a message is acknowledged once its rows are journaled'),
+  }).optional().describe('Push rows through POST /api/syncs/{sync}/events (and NATS): same mapping, fingerprint, budget and state as runs'),
 };
 export const SYNC_KEYS = Object.keys(syncShape);
 
@@ -121,7 +132,7 @@ export const destinationCommonSchema = z.strictObject(destinationCommonShape);
 
 export const tokenSchema = z.strictObject({
   token: nonEmpty.describe('Bearer token for the REST API'),
-  role: z.enum(['admin', 'read']),
+  role: z.enum(['admin', 'read', 'events']).describe('admin: everything; read: read only; events: read and push events'),
   name: z.string().optional(),
 });
 

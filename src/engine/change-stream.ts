@@ -2,6 +2,7 @@ import type { SyncMode } from '../config/project.ts';
 import type { Rejection } from '../destinations/destination.ts';
 import type { Diff, DiffKind } from '../diff/diff.ts';
 import type { Mapper } from '../mapping/mapper.ts';
+import type { Row } from '../sources/source.ts';
 import { isHeld, type RowStateUpdate } from '../state/state-store.ts';
 import { MODE_OPERATIONS } from './sync-modes.ts';
 import { parkedUpdate, type PendingChange } from './state-update.ts';
@@ -12,6 +13,8 @@ export type { PendingChange };
 export interface LocalOutcomes {
   rejected: { key: string; rejection: Rejection; update?: RowStateUpdate }[];
   skipped: RowStateUpdate[];
+  /** Rows held back because an event delivered a newer value of the key (state unchanged). */
+  heldBack: number;
 }
 
 /** Changes the diff hands over at once. */
@@ -29,11 +32,13 @@ export async function* changeStream(
   mapper: Mapper,
   onLocal: (outcomes: LocalOutcomes) => Promise<void>,
   signal: AbortSignal,
+  /** True for a row older (by the sync's events.orderBy) than what an event delivered for its key. */
+  olderThanEvents?: (key: string, row: Row) => boolean,
 ): AsyncIterable<PendingChange[]> {
   const operations = MODE_OPERATIONS[mode];
   for await (const chunk of diff.changes(Object.keys(operations) as DiffKind[], { chunkSize: CHUNK_SIZE, signal })) {
     const changes: PendingChange[] = [];
-    const local: LocalOutcomes = { rejected: [], skipped: [] };
+    const local: LocalOutcomes = { rejected: [], skipped: [], heldBack: 0 };
     for (const { kind, key, fp, localFp, row, previous } of chunk) {
       const destId = previous?.destId ?? undefined;
       if (kind === 'removed') {
@@ -45,6 +50,10 @@ export async function* changeStream(
         continue;
       }
       if (row === null) continue; // left the model between the diff and this read: next run sees it
+      if (olderThanEvents?.(key, row)) {
+        local.heldBack++;
+        continue;
+      }
       const op = operations[kind]!;
       const mapped = mapper.map(row);
       if (!mapped.ok) {
@@ -54,7 +63,7 @@ export async function* changeStream(
       const { fields, match } = mapped.value;
       changes.push({ key, op, match, fields, destId, fp, localFp, previous });
     }
-    if (local.rejected.length || local.skipped.length) await onLocal(local);
+    if (local.rejected.length || local.skipped.length || local.heldBack) await onLocal(local);
     if (changes.length) yield changes;
   }
 }

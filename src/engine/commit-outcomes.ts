@@ -11,6 +11,8 @@ export interface OutcomeCommitter {
   local(outcomes: LocalOutcomes): Promise<void>;
   /** One batch the destination answered, each change with its outcome. */
   settled(batch: PendingChange[], outcomes: Outcome[]): Promise<void>;
+  /** Rows held back because events delivered newer values of their keys (counted as skipped). */
+  readonly heldBack: number;
 }
 
 /** State moves forward only for what the destination acknowledged or refused for good (see stateUpdateFor). */
@@ -18,10 +20,16 @@ export function commitOutcomes(store: StateStore, sync: string, recorder: RunRec
   const commit = async (updates: RowStateUpdate[]) => {
     if (updates.length) await store.commitRows(sync, updates);
   };
+  let heldBack = 0;
   return {
-    async local({ skipped, rejected }) {
+    get heldBack() {
+      return heldBack;
+    },
+    async local(local) {
+      const { skipped, rejected } = local;
       await commit([...skipped, ...rejected.flatMap((row) => (row.update ? [row.update] : []))]);
-      recorder.skip(skipped.length);
+      heldBack += local.heldBack;
+      recorder.skip(skipped.length + local.heldBack);
       await recorder.reject(rejected);
     },
     async settled(batch, outcomes) {

@@ -15,6 +15,7 @@ import { openRowState, type RowStateHandle } from './row-state.ts';
 import { modeLabel } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
 import { diffMethodOf } from '../diff/diff-method.ts';
+import { eventOrderGuard } from '../events/event-order-guard.ts';
 
 export interface RunEnv {
   project: Project;
@@ -73,9 +74,12 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
     await preflight(session, resolved, recorder, signal);
     const commit = commitOutcomes(session.state, syncName, recorder);
     // map: the differences this mode sends become the destination's records (refusals settle here).
-    const changes = changeStream(session.diff, resolved.sync.mode, session.mapper, commit.local, signal);
+    // (rows older than what an event already delivered for their key are held back: see events/)
+    const olderThanEvents = await eventOrderGuard(env.project, resolved.sync);
+    const changes = changeStream(session.diff, resolved.sync.mode, session.mapper, commit.local, signal, olderThanEvents);
     // batch → limit → write: the destination's batches, under its rate budget, each settled batch committed.
     const stopped = await sendChanges(changes, session.destination, resolved.destinationConfig, commit, recorder, signal);
+    if (commit.heldBack) recorder.trace(3, `held back ${formatCount(commit.heldBack)} rows: events delivered newer values of their keys (by ${resolved.sync.events?.orderBy})`);
 
     // commit: fold the acknowledged batches into the state snapshot, move the cursor, close the run.
     return await finalizeRun(session, resolved, session.state, recorder, stopped);

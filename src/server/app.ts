@@ -8,6 +8,7 @@ import { syncRoutes } from './sync-routes.ts';
 import { runRoutes } from './run-routes.ts';
 import { workerRoutes } from './worker-routes.ts';
 import { dbtTriggerRoutes } from './dbt-trigger-routes.ts';
+import { eventRoutes } from './event-routes.ts';
 import { securityHeaders } from './security-headers.ts';
 
 const VERSION = '0.1.0';
@@ -42,14 +43,14 @@ export async function buildApp(ctx: ServerContext) {
         title: 'Lastmile API', version: VERSION,
         description: [
           'Syncs, runs, plans and rejected rows of a Lastmile project.',
-          'Every /api route needs `Authorization: Bearer <token>`: LASTMILE_API_TOKEN (admin) or a token listed under `tokens` in the config (admin or read). No or unknown token: 401; a read token starting a run: 403.',
+          'Every /api route needs `Authorization: Bearer <token>`: LASTMILE_API_TOKEN (admin) or a token listed under `tokens` in the config (admin, read, or events: read and push events). No or unknown token: 401; a read token starting a run or pushing events: 403.',
           'A run started with POST /api/syncs/{sync}/runs goes on in the background; poll GET /api/runs/{id}, whose `progress` holds the live counts until the summary leaves `running`.',
           'The web UI at / is a static page that asks for a token and keeps it in the browser (localStorage); opening /?token=<token> once stores it and removes it from the address. /metrics (Prometheus) and /openapi.json need no token.',
         ].join('\n\n'),
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'LASTMILE_API_TOKEN or a token from the config' } } },
       security: [{ bearer: [] }],
-      tags: [{ name: 'syncs' }, { name: 'runs' }],
+      tags: [{ name: 'syncs' }, { name: 'runs' }, { name: 'events' }],
     },
   });
 
@@ -58,6 +59,7 @@ export async function buildApp(ctx: ServerContext) {
     await runRoutes(api, ctx);
     await workerRoutes(api, ctx);
     await dbtTriggerRoutes(api, ctx);
+    await eventRoutes(api, ctx);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -50,14 +50,21 @@ export class TokenAuth {
             : 'an API token is required: send "Authorization: Bearer <token>" (LASTMILE_API_TOKEN or a token from the config)',
         });
       }
-      if (needed === 'admin' && who.role !== 'admin') {
+      if (!allows(who.role, needed)) {
         return reply.code(403).send({
           statusCode: 403, error: 'Forbidden',
-          message: `token "${who.name}" has the read role; starting runs needs an admin token`,
+          message: needed === 'admin'
+            ? `token "${who.name}" has the ${who.role} role; starting runs needs an admin token`
+            : `token "${who.name}" has the ${who.role} role; pushing events needs a token with the events or admin role`,
         });
       }
     };
   }
+}
+
+/** admin may do everything; events may read and push events; read may only read. */
+function allows(role: Role, needed: Role): boolean {
+  return role === 'admin' || needed === 'read' || role === needed;
 }
 
 function digest(token: string): Buffer {

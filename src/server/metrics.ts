@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, Summary, collectDefaultMetrics } from 'prom-client';
 import type { RunSummary } from '../state/run-record.ts';
 import type { RejectCategory } from '../destinations/destination.ts';
 
@@ -53,6 +53,15 @@ export class ServerMetrics {
   });
   private mostPlans = 0;
 
+  private readonly eventLatency = new Summary({
+    name: 'lastmile_event_latency_seconds', help: 'Events: from acceptance (POST or NATS) to the destination\'s acknowledgement, over the last 5 minutes.',
+    labelNames: ['sync'] as const, registers: [this.registry], percentiles: [0.5, 0.95, 0.99], maxAgeSeconds: 300, ageBuckets: 5,
+  });
+  private readonly eventsRefusedTotal = new Counter({
+    name: 'lastmile_events_refused_total', help: 'Event requests answered 429: the sync\'s event queue was full.',
+    labelNames: ['sync'] as const, registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'lastmile_' });
   }
@@ -81,6 +90,14 @@ export class ServerMetrics {
     this.plansRunning.set(running);
     this.mostPlans = Math.max(this.mostPlans, running);
     this.plansRunningMax.set(this.mostPlans);
+  }
+
+  eventDelivered(sync: string, ms: number): void {
+    this.eventLatency.observe({ sync }, ms / 1000);
+  }
+
+  eventsRefused(sync: string): void {
+    this.eventsRefusedTotal.inc({ sync });
   }
 
   planRefused(): void {

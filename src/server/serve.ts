@@ -16,6 +16,7 @@ import { PlanGate } from './plan-gate.ts';
 import { Scheduler, type Clock } from './scheduler.ts';
 import type { ServerContext } from './server-context.ts';
 import { ensureUiBundle } from './ui-bundle.ts';
+import { EventHub } from '../events/event-hub.ts';
 
 export interface ServeOptions {
   configPath: string;
@@ -54,9 +55,11 @@ export async function serve(options: ServeOptions): Promise<Server> {
   await sweep();
   const sweeper = setInterval(() => void sweep(), DEAD_RUN_SWEEP_MS);
   sweeper.unref();
-  const runner = (options.runner ?? engineRunner)(project, store);
   const metrics = new ServerMetrics();
-  const manager = new RunManager({ runner, store, log });
+  const events = new EventHub({ project, store, warn: (message) => log.warn(message), onDelivered: (sync, ms) => metrics.eventDelivered(sync, ms) });
+  const runner = (options.runner ?? engineRunner)(project, store);
+  // Runs commit through the hub, so the event path sees their state as soon as it is written.
+  const manager = new RunManager({ runner, store: events.watching(store), log });
   const alerter = new Alerter({ alerts: project.alerts, redact: clean, log });
   const auth = new TokenAuth(project.tokens, envToken);
   if (!auth.configured) log.warn('no API token is configured: every /api request will get 401; set LASTMILE_API_TOKEN or add `tokens` to the config');
@@ -86,6 +89,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
     log[level]({ run: summary, rejectedByCategory }, `run ${summary.runId} of "${summary.sync}" ended: ${summary.status}${summary.error ? ` (${summary.error})` : ''}`);
     await alerter.notify(summary, { rejectedByCategory, runUrl: `${url}/#/runs/${encodeURIComponent(summary.runId)}` });
     await scheduler.runFinished(summary);
+    // The run moved the sync's state: events compare against it from now on.
+    if (!summary.dryRun) await events.stateMoved(summary.sync).catch((error: Error) => log.warn(`sync "${summary.sync}": events could not read its state again (${error.message})`));
   });
 
   const uiDir = options.ui === false ? null : await ensureUiBundle().catch((error: Error) => {
@@ -93,7 +98,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
     return null;
   });
   const plans = new PlanGate((sync) => runner.plan(sync), { onRunning: (running) => metrics.plansRunningNow(running) });
-  const ctx: ServerContext = { project, store, runner, manager, plans, scheduler, metrics, auth, log, redact: clean, uiDir };
+  const ctx: ServerContext = { project, store, runner, manager, plans, scheduler, events, metrics, auth, log, redact: clean, uiDir };
   const app = await buildApp(ctx);
   const host = options.host ?? '127.0.0.1';
   try {
@@ -106,18 +111,21 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const port = typeof address === 'object' && address ? address.port : options.port;
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   await scheduler.start();
+  await events.start();
   log.info({ url, syncs: Object.keys(project.syncs).length }, `lastmile serving ${url}`);
 
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= (clearInterval(sweeper), shutdown(log, scheduler, manager, app, store)));
+  const close = () => (closing ??= (clearInterval(sweeper), shutdown(log, scheduler, manager, app, store, events)));
   options.signal?.addEventListener('abort', () => void close(), { once: true });
   return { url, close };
 }
 
-async function shutdown(log: Logger, scheduler: Scheduler, manager: RunManager, app: { close(): Promise<unknown> }, store: StateStore): Promise<void> {
+async function shutdown(log: Logger, scheduler: Scheduler, manager: RunManager, app: { close(): Promise<unknown> }, store: StateStore, events: EventHub): Promise<void> {
   scheduler.stop();
   await manager.abortAll();
   await app.close();
+  // Events still waiting stay in their journal: the next start delivers them.
+  await events.close();
   await store.close();
   log.info('lastmile server stopped');
 }

@@ -7,6 +7,7 @@ import type { Redactor } from '../config/redact.ts';
 import type { RunManager, SyncRunner } from './run-manager.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { PlanGate } from './plan-gate.ts';
+import type { EventHub } from '../events/event-hub.ts';
 
 /** Everything the routes read from: one per server. */
 export interface ServerContext {
@@ -17,6 +18,8 @@ export interface ServerContext {
   /** Plans go through it: a few at a time, identical ones shared. */
   plans: PlanGate;
   scheduler: Scheduler;
+  /** The event path's pipelines, one per sync. */
+  events: EventHub;
   metrics: ServerMetrics;
   auth: TokenAuth;
   log: Logger;

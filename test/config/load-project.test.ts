@@ -196,7 +196,7 @@ describe('loadProject', () => {
       'b.yml': yaml('# tokens of the ops team', 'tokens:', '  - { token: second-token-2, role: root }'),
     });
     const error = await loadProject(broken, {}).catch((thrown) => thrown);
-    expect(error.message).toMatch(/b\.yml:3 tokens\[1\]\.role: expected one of admin \| read, got "root"/);
+    expect(error.message).toMatch(/b\.yml:3 tokens\[1\]\.role: expected one of admin \| read \| events, got "root"/);
   });
 
   it('refuses a folder without config files and a path that does not exist', async () => {

@@ -10,6 +10,7 @@ import { serve, type ServeOptions } from '../../src/server/serve.ts';
 export const PRICING_TOKEN = 'prc_live_9f8e7d6c5b4a39281716';
 export const ADMIN_TOKEN = 'lm_admin_0123456789abcdef';
 export const READ_TOKEN = 'lm_read_fedcba9876543210';
+export const EVENTS_TOKEN = 'lm_events_5a4b3c2d1e0f9988';
 
 /**
  * A pricing API like the one PRODUCT.md syncs to: takes JSON arrays of `{ op, key, id, ... }`
@@ -18,7 +19,7 @@ export const READ_TOKEN = 'lm_read_fedcba9876543210';
  * each answer so a run's progress can be watched.
  */
 export async function startPricingApi() {
-  const state = { delayMs: 0, authFails: false, requests: 0, records: new Map<string, Record<string, unknown>>(), alerts: [] as any[] };
+  const state = { delayMs: 0, authFails: false, unavailable: false, gate: undefined as Promise<void> | undefined, requests: 0, records: new Map<string, Record<string, unknown>>(), received: [] as Record<string, unknown>[], alerts: [] as any[] };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -35,7 +36,13 @@ export async function startPricingApi() {
         return;
       }
       if (Array.isArray(body)) state.requests++;
-      setTimeout(() => {
+      if (state.unavailable) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end(JSON.stringify({ error: 'unavailable', message: 'down for maintenance' }));
+        return;
+      }
+      // A gate set by a test holds every answer until it opens.
+      void Promise.resolve(state.gate).then(() => setTimeout(() => {
         const auth = req.headers.authorization ?? '';
         if (state.authFails || auth !== `Bearer ${PRICING_TOKEN}`) {
           res.writeHead(401, { 'content-type': 'application/json' });
@@ -49,11 +56,12 @@ export async function startPricingApi() {
             errors.push({ key: record.key, code: 'PRICE_OUT_OF_RANGE', message: `amount ${record.amount} is above the ceiling of 990.00` });
           } else {
             state.records.set(record.key, record);
+            state.received.push(record);
           }
         }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ accepted: records.length - errors.length, errors }));
-      }, state.delayMs);
+      }, state.delayMs));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -134,12 +142,13 @@ syncs:
 ${options.extraSyncs ?? ''}
 tokens:
   - { token: "\${READ_TOKEN}", role: read, name: dashboard }
+  - { token: "\${EVENTS_TOKEN}", role: events, name: price-feed }
 ${options.alerts === false ? '' : `alerts:
   - { type: webhook, url: ${api.url}/alerts, on: [failed, rejected], rejectedThreshold: 5 }
 `}`);
 
   const logLines: string[] = [];
-  const env = { PRICING_TOKEN, READ_TOKEN, LASTMILE_API_TOKEN: ADMIN_TOKEN, PATH: process.env.PATH };
+  const env = { PRICING_TOKEN, READ_TOKEN, EVENTS_TOKEN, LASTMILE_API_TOKEN: ADMIN_TOKEN, PATH: process.env.PATH };
   const start = (extra: Partial<ServeOptions> = {}) => serve({
     configPath, port: 0, env,
     log: { level: 'debug', stream: new Writable({ write(chunk, _e, cb) { logLines.push(chunk.toString()); cb(); } }) },
@@ -173,7 +182,7 @@ ${options.alerts === false ? '' : `alerts:
   };
 
   return {
-    dir, configPath, api, server, sql, logLines, answers, call, waitForRun, start,
+    dir, configPath, env, api, server, sql, logLines, answers, call, waitForRun, start,
     async close() {
       await server.close();
       await api.close();

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api, enc, type Plan, type RunDetail, type RunSummary, type SyncOverview } from '../api.ts';
 import { PlanPanel, loadPlan } from '../components/plan-panel.tsx';
+import { EventsPanel } from '../components/events-panel.tsx';
 import { RunChart } from '../components/run-chart.tsx';
 import { RunProgressView } from '../components/run-progress.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -100,6 +101,8 @@ export function SyncPage({ sync }: { sync: string }) {
           {plan.value && <PlanPanel plan={plan.value} />}
         </section>
       )}
+
+      <EventsPanel sync={sync} />
 
       <RunChart runs={history.data?.runs ?? []} />
 
