@@ -9,7 +9,7 @@ import { mergeFiles, type ParsedFile } from './merge-files.ts';
 import { Checker } from './checker.ts';
 import { loaderSchema, POSTGRES_URL, type RawProject } from './schema.ts';
 import { literalSecrets, resolveDestinations, resolveSources } from './resolve-connections.ts';
-import { resolveModels, resolveSyncs } from './resolve-syncs.ts';
+import { resolveLogs, resolveModels, resolveSyncs } from './resolve-syncs.ts';
 import { combine, redactError } from './config-errors.ts';
 
 export { validateColumns } from './validate-columns.ts';
@@ -41,6 +41,7 @@ export async function loadProject(configPath: string, env: Record<string, string
     const destinations = resolveDestinations(raw.destinations, destinationTypes, check, rootDir, secrets);
     const models = resolveModels(raw, check);
     const syncs = resolveSyncs(raw, models, destinationTypes, check);
+    const logs = resolveLogs(raw, check);
     if (check.errors.length > 0) throw combine(check.errors);
 
     return {
@@ -54,6 +55,7 @@ export async function loadProject(configPath: string, env: Record<string, string
       syncs,
       tokens: raw.tokens,
       alerts: raw.alerts,
+      ...(logs && { logs }),
       secrets: [...new Set(secrets)],
     };
   } catch (error) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
-import { SYNC_MODES } from './project.ts';
+import { ALERT_EVENTS, SYNC_MODES } from './project.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { show } from './issue-messages.ts';
 import { serverUrlProblem } from './url-setting.ts';
@@ -75,6 +75,11 @@ export const modelSchema = z
     table: nonEmpty.optional().describe('A table (or a file, for the files source) read whole (set sql or table)'),
     primaryKey: z.union([nonEmpty, z.array(nonEmpty).min(1)], { error: forms('a column name or a list of column names') }).describe('Column(s) that identify a row'),
     cursor: nonEmpty.optional().describe('Read only rows past the last run\'s high-water mark of this column'),
+    freshness: z.strictObject({
+      column: nonEmpty.describe('A timestamp column: when the row was made (scraped_at, updated_at)'),
+      maxAge: durationSchema.describe('Oldest the newest row may be: 30m, 2h, 1d'),
+    }).optional().describe('When the newest row is older than maxAge, the run stops before sending (stale_data)'),
+    eventTime: nonEmpty.optional().describe('A timestamp column: when the row\'s event happened; each delivered row\'s end-to-end latency is measured from it'),
   })
   .superRefine((model, ctx) => {
     if ((model.sql === undefined) === (model.table === undefined)) {
@@ -92,6 +97,10 @@ export const syncShape = {
   schedule: scheduleSchema.optional(),
   after: z.union([nonEmpty, z.array(nonEmpty)], { error: forms('a sync name or a list of sync names') }).optional().describe('Run after these syncs succeed'),
   maxDeletePercent: z.number().min(0).max(100).optional().describe('Mirror only: refuse a run that would delete more than this share of synced rows'),
+  freshness: z.strictObject({
+    onStale: z.enum(['fail', 'hold']).default('fail')
+      .describe('fail: a stale model stops the run, nothing sent; hold: only rows older than the model\'s maxAge are held back (rejected as stale_data, retried next run)'),
+  }).optional().describe('What a stale model (see the model\'s freshness) does to this sync'),
 };
 export const SYNC_KEYS = Object.keys(syncShape);
 
@@ -116,9 +125,18 @@ export const tokenSchema = z.strictObject({
 export const alertSchema = z.strictObject({
   type: z.enum(['webhook', 'slack']),
   url: z.url({ protocol: /^https?$/ }),
-  on: z.array(z.enum(['failed', 'rejected'])).min(1).default(['failed']),
+  on: z.array(z.enum(ALERT_EVENTS)).min(1).default(['failed']),
   rejectedThreshold: z.int().min(1).optional().describe('For `rejected`: alert when a run rejects at least this many rows'),
+  latencyP95: durationSchema.optional().describe('For `latency`: alert when a run\'s end-to-end latency p95 is above this (e.g. 15m)'),
 });
+
+/** Where a project's sync logs are written back after each run (a DuckDB or Postgres source). */
+export const logsSchema = z.strictObject({
+  source: nonEmpty.describe('A duckdb or postgres source the logs are written into'),
+  schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected a plain SQL schema name like lastmile_logs' }).default('lastmile_logs')
+    .describe('Schema of the log tables (runs, changes, rejections)'),
+  retention: durationSchema.optional().describe('Rows older than this are deleted after each run (default: kept)'),
+}).describe('Sync logs written back to the warehouse: runs, per-row changes, rejections');
 
 /** Building blocks the top level is made of; the JSON Schema swaps in each type's settings. */
 export interface EntrySchemas<S extends z.ZodType = z.ZodType, D extends z.ZodType = z.ZodType, Y extends z.ZodType = z.ZodType> {
@@ -141,6 +159,7 @@ export function projectSchema<S extends z.ZodType, D extends z.ZodType, Y extend
     syncs: z.record(entryName, entries.sync).default({}),
     tokens: z.array(tokenSchema).default([]),
     alerts: z.array(alertSchema).default([]),
+    logs: logsSchema.optional(),
   });
 }
 

@@ -10,6 +10,7 @@ import { RunRecorder, type RunProgress } from './run-recorder.ts';
 import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
 import { modeLabel } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
+import { guardFreshness } from './freshness.ts';
 
 export interface RunEnv {
   project: Project;
@@ -58,6 +59,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
       fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun, persist: !options.dryRun,
     });
     recordDiff(recorder, session, resolved);
+    await guardFreshness(session, resolved, recorder, signal);
     if (options.dryRun) return await recorder.finish('success');
 
     // 3. push
