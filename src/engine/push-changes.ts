@@ -58,6 +58,7 @@ export async function pushChanges(
       if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection });
     }
     await commit(updates);
+    if (recorder.watchesRows) recorder.rowsSettled(batch.map(({ key, op }, i) => ({ key, op, outcome: outcomes[i].outcome })));
     recorder.delivered(delivered);
     await recorder.reject(rejected);
     await recorder.checkpoint();

@@ -11,6 +11,7 @@ import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
 import { modeLabel } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
 import { guardFreshness } from './freshness.ts';
+import { measureLatency, type LatencySink } from './latency.ts';
 
 export interface RunEnv {
   project: Project;
@@ -28,6 +29,8 @@ export interface RunOptions {
   retryRejected?: boolean;
   signal?: AbortSignal;
   onProgress?(progress: RunProgress): void;
+  /** With a model's eventTime: every delivered row's end-to-end latency, as the run ends. */
+  onLatencies?: LatencySink;
 }
 
 export type { RunProgress };
@@ -60,6 +63,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
     });
     recordDiff(recorder, session, resolved);
     await guardFreshness(session, resolved, recorder, signal);
+    measureLatency(session, resolved, recorder, options.onLatencies);
     if (options.dryRun) return await recorder.finish('success');
 
     // 3. push

@@ -54,8 +54,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
   await sweep();
   const sweeper = setInterval(() => void sweep(), DEAD_RUN_SWEEP_MS);
   sweeper.unref();
-  const runner = (options.runner ?? engineRunner)(project, store);
   const metrics = new ServerMetrics();
+  const runner = (options.runner ?? engineRunner)(project, store, { onLatencies: (sync, ms) => metrics.rowLatencies(sync, ms) });
   const manager = new RunManager({ runner, store, log });
   const alerter = new Alerter({ alerts: project.alerts, redact: clean, log });
   const auth = new TokenAuth(project.tokens, envToken);
