@@ -44,6 +44,8 @@ export function resolveLogs(raw: RawProject, check: Checker): LogsConfig | undef
   if (!entry) check.fail(unknown('source', source, raw.sources), ['logs', 'source']);
   else if (entry.type !== 'duckdb' && entry.type !== 'postgres') {
     check.fail(`sync logs are written into a duckdb or postgres source; source "${source}" is ${entry.type}`, ['logs', 'source']);
+  } else if (entry.type === 'duckdb' && entry.path === ':memory:') {
+    check.fail(`sync logs need a DuckDB file to stay in; source "${source}" is :memory:`, ['logs', 'source']);
   }
   return { source, schema, ...(retention !== undefined && { retentionMs: retention }) };
 }

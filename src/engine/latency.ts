@@ -31,11 +31,13 @@ export function measureLatency(session: DiffSession, { model }: ResolvedSync, re
   const load = new Samples();
   const sync = new Samples();
   recorder.watchRows((rows, at) => {
-    for (const { key, outcome } of rows) {
-      const event = eventAt.get(key);
+    for (const row of rows) {
+      const event = eventAt.get(row.key);
       if (event === undefined) continue;
-      if (outcome !== 'deferred') eventAt.delete(key);
-      if (outcome !== 'delivered') continue;
+      row.eventAt = event;
+      if (row.outcome !== 'deferred') eventAt.delete(row.key);
+      if (row.outcome !== 'delivered') continue;
+      row.latencyMs = at - event;
       total.add(at - event);
       load.add(readAt - event);
       sync.add(at - readAt);

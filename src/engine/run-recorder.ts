@@ -26,6 +26,9 @@ export interface SettledRow {
   key: string;
   op: string;
   outcome: 'delivered' | 'rejected' | 'deferred';
+  /** With a model's eventTime, set by the latency meter: the row's event time (epoch ms) and, delivered, its L. */
+  eventAt?: number;
+  latencyMs?: number;
 }
 
 /** Looks at each settled batch: `at` is when its answer came. */

@@ -12,6 +12,7 @@ import { modeLabel } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
 import { guardFreshness } from './freshness.ts';
 import { measureLatency, type LatencySink } from './latency.ts';
+import { collectSyncLogs } from './warehouse-logs.ts';
 
 export interface RunEnv {
   project: Project;
@@ -51,6 +52,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
   // A run this one took the lock from, or any other found dead, stops showing as running.
   if (lock) await env.store.abandonDeadRuns();
   const recorder = new RunRecorder(options.dryRun ? undefined : env.store, profileOf(env, resolved, options), syncName, runId, options.onProgress);
+  const logs = options.dryRun ? undefined : collectSyncLogs(env.project, recorder, env.store);
   let session: DiffSession | undefined;
   try {
     await recorder.begin();
@@ -80,6 +82,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
     return summary;
   } finally {
     await session?.close();
+    await logs?.writeBack();
     await lock?.release();
   }
 }
