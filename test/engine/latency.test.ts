@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.ts';
 import { formatTrace } from '../../src/engine/trace-format.ts';
+import { runShowCommand } from '../../src/cli/commands/runs-command.ts';
 
 const project = (url: string) => `
 sources:
@@ -50,6 +51,11 @@ describe('end-to-end latency per row (eventTime)', () => {
 
     const { store } = await fixture.env();
     const trace = formatTrace((await store.getRun(run.runId))!.trace);
+    // `lastmile runs show` puts it under the run's header too.
+    const said: string[] = [];
+    const { project: loaded } = await fixture.env();
+    await runShowCommand({ project: loaded, store, json: false, say: (t) => said.push(t), emit: () => {}, log: () => {}, close: async () => {} }, run.runId, 10);
+    expect(said.join('\n')).toMatch(/\n {2}latency: L p50 1 h 40 min {2}p95 3 h 10 min {2}max 3 h 20 min \(warehouse load/);
     expect(trace).toMatch(/latency \(scraped_at -> acknowledged, 20 rows\): L p50 1 h 40 min {2}p95 3 h 10 min {2}max 3 h 20 min \(warehouse load p95 3 h 10 min \+ sync p95 [^)]+\)/);
   });
 

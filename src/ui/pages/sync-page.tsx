@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, enc, type Plan, type RunDetail, type RunSummary, type SyncOverview } from '../api.ts';
 import { PlanPanel, loadPlan } from '../components/plan-panel.tsx';
 import { RunChart } from '../components/run-chart.tsx';
+import { LatencyChart } from '../components/latency-chart.tsx';
 import { RunProgressView } from '../components/run-progress.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { dateTime, duration, n, relative, typeLabel } from '../format.ts';
@@ -102,6 +103,7 @@ export function SyncPage({ sync }: { sync: string }) {
       )}
 
       <RunChart runs={history.data?.runs ?? []} />
+      <LatencyChart runs={history.data?.runs ?? []} />
 
       <section className="card flush">
         <h2>Run history</h2>
@@ -109,7 +111,7 @@ export function SyncPage({ sync }: { sync: string }) {
           <thead>
             <tr>
               <th>Started</th><th>Status</th><th className="num">Duration</th><th className="num">Fetched</th>
-              <th className="num">Changes</th><th className="num">Delivered</th><th className="num">Rejected</th><th className="num">API calls</th>
+              <th className="num">Changes</th><th className="num">Delivered</th><th className="num">Rejected</th><th className="num">API calls</th><th className="num">L p95</th>
             </tr>
           </thead>
           <tbody>
@@ -123,9 +125,12 @@ export function SyncPage({ sync }: { sync: string }) {
                 <td className="num">{n(r.delivered)}</td>
                 <td className="num" style={r.rejected ? { color: 'var(--bad)' } : undefined}>{n(r.rejected)}</td>
                 <td className="num">{n(r.apiCalls)}</td>
+                <td className="num" style={r.freshness?.stale ? { color: 'var(--bad)' } : undefined} title={r.freshness?.stale ? 'the model was stale' : undefined}>
+                  {r.latency ? duration(r.latency.p95Ms) : r.freshness?.stale ? 'stale' : '—'}
+                </td>
               </tr>
             ))}
-            {history.data && history.data.runs.length === 0 && <tr><td colSpan={8} className="empty">No run yet. Preview the plan, then press “Run now”.</td></tr>}
+            {history.data && history.data.runs.length === 0 && <tr><td colSpan={9} className="empty">No run yet. Preview the plan, then press “Run now”.</td></tr>}
           </tbody>
         </table>
       </section>
