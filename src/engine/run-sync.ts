@@ -63,8 +63,8 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
     session = await openDiffSession(env.project, env.store, resolved, {
       fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun, persist: !options.dryRun,
     });
-    recordDiff(recorder, session, resolved);
     await guardFreshness(session, resolved, recorder, signal);
+    recordDiff(recorder, session, resolved);
     measureLatency(session, resolved, recorder, options.onLatencies);
     if (options.dryRun) return await recorder.finish('success');
 

@@ -15,7 +15,7 @@ export function TimelinessCard({ summary: s }: { summary: RunSummary }) {
       <div className="stats">
         {f && (
           <>
-            <div className="stat"><div className="label">newest {f.column}</div><div className="value small">{f.newestAt ? dateTime(f.newestAt) : 'no row'}</div></div>
+            <div className="stat"><div className="label">newest {f.column}</div><div className="value" title={f.newestAt ? dateTime(f.newestAt) : undefined}>{f.newestAt ? new Date(f.newestAt).toLocaleTimeString('en-GB') : 'no row'}</div></div>
             <div className="stat">
               <div className="label">age of newest row</div>
               <div className={`value ${f.stale ? 'bad' : 'ok'}`}>{f.ageMs === null ? '—' : duration(f.ageMs)}</div>
