@@ -7,7 +7,7 @@ import { DuckdbLogWriter } from '../logs/duckdb-log-writer.ts';
 import { PostgresLogWriter } from '../logs/postgres-log-writer.ts';
 import type { RunRecorder, SettledRow } from './run-recorder.ts';
 import { messageOf } from './diff-session.ts';
-import { formatCount } from './trace-format.ts';
+import { formatCount, formatDuration } from './trace-format.ts';
 
 const REJECTED_PAGE = 10_000;
 
@@ -41,6 +41,7 @@ export class SyncLogs {
 
   async writeBack(): Promise<void> {
     const { summary } = this.recorder;
+    const started = Date.now();
     try {
       // The row objects are shared with the latency meter, which adds each row's event time and L.
       const changes: ChangeLog[] = this.rows.map(({ row, at }) => ({
@@ -49,7 +50,7 @@ export class SyncLogs {
       }));
       const rejections = await this.rejections();
       await this.writer.write({ summary, changes, rejections, retentionMs: this.retentionMs });
-      this.recorder.trace(4, `sync logs: written to ${this.where} (1 run, ${formatCount(changes.length)} changes, ${formatCount(rejections.length)} rejections)`);
+      this.recorder.trace(4, `sync logs: written to ${this.where} (1 run, ${formatCount(changes.length)} changes, ${formatCount(rejections.length)} rejections) in ${formatDuration(Date.now() - started)}`);
     } catch (error) {
       this.recorder.trace(4, `sync logs: could not be written to ${this.where}: ${messageOf(error)}`);
     } finally {
