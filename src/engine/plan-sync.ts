@@ -34,10 +34,16 @@ export interface Plan {
 const ASSUMED_REQUESTS_PER_SECOND = 10;
 const SAMPLE_SIZE = 5;
 
+/**
+ * DuckDB memory of a plan's workspace: half a run's cap (runs keep LASTMILE_MEMORY_LIMIT, 256MB
+ * by default). A plan writes no state, so it needs less, and the server may run two at once.
+ */
+export const PLAN_MEMORY_LIMIT = process.env.LASTMILE_PLAN_MEMORY_LIMIT ?? '128MB';
+
 export async function planSync(env: RunEnv, syncName: string, options: { signal?: AbortSignal; memoryLimit?: string } = {}): Promise<Plan> {
   const resolved = resolveSync(env.project, syncName);
   const signal = options.signal ?? new AbortController().signal;
-  const session = await openDiffSession(env.project, env.store, resolved, { signal, memoryLimit: options.memoryLimit });
+  const session = await openDiffSession(env.project, env.store, resolved, { signal, memoryLimit: options.memoryLimit ?? PLAN_MEMORY_LIMIT });
   try {
     const { counts } = session.diff;
     const toSync = sentCount(session, resolved);

@@ -4,7 +4,10 @@ import type { StateStore } from '../state/state-store.ts';
 import type { RunProfile, RunSummary } from '../state/run-record.ts';
 import { ConfigError } from '../errors.ts';
 import { openDiffSession, messageOf, type DiffSession } from './diff-session.ts';
-import { pushChanges } from './push-changes.ts';
+import { preflight } from './preflight.ts';
+import { commitOutcomes } from './commit-outcomes.ts';
+import { changeStream } from './change-stream.ts';
+import { sendChanges } from './send-changes.ts';
 import { finalizeRun } from './finalize-run.ts';
 import { RunRecorder, type RunProgress } from './run-recorder.ts';
 import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
@@ -41,7 +44,7 @@ export function newRunId(): string {
 }
 
 /**
- * One run of a sync: query the warehouse, diff against state, push the changes, finalize.
+ * One run of a sync, top to bottom: read → diff → map → batch → limit → write → commit.
  * Resolves with the run summary; `failed` runs leave state as the last acknowledged batch left it.
  */
 export async function runSync(env: RunEnv, syncName: string, options: RunOptions): Promise<RunSummary> {
@@ -59,7 +62,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
     // A full resync that dies half-way still re-sends the rest next run (and starts over a damaged state).
     if (options.fullResync && !options.dryRun) await env.store.forgetFingerprints(syncName);
 
-    // 1. query warehouse  +  2. diff against state
+    // read → diff: the model is read where the diff runs and compared with the sync's state.
     session = await openDiffSession(env.project, env.store, resolved, {
       fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun, persist: !options.dryRun,
     });
@@ -68,11 +71,15 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
     measureLatency(session, resolved, recorder, options.onLatencies);
     if (options.dryRun) return await recorder.finish('success');
 
-    // 3. push
     recorder.enter('push');
-    const stopped = await pushChanges(session, resolved, env.store, recorder, signal);
+    await preflight(session, resolved, recorder, signal);
+    const commit = commitOutcomes(env.store, syncName, recorder);
+    // map: the differences this mode sends become the destination's records (refusals settle here).
+    const changes = changeStream(session.diff, resolved.sync.mode, session.mapper, commit.local, signal);
+    // batch → limit → write: the destination's batches, under its rate budget, each settled batch committed.
+    const stopped = await sendChanges(changes, session.destination, resolved.destinationConfig, commit, recorder, signal);
 
-    // 4. finalize
+    // commit: fold the acknowledged batches into the state snapshot, move the cursor, close the run.
     return await finalizeRun(session, resolved, env.store, recorder, stopped);
   } catch (error) {
     const status = signal.aborted ? 'cancelled' : 'failed';

@@ -5,17 +5,11 @@ import { planSync } from '../engine/plan-sync.ts';
 import type { SyncRunner } from './run-manager.ts';
 import type { LatencySink } from '../engine/latency.ts';
 
-/**
- * DuckDB memory of one plan's workspace. Plans answer a read-only API, several may run at
- * once: each gets half a run's cap (runs keep LASTMILE_MEMORY_LIMIT, 256MB by default).
- */
-const PLAN_MEMORY_LIMIT = process.env.LASTMILE_PLAN_MEMORY_LIMIT ?? '128MB';
-
 /** The real engine behind the server's runs and plans. */
 export function engineRunner(project: Project, store: StateStore, hooks: { onLatencies?: LatencySink } = {}): SyncRunner {
   return {
     newRunId,
     run: (runStore, sync, options) => runSync({ project, store: runStore }, sync, { onLatencies: hooks.onLatencies, ...options }),
-    plan: (sync) => planSync({ project, store }, sync, { memoryLimit: PLAN_MEMORY_LIMIT }),
+    plan: (sync) => planSync({ project, store }, sync),
   };
 }

@@ -6,6 +6,8 @@ import { postgresSourceType } from './postgres/postgres-type.ts';
 import { mysqlSourceType } from './mysql/mysql-type.ts';
 import { sqliteSourceType } from './sqlite/sqlite-type.ts';
 import { filesSourceType } from './files/files-type.ts';
+import { snowflakeSourceType } from './snowflake/snowflake-type.ts';
+import { bigquerySourceType } from './bigquery/bigquery-type.ts';
 
 /** A source type: its settings schema and a factory. One entry per folder under sources/. */
 export interface SourceType<Settings = any> {
@@ -22,4 +24,6 @@ export const sourceTypes: Record<string, SourceType> = {
   [mysqlSourceType.type]: mysqlSourceType,
   [sqliteSourceType.type]: sqliteSourceType,
   [filesSourceType.type]: filesSourceType,
+  [snowflakeSourceType.type]: snowflakeSourceType,
+  [bigquerySourceType.type]: bigquerySourceType,
 };

@@ -22,16 +22,18 @@ export interface ReceivedRequest {
  * A throwaway project: a DuckDB warehouse file, a local HTTP receiver that logs every request,
  * and an embedded state folder. `yaml(receiverUrl)` writes the sources/destinations/models/syncs.
  * With `fake`, the receiver is a FakeHttpServer with those options (refused rows, faults): its
- * `store` is then `records`, and `fake` is returned to inject faults.
+ * `store` is then `records`, and `fake` is returned to inject faults. `state` replaces the
+ * embedded state folder (e.g. a postgres:// URL with its own schema).
  */
-export async function engineFixture(yaml: (receiverUrl: string) => string, options: { fake?: FakeHttpOptions } = {}) {
+export async function engineFixture(yaml: (receiverUrl: string) => string, options: { fake?: FakeHttpOptions; state?: string } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-engine-'));
   const requests: ReceivedRequest[] = [];
   const fake = options.fake ? await new FakeHttpServer(options.fake).start() : undefined;
   const receiver = fake ? { url: fake.url, records: fake.store as Map<string, unknown>, close: () => fake.stop() } : await startDemoReceiver({ port: 0, requestsPerSecond: 100_000 });
   const logging = await startLoggingProxy(receiver.url, requests);
   const configPath = path.join(dir, 'lastmile.yml');
-  await writeFile(configPath, `version: 1\nstate: .lastmile\n${yaml(logging.url)}`);
+  const state = options.state ?? '.lastmile';
+  await writeFile(configPath, `version: 1\nstate: ${state}\n${yaml(logging.url)}`);
   const warehouse = path.join(dir, 'warehouse.duckdb');
 
   const sql = (statements: string) => warehouseSql(warehouse, statements);
@@ -47,7 +49,7 @@ export async function engineFixture(yaml: (receiverUrl: string) => string, optio
     dir, configPath, warehouse, requests, records: receiver.records, fake, sql, env,
     /** Rewrites the config (e.g. a new mapping) and reloads it. */
     async rewrite(next: (receiverUrl: string) => string) {
-      await writeFile(configPath, `version: 1\nstate: .lastmile\n${next(logging.url)}`);
+      await writeFile(configPath, `version: 1\nstate: ${state}\n${next(logging.url)}`);
       project = await loadProject(configPath);
     },
     run: async (sync: string, options: Partial<RunOptions> = {}) => runSync(await env(), sync, { trigger: 'cli', ...options }),

@@ -31,14 +31,20 @@ export class FakeApiServer {
   private readonly server: http.Server;
   url = '';
 
-  constructor(private readonly route: (request: ApiRequest) => ApiAnswer) {
+  constructor(private readonly route: (request: ApiRequest) => ApiAnswer | Promise<ApiAnswer>) {
     this.server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
+      req.on('end', async () => {
         const url = new URL(req.url ?? '/', 'http://fake');
         const request: ApiRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
-        const answer = this.faults.shift() ?? this.route(request);
+        // A route may answer later (a fake running SQL on DuckDB does).
+        let answer: ApiAnswer;
+        try {
+          answer = this.faults.shift() ?? await this.route(request);
+        } catch (error) {
+          answer = { status: 500, body: { message: `the fake failed: ${(error as Error).message}` } };
+        }
         this.log.push({ ...request, status: answer.status });
         const text = answer.body === undefined ? '' : typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
         res.writeHead(answer.status, { ...(text ? { 'content-type': 'application/json' } : {}), ...answer.headers }).end(text);

@@ -1,0 +1,44 @@
+import type { Outcome } from '../delivery/outcome.ts';
+import type { RowStateUpdate, StateStore } from '../state/state-store.ts';
+import type { LocalOutcomes, PendingChange } from './change-stream.ts';
+import type { RunRecorder } from './run-recorder.ts';
+import { stateUpdateFor } from './state-update.ts';
+
+/** Where settled rows go: into the sync's state (batch by batch) and the run's counts and rejections. */
+export interface OutcomeCommitter {
+  /** Rows settled without a request: refused by the mapping, or deletes of rows never delivered. */
+  local(outcomes: LocalOutcomes): Promise<void>;
+  /** One batch the destination answered, each change with its outcome. */
+  settled(batch: PendingChange[], outcomes: Outcome[]): Promise<void>;
+}
+
+/** State moves forward only for what the destination acknowledged or refused for good (see stateUpdateFor). */
+export function commitOutcomes(store: StateStore, sync: string, recorder: RunRecorder): OutcomeCommitter {
+  const commit = async (updates: RowStateUpdate[]) => {
+    if (updates.length) await store.commitRows(sync, updates);
+  };
+  return {
+    async local({ skipped, rejected }) {
+      await commit([...skipped, ...rejected.flatMap((row) => (row.update ? [row.update] : []))]);
+      recorder.skip(skipped.length);
+      await recorder.reject(rejected);
+    },
+    async settled(batch, outcomes) {
+      const updates: RowStateUpdate[] = [];
+      const rejected: Parameters<RunRecorder['reject']>[0] = [];
+      let delivered = 0;
+      for (let i = 0; i < batch.length; i++) {
+        const outcome = outcomes[i];
+        const update = stateUpdateFor(batch[i], outcome);
+        if (update) updates.push(update);
+        if (outcome.outcome === 'delivered') delivered++;
+        if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection });
+      }
+      await commit(updates);
+      if (recorder.watchesRows) recorder.rowsSettled(batch.map(({ key, op }, i) => ({ key, op, outcome: outcomes[i]!.outcome })));
+      recorder.delivered(delivered);
+      await recorder.reject(rejected);
+      await recorder.checkpoint();
+    },
+  };
+}
