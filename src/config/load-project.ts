@@ -9,7 +9,7 @@ import { mergeFiles, type ParsedFile } from './merge-files.ts';
 import { Checker } from './checker.ts';
 import { loaderSchema, POSTGRES_URL, type RawProject } from './schema.ts';
 import { literalSecrets, resolveDestinations, resolveSources } from './resolve-connections.ts';
-import { resolveModels, resolveSyncs } from './resolve-syncs.ts';
+import { resolveLogs, resolveModels, resolveSyncs } from './resolve-syncs.ts';
 import { combine, redactError } from './config-errors.ts';
 import { serverUrlProblem } from './url-setting.ts';
 
@@ -45,6 +45,7 @@ export async function loadProject(configPath: string, env: Record<string, string
     if (raw.queue && !POSTGRES_URL.test(raw.state)) {
       check.fail(`the distributed mode needs a state store every worker reaches: set state: postgres://… (state ${JSON.stringify(raw.state)} is a folder on one machine)`, ['queue']);
     }
+    const logs = resolveLogs(raw, check);
     if (check.errors.length > 0) throw combine(check.errors);
     const queue = queueOf(raw, env, check);
     if (queue.queue && new URL(queue.queue.redis).password) secrets.push(queue.queue.redis, decodeURIComponent(new URL(queue.queue.redis).password));
@@ -61,6 +62,7 @@ export async function loadProject(configPath: string, env: Record<string, string
       tokens: raw.tokens,
       alerts: raw.alerts,
       ...queue,
+      ...(logs && { logs }),
       secrets: [...new Set(secrets)],
     };
   } catch (error) {

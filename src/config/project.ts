@@ -28,6 +28,8 @@ export interface Project {
   queue?: QueueConfig;
   /** Where `queue:` is written, for messages about it. */
   queueLocation?: { file?: string; line?: number; field?: string };
+  /** Sync logs written back to a warehouse source after each run. */
+  logs?: LogsConfig;
   /** Every secret value substituted from the environment: redacted from all output. */
   secrets: string[];
 }
@@ -74,6 +76,10 @@ export interface ModelConfig {
   diff?: DiffMethod;
   /** Set for `dbt:` models: what the manifest says (the model reads `table`, its schema.alias). */
   dbt?: DbtModel & { manifest: string; primaryKeyFromDbt: boolean };
+  /** The newest row must be younger than maxAge (ms) by this timestamp column, or the run stops (stale_data). */
+  freshness?: { column: string; maxAgeMs: number };
+  /** Timestamp column of each row's event: the start of its end-to-end latency. */
+  eventTime?: string;
   /** Line of the model in its file, for messages; `lines` has the line of `primaryKey` and `cursor`. */
   location?: { file: string; line?: number; lines?: Record<string, number> };
 }
@@ -101,6 +107,8 @@ export interface SyncConfig {
   maxDeletePercent?: number;
   /** The low-latency event path's settings (absent: events use the defaults). */
   events?: EventsConfig;
+  /** A stale model fails the run (default), or only its stale rows are held back. */
+  onStale?: 'fail' | 'hold';
   /** Destination-specific settings written on the sync (object, api, table, subject…). */
   options: Record<string, unknown>;
   /** Line of the sync in its file, for messages; `lines` has the line of each `match.<column>` and `mapping.<field>`. */
@@ -120,10 +128,23 @@ export interface ApiToken {
   name?: string;
 }
 
+/** failed: the run failed; rejected: rows were rejected; stale: the model's newest row was too old; latency: L p95 above the threshold. */
+export const ALERT_EVENTS = ['failed', 'rejected', 'stale', 'latency'] as const;
+export type AlertEvent = (typeof ALERT_EVENTS)[number];
+
 export interface AlertConfig {
   type: 'webhook' | 'slack';
   url: string;
-  on: ('failed' | 'rejected')[];
+  on: AlertEvent[];
   /** For `rejected`: alert when a run rejects at least this many rows. */
   rejectedThreshold?: number;
+  /** For `latency`: alert when a run's L p95 is above this many ms. */
+  latencyP95?: number;
+}
+
+export interface LogsConfig {
+  source: string;
+  schema: string;
+  /** Log rows older than this many ms are deleted after each run. */
+  retentionMs?: number;
 }

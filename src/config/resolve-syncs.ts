@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FieldMapping, ModelConfig, Schedule, SyncConfig } from './project.ts';
+import type { FieldMapping, LogsConfig, ModelConfig, Schedule, SyncConfig } from './project.ts';
 import type { DestinationType } from '../destinations/registry.ts';
 import type { Checker } from './checker.ts';
 import { SYNC_KEYS, type RawProject } from './schema.ts';
@@ -33,7 +33,7 @@ export function resolveModels(raw: RawProject, check: Checker, rootDir: string):
     }
     const { file, line } = check.where(['models', name]);
     const lines: Record<string, number> = {};
-    for (const key of ['primaryKey', 'cursor']) {
+    for (const key of ['primaryKey', 'cursor', 'freshness', 'eventTime']) {
       const found = key in model ? check.where(['models', name, key]).line : undefined;
       if (found) lines[key] = found;
     }
@@ -46,10 +46,26 @@ export function resolveModels(raw: RawProject, check: Checker, rootDir: string):
       ...dbt,
       ...(model.cursor !== undefined && { cursor: model.cursor }),
       ...(model.diff !== undefined && { diff: model.diff }),
+      ...(model.freshness !== undefined && { freshness: { column: model.freshness.column, maxAgeMs: model.freshness.maxAge } }),
+      ...(model.eventTime !== undefined && { eventTime: model.eventTime }),
       location: { file, line, lines },
     };
   }
   return models;
+}
+
+/** Sync logs go into a source the engine can write to: DuckDB or Postgres. */
+export function resolveLogs(raw: RawProject, check: Checker): LogsConfig | undefined {
+  if (!raw.logs) return undefined;
+  const { source, schema, retention } = raw.logs;
+  const entry = raw.sources[source];
+  if (!entry) check.fail(unknown('source', source, raw.sources), ['logs', 'source']);
+  else if (entry.type !== 'duckdb' && entry.type !== 'postgres') {
+    check.fail(`sync logs are written into a duckdb or postgres source; source "${source}" is ${entry.type}`, ['logs', 'source']);
+  } else if (entry.type === 'duckdb' && entry.path === ':memory:') {
+    check.fail(`sync logs need a DuckDB file to stay in; source "${source}" is :memory:`, ['logs', 'source']);
+  }
+  return { source, schema, ...(retention !== undefined && { retentionMs: retention }) };
 }
 
 export function resolveSyncs(
@@ -60,7 +76,7 @@ export function resolveSyncs(
 ): Record<string, SyncConfig> {
   const syncs: Record<string, SyncConfig> = {};
   for (const [name, sync] of Object.entries(raw.syncs) as [string, RawSync][]) {
-    const { model, destination, mode, match = {}, mapping = {}, schedule, after, maxDeletePercent, events, ...extra } = sync;
+    const { model, destination, mode, match = {}, mapping = {}, schedule, after, maxDeletePercent, events, freshness, ...extra } = sync;
     const at = (...field: (string | number)[]) => ['syncs', name, ...field];
     const lines: Record<string, number> = {};
     const remember = (key: string, ...field: string[]) => {
@@ -82,6 +98,9 @@ export function resolveSyncs(
     const cursor = models[model]?.cursor;
     if (mode === 'mirror' && cursor) {
       check.fail(`mode mirror cannot read model "${model}" incrementally (cursor: ${cursor}): rows that left the model cannot be seen in a partial read; remove the model's cursor, or use mode upsert`, at('mode'));
+    }
+    if (freshness !== undefined && !models[model]?.freshness) {
+      check.fail(`freshness.onStale needs model "${model}" to declare freshness: { column, maxAge }`, at('freshness'));
     }
     if (maxDeletePercent !== undefined && mode !== 'mirror') {
       check.fail(`maxDeletePercent applies to mode mirror only (this sync's mode is ${mode})`, at('maxDeletePercent'));
@@ -106,6 +125,7 @@ export function resolveSyncs(
       ...(after !== undefined && { after: typeof after === 'string' ? [after] : after }),
       ...(maxDeletePercent !== undefined && { maxDeletePercent }),
       ...(events !== undefined && { events }),
+      ...(freshness !== undefined && { onStale: freshness.onStale }),
       options: (options ?? {}) as Record<string, unknown>,
       location: { file, line, lines },
     };

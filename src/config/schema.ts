@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Cron } from 'croner';
-import { SYNC_MODES } from './project.ts';
+import { ALERT_EVENTS, SYNC_MODES } from './project.ts';
 import { DURATION_PATTERN, parseDuration } from './duration.ts';
 import { show } from './issue-messages.ts';
 import { serverUrl, serverUrlProblem } from './url-setting.ts';
@@ -85,6 +85,11 @@ export const modelSchema = z
       .describe('Column(s) that identify a row (for a dbt model: defaults to the column its `unique` test covers)'),
     cursor: nonEmpty.optional().describe('Read only rows past the last run\'s high-water mark of this column'),
     diff: z.enum(DIFF_METHODS).optional().describe('Where this model\'s diff runs (overrides the source\'s diff): workspace | warehouse | engine'),
+    freshness: z.strictObject({
+      column: nonEmpty.describe('A timestamp column: when the row was made (scraped_at, updated_at)'),
+      maxAge: durationSchema.describe('Oldest the newest row may be: 30m, 2h, 1d'),
+    }).optional().describe('When the newest row is older than maxAge, the run stops before sending (stale_data)'),
+    eventTime: nonEmpty.optional().describe('A timestamp column: when the row\'s event happened; each delivered row\'s end-to-end latency is measured from it'),
   })
   .superRefine((model, ctx) => {
     const set = [model.sql, model.table, model.dbt].filter((v) => v !== undefined).length;
@@ -115,6 +120,10 @@ export const syncShape = {
       durable: nonEmpty.optional().describe('Durable consumer name (default lastmile-events-<sync>)'),
     }).optional().describe('Also read events from a NATS JetStream subject; a message is acknowledged once its rows are journaled'),
   }).optional().describe('Push rows through POST /api/syncs/{sync}/events (and NATS): same mapping, fingerprint, budget and state as runs'),
+  freshness: z.strictObject({
+    onStale: z.enum(['fail', 'hold']).default('fail')
+      .describe('fail: a stale model stops the run, nothing sent; hold: only rows older than the model\'s maxAge are held back (rejected as stale_data, retried next run)'),
+  }).optional().describe('What a stale model (see the model\'s freshness) does to this sync'),
 };
 export const SYNC_KEYS = Object.keys(syncShape);
 
@@ -139,8 +148,9 @@ export const tokenSchema = z.strictObject({
 export const alertSchema = z.strictObject({
   type: z.enum(['webhook', 'slack']),
   url: z.url({ protocol: /^https?$/ }),
-  on: z.array(z.enum(['failed', 'rejected'])).min(1).default(['failed']),
+  on: z.array(z.enum(ALERT_EVENTS)).min(1).default(['failed']),
   rejectedThreshold: z.int().min(1).optional().describe('For `rejected`: alert when a run rejects at least this many rows'),
+  latencyP95: durationSchema.optional().describe('For `latency`: alert when a run\'s end-to-end latency p95 is above this (e.g. 15m)'),
 });
 
 /** Distributed mode: runs go through BullMQ queues on this Redis (LASTMILE_REDIS_URL when absent). */
@@ -151,6 +161,13 @@ export const queueSchema = z.strictObject({
   stalledAfter: durationSchema.optional()
     .describe('A job whose worker is silent this long goes to another worker (default 30s; a killed worker\'s batches are retried after it)'),
 });
+/** Where a project's sync logs are written back after each run (a DuckDB or Postgres source). */
+export const logsSchema = z.strictObject({
+  source: nonEmpty.describe('A duckdb or postgres source the logs are written into'),
+  schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected a plain SQL schema name like lastmile_logs' }).default('lastmile_logs')
+    .describe('Schema of the log tables (runs, changes, rejections)'),
+  retention: durationSchema.optional().describe('Rows older than this are deleted after each run (default: kept)'),
+}).describe('Sync logs written back to the warehouse: runs, per-row changes, rejections');
 
 /** Building blocks the top level is made of; the JSON Schema swaps in each type's settings. */
 export interface EntrySchemas<S extends z.ZodType = z.ZodType, D extends z.ZodType = z.ZodType, Y extends z.ZodType = z.ZodType> {
@@ -174,6 +191,7 @@ export function projectSchema<S extends z.ZodType, D extends z.ZodType, Y extend
     tokens: z.array(tokenSchema).default([]),
     alerts: z.array(alertSchema).default([]),
     queue: queueSchema.optional().describe('Distributed mode: `lastmile worker` processes take runs from queues on Redis (needs state: postgres://…)'),
+    logs: logsSchema.optional(),
   });
 }
 

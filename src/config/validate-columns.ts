@@ -35,6 +35,8 @@ export function validateColumns(project: Project, syncName: string, columns: str
     });
     for (const column of model.primaryKey.filter(missing)) errors.push(new ConfigError(lack(column), modelAt('primaryKey')));
     if (model.cursor && missing(model.cursor)) errors.push(new ConfigError(lack(model.cursor), modelAt('cursor')));
+    if (model.freshness && missing(model.freshness.column)) errors.push(new ConfigError(lack(model.freshness.column), modelAt('freshness')));
+    if (model.eventTime && missing(model.eventTime)) errors.push(new ConfigError(lack(model.eventTime), modelAt('eventTime')));
   }
   for (const column of Object.keys(sync.match).filter(missing)) {
     errors.push(new ConfigError(lack(column), syncAt(`match.${column}`, `match.${column}`)));

@@ -90,6 +90,8 @@ export interface Diff {
   /** Which diff this is, for plan and the run profile (`workspace`, `warehouse`, `engine`). */
   readonly method: string;
   invalidKeys(signal: AbortSignal): AsyncIterable<InvalidKey[]>;
+  /** The largest value of `column` among the rows read, computed where the rows are (null: no rows). */
+  newest(column: string, signal: AbortSignal): Promise<Value | null>;
   /** The first `perKind` differences of each kind, by key. */
   sample(perKind: number, signal: AbortSignal): Promise<ChangeRow[]>;
   /** Every difference of `kinds`, in chunks of at most `chunkSize`. */

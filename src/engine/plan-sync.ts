@@ -3,6 +3,7 @@ import { openDiffSession, type DiffSession } from './diff-session.ts';
 import { resolveSync, type ResolvedSync } from './resolve-sync.ts';
 import { sentCount, type RunEnv } from './run-sync.ts';
 import { formatCount } from './trace-format.ts';
+import { planTimeliness, type PlanTimeliness } from './plan-freshness.ts';
 
 /** What a run would do now: PRODUCT.md's `lastmile plan`. Nothing is written anywhere. */
 export interface Plan {
@@ -26,6 +27,9 @@ export interface Plan {
   ratePerSecond: number;
   estimatedSeconds: number;
   notes: string[];
+  /** With a model's freshness: age of its newest row. With an event time: estimated L = that age + T. */
+  freshness?: PlanTimeliness['freshness'];
+  latency?: PlanTimeliness['latency'];
 }
 
 /** Requests per second assumed when neither the config nor the destination states a limit. */
@@ -47,6 +51,7 @@ export async function planSync(env: RunEnv, syncName: string, options: { signal?
     const toSync = sentCount(session, resolved);
     const { requestsPerSecond, batchSize, note } = deliveryRate(session, resolved);
     const ratePerSecond = requestsPerSecond * batchSize;
+    const estimatedSeconds = toSync === 0 ? 0 : Math.ceil(toSync / batchSize) / requestsPerSecond;
     const notes = [note];
     if (session.diff.incremental) notes.push(`cursor mode: only rows past the last run's ${resolved.model.cursor} were read; removed rows are not detected`);
     if (counts.invalid) notes.push(`${formatCount(counts.invalid)} rows have a null or duplicated primary key and would be rejected as invalid_row`);
@@ -54,8 +59,9 @@ export async function planSync(env: RunEnv, syncName: string, options: { signal?
       sync: syncName, mode: resolved.sync.mode, diff: session.diff.method, ...counts, toSync, incremental: session.diff.incremental,
       samples: await samples(session, signal),
       requestsPerSecond, batchSize, ratePerSecond,
-      estimatedSeconds: toSync === 0 ? 0 : Math.ceil(toSync / batchSize) / requestsPerSecond,
+      estimatedSeconds,
       notes: notes.filter(Boolean),
+      ...(await planTimeliness(session.diff, resolved.model, estimatedSeconds, signal)),
     };
   } finally {
     await session.close();

@@ -21,6 +21,19 @@ export interface RunProgress {
   rowsPerSecond: number;
 }
 
+/** A row the destination answered for (or the engine gave up on for this run), as step 3 settles it. */
+export interface SettledRow {
+  key: string;
+  op: string;
+  outcome: 'delivered' | 'rejected' | 'deferred';
+  /** With a model's eventTime, set by the latency meter: the row's event time (epoch ms) and, delivered, its L. */
+  eventAt?: number;
+  latencyMs?: number;
+}
+
+/** Looks at each settled batch: `at` is when its answer came. */
+export type RowWatcher = (rows: SettledRow[], at: number) => void;
+
 /**
  * Keeps one run's summary, trace and rejected rows, and writes them to the state store as
  * the run goes (so `runs show` and the UI see a live run, and a killed run leaves its trace).
@@ -34,6 +47,8 @@ export class RunRecorder {
   private pushStarted = 0;
   private traceBuffer: TraceLine[] = [];
   private lastCheckpoint = 0;
+  private readonly rowWatchers: RowWatcher[] = [];
+  private readonly finishers: (() => void)[] = [];
 
   constructor(
     private readonly store: StateStore | undefined,
@@ -61,6 +76,25 @@ export class RunRecorder {
   /** Some rows must be read again next run: rejected for a retry, or not settled. */
   get leavesRowsBehind(): boolean {
     return this.summary.rejectedRetryable > 0 || this.unsettled() > 0;
+  }
+
+  /** Asks to see every settled batch (latency, sync logs): nobody asks, nothing is built. */
+  watchRows(watcher: RowWatcher): void {
+    this.rowWatchers.push(watcher);
+  }
+
+  get watchesRows(): boolean {
+    return this.rowWatchers.length > 0;
+  }
+
+  rowsSettled(rows: SettledRow[]): void {
+    const at = Date.now();
+    for (const watcher of this.rowWatchers) watcher(rows, at);
+  }
+
+  /** Runs `hook` as the run ends, before its summary is written (to add what was measured). */
+  beforeFinish(hook: () => void): void {
+    this.finishers.push(hook);
   }
 
   async begin(): Promise<void> {
@@ -145,6 +179,7 @@ export class RunRecorder {
     this.summary.finishedAt = new Date().toISOString();
     this.summary.durationMs = Date.now() - this.started;
     if (error !== undefined) this.summary.error = error;
+    for (const hook of this.finishers) hook();
     this.enter('finalize');
     await this.flushTrace();
     await this.save();

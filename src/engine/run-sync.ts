@@ -16,6 +16,9 @@ import { modeLabel } from './sync-modes.ts';
 import { formatCount } from './trace-format.ts';
 import { diffMethodOf } from '../diff/diff-method.ts';
 import { eventOrderGuard } from '../events/event-order-guard.ts';
+import { guardFreshness } from './freshness.ts';
+import { measureLatency, type LatencySink } from './latency.ts';
+import { collectSyncLogs } from './warehouse-logs.ts';
 
 export interface RunEnv {
   project: Project;
@@ -33,6 +36,8 @@ export interface RunOptions {
   retryRejected?: boolean;
   signal?: AbortSignal;
   onProgress?(progress: RunProgress): void;
+  /** With a model's eventTime: every delivered row's end-to-end latency, as the run ends. */
+  onLatencies?: LatencySink;
 }
 
 export type { RunProgress };
@@ -53,6 +58,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
   // A run this one took the lock from, or any other found dead, stops showing as running.
   if (lock) await env.store.abandonDeadRuns();
   const recorder = new RunRecorder(options.dryRun ? undefined : env.store, profileOf(env, resolved, options), syncName, runId, options.onProgress);
+  const logs = options.dryRun ? undefined : collectSyncLogs(env.project, recorder, env.store);
   let session: DiffSession | undefined;
   let rowState: RowStateHandle | undefined;
   try {
@@ -67,7 +73,9 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
       fullResync: options.fullResync, retryRejected: options.retryRejected, signal, describeDestination: !options.dryRun, persist: !options.dryRun, rowState,
     });
     recorder.profile.diff = session.diff.method;
+    await guardFreshness(session, resolved, recorder, signal);
     recordDiff(recorder, session, resolved);
+    measureLatency(session, resolved, recorder, options.onLatencies);
     if (options.dryRun) return await recorder.finish('success');
 
     recorder.enter('push');
@@ -92,6 +100,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
   } finally {
     await session?.close();
     await rowState?.close();
+    await logs?.writeBack();
     await lock?.release();
   }
 }

@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
-import type { AlertConfig } from '../config/project.ts';
+import type { AlertConfig, AlertEvent } from '../config/project.ts';
 import type { RejectCategory } from '../destinations/destination.ts';
 import type { RunSummary } from '../state/run-record.ts';
 import { redactDeep, type Redactor } from '../config/redact.ts';
+import { formatAge } from '../engine/trace-format.ts';
 
-export type AlertEvent = 'failed' | 'rejected';
+export type { AlertEvent };
 
 export interface AlertContext {
   rejectedByCategory: Partial<Record<RejectCategory, number>>;
@@ -12,7 +13,10 @@ export interface AlertContext {
   runUrl?: string;
 }
 
-/** Which alerts a finished run sets off: a failure, or at least `rejectedThreshold` rejected rows (default 1). */
+/**
+ * Which alerts a finished run sets off: a failure; at least `rejectedThreshold` rejected rows
+ * (default 1); a stale model (its newest row older than its maxAge); L p95 above `latencyP95`.
+ */
 export function alertEvents(alert: AlertConfig, summary: RunSummary): AlertEvent[] {
   if (summary.dryRun) return [];
   const events: AlertEvent[] = [];
@@ -20,13 +24,17 @@ export function alertEvents(alert: AlertConfig, summary: RunSummary): AlertEvent
   if (alert.on.includes('rejected') && summary.rejected > 0 && summary.rejected >= (alert.rejectedThreshold ?? 1)) {
     events.push('rejected');
   }
+  if (alert.on.includes('stale') && summary.freshness?.stale) events.push('stale');
+  if (alert.on.includes('latency') && alert.latencyP95 !== undefined && summary.latency && summary.latency.p95Ms > alert.latencyP95) {
+    events.push('latency');
+  }
   return events;
 }
 
 /** The body a generic webhook receives: the event and the run summary as the API gives it. */
 export function webhookPayload(event: AlertEvent, summary: RunSummary, context: AlertContext) {
   return {
-    event: event === 'failed' ? 'run.failed' : 'run.rejected',
+    event: `run.${event}`,
     sync: summary.sync,
     runId: summary.runId,
     summary,
@@ -38,9 +46,12 @@ export function webhookPayload(event: AlertEvent, summary: RunSummary, context: 
 /** A Slack incoming-webhook message: `text` for notifications, `blocks` for the message itself. */
 export function slackPayload(event: AlertEvent, summary: RunSummary, context: AlertContext) {
   const n = (value: number) => value.toLocaleString('en-US');
-  const headline = event === 'failed'
-    ? `:red_circle: Lastmile sync *${summary.sync}* failed`
-    : `:warning: Lastmile sync *${summary.sync}* rejected ${n(summary.rejected)} rows`;
+  const headline = {
+    failed: `:red_circle: Lastmile sync *${summary.sync}* failed`,
+    rejected: `:warning: Lastmile sync *${summary.sync}* rejected ${n(summary.rejected)} rows`,
+    stale: `:hourglass: Lastmile sync *${summary.sync}*: the model is stale (${staleText(summary)})`,
+    latency: `:snail: Lastmile sync *${summary.sync}*: end-to-end latency p95 ${latencyText(summary)}`,
+  }[event];
   const categories = Object.entries(context.rejectedByCategory)
     .filter(([, count]) => count)
     .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
@@ -53,6 +64,8 @@ export function slackPayload(event: AlertEvent, summary: RunSummary, context: Al
     `*Rejected:* ${n(summary.rejected)}${categories ? ` (${categories})` : ''}`,
     `*Duration:* ${(summary.durationMs / 1000).toFixed(1)} s`,
   ];
+  if (summary.freshness) details.push(`*Freshness:* ${staleText(summary)}`);
+  if (summary.latency) details.push(`*Latency p95:* ${latencyText(summary)}`);
   const blocks: object[] = [
     { type: 'section', text: { type: 'mrkdwn', text: headline } },
     { type: 'section', fields: details.map((text) => ({ type: 'mrkdwn', text })) },
@@ -61,10 +74,24 @@ export function slackPayload(event: AlertEvent, summary: RunSummary, context: Al
   if (context.runUrl) {
     blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open run' }, url: context.runUrl }] });
   }
-  const text = event === 'failed'
-    ? `Lastmile sync ${summary.sync} failed: ${summary.error ?? 'see the run'}`
-    : `Lastmile sync ${summary.sync} rejected ${n(summary.rejected)} rows`;
+  const text = {
+    failed: `Lastmile sync ${summary.sync} failed: ${summary.error ?? 'see the run'}`,
+    rejected: `Lastmile sync ${summary.sync} rejected ${n(summary.rejected)} rows`,
+    stale: `Lastmile sync ${summary.sync}: the model is stale (${staleText(summary)})`,
+    latency: `Lastmile sync ${summary.sync}: end-to-end latency p95 ${latencyText(summary)}`,
+  }[event];
   return { text, blocks };
+}
+
+/** `newest scraped_at 3 h old, maxAge 2 h` */
+function staleText({ freshness: f }: RunSummary): string {
+  if (!f) return '';
+  return f.ageMs === null ? `no row has a ${f.column}` : `newest ${f.column} ${formatAge(f.ageMs)} old, maxAge ${formatAge(f.maxAgeMs)}`;
+}
+
+/** `12 min (p50 4 min, max 20 min)` */
+function latencyText({ latency: l }: RunSummary): string {
+  return l ? `${formatAge(l.p95Ms)} (p50 ${formatAge(l.p50Ms)}, max ${formatAge(l.maxMs)})` : '';
 }
 
 export interface AlerterOptions {

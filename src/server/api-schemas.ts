@@ -21,6 +21,21 @@ export const runSummary = {
     skipped: { ...count, description: 'operations with nothing to do, e.g. a delete of a row the destination never held' },
     apiCalls: count, retries: count, throttled: count,
     error: { type: 'string' }, dryRun: { type: 'boolean' },
+    freshness: {
+      type: 'object', description: 'With a model\'s freshness: its newest row when the run read it',
+      properties: {
+        column: { type: 'string' }, newestAt: { type: ['string', 'null'], format: 'date-time' }, ageMs: { type: ['integer', 'null'] },
+        maxAgeMs: count, stale: { type: 'boolean' }, held: { ...count, description: 'onStale hold: rows held back as stale_data' },
+      },
+    },
+    latency: {
+      type: 'object', description: 'With a model\'s eventTime: end-to-end latency L (event time -> acknowledged) of the delivered rows',
+      properties: {
+        p50Ms: { type: 'number' }, p95Ms: { type: 'number' }, maxMs: { type: 'number' }, rows: count,
+        warehouseLoad: { type: 'object', description: 'event time -> the run\'s read of the model', additionalProperties: true },
+        sync: { type: 'object', description: 'the run\'s read -> acknowledged', additionalProperties: true },
+      },
+    },
   },
 } as const;
 
@@ -88,6 +103,8 @@ export const plan = {
     sync: { type: 'string' }, added: count, changed: count, removed: count, unchanged: count, invalid: count,
     incremental: { type: 'boolean' }, ratePerSecond: { type: 'number' }, estimatedSeconds: { type: 'number' },
     samples: { type: 'object', additionalProperties: true }, notes: { type: 'array', items: { type: 'string' } },
+    freshness: { type: 'object', additionalProperties: true, description: 'With a model\'s freshness: age of the newest row, and whether a run would stop (stale)' },
+    latency: { type: 'object', additionalProperties: true, description: 'Estimated L of the newest row: its age now + the estimated sync duration' },
   },
 } as const;
 

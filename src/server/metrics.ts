@@ -37,6 +37,19 @@ export class ServerMetrics {
     labelNames: ['sync', 'status'] as const, registers: [this.registry],
     buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600],
   });
+  private readonly latency = new Histogram({
+    name: 'lastmile_row_latency_seconds', help: 'End-to-end latency L of each delivered row: its event time (the model\'s eventTime) to the destination\'s acknowledgement.',
+    labelNames: ['sync'] as const, registers: [this.registry],
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400],
+  });
+  private readonly newestAge = new Gauge({
+    name: 'lastmile_model_newest_row_age_seconds', help: 'Age of the model\'s newest row (its freshness column) when the sync\'s last run read it.',
+    labelNames: ['sync'] as const, registers: [this.registry],
+  });
+  private readonly stale = new Counter({
+    name: 'lastmile_stale_runs_total', help: 'Runs that found their model stale (newest row older than its freshness maxAge).',
+    labelNames: ['sync'] as const, registers: [this.registry],
+  });
   private readonly running = new Gauge({
     name: 'lastmile_runs_in_progress', help: 'Runs in progress in this server.',
     labelNames: ['sync'] as const, registers: [this.registry],
@@ -84,6 +97,14 @@ export class ServerMetrics {
     this.throttled.inc({ sync }, summary.throttled);
     this.retries.inc({ sync }, summary.retries);
     this.duration.observe({ sync, status: summary.status }, summary.durationMs / 1000);
+    if (summary.freshness?.ageMs != null) this.newestAge.set({ sync }, summary.freshness.ageMs / 1000);
+    if (summary.freshness?.stale) this.stale.inc({ sync });
+  }
+
+  /** Every delivered row's L, as a run ends. */
+  rowLatencies(sync: string, latenciesMs: Float64Array): void {
+    const child = this.latency.labels({ sync });
+    for (const ms of latenciesMs) child.observe(ms / 1000);
   }
 
   plansRunningNow(running: number): void {

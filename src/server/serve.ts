@@ -57,7 +57,7 @@ export async function serve(options: ServeOptions): Promise<Server> {
   sweeper.unref();
   const metrics = new ServerMetrics();
   const events = new EventHub({ project, store, warn: (message) => log.warn(message), onDelivered: (sync, ms) => metrics.eventDelivered(sync, ms) });
-  const runner = (options.runner ?? engineRunner)(project, store);
+  const runner = (options.runner ?? engineRunner)(project, store, { onLatencies: (sync, ms) => metrics.rowLatencies(sync, ms) });
   // Runs commit through the hub, so the event path sees their state as soon as it is written.
   const manager = new RunManager({ runner, store: events.watching(store), log });
   const alerter = new Alerter({ alerts: project.alerts, redact: clean, log });

@@ -40,6 +40,39 @@ export interface RunSummary {
   throttled: number;
   error?: string;
   dryRun?: boolean;
+  /** With a model's `freshness`: how old its newest row was when the run read it. */
+  freshness?: RunFreshness;
+  /** With a model's `eventTime`: end-to-end latency L of the delivered rows (the reference page's L). */
+  latency?: RunLatency;
+}
+
+export interface RunFreshness {
+  column: string;
+  /** Newest value of the column (ISO instant), null when no row has one. */
+  newestAt: string | null;
+  /** Age of that row when the run read the model. */
+  ageMs: number | null;
+  maxAgeMs: number;
+  stale: boolean;
+  /** onStale hold: rows held back as stale_data. */
+  held?: number;
+}
+
+export interface Percentiles {
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+}
+
+/**
+ * L = event time -> destination acknowledgement, per delivered row, and its split as the reference
+ * page writes it: warehouse load (event time -> the run's read of the model) + sync (read -> acknowledged).
+ */
+export interface RunLatency extends Percentiles {
+  /** Delivered rows with an event time (those L is measured on). */
+  rows: number;
+  warehouseLoad: Percentiles;
+  sync: Percentiles;
 }
 
 /** What the run connected: the "sync job profile" card. */

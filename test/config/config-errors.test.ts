@@ -52,7 +52,7 @@ describe('config mistakes name the file, line and field', () => {
 
   it('an unknown key, with a suggestion when one is close', async () => {
     const modelKey = await configError(edit(14, '    primaryKey: sku', '    descripton: latest prices'));
-    expect(at(modelKey, 15, 'models.prices.descripton')).toBe('unknown key "descripton": expected one of source, sql, table, dbt, primaryKey, cursor, diff');
+    expect(at(modelKey, 15, 'models.prices.descripton')).toBe('unknown key "descripton": expected one of source, sql, table, dbt, primaryKey, cursor, diff, freshness, eventTime');
 
     const syncKey = await configError(edit(19, '    mdoe: upsert'));
     expect(at(syncKey, 19, 'syncs.prices_to_hook.mdoe')).toBe('unknown key "mdoe": did you mean "mode"?');

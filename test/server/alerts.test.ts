@@ -47,6 +47,26 @@ function alerter(alerts: AlertConfig[], secrets: string[] = []) {
 }
 
 describe('alerts', () => {
+  it('a stale model sets off a stale alert; an L p95 over the threshold a latency alert, and only then', async () => {
+    received.length = 0;
+    const { alerter: a } = alerter([
+      { type: 'webhook', url: `${base}/stale`, on: ['stale'] },
+      { type: 'slack', url: `${base}/slow`, on: ['latency'], latencyP95: 600_000 },
+    ]);
+    const stale = { column: 'scraped_at', newestAt: '2026-03-02T07:00:00.000Z', ageMs: 3 * 3_600_000, maxAgeMs: 2 * 3_600_000, stale: true };
+    await a.notify(summary({ status: 'failed', error: 'stale_data: model "prices" is stale', freshness: stale }), { rejectedByCategory: {} });
+    expect(received.map((r) => r.path)).toEqual(['/stale']);
+    expect(received[0]!.body).toMatchObject({ event: 'run.stale', summary: { freshness: { stale: true, ageMs: 10_800_000 } } });
+
+    received.length = 0;
+    const latency = (p95Ms: number) => ({ p50Ms: 60_000, p95Ms, maxMs: p95Ms + 1, rows: 10, warehouseLoad: { p50Ms: 0, p95Ms: 0, maxMs: 0 }, sync: { p50Ms: 0, p95Ms: 0, maxMs: 0 } });
+    await a.notify(summary({ latency: latency(600_000), freshness: { ...stale, ageMs: 60_000, stale: false } }), { rejectedByCategory: {} });
+    expect(received).toEqual([]); // at the threshold, fresh: nothing
+    await a.notify(summary({ latency: latency(720_000) }), { rejectedByCategory: {} });
+    expect(received.map((r) => r.path)).toEqual(['/slow']);
+    expect(received[0]!.body.text).toBe('Lastmile sync prices_to_engine: end-to-end latency p95 12 min (p50 1 min, max 12 min)');
+  });
+
   it('posts the run summary to a webhook when a run fails, with the secret in its error redacted', async () => {
     received.length = 0;
     const { alerter: a } = alerter([{ type: 'webhook', url: `${base}/hook`, on: ['failed'] }], ['s3cr3t-pricing-token']);

@@ -72,6 +72,8 @@ export async function startPricingApi() {
 export interface FixtureOptions {
   rows?: number;
   batchSize?: number;
+  /** Extra YAML under `models:` (indented two spaces). */
+  extraModels?: string;
   /** Extra YAML under `syncs:` (indented two spaces). */
   extraSyncs?: string;
   alerts?: boolean;
@@ -126,6 +128,7 @@ models:
     source: warehouse
     sql: SELECT sku, price FROM discontinued_products
     primaryKey: sku
+${options.extraModels ?? ''}
 syncs:
   prices_to_engine:
     model: competitor_prices

@@ -1,5 +1,6 @@
 import { planSync } from '../../engine/plan-sync.ts';
-import { formatCount, formatDuration } from '../../engine/trace-format.ts';
+import { formatAge, formatCount, formatDuration } from '../../engine/trace-format.ts';
+import { describeFreshness } from '../../engine/freshness.ts';
 import type { CliEnv } from '../cli-env.ts';
 
 /** `lastmile plan SYNC`: what a run would send now, and how long it would take. Writes nothing. */
@@ -21,6 +22,16 @@ export async function planCommand(env: CliEnv, syncName: string): Promise<number
     `  to sync    ${formatCount(plan.toSync)} rows in ${formatCount(Math.ceil(plan.toSync / plan.batchSize))} requests of ${formatCount(plan.batchSize)} ` +
       `at ${plan.requestsPerSecond} requests/s ≈ ${formatDuration(Math.round(plan.estimatedSeconds * 1000))}`,
   );
+  if (plan.freshness) {
+    const verdict = plan.freshness.stale ? 'STALE: a run would stop before sending (stale_data)' : 'fresh';
+    lines.push(`  freshness  ${describeFreshness(plan.freshness)}: ${verdict}`);
+  }
+  if (plan.latency) {
+    const { column, newestAgeMs, syncMs, estimatedMs } = plan.latency;
+    lines.push(estimatedMs === null || newestAgeMs === null
+      ? `  latency    no row has a ${column}: L cannot be estimated`
+      : `  latency    estimated L ≈ ${formatAge(estimatedMs)} (newest ${column} ${formatAge(newestAgeMs)} old + sync ${formatAge(syncMs)})`);
+  }
   for (const note of plan.notes) lines.push(`  note: ${note}`);
   for (const kind of ['added', 'changed', 'removed'] as const) {
     if (plan.samples[kind].length === 0) continue;

@@ -1,5 +1,7 @@
 import { formatCount, formatDuration, formatTrace } from '../../engine/trace-format.ts';
 import type { CliEnv } from '../cli-env.ts';
+import { describeFreshness } from '../../engine/freshness.ts';
+import { describeLatency } from '../../engine/latency.ts';
 import { EXIT } from '../exit-codes.ts';
 
 /** `lastmile runs [SYNC]`: run history, newest first. */
@@ -39,6 +41,8 @@ export async function runShowCommand(env: CliEnv, runId: string, rejectedLimit: 
   const lines = [
     `run ${s.runId}  ${s.sync}  ${s.status.toUpperCase()}`,
     `  ${p.source} (${p.sourceType}) · ${p.model} → ${p.destination} (${p.destinationType}) · ${p.syncModeLabel}${p.diff ? ` · diff: ${p.diff}` : ''} · triggered by ${p.trigger}`,
+    ...(s.freshness ? [`  freshness: ${describeFreshness(s.freshness)}${s.freshness.stale ? '  STALE' : ''}`] : []),
+    ...(s.latency ? [`  latency: ${describeLatency(s.latency)}`] : []),
     '',
     formatTrace(run.trace),
   ];

@@ -94,6 +94,12 @@ class EngineDiff implements Diff {
     yield rows.map((r) => ({ key: r.invalid_key == null ? null : String(r.invalid_key), copies: Number(r.copies) }));
   }
 
+  async newest(column: string, signal: AbortSignal): Promise<Value | null> {
+    const query = `SELECT max(${this.source.quoteIdentifier(column)}) AS newest FROM (${this.relation.sql}) AS lm_model`;
+    for await (const chunk of this.source.read(query, { chunkSize: 1, signal, params: this.relation.params })) return chunk.rows[0]?.newest ?? null;
+    return null;
+  }
+
   async sample(perKind: number, signal: AbortSignal): Promise<ChangeRow[]> {
     const out: ChangeRow[] = [];
     for (const kind of ['added', 'changed', 'removed'] as const) {

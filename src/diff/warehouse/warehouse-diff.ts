@@ -109,6 +109,13 @@ class WarehouseDiff implements Diff {
     return this.read(kinds, chunkSize, signal);
   }
 
+  async newest(column: string, signal: AbortSignal): Promise<Value | null> {
+    const { sql, params } = this.relation!;
+    const query = `SELECT max(${this.session.dialect.quote(column)}) AS newest FROM (${sql}) AS lm_model`;
+    for await (const chunk of this.source.read(query, { chunkSize: 1, signal, params })) return chunk.rows[0]?.newest ?? null;
+    return null;
+  }
+
   /** Rows the model returned, and the largest cursor value among them (read as a canonical value). */
   async countModel(signal: AbortSignal): Promise<{ fetched: number; hwm: Value | null }> {
     const { sql, params, cursor } = this.relation!;

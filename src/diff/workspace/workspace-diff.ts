@@ -9,7 +9,7 @@ import { upgradeLegacyState } from './workspace-upgrade.ts';
 import { readRowStates } from '../../state/row-state-rows.ts';
 import { DELTA_TABLE, materializeDelta } from './delta.ts';
 import { readModel } from './read-model.ts';
-import { duckString, openWorkspace, type Workspace } from './workspace.ts';
+import { duckString, openWorkspace, quoteDuck, type Workspace } from './workspace.ts';
 
 const PREVIOUS_STATE = 'lastmile_previous';
 const STORED_STATE = 'lastmile_stored_state';
@@ -92,6 +92,12 @@ class WorkspaceDiff implements Diff {
     for await (const chunk of streamRows(this.workspace.connection, sql, [], 1_000, signal)) {
       yield chunk.rows.map((r) => ({ key: r.key === null ? null : String(r.key), copies: Number(r.copies) }));
     }
+  }
+
+  async newest(column: string, signal: AbortSignal): Promise<Value | null> {
+    const sql = `SELECT max(${quoteDuck(column)}) AS newest FROM (${this.input.modelSql}) AS lastmile_model`;
+    for await (const chunk of streamRows(this.workspace.connection, sql, this.input.modelParams, 1, signal)) return chunk.rows[0]?.newest ?? null;
+    return null;
   }
 
   async sample(perKind: number, signal: AbortSignal): Promise<ChangeRow[]> {

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, enc, type Plan, type Row } from '../api.ts';
-import { n, seconds } from '../format.ts';
+import { duration, n, seconds } from '../format.ts';
 
 type SampleKind = keyof Plan['samples'];
 
@@ -27,6 +27,15 @@ export function PlanPanel({ plan }: { plan: Plan }) {
         Estimated duration <strong data-testid="plan-estimate">{seconds(plan.estimatedSeconds)}</strong>
         <span className="muted"> · {n(plan.toSync)} rows at about {n(plan.ratePerSecond)} rows/s ({n(plan.requestsPerSecond)} requests/s × {n(plan.batchSize)} per request){plan.incremental ? ' · incremental' : ''}</span>
       </p>
+      {(plan.freshness || plan.latency) && (
+        <p data-testid="plan-timeliness">
+          {plan.freshness && (
+            <span>Newest {plan.freshness.column} {plan.freshness.ageMs === null ? 'unknown' : `${duration(plan.freshness.ageMs)} old`} (max age {duration(plan.freshness.maxAgeMs)}){' '}
+              <strong style={{ color: plan.freshness.stale ? 'var(--bad)' : 'var(--ok)' }}>{plan.freshness.stale ? 'stale: a run would stop before sending' : 'fresh'}</strong></span>
+          )}
+          {plan.latency?.estimatedMs != null && <span> · estimated L <strong>{duration(plan.latency.estimatedMs)}</strong> (age + sync)</span>}
+        </p>
+      )}
       {plan.notes.length > 0 && <ul className="notes">{plan.notes.map((note) => <li key={note}>{note}</li>)}</ul>}
       <div className="tabs">
         {(['added', 'changed', 'removed'] as const).map((kind) => (

@@ -6,6 +6,7 @@ import { RejectedTable } from '../components/rejected-table.tsx';
 import { RunProgressView } from '../components/run-progress.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TraceView } from '../components/trace-view.tsx';
+import { TimelinessCard } from '../components/timeliness-card.tsx';
 import { dateTime, duration, n } from '../format.ts';
 import { syncHref } from '../router.ts';
 import { useApi } from '../use-api.ts';
@@ -49,6 +50,7 @@ export function RunPage({ runId }: { runId: string }) {
           <div className="stat" key={label}><div className="label">{label}</div><div className={`value ${tone ?? ''}`}>{value}</div></div>
         ))}
       </div>
+      <TimelinessCard summary={s} />
       <section className="card">
         <div className="trace-head"><h2 style={{ margin: 0 }}>Trace</h2><span className="muted small">{n(trace.length)} {trace.length === 1 ? 'line' : 'lines'}</span></div>
         <TraceView lines={trace} />

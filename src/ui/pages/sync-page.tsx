@@ -3,6 +3,7 @@ import { api, enc, type Plan, type RunDetail, type RunSummary, type SyncOverview
 import { PlanPanel, loadPlan } from '../components/plan-panel.tsx';
 import { EventsPanel } from '../components/events-panel.tsx';
 import { RunChart } from '../components/run-chart.tsx';
+import { LatencyChart } from '../components/latency-chart.tsx';
 import { RunProgressView } from '../components/run-progress.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { dateTime, duration, n, relative, typeLabel } from '../format.ts';
@@ -105,6 +106,7 @@ export function SyncPage({ sync }: { sync: string }) {
       <EventsPanel sync={sync} />
 
       <RunChart runs={history.data?.runs ?? []} />
+      <LatencyChart runs={history.data?.runs ?? []} />
 
       <section className="card flush">
         <h2>Run history</h2>
@@ -112,7 +114,7 @@ export function SyncPage({ sync }: { sync: string }) {
           <thead>
             <tr>
               <th>Started</th><th>Status</th><th className="num">Duration</th><th className="num">Fetched</th>
-              <th className="num">Changes</th><th className="num">Delivered</th><th className="num">Rejected</th><th className="num">API calls</th>
+              <th className="num">Changes</th><th className="num">Delivered</th><th className="num">Rejected</th><th className="num">API calls</th><th className="num">L p95</th>
             </tr>
           </thead>
           <tbody>
@@ -126,9 +128,12 @@ export function SyncPage({ sync }: { sync: string }) {
                 <td className="num">{n(r.delivered)}</td>
                 <td className="num" style={r.rejected ? { color: 'var(--bad)' } : undefined}>{n(r.rejected)}</td>
                 <td className="num">{n(r.apiCalls)}</td>
+                <td className="num" style={r.freshness?.stale ? { color: 'var(--bad)' } : undefined} title={r.freshness?.stale ? 'the model was stale' : undefined}>
+                  {r.latency ? duration(r.latency.p95Ms) : r.freshness?.stale ? 'stale' : '—'}
+                </td>
               </tr>
             ))}
-            {history.data && history.data.runs.length === 0 && <tr><td colSpan={8} className="empty">No run yet. Preview the plan, then press “Run now”.</td></tr>}
+            {history.data && history.data.runs.length === 0 && <tr><td colSpan={9} className="empty">No run yet. Preview the plan, then press “Run now”.</td></tr>}
           </tbody>
         </table>
       </section>

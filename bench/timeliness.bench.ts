@@ -1,0 +1,79 @@
+/**
+ * What measuring L per row and writing the sync logs back cost: a 100,000-change run (full resync)
+ * from a DuckDB model into an unlimited local HTTP endpoint, with both off and both on, alternated
+ * in the same process (median of 3 each).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import type { BenchTable } from './run.ts';
+import { withDb } from './diff/bench-project.ts';
+import { loadProject } from '../src/config/load-project.ts';
+import { openStateStore } from '../src/state/open-state-store.ts';
+import { runSync } from '../src/engine/run-sync.ts';
+
+const ROWS = 100_000;
+const ROUNDS = Number(process.env.LASTMILE_BENCH_ROUNDS ?? 3);
+
+function startSink(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  })));
+}
+
+const config = (url: string, state: string, on: boolean) => `version: 1
+state: ${state}
+sources: { warehouse: { type: duckdb, path: ./warehouse.duckdb } }
+destinations:
+  sink: { type: http, url: "${url}/bulk", batch: { size: 1000 }, rateLimit: { requestsPerSecond: 100000, concurrency: 4 } }
+models: { prices: { source: warehouse, table: prices, primaryKey: sku${on ? ', eventTime: scraped_at' : ''} } }
+syncs:
+  prices_sync: { model: prices, destination: sink, mode: upsert, match: { sku: id }, mapping: { price: amount, currency: currency } }
+${on ? 'logs: { source: warehouse, schema: lastmile_logs }' : ''}
+`;
+
+export default async function run(): Promise<BenchTable[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-bench-timeliness-'));
+  const sink = await startSink();
+  try {
+    await withDb(path.join(dir, 'warehouse.duckdb'), (db) => db.run(`
+      CREATE TABLE prices AS SELECT 'SKU-' || i AS sku, CAST((i % 100000) / 100.0 AS DECIMAL(10,2)) AS price, 'EUR' AS currency,
+             now()::TIMESTAMPTZ - to_seconds(i % 3600) AS scraped_at FROM range(${ROWS}) t(i)`));
+    const variants = [];
+    for (const on of [false, true]) {
+      const file = path.join(dir, on ? 'on.yml' : 'off.yml');
+      await writeFile(file, config(sink.url, on ? '.state-on' : '.state-off', on));
+      const project = await loadProject(file);
+      variants.push({ on, project, store: await openStateStore(project.state), ms: [] as number[] });
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const v of variants) {
+        const started = performance.now();
+        const summary = await runSync({ project: v.project, store: v.store }, 'prices_sync', { trigger: 'cli', fullResync: true });
+        if (summary.delivered !== ROWS) throw new Error(`bench run delivered ${summary.delivered}: ${summary.error ?? summary.status}`);
+        v.ms.push(performance.now() - started);
+        if (process.env.LASTMILE_BENCH_TRACE) console.error((await v.store.getRun(summary.runId))!.trace.slice(-3).map((l) => l.text).join('\n'));
+      }
+    }
+    const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+    const off = median(variants[0]!.ms);
+    const rows = variants.map((v) => ({
+      run: v.on ? 'eventTime (L per row) + logs written back' : 'both off',
+      'median (ms)': Math.round(median(v.ms)),
+      runs: v.ms.map(Math.round).join(', '),
+      'vs off': v.on ? `${(((median(v.ms) - off) / off) * 100).toFixed(1)} %` : '',
+    }));
+    for (const v of variants) await v.store.close();
+    return [{ title: `L per row and sync logs: ${ROWS.toLocaleString('en-US')}-change run into a local endpoint (median of ${ROUNDS}, alternated)`, rows }];
+  } finally {
+    await sink.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,87 @@
+import type { RejectedRow, RunSummary } from '../state/run-record.ts';
+
+/**
+ * The sync log tables written back into the warehouse (`logs: { source, schema }`), one row per
+ * run, per settled row, per rejected row. A run is written whole after it ends; writing it again
+ * replaces it (delete by run_id, then insert, in one transaction).
+ */
+export type LogType = 'text' | 'bigint' | 'double' | 'boolean' | 'timestamptz';
+export type LogValue = string | number | boolean | null;
+export interface LogTable {
+  name: string;
+  columns: [name: string, type: LogType][];
+  /** Column the retention judges age by. */
+  timeColumn: string;
+  primaryKey?: string[];
+}
+
+export const RUNS_TABLE: LogTable = {
+  name: 'runs', timeColumn: 'started_at', primaryKey: ['run_id'],
+  columns: [
+    ['run_id', 'text'], ['sync', 'text'], ['status', 'text'], ['started_at', 'timestamptz'], ['finished_at', 'timestamptz'],
+    ['duration_ms', 'bigint'], ['fetched', 'bigint'], ['added', 'bigint'], ['changed', 'bigint'], ['removed', 'bigint'],
+    ['unchanged', 'bigint'], ['to_sync', 'bigint'], ['delivered', 'bigint'], ['rejected', 'bigint'], ['deferred', 'bigint'],
+    ['skipped', 'bigint'], ['api_calls', 'bigint'], ['retries', 'bigint'], ['throttled', 'bigint'], ['error', 'text'],
+    ['newest_row_at', 'timestamptz'], ['newest_row_age_ms', 'bigint'], ['stale', 'boolean'],
+    ['latency_p50_ms', 'double'], ['latency_p95_ms', 'double'], ['latency_max_ms', 'double'], ['summary', 'text'],
+  ],
+};
+
+/** One row per row the destination answered for (delivered or rejected) or the run deferred. */
+export const CHANGES_TABLE: LogTable = {
+  name: 'changes', timeColumn: 'settled_at',
+  columns: [
+    ['run_id', 'text'], ['sync', 'text'], ['key', 'text'], ['op', 'text'], ['outcome', 'text'],
+    ['settled_at', 'timestamptz'], ['event_at', 'timestamptz'], ['latency_ms', 'double'],
+  ],
+};
+
+export const REJECTIONS_TABLE: LogTable = {
+  name: 'rejections', timeColumn: 'rejected_at',
+  columns: [
+    ['run_id', 'text'], ['sync', 'text'], ['key', 'text'], ['category', 'text'], ['field', 'text'], ['code', 'text'],
+    ['message', 'text'], ['retryable', 'boolean'], ['rejected_at', 'timestamptz'],
+  ],
+};
+
+export const LOG_TABLES = [RUNS_TABLE, CHANGES_TABLE, REJECTIONS_TABLE];
+
+/** A settled row as the changes table keeps it (times in epoch ms). */
+export interface ChangeLog {
+  key: string;
+  op: string;
+  outcome: string;
+  settledAt: number;
+  eventAt?: number;
+  latencyMs?: number;
+}
+
+/** What one run writes back. */
+export interface RunLogs {
+  summary: RunSummary;
+  changes: ChangeLog[];
+  rejections: RejectedRow[];
+  retentionMs?: number;
+}
+
+/** Every table's rows of a run, in its column order (timestamps as epoch ms). */
+export function rowsOf({ summary: s, changes, rejections }: RunLogs): Map<LogTable, LogValue[][]> {
+  const iso = (text: string | undefined | null) => (text ? Date.parse(text) : null);
+  const run: LogValue[] = [
+    s.runId, s.sync, s.status, iso(s.startedAt), iso(s.finishedAt), s.durationMs, s.fetched, s.added, s.changed, s.removed,
+    s.unchanged, s.toSync, s.delivered, s.rejected, s.deferred, s.skipped, s.apiCalls, s.retries, s.throttled, s.error ?? null,
+    iso(s.freshness?.newestAt), s.freshness?.ageMs ?? null, s.freshness?.stale ?? null,
+    s.latency?.p50Ms ?? null, s.latency?.p95Ms ?? null, s.latency?.maxMs ?? null, JSON.stringify(s),
+  ];
+  return new Map<LogTable, LogValue[][]>([
+    [RUNS_TABLE, [run]],
+    [CHANGES_TABLE, changes.map((c) => [s.runId, s.sync, c.key, c.op, c.outcome, c.settledAt, c.eventAt ?? null, c.latencyMs ?? null])],
+    [REJECTIONS_TABLE, rejections.map((r) => [s.runId, s.sync, r.key, r.category, r.field ?? null, r.code ?? null, r.message, r.retryable, iso(r.at)])],
+  ]);
+}
+
+/** Writes a run's logs into one warehouse. */
+export interface LogWriter {
+  write(logs: RunLogs): Promise<void>;
+  close(): Promise<void>;
+}

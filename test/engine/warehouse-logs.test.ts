@@ -1,0 +1,137 @@
+import pg from 'pg';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { engineFixture } from './engine-fixture.ts';
+import { needService, SERVICES } from '../helpers/services.ts';
+
+const pgUp = await needService('postgres');
+const PG_SCHEMA = 'lm_logs_src';
+const PG_LOGS = 'lm_logs_h';
+
+/**
+ * Prices scraped 5 minutes ago synced into an endpoint that refuses negative amounts for good;
+ * the sync logs go into `logsSource` (the warehouse itself, or a Postgres source).
+ */
+const project = (warehouse: string, logs: string) => (url: string) => `
+sources:
+  warehouse: ${warehouse}
+  app_db: { type: postgres, url: "${SERVICES.postgres.url}" }
+destinations:
+  engine:
+    type: http
+    url: "${url}/v2/bulk-update"
+    batch: { size: 2 }
+    results: { path: results, keyField: key, errorField: error }
+models:
+  prices:
+    source: warehouse
+    sql: SELECT sku, price, scraped_at FROM ${warehouse.includes('postgres') ? `${PG_SCHEMA}.prices` : 'prices'}
+    primaryKey: sku
+    eventTime: scraped_at
+syncs:
+  prices_sync: { model: prices, destination: engine, mode: upsert, match: { sku: id }, mapping: { price: amount } }
+logs: ${logs}
+`;
+
+const refuseNegative = {
+  rejectMode: 'record' as const,
+  rejectWhen: (r: Record<string, unknown>) => (Number(r.amount) < 0 ? { code: 'NEGATIVE_PRICE', message: 'amount must not be negative', field: 'amount' } : undefined),
+};
+
+async function duckRows(file: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const db = await instance.connect();
+  try {
+    return (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
+
+let fixture: Awaited<ReturnType<typeof engineFixture>>;
+afterEach(async () => fixture?.close());
+
+describe('sync logs written back into a DuckDB source', () => {
+  it('fills runs, changes and rejections after each run, with L per delivered row', async () => {
+    fixture = await engineFixture(project('{ type: duckdb, path: ./warehouse.duckdb }', '{ source: warehouse, schema: lastmile_logs }'), { fake: refuseNegative });
+    await fixture.sql(`CREATE TABLE prices (sku VARCHAR, price INTEGER, scraped_at TIMESTAMPTZ);
+      INSERT INTO prices VALUES ('A', 1, now() - INTERVAL 5 MINUTE), ('B', -2, now() - INTERVAL 5 MINUTE), ('C', 3, now() - INTERVAL 5 MINUTE)`);
+    const run = await fixture.run('prices_sync');
+    expect(run).toMatchObject({ status: 'partial', delivered: 2, rejected: 1 });
+
+    const runs = await duckRows(fixture.warehouse, `SELECT run_id, sync, status, delivered, rejected, latency_p95_ms, epoch_ms(started_at) AS started FROM lastmile_logs.runs`);
+    expect(runs).toEqual([expect.objectContaining({ run_id: run.runId, sync: 'prices_sync', status: 'partial', delivered: '2', rejected: '1' })]);
+    expect(Number(runs[0]!.started)).toBe(Date.parse(run.startedAt));
+    expect(Number(runs[0]!.latency_p95_ms)).toBe(run.latency!.p95Ms);
+
+    const changes = await duckRows(fixture.warehouse, `SELECT key, op, outcome, latency_ms, epoch_ms(settled_at) - epoch_ms(event_at) AS span FROM lastmile_logs.changes ORDER BY key`);
+    expect(changes.map((c) => [c.key, c.op, c.outcome])).toEqual([['A', 'upsert', 'delivered'], ['B', 'upsert', 'rejected'], ['C', 'upsert', 'delivered']]);
+    for (const c of changes.filter((c) => c.outcome === 'delivered')) {
+      expect(Number(c.latency_ms)).toBeGreaterThanOrEqual(5 * 60_000);
+      expect(Math.abs(Number(c.span) - Number(c.latency_ms))).toBeLessThanOrEqual(1);
+    }
+    const rejections = await duckRows(fixture.warehouse, `SELECT key, category, code, field, message, retryable FROM lastmile_logs.rejections`);
+    expect(rejections).toEqual([{ key: 'B', category: 'schema_mismatch', code: 'NEGATIVE_PRICE', field: 'amount', message: 'amount must not be negative', retryable: false }]
+      .map((r) => expect.objectContaining({ ...r, category: expect.any(String) })));
+
+    // A second run adds its own run row; the model is read as before (the log tables sit beside it).
+    const second = await fixture.run('prices_sync');
+    expect(second).toMatchObject({ delivered: 0 });
+    expect(await duckRows(fixture.warehouse, `SELECT count(*)::INT AS n FROM lastmile_logs.runs`)).toEqual([{ n: 2 }]);
+    const { store } = await fixture.env();
+    expect((await store.getRun(second.runId))!.trace.at(-1)!.text).toMatch(/^sync logs: written to warehouse\.lastmile_logs \(1 run, 0 changes, 0 rejections\) in \d+ ms|s$/);
+  });
+
+  it('a failed run is logged too', async () => {
+    fixture = await engineFixture(project('{ type: duckdb, path: ./warehouse.duckdb }', '{ source: warehouse }'));
+    await fixture.sql(`CREATE TABLE other (x INTEGER)`);
+    const failed = await fixture.run('prices_sync'); // no prices table
+    expect(failed.status).toBe('failed');
+    expect(await duckRows(fixture.warehouse, `SELECT status, error IS NOT NULL AS has_error FROM lastmile_logs.runs`)).toEqual([{ status: 'failed', has_error: true }]);
+  });
+
+  it('a log source that cannot be reached is told in the trace; the run keeps its outcome', async () => {
+    fixture = await engineFixture((url) => project('{ type: duckdb, path: ./warehouse.duckdb }', '{ source: gone }')(url)
+      .replace('sources:\n', 'sources:\n  gone: { type: postgres, url: "postgres://postgres@127.0.0.1:1/nowhere" }\n'), { fake: refuseNegative });
+    await fixture.sql(`CREATE TABLE prices (sku VARCHAR, price INTEGER, scraped_at TIMESTAMPTZ); INSERT INTO prices VALUES ('A', 1, now())`);
+    const run = await fixture.run('prices_sync');
+    expect(run).toMatchObject({ status: 'success', delivered: 1 });
+    const { store } = await fixture.env();
+    expect((await store.getRun(run.runId))!.trace.at(-1)!.text).toMatch(/^sync logs: could not be written to gone\.lastmile_logs: .*ECONNREFUSED/);
+  });
+});
+
+describe.skipIf(!pgUp)('sync logs written back into a Postgres source', () => {
+  let admin: pg.Client;
+  beforeAll(async () => {
+    admin = new pg.Client({ connectionString: SERVICES.postgres.url });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${PG_SCHEMA} CASCADE; DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE; CREATE SCHEMA ${PG_SCHEMA}`);
+    await admin.query(`CREATE TABLE ${PG_SCHEMA}.prices (sku text, price int, scraped_at timestamptz)`);
+    await admin.query(`INSERT INTO ${PG_SCHEMA}.prices SELECT 'S' || i, CASE WHEN i % 10 = 0 THEN -i ELSE i END, now() - interval '1 hour' FROM generate_series(1, 30) i`);
+  });
+  afterAll(async () => {
+    await admin?.query(`DROP SCHEMA IF EXISTS ${PG_SCHEMA} CASCADE; DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
+    await admin?.end();
+  });
+
+  it('fills the tables in the Postgres schema, and retention drops old log rows', async () => {
+    fixture = await engineFixture(project(`{ type: postgres, url: "${SERVICES.postgres.url}" }`, `{ source: warehouse, schema: ${PG_LOGS}, retention: 30d }`), { fake: refuseNegative });
+    const run = await fixture.run('prices_sync');
+    expect(run).toMatchObject({ status: 'partial', delivered: 27, rejected: 3 });
+    const runs = await admin.query(`SELECT run_id, status, delivered, rejected, latency_p50_ms, started_at FROM ${PG_LOGS}.runs`);
+    expect(runs.rows).toEqual([expect.objectContaining({ run_id: run.runId, status: 'partial', delivered: '27', rejected: '3', latency_p50_ms: run.latency!.p50Ms })]);
+    expect(runs.rows[0].started_at.toISOString()).toBe(run.startedAt);
+    const changes = await admin.query(`SELECT outcome, count(*)::int AS n, min(latency_ms) AS min_l FROM ${PG_LOGS}.changes WHERE run_id = $1 GROUP BY outcome ORDER BY outcome`, [run.runId]);
+    expect(changes.rows.map((r) => [r.outcome, r.n])).toEqual([['delivered', 27], ['rejected', 3]]);
+    expect(changes.rows[0].min_l).toBeGreaterThanOrEqual(3_600_000);
+    const rejections = await admin.query(`SELECT key, code FROM ${PG_LOGS}.rejections ORDER BY key`);
+    expect(rejections.rows).toEqual([{ key: 'S10', code: 'NEGATIVE_PRICE' }, { key: 'S20', code: 'NEGATIVE_PRICE' }, { key: 'S30', code: 'NEGATIVE_PRICE' }]);
+
+    // A run logged 40 days ago is past the 30 days of retention: the next run's write removes it.
+    await admin.query(`UPDATE ${PG_LOGS}.runs SET started_at = started_at - interval '40 days'`);
+    await fixture.run('prices_sync');
+    expect((await admin.query(`SELECT count(*)::int AS n FROM ${PG_LOGS}.runs`)).rows).toEqual([{ n: 1 }]);
+  });
+});
