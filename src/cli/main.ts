@@ -32,7 +32,7 @@ program.command('init [dir]').description('write a working example project (embe
   .action(async (dir?: string) => { process.exitCode = await initCommand(dir ?? '.', (t) => process.stderr.write(t + '\n')); });
 
 program.command('check').description('validate the config and test every connection')
-  .action(withEnv((env) => checkCommand(env)));
+  .action(async () => { process.exitCode = await checkCommand(program.opts<GlobalOptions>()); });
 
 program.command('plan <sync>').description('read the model and diff it; write nothing; estimate the duration')
   .action(withEnv((env, sync: string) => planCommand(env, sync)));
