@@ -23,8 +23,13 @@ export interface Plan {
   batchSize: number;
   ratePerSecond: number;
   estimatedSeconds: number;
+  /** A database table takes batches as statements in transactions: no API requests, no rate limit to talk about. */
+  delivery: 'requests' | 'statements';
   notes: string[];
 }
+
+/** Destinations that write to a database table rather than call an API. */
+const TABLE_DESTINATIONS = new Set(['postgres', 'mysql']);
 
 /** Requests per second assumed when neither the config nor the destination states a limit. */
 const ASSUMED_REQUESTS_PER_SECOND = 10;
@@ -39,7 +44,8 @@ export async function planSync(env: RunEnv, syncName: string, options: { signal?
     const toSync = sentCount(session, resolved);
     const { requestsPerSecond, batchSize, note } = deliveryRate(session, resolved);
     const ratePerSecond = requestsPerSecond * batchSize;
-    const notes = [note];
+    const delivery = TABLE_DESTINATIONS.has(resolved.destinationConfig.type) ? 'statements' : 'requests';
+    const notes = [delivery === 'requests' ? note : ''];
     if (session.diff.incremental) notes.push(`cursor mode: only rows past the last run's ${resolved.model.cursor} were read; removed rows are not detected`);
     if (counts.invalid) notes.push(`${formatCount(counts.invalid)} rows have a null or duplicated primary key and would be rejected as invalid_row`);
     return {
@@ -47,6 +53,7 @@ export async function planSync(env: RunEnv, syncName: string, options: { signal?
       samples: await samples(session, signal),
       requestsPerSecond, batchSize, ratePerSecond,
       estimatedSeconds: toSync === 0 ? 0 : Math.ceil(toSync / batchSize) / requestsPerSecond,
+      delivery,
       notes: notes.filter(Boolean),
     };
   } finally {

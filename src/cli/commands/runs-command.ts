@@ -40,7 +40,7 @@ export async function runShowCommand(env: CliEnv, runId: string, rejectedLimit: 
     `run ${s.runId}  ${s.sync}  ${s.status.toUpperCase()}`,
     `  ${p.source} (${p.sourceType}) · ${p.model} → ${p.destination} (${p.destinationType}) · ${p.syncModeLabel} · triggered by ${p.trigger}`,
     '',
-    formatTrace(run.trace),
+    formatTrace(run.trace, p.source),
   ];
   if (rejected.total) {
     lines.push('', `rejected rows: ${formatCount(rejected.total)}  (${Object.entries(byCategory).map(([c, n]) => `${c} ${formatCount(n ?? 0)}`).join(', ')})`);
