@@ -56,12 +56,17 @@ export class SyncError extends Error {
 
 /** A mistake in the project's configuration: names the file, line and field. Exit code 64. */
 export class ConfigError extends Error {
+  /** When this error stands for several (see config-errors.ts `combine`): each one, with its own location. */
+  readonly all?: readonly ConfigError[];
+
   constructor(
     message: string,
     readonly location: { file?: string; line?: number; field?: string } = {},
+    all?: readonly ConfigError[],
   ) {
     super(formatLocation(location) + message);
     this.name = 'ConfigError';
+    if (all) this.all = all;
   }
 }
 

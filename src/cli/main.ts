@@ -1,24 +1,24 @@
+#!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../errors.ts';
-import { openCliEnv, type CliEnv, type GlobalOptions } from './cli-env.ts';
+import { packageInfo } from '../package-root.ts';
+import type { CliEnv, GlobalOptions } from './cli-env.ts';
 import { EXIT } from './exit-codes.ts';
-import { initCommand, DEMO_RECEIVER_PORT } from './commands/init-command.ts';
-import { checkCommand } from './commands/check-command.ts';
-import { planCommand } from './commands/plan-command.ts';
-import { syncCommand } from './commands/sync-command.ts';
-import { runsCommand, runShowCommand } from './commands/runs-command.ts';
-import { startDemoReceiver } from './demo/demo-receiver.ts';
+import { DEMO_RECEIVER_PORT } from './demo/demo-port.ts';
 
+// Each command's code is imported when that command runs: `lastmile --help` loads no driver.
 const program = new Command('lastmile')
   .description('Reverse ETL: keep operational systems in sync with your warehouse, sending only what changed.')
   .option('-c, --config <path>', 'config file or folder', './lastmile.yml')
   .option('--json', 'machine output on stdout, logs on stderr')
+  .version(packageInfo().version, '-V, --version', 'the version of lastmile')
   .exitOverride()
   .showHelpAfterError();
 
 /** Opens the project for a command, runs it, and turns its result into the exit code. */
 function withEnv<A extends unknown[]>(fn: (env: CliEnv, ...args: A) => Promise<number>) {
   return async (...args: A) => {
+    const { openCliEnv } = await import('./cli-env.ts');
     const env = await openCliEnv(program.opts<GlobalOptions>());
     try {
       process.exitCode = await fn(env, ...args);
@@ -29,13 +29,19 @@ function withEnv<A extends unknown[]>(fn: (env: CliEnv, ...args: A) => Promise<n
 }
 
 program.command('init [dir]').description('write a working example project (embedded DuckDB warehouse with sample data)')
-  .action(async (dir?: string) => { process.exitCode = await initCommand(dir ?? '.', (t) => process.stderr.write(t + '\n')); });
+  .action(async (dir?: string) => {
+    const { initCommand } = await import('./commands/init-command.ts');
+    process.exitCode = await initCommand(dir ?? '.', (t) => process.stderr.write(t + '\n'));
+  });
 
 program.command('check').description('validate the config and test every connection')
-  .action(withEnv((env) => checkCommand(env)));
+  .action(async () => {
+    const { checkCommand } = await import('./commands/check-command.ts');
+    process.exitCode = await checkCommand(program.opts<GlobalOptions>());
+  });
 
 program.command('plan <sync>').description('read the model and diff it; write nothing; estimate the duration')
-  .action(withEnv((env, sync: string) => planCommand(env, sync)));
+  .action(withEnv(async (env, sync: string) => (await import('./commands/plan-command.ts')).planCommand(env, sync)));
 
 program.command('sync <sync>').description('run a sync once')
   .option('--full-resync', 'send every row again, as if nothing had been synced')
@@ -43,17 +49,20 @@ program.command('sync <sync>').description('run a sync once')
   .option('--retry-rejected', 'send rows that were refused for good again, even if unchanged')
   .option('--queue', 'hand the run to the workers of the distributed mode (queue: on Redis) and wait for its summary')
   .action(async (sync: string, flags: { fullResync?: boolean; dryRun?: boolean; retryRejected?: boolean; queue?: boolean }) =>
-    withEnv((env) => syncCommand(env, sync, flags))());
+    withEnv(async (env) => (await import('./commands/sync-command.ts')).syncCommand(env, sync, flags))());
 
 const runs = program.command('runs').description('run history; `runs show RUN_ID` for one run')
   .argument('[sync]', 'only runs of this sync')
   .option('-n, --limit <n>', 'how many runs', '20')
   .action(async (sync: string | undefined, flags: { limit: string }) =>
-    withEnv((env) => runsCommand(env, sync, Number(flags.limit)))());
+    withEnv(async (env) => (await import('./commands/runs-command.ts')).runsCommand(env, sync, Number(flags.limit)))());
 runs.command('show <runId>').description("one run's trace and its rejected rows with reasons")
   .option('-n, --limit <n>', 'how many rejected rows', '50')
-  .action(async (runId: string, flags: { limit: string }) =>
-    withEnv((env) => runShowCommand(env, runId, Number(flags.limit)))());
+  .action(async (runId: string, flags: { limit: string }, show: Command) => {
+    // Commander hands `runs show RUN --limit N` to the parent's --limit (the history's): on this line it means show's.
+    const limit = show.getOptionValueSource('limit') !== 'cli' && runs.getOptionValueSource('limit') === 'cli' ? runs.opts().limit : flags.limit;
+    await withEnv(async (env) => (await import('./commands/runs-command.ts')).runShowCommand(env, runId, Number(limit)))();
+  });
 
 program.command('serve').description('REST API, web UI and scheduler in one process')
   .option('-p, --port <port>', 'port', '8080')
@@ -72,6 +81,7 @@ program.command('worker').description('a worker of the distributed mode (queue o
   .option('--runs <n>', 'runs diffed at once by this worker', '2')
   .action(async (flags: { batches: string; runs: string }) => {
     const { workerCommand } = await import('./commands/worker-command.ts');
+    const { openCliEnv } = await import('./cli-env.ts');
     const env = await openCliEnv(program.opts<GlobalOptions>());
     process.exitCode = await workerCommand(env, { batchConcurrency: Number(flags.batches), runConcurrency: Number(flags.runs) });
   });
@@ -80,6 +90,7 @@ program.command('receiver').description('a local bulk-update endpoint for the de
   .option('-p, --port <port>', 'port', String(DEMO_RECEIVER_PORT))
   .option('--rate <n>', 'requests per second before 429', '20')
   .action(async (flags: { port: string; rate: string }) => {
+    const { startDemoReceiver } = await import('./demo/demo-receiver.ts');
     const receiver = await startDemoReceiver({ port: Number(flags.port), requestsPerSecond: Number(flags.rate), log: (l) => process.stdout.write(l + '\n') });
     process.stderr.write(`demo receiver listening on ${receiver.url}\n`);
   });

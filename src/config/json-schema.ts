@@ -1,4 +1,5 @@
-import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { z } from 'zod';
 import { sourceTypes } from '../sources/registry.ts';
 import { destinationTypes } from '../destinations/registry.ts';
@@ -6,7 +7,7 @@ import { destinationCommonShape, projectSchema, syncShape } from './schema.ts';
 import { strictSettings } from './strict-settings.ts';
 
 /** Shipped with the package so editors complete and check `lastmile.yml`. */
-export const JSON_SCHEMA_PATH = fileURLToPath(new URL('../../schema/lastmile.schema.json', import.meta.url));
+export const JSON_SCHEMA_PATH = path.join(PACKAGE_ROOT, 'schema', 'lastmile.schema.json');
 
 /**
  * The JSON Schema of `lastmile.yml`, made from the same zod schema the loader uses, with each

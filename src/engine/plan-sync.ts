@@ -26,11 +26,16 @@ export interface Plan {
   batchSize: number;
   ratePerSecond: number;
   estimatedSeconds: number;
+  /** A database table takes batches as statements in transactions: no API requests, no rate limit to talk about. */
+  delivery: 'requests' | 'statements';
   notes: string[];
   /** With a model's freshness: age of its newest row. With an event time: estimated L = that age + T. */
   freshness?: PlanTimeliness['freshness'];
   latency?: PlanTimeliness['latency'];
 }
+
+/** Destinations that write to a database table rather than call an API. */
+const TABLE_DESTINATIONS = new Set(['postgres', 'mysql']);
 
 /** Requests per second assumed when neither the config nor the destination states a limit. */
 const ASSUMED_REQUESTS_PER_SECOND = 10;
@@ -52,7 +57,8 @@ export async function planSync(env: RunEnv, syncName: string, options: { signal?
     const { requestsPerSecond, batchSize, note } = deliveryRate(session, resolved);
     const ratePerSecond = requestsPerSecond * batchSize;
     const estimatedSeconds = toSync === 0 ? 0 : Math.ceil(toSync / batchSize) / requestsPerSecond;
-    const notes = [note];
+    const delivery = TABLE_DESTINATIONS.has(resolved.destinationConfig.type) ? 'statements' : 'requests';
+    const notes = [delivery === 'requests' ? note : ''];
     if (session.diff.incremental) notes.push(`cursor mode: only rows past the last run's ${resolved.model.cursor} were read; removed rows are not detected`);
     if (counts.invalid) notes.push(`${formatCount(counts.invalid)} rows have a null or duplicated primary key and would be rejected as invalid_row`);
     return {
@@ -60,6 +66,7 @@ export async function planSync(env: RunEnv, syncName: string, options: { signal?
       samples: await samples(session, signal),
       requestsPerSecond, batchSize, ratePerSecond,
       estimatedSeconds,
+      delivery,
       notes: notes.filter(Boolean),
       ...(await planTimeliness(session.diff, resolved.model, estimatedSeconds, signal)),
     };

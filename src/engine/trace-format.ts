@@ -2,12 +2,17 @@ import type { TraceLine } from '../state/run-record.ts';
 
 export const TRACE_STEPS = { 1: 'query warehouse', 2: 'diff against state', 3: 'push', 4: 'finalize' } as const;
 
+/** A step's label; step 1 names the source the run read (`query shop_db`), `warehouse` when unknown. */
+export function traceStepLabel(step: TraceLine['step'], source?: string): string {
+  return step === 1 && source ? `query ${source}` : TRACE_STEPS[step];
+}
+
 /** Renders a run's trace as PRODUCT.md shows it: `// 1. query warehouse     records_fetched: 14,205`. */
-export function formatTrace(lines: TraceLine[]): string {
+export function formatTrace(lines: TraceLine[], source?: string): string {
   const out: string[] = [];
   let step = 0;
   for (const line of lines) {
-    const label = line.step === step ? '' : `${line.step}. ${TRACE_STEPS[line.step]}`;
+    const label = line.step === step ? '' : `${line.step}. ${traceStepLabel(line.step, source)}`;
     step = line.step;
     out.push(`// ${label.padEnd(22)} ${line.text}`);
   }

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-export const UI_SOURCE_DIR = resolve(here, '../ui');
-/** git-ignored (dist/): built from src/ui, never committed. */
-export const UI_BUNDLE_DIR = resolve(here, '../../dist/ui');
+/** Hash paths are written relative to this folder, so a bundle's stamp is the same in a clone and a package. */
+const here = resolve(PACKAGE_ROOT, 'src', 'server');
+export const UI_SOURCE_DIR = resolve(PACKAGE_ROOT, 'src', 'ui');
+/** git-ignored (dist/): built from src/ui, never committed; the package ships it built. */
+export const UI_BUNDLE_DIR = resolve(PACKAGE_ROOT, 'dist', 'ui');
 const STAMP = '.source-hash';
 /** Files outside src/ui that the bundle includes, so a change to them rebuilds it too. */
 const SHARED_SOURCES = [resolve(here, '../engine/trace-format.ts')];

@@ -1,4 +1,4 @@
-export { formatTrace, TRACE_STEPS } from '../engine/trace-format.ts';
+export { formatTrace, TRACE_STEPS, traceStepLabel } from '../engine/trace-format.ts';
 
 const numberFormat = new Intl.NumberFormat('en-US');
 

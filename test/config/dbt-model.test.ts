@@ -136,8 +136,8 @@ describe('dbt models', () => {
     expect(dbtKeyWarnings(models.orders!)).toEqual([expect.stringMatching(/primaryKey \(customer_email\) is not what dbt tests unique on orders \(order_id\)/)]);
 
     const check = await runCli(['check', '--config', path.join(dir, 'lastmile.yml')], dir);
-    expect(check.stdout).toMatch(/warning: model lines: dbt model order_lines has no unique test/);
-    expect(check.stdout).toContain('note: model orders: dbt model.shop.orders reads main.fct_orders (dbt: "dev"."main"."fct_orders"); primaryKey customer_email; 3 documented columns (order_id, customer_email, amount)');
+    expect(check.stdout).toMatch(/warning model lines: dbt model order_lines has no unique test/);
+    expect(check.stdout).toContain('note model orders: dbt model.shop.orders reads main.fct_orders (dbt: "dev"."main"."fct_orders"); primaryKey customer_email; 3 documented columns (order_id, customer_email, amount)');
   }, 60_000);
 
   it('wants exactly one of sql, table or dbt', async () => {

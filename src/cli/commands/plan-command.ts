@@ -2,6 +2,7 @@ import { planSync } from '../../engine/plan-sync.ts';
 import { formatAge, formatCount, formatDuration } from '../../engine/trace-format.ts';
 import { describeFreshness } from '../../engine/freshness.ts';
 import type { CliEnv } from '../cli-env.ts';
+import { plural } from '../plural.ts';
 
 /** `lastmile plan SYNC`: what a run would send now, and how long it would take. Writes nothing. */
 export async function planCommand(env: CliEnv, syncName: string): Promise<number> {
@@ -12,16 +13,19 @@ export async function planCommand(env: CliEnv, syncName: string): Promise<number
   }
   const width = Math.max(...[plan.added, plan.changed, plan.removed, plan.unchanged].map((n) => formatCount(n).length));
   const row = (label: string, n: number) => `  ${label.padEnd(10)} ${formatCount(n).padStart(width)}`;
+  // Only mirror deletes: in the other modes a row that left the model stays in the destination.
+  const kept = plan.mode !== 'mirror' && plan.removed > 0 ? `  (left the model; mode ${plan.mode} does not delete them)` : '';
   const lines = [
     `plan ${plan.sync} (${plan.mode}, diff: ${plan.diff})`,
     row('fetched', plan.fetched),
-    row('added', plan.added), row('changed', plan.changed), row('removed', plan.removed), row('unchanged', plan.unchanged),
+    row('added', plan.added), row('changed', plan.changed), row('removed', plan.removed) + kept, row('unchanged', plan.unchanged),
   ];
   if (plan.invalid) lines.push(row('invalid', plan.invalid));
-  lines.push(
-    `  to sync    ${formatCount(plan.toSync)} rows in ${formatCount(Math.ceil(plan.toSync / plan.batchSize))} requests of ${formatCount(plan.batchSize)} ` +
-      `at ${plan.requestsPerSecond} requests/s ≈ ${formatDuration(Math.round(plan.estimatedSeconds * 1000))}`,
-  );
+  const batches = Math.ceil(plan.toSync / plan.batchSize);
+  lines.push(plan.delivery === 'statements'
+    ? `  to sync    ${plural(plan.toSync, 'row')} in ${plural(batches, 'batch', 'batches')} of up to ${formatCount(plan.batchSize)}, one transaction each`
+    : `  to sync    ${plural(plan.toSync, 'row')} in ${plural(batches, 'request')} of up to ${formatCount(plan.batchSize)} ` +
+      `at ${plan.requestsPerSecond} requests/s ≈ ${formatDuration(Math.round(plan.estimatedSeconds * 1000))}`);
   if (plan.freshness) {
     const verdict = plan.freshness.stale ? 'STALE: a run would stop before sending (stale_data)' : 'fresh';
     lines.push(`  freshness  ${describeFreshness(plan.freshness)}: ${verdict}`);
@@ -35,7 +39,7 @@ export async function planCommand(env: CliEnv, syncName: string): Promise<number
   for (const note of plan.notes) lines.push(`  note: ${note}`);
   for (const kind of ['added', 'changed', 'removed'] as const) {
     if (plan.samples[kind].length === 0) continue;
-    lines.push(`  sample of ${kind}:`);
+    lines.push(`  sample of ${kind}${kind === 'removed' && plan.mode !== 'mirror' ? ' (kept in the destination)' : ''}:`);
     for (const sample of plan.samples[kind]) lines.push(`    ${JSON.stringify(sample, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}`);
   }
   env.say(lines.join('\n'));

@@ -44,7 +44,7 @@ export async function runShowCommand(env: CliEnv, runId: string, rejectedLimit: 
     ...(s.freshness ? [`  freshness: ${describeFreshness(s.freshness)}${s.freshness.stale ? '  STALE' : ''}`] : []),
     ...(s.latency ? [`  latency: ${describeLatency(s.latency)}`] : []),
     '',
-    formatTrace(run.trace),
+    formatTrace(run.trace, p.source),
   ];
   if (rejected.total) {
     lines.push('', `rejected rows: ${formatCount(rejected.total)}  (${Object.entries(byCategory).map(([c, n]) => `${c} ${formatCount(n ?? 0)}`).join(', ')})`);

@@ -1,8 +1,11 @@
-/** The `lastmile.yml` that `lastmile init` writes. */
-export function demoConfig(receiverPort: number): string {
+/**
+ * The `lastmile.yml` that `lastmile init` writes. `schema`: the JSON Schema's path relative to
+ * the project, for editors; `command`: how the user runs lastmile (`lastmile` or `npx lastmile`).
+ */
+export function demoConfig(receiverPort: number, schema: string, command: string): string {
   return `# Lastmile demo project: competitor prices from an embedded DuckDB warehouse
-# pushed to a local pricing engine (start it with: npx lastmile receiver --port ${receiverPort}).
-# yaml-language-server: $schema=../node_modules/lastmile/schema/lastmile.schema.json
+# pushed to a local pricing engine (start it with: ${command} receiver --port ${receiverPort}).
+# yaml-language-server: $schema=${schema}
 version: 1
 state: .lastmile
 

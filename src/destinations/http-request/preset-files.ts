@@ -1,12 +1,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../package-root.ts';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../../errors.ts';
 import { displayPath, lineOf, type ConfigFile, type PathSegment } from '../../config/yaml-files.ts';
 
 /** Presets shipped with Lastmile. */
-export const BUILTIN_PRESET_DIR = fileURLToPath(new URL('./presets/', import.meta.url));
+export const BUILTIN_PRESET_DIR = path.join(PACKAGE_ROOT, 'src', 'destinations', 'http-request', 'presets') + path.sep;
 /** A project's own presets, unless the destination names another folder. */
 export const DEFAULT_PRESET_FOLDER = 'presets';
 

@@ -9,6 +9,7 @@ import { upgradeLegacyState } from './workspace-upgrade.ts';
 import { readRowStates } from '../../state/row-state-rows.ts';
 import { DELTA_TABLE, materializeDelta } from './delta.ts';
 import { readModel } from './read-model.ts';
+import { modelQueryMessage } from '../../sources/describe-model.ts';
 import { duckString, openWorkspace, quoteDuck, type Workspace } from './workspace.ts';
 
 const PREVIOUS_STATE = 'lastmile_previous';
@@ -26,7 +27,7 @@ export async function openWorkspaceDiff(request: DiffRequest): Promise<Diff> {
   const workspace = await openWorkspace({ memoryLimit: request.memoryLimit });
   try {
     const relation = await readModel(workspace, source, model, request.since, signal).catch((error: unknown) => {
-      throw new RunError(`source "${source.name}" failed while reading model "${model.name}": ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new RunError(`source "${source.name}" failed while reading model "${model.name}": ${modelQueryMessage(error instanceof Error ? error.message : String(error))}`, { cause: error });
     });
     const inputs = request.fingerprint(relation.columns.map((c) => c.name));
     const typed = (names: string[]) => names.map((name) => relation.columns.find((c) => c.name === name)!);

@@ -1,18 +1,18 @@
 import type { TraceLine } from '../api.ts';
-import { TRACE_STEPS } from '../format.ts';
+import { traceStepLabel } from '../format.ts';
 
 /**
  * The run trace exactly as the CLI prints it (formatTrace) (`// 1. query warehouse     records_fetched: 14,205`),
  * with the step labels and outcomes coloured.
  */
-export function TraceView({ lines }: { lines: TraceLine[] }) {
+export function TraceView({ lines, source }: { lines: TraceLine[]; source?: string }) {
   if (lines.length === 0) return <pre className="trace"><span className="c">// no trace yet</span></pre>;
   let step = 0;
   return (
     <pre className="trace" data-testid="trace">
       {lines.map((line, i) => {
         // As formatTrace does: the step's label on its first line, blank on the lines that follow.
-        const label = line.step === step ? '' : `${line.step}. ${TRACE_STEPS[line.step]}`;
+        const label = line.step === step ? '' : `${line.step}. ${traceStepLabel(line.step, source)}`;
         step = line.step;
         const [first, ...more] = line.text.split('\n');
         return (

@@ -53,7 +53,7 @@ export function RunPage({ runId }: { runId: string }) {
       <TimelinessCard summary={s} />
       <section className="card">
         <div className="trace-head"><h2 style={{ margin: 0 }}>Trace</h2><span className="muted small">{n(trace.length)} {trace.length === 1 ? 'line' : 'lines'}</span></div>
-        <TraceView lines={trace} />
+        <TraceView lines={trace} source={profile?.source} />
       </section>
       <div className="grid-2e">
         <ProfileCard profile={profile} summary={s} />
