@@ -76,6 +76,8 @@ export type RequestOutcome = 'success' | 'throttled' | 'failed';
 /** One request's right to go. Release it exactly once, with what happened (a second release does nothing). */
 export interface Permit {
   release(outcome: RequestOutcome): void;
+  /** When it was granted (ms), on the budget's own clock: Redis's for a shared budget. */
+  readonly grantedAt?: number;
 }
 
 /** In flight at once when neither the config nor the destination says. */

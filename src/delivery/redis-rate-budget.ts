@@ -99,6 +99,7 @@ export class RedisRateBudget implements RateBudget {
   async acquire(signal: AbortSignal, options: AcquireOptions = {}): Promise<Permit> {
     let permitId = '';
     let startedAt = 0;
+    let grantedAt = 0;
     await this.inTurn(async () => {
       for (;;) {
         signal.throwIfAborted();
@@ -120,6 +121,7 @@ export class RedisRateBudget implements RateBudget {
           }
           permitId = id;
           startedAt = sentAt;
+          grantedAt = answer[1];
           return;
         }
         if (answer[0] === 3) throw quotaError(answer[1], answer[2], answer[3], answer[4]);
@@ -131,6 +133,7 @@ export class RedisRateBudget implements RateBudget {
     this.link.held.set(permitId, this.keys[0]);
     let released = false;
     return {
+      grantedAt,
       release: (outcome) => {
         if (released) return;
         released = true;

@@ -1,7 +1,8 @@
 /**
  * One process sharing a Redis rate budget with others (redis-budget-processes.test.ts).
  * Args: redis url, prefix, budget key, scenario JSON { limits, loops, permits?, holdMs?, forMs?, untilQuota? }.
- * Prints `ready` after its first permit, then one JSON line: { starts: [{at, end}], taken, refused }.
+ * Prints `ready` after its first permit, then one JSON line: { starts: [{at, end}], taken, refused }
+ * (`at`: the grant, on Redis's clock).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
@@ -35,7 +36,8 @@ async function loop(): Promise<void> {
       return;
     }
     taken++;
-    const at = Date.now();
+    // Redis's clock at the grant: this process may run late after it (a busy machine), the count may not.
+    const at = permit.grantedAt ?? Date.now();
     if (!ready) {
       ready = true;
       process.stdout.write('ready\n');
