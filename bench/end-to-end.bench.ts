@@ -5,7 +5,6 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { BenchTable } from './run.ts';
 import { withDb } from './diff/bench-project.ts';
@@ -13,21 +12,9 @@ import { loadProject } from '../src/config/load-project.ts';
 import { openStateStore } from '../src/state/open-state-store.ts';
 import { runSync } from '../src/engine/run-sync.ts';
 import { floorPipeline } from './floor-pipeline.ts';
+import { startSink } from './http-sink.ts';
 
 const ROWS = process.env.LASTMILE_BENCH_QUICK === '1' ? 200_000 : 1_000_000;
-
-/** Reads each body to the end and answers 200: the cheapest honest endpoint. */
-function startSink(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  server.keepAliveTimeout = 60_000;
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  })));
-}
 
 export default async function run(): Promise<BenchTable[]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-bench-e2e-'));

@@ -5,28 +5,16 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { BenchTable } from './run.ts';
 import { withDb } from './diff/bench-project.ts';
 import { loadProject } from '../src/config/load-project.ts';
 import { openStateStore } from '../src/state/open-state-store.ts';
 import { runSync } from '../src/engine/run-sync.ts';
+import { startSink } from './http-sink.ts';
 
 const ROWS = 100_000;
 const ROUNDS = Number(process.env.LASTMILE_BENCH_ROUNDS ?? 3);
-
-function startSink(): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  server.keepAliveTimeout = 60_000;
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  })));
-}
 
 const config = (url: string, state: string, on: boolean) => `version: 1
 state: ${state}

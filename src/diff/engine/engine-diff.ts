@@ -6,7 +6,7 @@ import { rowStateSql } from '../../state/row-state-sql.ts';
 import { stageRows } from '../../sources/duckdb/duckdb-staging.ts';
 import { openWorkspace, type Workspace } from '../workspace/workspace.ts';
 import { isWarehouseSource, placeholders, type WarehouseSource } from '../warehouse/warehouse-session.ts';
-import { modelRelation, type ModelRelation } from '../warehouse/model-relation.ts';
+import { modelRelation, newestIn, type ModelRelation } from '../warehouse/model-relation.ts';
 import { countsOf, countsQuery, diffStatements, invalidKeysQuery, type DiffTables } from '../warehouse/diff-statements.ts';
 
 const TABLES: DiffTables = { cur: 'lm_cur', dup: 'lm_dup', diff: 'lm_diff' };
@@ -94,10 +94,8 @@ class EngineDiff implements Diff {
     yield rows.map((r) => ({ key: r.invalid_key == null ? null : String(r.invalid_key), copies: Number(r.copies) }));
   }
 
-  async newest(column: string, signal: AbortSignal): Promise<Value | null> {
-    const query = `SELECT max(${this.source.quoteIdentifier(column)}) AS newest FROM (${this.relation.sql}) AS lm_model`;
-    for await (const chunk of this.source.read(query, { chunkSize: 1, signal, params: this.relation.params })) return chunk.rows[0]?.newest ?? null;
-    return null;
+  newest(column: string, signal: AbortSignal): Promise<Value | null> {
+    return newestIn(this.source, this.relation, column, signal);
   }
 
   async sample(perKind: number, signal: AbortSignal): Promise<ChangeRow[]> {

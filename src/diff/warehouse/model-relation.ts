@@ -1,4 +1,4 @@
-import type { Column, Value } from '../../sources/source.ts';
+import type { Column, Source, Value } from '../../sources/source.ts';
 import type { DiffRequest } from '../diff.ts';
 import { modelReadSql } from '../../sources/source.ts';
 import { RunError } from '../../errors.ts';
@@ -36,4 +36,11 @@ export async function modelRelation({ source, model, since, signal, fingerprint 
     sql, params: incremental ? [since] : [], columns, incremental, cursor: model.cursor,
     plan: { signature: inputs.signature, columns: typed(inputs.columns), primaryKey: typed(model.primaryKey) },
   };
+}
+
+/** The largest value of `column` in the model, computed in its warehouse (null: no rows). */
+export async function newestIn(source: Source, relation: ModelRelation, column: string, signal: AbortSignal): Promise<Value | null> {
+  const query = `SELECT max(${source.quoteIdentifier(column)}) AS newest FROM (${relation.sql}) AS lm_model`;
+  for await (const chunk of source.read(query, { chunkSize: 1, signal, params: relation.params })) return chunk.rows[0]?.newest ?? null;
+  return null;
 }

@@ -6,7 +6,7 @@ import { RunError } from '../../errors.ts';
 import { isWarehouseSource, type WarehouseSession, type WarehouseSource } from './warehouse-session.ts';
 import { WarehouseRowState } from './warehouse-row-state.ts';
 import { allDuplicates, countsOf, countsQuery, diffStatement, keyedModel, mayHideDuplicates, removedStatement, visibleDuplicates, type OnePassTables } from './one-pass-diff.ts';
-import { modelRelation, type ModelRelation } from './model-relation.ts';
+import { modelRelation, newestIn, type ModelRelation } from './model-relation.ts';
 
 const SCRATCH_MAX_AGE_SECONDS = 24 * 3600;
 const INTERNAL = new Set(['__kind', '__dkey', '__status', '__dest_id', '__match', '__mfp', 'lm_kind', 'lm_key', 'lm_fp', 'lm_status', 'lm_dest_id', 'lm_match']);
@@ -109,11 +109,8 @@ class WarehouseDiff implements Diff {
     return this.read(kinds, chunkSize, signal);
   }
 
-  async newest(column: string, signal: AbortSignal): Promise<Value | null> {
-    const { sql, params } = this.relation!;
-    const query = `SELECT max(${this.session.dialect.quote(column)}) AS newest FROM (${sql}) AS lm_model`;
-    for await (const chunk of this.source.read(query, { chunkSize: 1, signal, params })) return chunk.rows[0]?.newest ?? null;
-    return null;
+  newest(column: string, signal: AbortSignal): Promise<Value | null> {
+    return newestIn(this.source, this.relation!, column, signal);
   }
 
   /** Rows the model returned, and the largest cursor value among them (read as a canonical value). */
