@@ -83,22 +83,27 @@ export class ServerMetrics {
     this.running.inc({ sync });
   }
 
-  runFinished(summary: RunSummary, byCategory: Partial<Record<RejectCategory, number>>): void {
+  /** Called as the run ends, before anything is awaited: /metrics agrees with the run's status at once. */
+  runFinished(summary: RunSummary): void {
     const { sync } = summary;
     this.running.dec({ sync });
     if (summary.dryRun) return;
     this.runs.inc({ sync, status: summary.status });
     this.rows.inc({ sync, outcome: 'delivered' }, summary.delivered);
     this.rows.inc({ sync, outcome: 'rejected' }, summary.rejected);
-    for (const [category, count] of Object.entries(byCategory)) {
-      if (count) this.rejected.inc({ sync, category }, count);
-    }
     this.apiCalls.inc({ sync }, summary.apiCalls);
     this.throttled.inc({ sync }, summary.throttled);
     this.retries.inc({ sync }, summary.retries);
     this.duration.observe({ sync, status: summary.status }, summary.durationMs / 1000);
     if (summary.freshness?.ageMs != null) this.newestAge.set({ sync }, summary.freshness.ageMs / 1000);
     if (summary.freshness?.stale) this.stale.inc({ sync });
+  }
+
+  /** A run's rejections by category (read from the store once the run ended). */
+  rejectedByCategory(sync: string, byCategory: Partial<Record<RejectCategory, number>>): void {
+    for (const [category, count] of Object.entries(byCategory)) {
+      if (count) this.rejected.inc({ sync, category }, count);
+    }
   }
 
   /** Every delivered row's L, as a run ends. */

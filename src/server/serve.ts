@@ -83,8 +83,9 @@ export async function serve(options: ServeOptions): Promise<Server> {
   let url = '';
   manager.onStarted((sync) => metrics.runStarted(sync));
   manager.onFinished(async (summary) => {
+    metrics.runFinished(summary);
     const rejectedByCategory = summary.rejected ? await store.rejectedByCategory(summary.runId) : {};
-    metrics.runFinished(summary, rejectedByCategory);
+    if (!summary.dryRun) metrics.rejectedByCategory(summary.sync, rejectedByCategory);
     const level = summary.status === 'failed' ? 'error' : summary.status === 'partial' ? 'warn' : 'info';
     log[level]({ run: summary, rejectedByCategory }, `run ${summary.runId} of "${summary.sync}" ended: ${summary.status}${summary.error ? ` (${summary.error})` : ''}`);
     await alerter.notify(summary, { rejectedByCategory, runUrl: `${url}/#/runs/${encodeURIComponent(summary.runId)}` });

@@ -68,7 +68,7 @@ describe('lastmile serve: the scheduler', () => {
     await fx.server.close();
 
     // The server was down for hours: the last run in the store started three hours ago.
-    const project = await loadProject(fx.configPath, { PRICING_TOKEN: 'x', READ_TOKEN: 'y' });
+    const project = await loadProject(fx.configPath, { PRICING_TOKEN: 'x', READ_TOKEN: 'y', EVENTS_TOKEN: 'z' });
     const store = await openStateStore(project.state);
     const startedAt = new Date(Date.now() - 3 * 3_600_000).toISOString();
     await store.saveRun({
