@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { QueueEvents } from 'bullmq';
 import type { Project } from '../config/project.ts';
 import { newRunId } from '../engine/run-sync.ts';
@@ -6,9 +7,12 @@ import type { RunSummary } from '../state/run-record.ts';
 import { RunError } from '../errors.ts';
 import { distributedSettings } from './distributed-settings.ts';
 
+import { configVersion, redisConnection, runsQueue, type RunJobData } from './queues.ts';
+
 /** How often a caller waiting for a run checks that Redis still has its job. */
 const LOST_CHECK_MS = 2_000;
-import { configVersion, redisConnection, runsQueue, type RunJobData } from './queues.ts';
+/** Longest the caller waits for the queue's connections to close once it has its answer. */
+const CLOSE_WAIT_MS = 5_000;
 
 export interface EnqueueOptions {
   trigger: RunJobData['trigger'];
@@ -48,8 +52,9 @@ export async function enqueueRun(project: Project, sync: string, options: Enqueu
       lost.stop();
     }
   } finally {
-    await runs.close();
-    await events.close();
+    // After Redis was restarted a close can wait on a connection that never comes back: the
+    // answer is already decided, so close for at most CLOSE_WAIT_MS, then drop the connections.
+    await Promise.race([Promise.allSettled([runs.close(), events.close()]), sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
     connection.disconnect();
     eventsConnection.disconnect();
   }
