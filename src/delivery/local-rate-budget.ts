@@ -9,10 +9,8 @@ import {
 import { Semaphore } from './semaphore.ts';
 import { SlidingWindow, type WindowEntry } from './sliding-window.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { throttlePause } from './throttle-pause.ts';
 
-/** 429 without Retry-After: first pause, doubled per 429 in a row, up to the cap. */
-const THROTTLE_PAUSE_MS = 1_000;
-const THROTTLE_PAUSE_CAP_MS = 60_000;
 /** Round trips up to this long count whole against the rate window (see late()). */
 const LATE_SLACK_MS = 100;
 /** Node's longest timer (about 24.8 days); a longer one fires after 1 ms. */
@@ -101,11 +99,7 @@ export class LocalRateBudget implements RateBudget {
   throttled(retryAfterMs?: number): number {
     const now = Date.now();
     this.throttleStreak++;
-    let wait = retryAfterMs;
-    if (wait === undefined) {
-      const ceiling = Math.min(THROTTLE_PAUSE_CAP_MS, THROTTLE_PAUSE_MS * 2 ** (this.throttleStreak - 1));
-      wait = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-    }
+    const wait = throttlePause(this.throttleStreak, retryAfterMs);
     this.pausedUntil = Math.max(this.pausedUntil, now + wait);
     if (this.mode === 'adaptive') {
       this.adaptive.onThrottle(now, wait);

@@ -11,10 +11,8 @@ import {
 import { ACQUIRE, OBSERVE, READ, RELEASE, RENEW, THROTTLE } from './redis-budget-scripts.ts';
 import { OPEN_CAP_MS } from './sliding-window.ts';
 import { TokenBucket } from './token-bucket.ts';
+import { throttlePause } from './throttle-pause.ts';
 
-/** 429 without Retry-After: first pause, doubled per 429 in a row, up to the cap (as the local budget). */
-const THROTTLE_PAUSE_MS = 1_000;
-const THROTTLE_PAUSE_CAP_MS = 60_000;
 /** Round trips up to this long count whole against the rate window (as the local budget). */
 const LATE_SLACK_MS = 100;
 /** A permit's hold lasts this long unless renewed: a killed holder's slot frees itself by then. */
@@ -148,11 +146,7 @@ export class RedisRateBudget implements RateBudget {
   throttled(retryAfterMs?: number): number {
     const now = Date.now();
     this.throttleStreak++;
-    let wait = retryAfterMs;
-    if (wait === undefined) {
-      const ceiling = Math.min(THROTTLE_PAUSE_CAP_MS, THROTTLE_PAUSE_MS * 2 ** (this.throttleStreak - 1));
-      wait = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-    }
+    const wait = throttlePause(this.throttleStreak, retryAfterMs);
     this.pausedUntil = Math.max(this.pausedUntil, now + wait);
     void this.script(THROTTLE, Math.ceil(wait)).catch(() => undefined);
     if (this.mode === 'adaptive') this.adaptive.onThrottle(now, wait);
