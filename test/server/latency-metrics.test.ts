@@ -36,7 +36,12 @@ describe('freshness and latency in the API and /metrics', () => {
   });
 
   it('/metrics has a histogram of every delivered row\'s L and the age of the newest row', async () => {
-    const { text } = await fx.call('GET', '/metrics', null);
+    // The run reads as finished once the store has it; /metrics learns of it a moment later, as the server's listeners run.
+    let text = '';
+    await expect.poll(async () => {
+      text = (await fx.call('GET', '/metrics', null)).text;
+      return metric(text, 'lastmile_model_newest_row_age_seconds{sync="timed_to_engine"}');
+    }, { timeout: 10_000, interval: 50 }).toBeDefined();
     expect(metric(text, 'lastmile_row_latency_seconds_count{sync="timed_to_engine"}')).toBe(300);
     expect(metric(text, 'lastmile_row_latency_seconds_bucket{le="60",sync="timed_to_engine"}')).toBe(0);
     // L is 90 s plus the run's own time: every row sits in the first bucket at or above the run's max L.
