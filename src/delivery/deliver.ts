@@ -7,6 +7,7 @@ import { BatchRun } from './batch-run.ts';
 import { Bisection } from './bisection.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import type { Outcome } from './outcome.ts';
+import { budgetLimits } from './budget-limits.ts';
 import { budgetFor } from './budgets.ts';
 import { rebatch } from './rebatch.ts';
 import { TraceLog } from './trace-log.ts';
@@ -71,13 +72,7 @@ const COUNT_REST_MS = 2_000;
 export async function deliver<C extends Change>(changes: AsyncIterable<C[]>, options: DeliveryOptions, hooks: DeliveryHooks<C>): Promise<DeliveryStats> {
   const { destination, signal } = options;
   const caps = destination.capabilities;
-  const declaredRate = caps.rateLimit?.requestsPerSecond;
-  const { budget, release } = budgetFor(destination.budgetKey, {
-    requestsPerSecond: options.rateLimit?.requestsPerSecond,
-    concurrency: options.rateLimit?.concurrency ?? caps.rateLimit?.concurrency,
-    declared: declaredRate === undefined ? undefined : { requestsPerSecond: declaredRate, windowMs: caps.rateLimit?.windowMs },
-    dailyReserve: caps.rateLimit?.dailyReserve,
-  });
+  const { budget, release } = budgetFor(destination.budgetKey, budgetLimits(destination, options.rateLimit));
   const seen = destination.lastObservedLimits?.();
   if (seen) budget.observe(seen); // a quota found nearly used by check() stops the run before its first request
   const stats = Object.assign(options.counters ?? emptyStats(), emptyStats());

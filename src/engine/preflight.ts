@@ -1,4 +1,5 @@
 import type { SyncConfig } from '../config/project.ts';
+import { checkDestination } from '../delivery/check-destination.ts';
 import { ConfigError, RunError } from '../errors.ts';
 import type { DiffSession } from './diff-session.ts';
 import type { RunRecorder } from './run-recorder.ts';
@@ -12,7 +13,7 @@ import { formatCount } from './trace-format.ts';
  * would not delete too much, the destination answers, and rows whose key cannot be tracked are
  * rejected (they never reach the stream of changes).
  */
-export async function preflight(session: DiffSession, { sync, model }: ResolvedSync, recorder: RunRecorder, signal: AbortSignal): Promise<void> {
+export async function preflight(session: DiffSession, { sync, model, destinationConfig }: ResolvedSync, recorder: RunRecorder, signal: AbortSignal): Promise<void> {
   const { destination } = session;
   const unsupported = operationsOf(sync.mode).filter((op) => !destination.capabilities.operations.includes(op));
   if (unsupported.length) {
@@ -22,7 +23,7 @@ export async function preflight(session: DiffSession, { sync, model }: ResolvedS
     );
   }
   guardMassDelete(session, sync);
-  await destination.check(signal);
+  await checkDestination(destination, destinationConfig.rateLimit, signal);
   destination.planFor?.(recorder.toSync);
   await rejectInvalidRows(session.diff, model.primaryKey, recorder, signal);
 }

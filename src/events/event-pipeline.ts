@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Project } from '../config/project.ts';
 import type { Destination } from '../destinations/destination.ts';
 import type { Outcome } from '../delivery/outcome.ts';
+import { checkDestination } from '../delivery/check-destination.ts';
 import { deliver, emptyStats } from '../delivery/deliver.ts';
 import { SyncError } from '../errors.ts';
 import { createDestination, type ResolvedSync } from '../engine/resolve-sync.ts';
@@ -77,7 +78,7 @@ export class EventPipeline {
     const destination = createDestination(init.project, init.resolved);
     try {
       const model = await learnEventModel(init.project, init.resolved, destination, signal);
-      await destination.check(signal);
+      await checkDestination(destination, init.resolved.destinationConfig.rateLimit, signal);
       const { journal, contents } = await EventJournal.open(init.journalPath);
       const pipeline = new EventPipeline(init, journal, destination, model, contents.marks);
       for (const settled of contents.settled) pipeline.ledger.settled(settled);

@@ -3,6 +3,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Project } from '../config/project.ts';
 import { useBudgetProvider } from '../delivery/budgets.ts';
+import { checkDestination } from '../delivery/check-destination.ts';
 import { RedisBudgets } from '../delivery/redis-rate-budget.ts';
 import type { Destination } from '../destinations/destination.ts';
 import { createDestination, resolveSync } from '../engine/resolve-sync.ts';
@@ -57,8 +58,9 @@ export async function startWorker(project: Project, store: StateStore, options: 
     let destination = destinations.get(sync);
     if (!destination) {
       destination = (async () => {
-        const d = createDestination(project, resolveSync(project, sync));
-        await d.check(signal);
+        const resolved = resolveSync(project, sync);
+        const d = createDestination(project, resolved);
+        await checkDestination(d, resolved.destinationConfig.rateLimit, signal);
         return d;
       })();
       destination.catch(() => destinations.delete(sync));
