@@ -110,7 +110,7 @@ export const syncShape = {
   after: z.union([nonEmpty, z.array(nonEmpty)], { error: forms('a sync name or a list of sync names') }).optional().describe('Run after these syncs succeed'),
   maxDeletePercent: z.number().min(0).max(100).optional().describe('Mirror only: refuse a run that would delete more than this share of synced rows'),
   events: z.strictObject({
-    maxWaitMs: z.int().min(0).max(60_000).default(50).describe('Longest an event waits for its batch to fill before it is sent (default 50)'),
+    maxWaitMs: z.int().min(0).max(60_000).default(50).describe('Longest an event waits for its batch to fill while another batch is out (default 50); with none out it leaves at once'),
     orderBy: nonEmpty.optional().describe('Model column (event time or sequence) that orders values of one key: an older value is never delivered after a newer one'),
     queueSize: z.int().min(1).default(10_000).describe('Events held in memory, waiting or in flight; past it the API answers 429 with Retry-After'),
     nats: z.strictObject({

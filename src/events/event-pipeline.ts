@@ -44,8 +44,9 @@ const RETRY_MS = 1_000;
 /**
  * The low-latency path of one sync: rows pushed one by one go through the sync's own mapping,
  * coercion, fingerprint (recipe v1), rate budget and state, as a run's rows do.
- * accept() journals the rows durably before it resolves; a micro-batch leaves when it holds the
- * destination's batch size or its oldest event has waited `maxWaitMs`; state moves forward only
+ * accept() journals the rows durably before it resolves; a micro-batch leaves at once when no
+ * batch is out, else when it holds the destination's batch size or its oldest event has waited
+ * `maxWaitMs` (so batches grow only while the destination is busy); state moves forward only
  * for what the destination acknowledged, and each event ends in the ledger.
  */
 export class EventPipeline {
@@ -187,7 +188,9 @@ export class EventPipeline {
       const now = Date.now();
       if (this.batches >= this.maxBatches) return;
       const { ready, oldest, nextRetry } = readiness(this.waiting, this.inFlight, now, this.batchSize);
-      if (ready > 0 && (ready >= this.batchSize || now - oldest >= maxWaitMs)) {
+      // Nothing in flight: the destination is idle, and waiting for companions would only add latency.
+      // While a batch is out, events gather until a batch is full or its oldest has waited maxWaitMs.
+      if (ready > 0 && (ready >= this.batchSize || now - oldest >= maxWaitMs || this.batches === 0)) {
         this.startBatch(now);
         continue;
       }
