@@ -6,26 +6,17 @@ import { checkDestination } from '../delivery/check-destination.ts';
 import { deliver, emptyStats } from '../delivery/deliver.ts';
 import { SyncError } from '../errors.ts';
 import { createDestination, type ResolvedSync } from '../engine/resolve-sync.ts';
-import { MODE_OPERATIONS } from '../engine/sync-modes.ts';
-import { parkedUpdate, stateUpdateFor, type PendingChange } from '../engine/state-update.ts';
+import { stateUpdateFor, type PendingChange } from '../engine/state-update.ts';
 import { keyOfRow } from '../diff/fingerprint/fingerprint-v1.ts';
-import { isHeld, type RowState, type RowStateUpdate, type StateStore } from '../state/state-store.ts';
+import type { RowState, RowStateUpdate, StateStore } from '../state/state-store.ts';
 import { EventJournal, type AcceptedEvent, type SettledEvent } from './event-journal.ts';
 import { checkEventRow } from './event-row.ts';
 import { learnEventModel, type EventModel } from './event-model.ts';
 import { compareOrder, orderValueOf } from './event-order.ts';
 import { readiness, takeBatch, type QueuedEvent } from './event-batch.ts';
 import { EventLedger } from './event-ledger.ts';
-
-/** A request the pipeline cannot take whole: a row is not an event of this model (400). */
-export class EventInputError extends Error {}
-
-/** The queue is full: nothing of the request was taken; try again after `retryAfterSeconds` (429). */
-export class EventQueueFullError extends Error {
-  constructor(readonly retryAfterSeconds: number, message: string) {
-    super(message);
-  }
-}
+import { EventInputError, EventQueueFullError } from './event-errors.ts';
+import { sortEvents, type EventToSend, type LocalSettle } from './sort-events.ts';
 
 export interface EventPipelineInit {
   project: Project;
@@ -229,45 +220,15 @@ export class EventPipeline {
 
   /** Each event: stale, refused by the mapping, unchanged, or a change to send; then the sending. */
   private async runBatch(batch: QueuedEvent[], superseded: QueuedEvent[], freeSlot: () => void): Promise<void> {
-    const local: LocalSettle[] = superseded.map((event) => ({ event, status: 'superseded', reason: 'a newer value of the same key was sent instead' }));
-    const localUpdates: RowStateUpdate[] = [];
-    const sending: { event: QueuedEvent; change: PendingChange }[] = [];
-    const operations = MODE_OPERATIONS[this.sync.mode];
-    const { orderBy } = this.settings;
-    for (const event of batch) {
-      const mark = this.marks.get(event.key);
-      if (orderBy && mark !== undefined && compareOrder(event.order, mark) < 0) {
-        local.push({ event, status: 'rejected', category: 'stale_data', reason: `${orderBy} ${String(event.order)} is older than the value already delivered (${orderBy} ${String(mark)}); an older value is never sent after a newer one` });
-        continue;
-      }
-      const previous = this.rowState.get(event.key);
-      const mapped = this.model.mapper.map(event.canonical);
-      const fp = this.model.fingerprint(event.canonical);
-      const op = operations[previous ? 'changed' : 'added'];
-      const prior = previous ? { status: previous.status, match: previous.match ?? null } : null;
-      if (!mapped.ok) {
-        const update = parkedUpdate({ op: op ?? 'upsert', fp, localFp: null, destId: previous?.destId ?? undefined, previous: prior }, event.key, mapped.rejection);
-        if (update) localUpdates.push(update);
-        local.push({ event, status: 'rejected', category: mapped.rejection.category, reason: mapped.rejection.message });
-        continue;
-      }
-      if (previous && previous.fp === fp && isHeld(previous.status)) {
-        local.push({ event, status: 'unchanged', reason: 'the destination holds these values already (same fingerprint)' });
-        continue;
-      }
-      if (!op) {
-        local.push({ event, status: 'unchanged', reason: `mode ${this.sync.mode} sends new keys only; this key was synced before` });
-        continue;
-      }
-      const { fields, match } = mapped.value;
-      sending.push({ event, change: { key: event.key, op, match, fields, destId: previous?.destId ?? undefined, fp, localFp: null, previous: prior } });
-    }
+    const { local, localUpdates, sending } = sortEvents(batch, superseded, {
+      model: this.model, mode: this.sync.mode, orderBy: this.settings.orderBy, marks: this.marks, rowState: this.rowState,
+    });
     const settledHere = Promise.all([this.commit(localUpdates), this.settleLocal(local)]);
     if (sending.length) await this.send(sending, freeSlot);
     await settledHere;
   }
 
-  private async send(sending: { event: QueuedEvent; change: PendingChange }[], freeSlot: () => void): Promise<void> {
+  private async send(sending: EventToSend[], freeSlot: () => void): Promise<void> {
     const byKey = new Map(sending.map((s) => [s.change.key, s.event]));
     const settledKeys = new Set<string>();
     const settling: Promise<void>[] = [];
@@ -355,11 +316,4 @@ export class EventPipeline {
     if (!events.length || this.abort.signal.aborted) return;
     this.waiting = [...events.map((e) => ({ ...e, notBefore })), ...this.waiting];
   }
-}
-
-interface LocalSettle {
-  event: AcceptedEvent & { order?: unknown };
-  status: SettledEvent['status'];
-  reason?: string;
-  category?: string;
 }

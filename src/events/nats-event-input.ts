@@ -1,6 +1,7 @@
 import { AckPolicy, connect, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import type { EventsConfig } from '../config/project.ts';
-import { EventInputError, EventQueueFullError, type EventPipeline } from './event-pipeline.ts';
+import { EventInputError, EventQueueFullError } from './event-errors.ts';
+import type { EventPipeline } from './event-pipeline.ts';
 
 /** Messages handed over at once, and accepted but not yet acknowledged at most. */
 const MAX_MESSAGES = 256;

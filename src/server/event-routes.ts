@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServerContext } from './server-context.ts';
 import * as schemas from './api-schemas.ts';
-import { EventInputError, EventQueueFullError } from '../events/event-pipeline.ts';
+import { EventInputError, EventQueueFullError } from '../events/event-errors.ts';
 import { EVENT_STATUSES } from '../events/event-journal.ts';
 
 const syncParam = { type: 'object', required: ['sync'], properties: { sync: { type: 'string' } } } as const;
