@@ -1,14 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENTS_TOKEN, READ_TOKEN, startServerFixture } from '../server/server-fixture.ts';
+import { EVENTS_TOKEN, READ_TOKEN, eventsSync, startServerFixture } from '../server/server-fixture.ts';
 
-const SMALL_QUEUE = `  prices_small_queue:
-    model: competitor_prices
-    destination: pricing_engine
-    mode: upsert
-    match: { sku: id }
-    mapping: { price: amount, currency: currency }
-    events: { maxWaitMs: 10, queueSize: 20 }
-`;
+const SMALL_QUEUE = eventsSync('prices_small_queue', `maxWaitMs: 10, queueSize: 20`);
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
 beforeAll(async () => { fx = await startServerFixture({ rows: 5, batchSize: 10, extraSyncs: SMALL_QUEUE }); });
 afterAll(async () => { await fx?.close(); });

@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EVENTS_TOKEN, READ_TOKEN, startServerFixture } from '../server/server-fixture.ts';
+import { EVENTS_TOKEN, READ_TOKEN, eventsSync, startServerFixture } from '../server/server-fixture.ts';
 
 // maxWaitMs of a minute: an event that waited for its batch to fill could not be delivered within these tests' polls.
-const PATIENT = `  prices_patient:
-    model: competitor_prices
-    destination: pricing_engine
-    mode: upsert
-    match: { sku: id }
-    mapping: { price: amount, currency: currency }
-    events: { maxWaitMs: 60000 }
-`;
+const PATIENT = eventsSync('prices_patient', `maxWaitMs: 60000`);
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
 beforeAll(async () => { fx = await startServerFixture({ rows: 5, batchSize: 10, extraSyncs: PATIENT }); });
 afterAll(async () => { await fx?.close(); });

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { EVENTS_TOKEN, READ_TOKEN, startServerFixture } from '../server/server-fixture.ts';
+import { startServeChild } from './serve-child.ts';
 
-const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'serve-process.ts');
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
 const children: ChildProcess[] = [];
 beforeAll(async () => {
@@ -16,17 +14,6 @@ afterAll(async () => {
   await fx?.close();
 });
 
-/** `lastmile serve` in a process of its own; resolves with its URL. */
-function serveProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, fx.configPath], { env: { ...process.env, ...fx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (d: Buffer) => resolve({ child, url: d.toString().trim() }));
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-}
 
 async function post(url: string, rows: unknown[]) {
   const response = await fetch(`${url}/api/syncs/prices_to_engine/events`, {
@@ -40,7 +27,7 @@ const row = (n: number) => ({ sku: `SKU-${String(n).padStart(5, '0')}`, price: `
 describe('events survive kill -9', () => {
   it('delivers after a restart every event answered 202 before the process was killed', async () => {
     fx.api.state.unavailable = true; // the destination answers 503: accepted events wait in flight
-    const first = await serveProcess();
+    const first = await startServeChild(fx.configPath, fx.env, children);
     const a = await post(first.url, Array.from({ length: 30 }, (_, i) => row(100 + i)));
     const b = await post(first.url, Array.from({ length: 10 }, (_, i) => row(200 + i)));
     expect([a.status, b.status]).toEqual([202, 202]);
@@ -49,7 +36,7 @@ describe('events survive kill -9', () => {
     expect(fx.api.state.records.size).toBe(0);
 
     fx.api.state.unavailable = false;
-    const second = await serveProcess();
+    const second = await startServeChild(fx.configPath, fx.env, children);
     const ids = [...a.json.ids, ...b.json.ids];
     const until = Date.now() + 30_000;
     let pending = ids;

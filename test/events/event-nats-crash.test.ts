@@ -1,39 +1,19 @@
-import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { connect, StringCodec, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needService, SERVICES } from '../helpers/services.ts';
-import { startServerFixture } from '../server/server-fixture.ts';
+import { eventsSync, startServerFixture } from '../server/server-fixture.ts';
+import { startServeChild } from './serve-child.ts';
 
-const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'serve-process.ts');
 const SUBJECT = `lastmile.test.crash${process.pid}.prices`;
 const STREAM = `LASTMILE_TEST_CRASH_${process.pid}`;
 const DURABLE = 'lastmile-events-prices_from_nats';
-const NATS_SYNC = `  prices_from_nats:
-    model: competitor_prices
-    destination: pricing_engine
-    mode: upsert
-    match: { sku: id }
-    mapping: { price: amount, currency: currency }
-    events: { maxWaitMs: 10, nats: { subject: ${SUBJECT}, stream: ${STREAM}, servers: ${SERVICES.nats.url} } }
-`;
+const NATS_SYNC = eventsSync('prices_from_nats', `maxWaitMs: 10, nats: { subject: ${SUBJECT}, stream: ${STREAM}, servers: ${SERVICES.nats.url} }`);
 const up = await needService('nats');
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
 let nc: NatsConnection;
 const children: ChildProcess[] = [];
 
-/** `lastmile serve` in a process of its own; resolves once it listens (its NATS consumer is started by then). */
-function serveProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, fx.configPath], { env: { ...process.env, ...fx.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
-}
 
 const row = (n: number) => ({ sku: `SKU-${String(n).padStart(5, '0')}`, price: `${n}.75`, currency: 'EUR' });
 
@@ -60,7 +40,7 @@ describe.skipIf(!up)('events from NATS survive kill -9', () => {
     const consumer = async () => (await nc.jetstreamManager()).consumers.info(STREAM, DURABLE);
 
     fx.api.state.unavailable = true; // the destination answers 503: what is acknowledged waits in the journal
-    const first = await serveProcess();
+    const { child: first } = await startServeChild(fx.configPath, fx.env, children);
     await publish(0, 60);
     // Every message acknowledged, so taken by the journal: NATS will not deliver these again.
     await expect.poll(async () => { const c = await consumer(); return [c.num_pending, c.num_ack_pending]; }, { timeout: 15_000, interval: 50 }).toEqual([0, 0]);
@@ -70,7 +50,7 @@ describe.skipIf(!up)('events from NATS survive kill -9', () => {
 
     await publish(60, 100); // while no server runs: they wait in the stream
     fx.api.state.unavailable = false;
-    const second = await serveProcess();
+    const { child: second } = await startServeChild(fx.configPath, fx.env, children);
     await expect.poll(() => fx.api.state.records.size, { timeout: 30_000, interval: 50 }).toBe(100);
     for (let n = 0; n < 100; n++) expect(fx.api.state.records.get(row(n).sku)).toMatchObject({ amount: `${n}.75` });
     await expect.poll(async () => { const c = await consumer(); return [c.num_pending, c.num_ack_pending]; }, { timeout: 15_000, interval: 50 }).toEqual([0, 0]);

@@ -1,18 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, StringCodec, type NatsConnection } from 'nats';
 import { needService, SERVICES } from '../helpers/services.ts';
-import { startServerFixture } from '../server/server-fixture.ts';
+import { eventsSync, startServerFixture } from '../server/server-fixture.ts';
 
-const SUBJECT = 'lastmile.test.h5.events.prices';
-const STREAM = 'LASTMILE_TEST_H5_EVENTS';
-const NATS_SYNC = `  prices_from_nats:
-    model: competitor_prices
-    destination: pricing_engine
-    mode: upsert
-    match: { sku: id }
-    mapping: { price: amount, currency: currency }
-    events: { maxWaitMs: 10, nats: { subject: ${SUBJECT}, stream: ${STREAM}, servers: ${SERVICES.nats.url} } }
-`;
+const SUBJECT = `lastmile.test.events${process.pid}.prices`;
+const STREAM = `LASTMILE_TEST_EVENTS_${process.pid}`;
+const NATS_SYNC = eventsSync('prices_from_nats', `maxWaitMs: 10, nats: { subject: ${SUBJECT}, stream: ${STREAM}, servers: ${SERVICES.nats.url} }`);
 const up = await needService('nats');
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
 let nc: NatsConnection;
@@ -42,7 +35,7 @@ describe.skipIf(!up)('events from a NATS JetStream subject', () => {
     expect(fx.api.state.records.get('SKU-00702')).toMatchObject({ amount: '7.02' });
     const warnings = () => fx.logLines.map((line) => JSON.parse(line).msg as string);
     while (!warnings().some((m) => m.includes('NATS message 3')) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-    expect(warnings()).toContainEqual(expect.stringMatching(/NATS message 3 on "lastmile.test.h5.events.prices" was refused: event 1 of 1: unknown column "colour"/));
+    expect(warnings()).toContainEqual(expect.stringContaining(`NATS message 3 on "${SUBJECT}" was refused: event 1 of 1: unknown column "colour"`));
     const consumer = await (await nc.jetstreamManager()).consumers.info(STREAM, 'lastmile-events-prices_from_nats');
     expect(consumer).toMatchObject({ num_pending: 0, num_ack_pending: 0, num_redelivered: 0 });
   });

@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, EVENTS_TOKEN, READ_TOKEN, startServerFixture } from '../server/server-fixture.ts';
+import { ADMIN_TOKEN, EVENTS_TOKEN, READ_TOKEN, eventsSync, startServerFixture } from '../server/server-fixture.ts';
 
 // A sync whose events carry their time: an older value must never overwrite a newer one.
-const LIVE = `  prices_live:
-    model: competitor_prices
-    destination: pricing_engine
-    mode: upsert
-    match: { sku: id }
-    mapping: { price: amount, currency: currency }
-    events: { maxWaitMs: 10, orderBy: updated_at }
-`;
+const LIVE = eventsSync('prices_live', `maxWaitMs: 10, orderBy: updated_at`);
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
 beforeAll(async () => { fx = await startServerFixture({ rows: 10, extraSyncs: LIVE }); });
 afterAll(async () => { await fx?.close(); });

@@ -82,6 +82,21 @@ export interface FixtureOptions {
 }
 
 /**
+ * YAML for `extraSyncs`: a sync of the competitor prices into the pricing engine (upsert by sku,
+ * price and currency mapped) that takes events with these settings (a flow mapping's inside).
+ */
+export function eventsSync(name: string, events: string): string {
+  return `  ${name}:
+    model: competitor_prices
+    destination: pricing_engine
+    mode: upsert
+    match: { sku: id }
+    mapping: { price: amount, currency: currency }
+    events: { ${events} }
+`;
+}
+
+/**
  * A whole project served by `lastmile serve`: a DuckDB warehouse of competitor prices, the
  * pricing API above as an http destination, a sync that cannot run (its table is missing),
  * an admin token from LASTMILE_API_TOKEN and a read token from the config, all via ${ENV}.
