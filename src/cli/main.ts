@@ -73,7 +73,7 @@ program.command('serve').description('REST API, web UI and scheduler in one proc
   .action(async (flags: { port: string; host: string }) => {
     const { serve } = await import('../server/serve.ts');
     const server = await serve({ configPath: program.opts<GlobalOptions>().config, port: Number(flags.port), host: flags.host });
-    process.stderr.write(`lastmile serving ${server.url}\n`);
+    // The server's log (JSON on stdout) has the one start-up line.
     const stop = () => void server.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
