@@ -12,6 +12,7 @@ import { eventRoutes } from './event-routes.ts';
 import { inspectorRoutes } from './inspector-routes.ts';
 import { testRowRoutes } from './test-row-routes.ts';
 import { securityHeaders } from './security-headers.ts';
+import { RequestLogs } from './request-logs.ts';
 
 const VERSION = '0.1.0';
 
@@ -20,11 +21,7 @@ const VERSION = '0.1.0';
  * document, Prometheus metrics and the web UI. Every answer is redacted on its way out.
  */
 export async function buildApp(ctx: ServerContext) {
-  // Fastify logs two info lines per request; one line at debug says what a reader of the log needs.
-  const app = Fastify({ loggerInstance: ctx.log, disableRequestLogging: true, ajv: { customOptions: { removeAdditional: false } } });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) }, `${request.method} ${request.url} ${reply.statusCode}`);
-  });
+  const app = Fastify({ loggerInstance: ctx.log, logController: new RequestLogs(), ajv: { customOptions: { removeAdditional: false } } });
 
   // Response schemas document the answers; JSON.stringify sends them whole (no silent trimming).
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
