@@ -3,6 +3,9 @@ import { dateTime, n } from '../format.ts';
 
 export type { InspectedRequest };
 
+/** Bodies are one long JSON line more often than not: wrapped, so the whole excerpt is on screen. */
+const WRAP = { whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' } as const;
+
 /** Requests a destination was sent and its answers: one row each, headers and bodies under "details". */
 export function RequestList({ requests, empty }: { requests: InspectedRequest[]; empty: string }) {
   return (
@@ -25,9 +28,9 @@ export function RequestList({ requests, empty }: { requests: InspectedRequest[];
                 <summary className="small">headers, request and answer</summary>
                 {r.requestHeaders && <pre className="trace small">{Object.entries(r.requestHeaders).map(([name, value]) => `${name}: ${value}`).join('\n')}</pre>}
                 <div className="small muted">sent</div>
-                <pre className="trace small" data-testid="request-body">{r.requestBody ?? '(no body)'}</pre>
+                <pre className="trace small" style={WRAP} data-testid="request-body">{r.requestBody ?? '(no body)'}</pre>
                 <div className="small muted">answered</div>
-                <pre className="trace small" data-testid="response-body">{r.responseBody ?? '(no body)'}</pre>
+                <pre className="trace small" style={WRAP} data-testid="response-body">{r.responseBody ?? '(no body)'}</pre>
               </details>
             </td>
           </tr>
