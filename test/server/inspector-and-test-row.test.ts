@@ -138,4 +138,17 @@ describe('a quieter serve with more useful metrics', () => {
     const requestLine = lines.find((l) => l.url === '/api/destinations/nowhere/requests');
     expect(requestLine).toMatchObject({ level: 20, method: 'GET', statusCode: 404 });
   });
+
+  it('knows both gauges again after a restart, from the state', async () => {
+    const runs = (await fx.call('GET', '/api/syncs/prices_to_engine/runs')).json.runs;
+    await fx.server.close();
+    const again = await fx.start({ ui: false });
+    try {
+      const scrape = async () => (await fetch(`${again.url}/metrics`)).text();
+      await expect.poll(async () => metric(await scrape(), 'lastmile_sync_rejected_rows', 'prices_to_engine'), { timeout: 10_000 }).toBe(10);
+      expect(metric(await scrape(), 'lastmile_sync_last_success_timestamp_seconds', 'prices_to_engine')).toBe(Date.parse(runs[0].finishedAt) / 1000);
+    } finally {
+      await again.close();
+    }
+  });
 });
