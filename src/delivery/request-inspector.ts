@@ -87,11 +87,18 @@ function inspected(exchange: Exchange, redact: Redactor): InspectedRequest {
     ...(error !== undefined ? { error: redact(error) } : {}),
     ms: Math.round(performance.now() - exchange.startedAt),
     ...(requestHeaders ? { requestHeaders: redactHeaders(requestHeaders, redact) } : {}),
-    ...(requestBody ? { requestBody: excerpt(redact(requestBody)) } : {}),
-    ...(responseBody ? { responseBody: excerpt(redact(responseBody)) } : {}),
+    ...(requestBody ? { requestBody: excerpt(requestBody, redact) } : {}),
+    ...(responseBody ? { responseBody: excerpt(responseBody, redact) } : {}),
   };
 }
 
-function excerpt(text: string): string {
-  return text.length <= BODY_EXCERPT_CHARS ? text : `${text.slice(0, BODY_EXCERPT_CHARS)}… (${text.length.toLocaleString('en-US')} characters)`;
+/**
+ * The body's start, secrets replaced. Only twice the excerpt is redacted (a batch's body can be
+ * megabytes), then cut: a secret the first cut splits lies past the excerpt, and is dropped whole.
+ */
+function excerpt(text: string, redact: Redactor): string {
+  const clean = redact(text.length > 2 * BODY_EXCERPT_CHARS ? text.slice(0, 2 * BODY_EXCERPT_CHARS) : text);
+  return clean.length <= BODY_EXCERPT_CHARS && text.length <= 2 * BODY_EXCERPT_CHARS
+    ? clean
+    : `${clean.slice(0, BODY_EXCERPT_CHARS)}… (${text.length.toLocaleString('en-US')} characters)`;
 }

@@ -33,6 +33,16 @@ describe('request inspector', () => {
     expect(entry!.responseBody).toBe(`${'x'.repeat(BODY_EXCERPT_CHARS)}… (10,000 characters)`);
   });
 
+  it('leaks no part of a secret that lies where a long body is cut', () => {
+    const inspector = new RequestInspector();
+    for (const at of [BODY_EXCERPT_CHARS - 5, 2 * BODY_EXCERPT_CHARS - 5]) {
+      inspector.record({ ...exchange('crm', at), requestBody: `${'a'.repeat(at)}${SECRET}${'b'.repeat(5_000)}` }, redact);
+      const body = inspector.list('crm')[0]!.requestBody!;
+      expect(body).not.toContain(SECRET.slice(0, 5));
+      expect(body).toMatch(/… \([\d,]+ characters\)$/);
+    }
+  });
+
   it('hands a capture the requests made inside it only, even with others in flight at once', async () => {
     const inspector = new RequestInspector();
     const send = async (destination: string, n: number) => {
