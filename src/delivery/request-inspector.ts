@@ -46,7 +46,8 @@ export interface Exchange {
  */
 export class RequestInspector {
   private readonly rings = new Map<string, { entries: InspectedRequest[]; next: number }>();
-  private readonly capture = new AsyncLocalStorage<InspectedRequest[]>();
+  /** The captures the current call runs inside, outermost first: each gets the requests made in it. */
+  private readonly captures = new AsyncLocalStorage<InspectedRequest[][]>();
 
   record(exchange: Exchange, redact: Redactor): void {
     const entry = inspected(exchange, redact);
@@ -55,7 +56,7 @@ export class RequestInspector {
     if (ring.entries.length < REQUESTS_KEPT) ring.entries.push(entry);
     else ring.entries[ring.next] = entry;
     ring.next = (ring.next + 1) % REQUESTS_KEPT;
-    this.capture.getStore()?.push(entry);
+    for (const into of this.captures.getStore() ?? []) into.push(entry);
   }
 
   /** The destination's kept requests, newest first. */
@@ -70,8 +71,13 @@ export class RequestInspector {
   /** Runs `fn` and answers, with its result, the requests it caused (in order), whatever else runs meanwhile. */
   async captured<T>(fn: () => Promise<T>): Promise<{ result: T; requests: InspectedRequest[] }> {
     const requests: InspectedRequest[] = [];
-    const result = await this.capture.run(requests, fn);
+    const result = await this.capturing(requests, fn);
     return { result, requests };
+  }
+
+  /** Runs `fn`, adding the requests it causes to `into` (there also when it throws). */
+  capturing<T>(into: InspectedRequest[], fn: () => Promise<T>): Promise<T> {
+    return this.captures.run([...(this.captures.getStore() ?? []), into], fn);
   }
 }
 

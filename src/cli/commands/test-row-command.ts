@@ -39,7 +39,8 @@ export function describeTestRow(r: TestRowResult): string {
 }
 
 function describeRequest(r: InspectedRequest): string[] {
-  const answer = r.status !== undefined ? String(r.status) : `no answer (${r.error ?? 'unknown'})`;
+  // An entry without a status is a write that speaks no HTTP (SQL, queues): done, or its error.
+  const answer = r.status !== undefined ? String(r.status) : r.error ? `failed (${r.error})` : 'done';
   const lines = [`  ${r.method} ${r.url} -> ${answer} in ${r.ms} ms`];
   if (r.requestHeaders) lines.push(`    headers:  ${Object.entries(r.requestHeaders).map(([name, value]) => `${name}: ${value}`).join(', ')}`);
   if (r.requestBody) lines.push(`    sent:     ${r.requestBody}`);

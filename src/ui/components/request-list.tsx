@@ -20,7 +20,7 @@ export function RequestList({ requests, empty }: { requests: InspectedRequest[];
             <td className="mono" style={{ wordBreak: 'break-all' }}>{r.method} {r.url}</td>
             <td className="num">{r.status !== undefined
               ? <span className={r.status >= 400 ? 'code' : 'chip'}>{r.status}</span>
-              : <span className="code" title={r.error}>no answer</span>}</td>
+              : r.error ? <span className="code" title={r.error}>failed</span> : <span className="chip" title="not HTTP: a SQL or queue write">done</span>}</td>
             <td className="num">{n(r.ms)} ms</td>
             <td style={{ maxWidth: 520 }}>
               {r.error && <div className="small" style={{ color: 'var(--bad)' }}>{r.error}</div>}
