@@ -48,8 +48,11 @@ program.command('sync <sync>').description('run a sync once')
   .option('--dry-run', 'read and diff, report what would be sent, write nothing')
   .option('--retry-rejected', 'send rows that were refused for good again, even if unchanged')
   .option('--queue', 'hand the run to the workers of the distributed mode (queue: on Redis) and wait for its summary')
-  .action(async (sync: string, flags: { fullResync?: boolean; dryRun?: boolean; retryRejected?: boolean; queue?: boolean }) =>
-    withEnv(async (env) => (await import('./commands/sync-command.ts')).syncCommand(env, sync, flags))());
+  .option('--only <key>', 'send just the row with this primary key (even if unchanged) and show the requests and answers')
+  .action(async (sync: string, flags: { fullResync?: boolean; dryRun?: boolean; retryRejected?: boolean; queue?: boolean; only?: string }) =>
+    withEnv(async (env) => flags.only !== undefined
+      ? (await import('./commands/test-row-command.ts')).testRowCommand(env, sync, flags.only, flags)
+      : (await import('./commands/sync-command.ts')).syncCommand(env, sync, flags))());
 
 const runs = program.command('runs').description('run history; `runs show RUN_ID` for one run')
   .argument('[sync]', 'only runs of this sync')
@@ -70,7 +73,7 @@ program.command('serve').description('REST API, web UI and scheduler in one proc
   .action(async (flags: { port: string; host: string }) => {
     const { serve } = await import('../server/serve.ts');
     const server = await serve({ configPath: program.opts<GlobalOptions>().config, port: Number(flags.port), host: flags.host });
-    process.stderr.write(`lastmile serving ${server.url}\n`);
+    // The server's log (JSON on stdout) has the one start-up line.
     const stop = () => void server.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -8,6 +8,7 @@ import type { Bisection } from './bisection.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import { classify, describe, isAbort, statusText } from './failures.ts';
 import type { Outcome } from './outcome.ts';
+import { inspectWrite } from './inspect-write.ts';
 
 /**
  * One batch from first request to an outcome for every record: every request its writes send
@@ -77,7 +78,7 @@ export class BatchRun {
         status: (code) => void (status = code),
       };
       try {
-        const results = await destination.write(records, ctx);
+        const results = await inspectWrite(destination, records, () => destination.write(records, ctx));
         this.s.breaker.success();
         const rejected = this.complete(records, results);
         const note = rejected === 0 ? `[${records.length}]` : `[${records.length - rejected} delivered, ${rejected} rejected]`;

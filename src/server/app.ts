@@ -9,7 +9,10 @@ import { runRoutes } from './run-routes.ts';
 import { workerRoutes } from './worker-routes.ts';
 import { dbtTriggerRoutes } from './dbt-trigger-routes.ts';
 import { eventRoutes } from './event-routes.ts';
+import { inspectorRoutes } from './inspector-routes.ts';
+import { testRowRoutes } from './test-row-routes.ts';
 import { securityHeaders } from './security-headers.ts';
+import { RequestLogs } from './request-logs.ts';
 
 const VERSION = '0.1.0';
 
@@ -18,7 +21,7 @@ const VERSION = '0.1.0';
  * document, Prometheus metrics and the web UI. Every answer is redacted on its way out.
  */
 export async function buildApp(ctx: ServerContext) {
-  const app = Fastify({ loggerInstance: ctx.log, ajv: { customOptions: { removeAdditional: false } } });
+  const app = Fastify({ loggerInstance: ctx.log, logController: new RequestLogs(), ajv: { customOptions: { removeAdditional: false } } });
 
   // Response schemas document the answers; JSON.stringify sends them whole (no silent trimming).
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -50,7 +53,7 @@ export async function buildApp(ctx: ServerContext) {
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'LASTMILE_API_TOKEN or a token from the config' } } },
       security: [{ bearer: [] }],
-      tags: [{ name: 'syncs' }, { name: 'runs' }, { name: 'events' }],
+      tags: [{ name: 'syncs' }, { name: 'runs' }, { name: 'events' }, { name: 'destinations' }],
     },
   });
 
@@ -60,6 +63,8 @@ export async function buildApp(ctx: ServerContext) {
     await workerRoutes(api, ctx);
     await dbtTriggerRoutes(api, ctx);
     await eventRoutes(api, ctx);
+    await inspectorRoutes(api, ctx);
+    await testRowRoutes(api, ctx);
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -55,6 +55,15 @@ export class ServerMetrics {
     labelNames: ['sync'] as const, registers: [this.registry],
   });
 
+  private readonly lastSuccessAt = new Gauge({
+    name: 'lastmile_sync_last_success_timestamp_seconds', help: 'When the sync\'s last run that did not fail (success or partial) ended, in seconds since the epoch: alert on time() minus it.',
+    labelNames: ['sync'] as const, registers: [this.registry],
+  });
+  private readonly rejectedNow = new Gauge({
+    name: 'lastmile_sync_rejected_rows', help: 'Rows of the sync currently refused for good (by the destination or the mapping): they wait until they change or a --retry-rejected run.',
+    labelNames: ['sync'] as const, registers: [this.registry],
+  });
+
   private readonly plansRunning = new Gauge({
     name: 'lastmile_plans_running', help: 'Plans being computed now (GET /api/syncs/{sync}/plan).', registers: [this.registry],
   });
@@ -97,6 +106,14 @@ export class ServerMetrics {
     this.duration.observe({ sync, status: summary.status }, summary.durationMs / 1000);
     if (summary.freshness?.ageMs != null) this.newestAge.set({ sync }, summary.freshness.ageMs / 1000);
     if (summary.freshness?.stale) this.stale.inc({ sync });
+  }
+
+  lastSuccess(sync: string, at: Date): void {
+    this.lastSuccessAt.set({ sync }, at.getTime() / 1000);
+  }
+
+  rejectedRowsNow(sync: string, rows: number): void {
+    this.rejectedNow.set({ sync }, rows);
   }
 
   /** A run's rejections by category (read from the store once the run ended). */

@@ -17,6 +17,7 @@ import { Scheduler, type Clock } from './scheduler.ts';
 import type { ServerContext } from './server-context.ts';
 import { ensureUiBundle } from './ui-bundle.ts';
 import { EventHub } from '../events/event-hub.ts';
+import { lastSuccessAt, parkedRowCount, succeeded } from './sync-health.ts';
 
 export interface ServeOptions {
   configPath: string;
@@ -73,17 +74,24 @@ export async function serve(options: ServeOptions): Promise<Server> {
       const last = runs.find((run) => !run.dryRun);
       return last ? new Date(last.startedAt) : null;
     },
-    lastSuccess: async (sync) => {
-      const runs = await store.listRuns({ sync, limit: 50 });
-      const ok = runs.find((run) => !run.dryRun && (run.status === 'success' || run.status === 'partial'));
-      return ok ? new Date(ok.finishedAt ?? ok.startedAt) : null;
-    },
+    lastSuccess: (sync) => lastSuccessAt(store, sync),
   });
 
   let url = '';
   manager.onStarted((sync) => metrics.runStarted(sync));
+  // The health gauges of /metrics: known from the store at start, kept up to date as runs end.
+  const countParked = (sync: string) => parkedRowCount(project, store, sync)
+    .then((rows) => metrics.rejectedRowsNow(sync, rows))
+    .catch((error: Error) => log.warn(`sync "${sync}": could not count its rejected rows for /metrics (${error.message})`));
+  void Promise.all(Object.keys(project.syncs).map(async (sync) => {
+    const at = await lastSuccessAt(store, sync).catch(() => null);
+    if (at) metrics.lastSuccess(sync, at);
+    await countParked(sync);
+  }));
   manager.onFinished(async (summary) => {
     metrics.runFinished(summary);
+    if (succeeded(summary)) metrics.lastSuccess(summary.sync, new Date(summary.finishedAt ?? Date.now()));
+    if (!summary.dryRun) await countParked(summary.sync);
     const rejectedByCategory = summary.rejected ? await store.rejectedByCategory(summary.runId) : {};
     if (!summary.dryRun) metrics.rejectedByCategory(summary.sync, rejectedByCategory);
     const level = summary.status === 'failed' ? 'error' : summary.status === 'partial' ? 'warn' : 'info';
@@ -102,18 +110,24 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const ctx: ServerContext = { project, store, runner, manager, plans, scheduler, events, metrics, auth, log, redact: clean, uiDir };
   const app = await buildApp(ctx);
   const host = options.host ?? '127.0.0.1';
+  // Fastify says "Server listening at …" for each address; the one start-up line is the one below.
+  const level = app.log.level;
+  app.log.level = 'warn';
   try {
     await app.listen({ port: options.port, host });
   } catch (error) {
     await store.close();
     throw error;
+  } finally {
+    app.log.level = level;
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   await scheduler.start();
   await events.start();
-  log.info({ url, syncs: Object.keys(project.syncs).length }, `lastmile serving ${url}`);
+  const syncs = Object.keys(project.syncs).length;
+  log.info({ url, syncs, ui: uiDir !== null }, `lastmile serving ${url}: ${syncs} ${syncs === 1 ? 'sync' : 'syncs'}, API at /api, ${uiDir ? 'web UI at /, ' : ''}metrics at /metrics`);
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= (clearInterval(sweeper), shutdown(log, scheduler, manager, app, store, events)));

@@ -5,6 +5,7 @@ import { TokenGate } from './components/token-gate.tsx';
 import { OverviewPage } from './pages/overview-page.tsx';
 import { RunPage } from './pages/run-page.tsx';
 import { SyncPage } from './pages/sync-page.tsx';
+import { RequestsPage } from './pages/requests-page.tsx';
 import { syncHref, useRoute } from './router.ts';
 import './styles.css';
 
@@ -27,6 +28,7 @@ function App() {
           <a href="#/">Syncs</a>
           {route.page === 'sync' && <> / <a href={syncHref(route.sync)}>{route.sync}</a></>}
           {route.page === 'run' && <> / run <span className="mono">{route.runId}</span></>}
+          {route.page === 'requests' && <> / requests to {route.destination}</>}
         </nav>
         <a href="/openapi.json" style={{ color: '#d1d5db' }}>API</a>
         <button onClick={() => { clearToken(); setAuthed(false); }}>Sign out</button>
@@ -35,6 +37,7 @@ function App() {
         {route.page === 'overview' && <OverviewPage />}
         {route.page === 'sync' && <SyncPage key={route.sync} sync={route.sync} />}
         {route.page === 'run' && <RunPage key={route.runId} runId={route.runId} />}
+        {route.page === 'requests' && <RequestsPage key={route.destination} destination={route.destination} />}
       </main>
     </>
   );

@@ -4,12 +4,14 @@ import { useEffect, useState } from 'react';
 export type Route =
   | { page: 'overview' }
   | { page: 'sync'; sync: string }
-  | { page: 'run'; runId: string };
+  | { page: 'run'; runId: string }
+  | { page: 'requests'; destination: string };
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'syncs' && parts[1]) return { page: 'sync', sync: parts[1] };
   if (parts[0] === 'runs' && parts[1]) return { page: 'run', runId: parts[1] };
+  if (parts[0] === 'destinations' && parts[1] && parts[2] === 'requests') return { page: 'requests', destination: parts[1] };
   return { page: 'overview' };
 }
 
@@ -28,3 +30,4 @@ export function useRoute(): Route {
 
 export const syncHref = (sync: string) => `#/syncs/${encodeURIComponent(sync)}`;
 export const runHref = (runId: string) => `#/runs/${encodeURIComponent(runId)}`;
+export const requestsHref = (destination: string) => `#/destinations/${encodeURIComponent(destination)}/requests`;

@@ -36,8 +36,9 @@ describe('REST API', () => {
     expect(status).toBe(200);
     expect(json.openapi).toMatch(/^3\./);
     expect(Object.keys(json.paths).sort()).toEqual([
-      '/api/runs/{id}', '/api/runs/{id}/rejected', '/api/syncs', '/api/syncs/{sync}',
-      '/api/syncs/{sync}/events', '/api/syncs/{sync}/events/{id}', '/api/syncs/{sync}/plan', '/api/syncs/{sync}/runs', '/api/triggers/dbt', '/api/workers',
+      '/api/destinations/{destination}/requests', '/api/runs/{id}', '/api/runs/{id}/rejected', '/api/syncs', '/api/syncs/{sync}',
+      '/api/syncs/{sync}/events', '/api/syncs/{sync}/events/{id}', '/api/syncs/{sync}/plan', '/api/syncs/{sync}/runs', '/api/syncs/{sync}/test-row',
+      '/api/triggers/dbt', '/api/workers',
     ]);
     expect(Object.keys(json.paths['/api/syncs/{sync}/runs']).sort()).toEqual(['get', 'post']);
     expect(json.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });

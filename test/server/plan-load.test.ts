@@ -21,13 +21,16 @@ async function peakRssMb(pid: number): Promise<number> {
 /** `lastmile serve` in a child process on a free port; resolves once it listens. */
 async function startServer(dir: string): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [bin, 'serve', '--port', '0', '--config', 'lastmile.yml'], {
-    cwd: dir, env: { ...process.env, LASTMILE_API_TOKEN: 'lm_admin_plan_load_0123456789' }, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: dir, env: { ...process.env, LASTMILE_API_TOKEN: 'lm_admin_plan_load_0123456789' }, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stdout = '';
   let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
   const url = await new Promise<string>((resolve, reject) => {
-    child.stderr!.on('data', (d) => {
-      stderr += d;
-      const found = /lastmile serving (http:\/\/\S+)/.exec(stderr);
+    // The start-up line of the server's JSON log says where it listens.
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      const found = /"url":"(http:\/\/[^"]+)".*lastmile serving/.exec(stdout);
       if (found) resolve(found[1]!);
     });
     child.once('exit', (code) => reject(new Error(`lastmile serve exited ${code}: ${stderr}`)));

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Agent, request } from 'undici';
 import { SyncError } from '../../errors.ts';
 import { secretRedactor, type Redactor } from '../../config/redact.ts';
+import { requestInspector } from '../../delivery/request-inspector.ts';
 
 /** One HTTP answer, body read as text. */
 export interface HttpAnswer {
@@ -42,14 +43,18 @@ export class HttpClient {
       if (signing) sent[signing.header] = sign(body, signing.secret);
     }
     const timeout = AbortSignal.timeout(timeoutMs);
+    const inspect = { destination: this.settings.name, method, url, startedAt: performance.now(), requestHeaders: sent, requestBody: body };
     try {
       const answer = await request(url, {
         method: method as 'POST', headers: sent, body, dispatcher: this.agent,
         signal: AbortSignal.any([signal, timeout]),
         headersTimeout: timeoutMs + 1_000, bodyTimeout: timeoutMs + 1_000,
       });
-      return { status: answer.statusCode, headers: answer.headers, body: this.redact(await answer.body.text()) };
+      const text = this.redact(await answer.body.text());
+      requestInspector.record({ ...inspect, status: answer.statusCode, responseBody: text }, this.redact);
+      return { status: answer.statusCode, headers: answer.headers, body: text };
     } catch (err) {
+      requestInspector.record({ ...inspect, error: signal.aborted ? 'cancelled' : timeout.aborted ? `no answer within ${timeoutMs} ms` : (err as Error).message }, this.redact);
       if (signal.aborted) throw err;
       const where = `${method} ${redactUrl(url)}`;
       if (timeout.aborted) {

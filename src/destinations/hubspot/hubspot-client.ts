@@ -3,6 +3,7 @@ import { SyncError } from '../../errors.ts';
 import { hubspotError, type HubspotErrorContext } from './hubspot-errors.ts';
 import { secretRedactor, type Redactor } from '../../config/redact.ts';
 import { unmeantAnswer } from '../unmeant-answer.ts';
+import { requestInspector } from '../../delivery/request-inspector.ts';
 
 /** One HubSpot answer that was not an error: 200, 201, 204 or 207 multi-status. */
 export interface HubspotAnswer<T> {
@@ -41,19 +42,24 @@ export class HubspotClient {
   async request<T>(method: 'GET' | 'POST', path: string, body: unknown, options: RequestOptions): Promise<HubspotAnswer<T>> {
     const context: HubspotErrorContext = { destination: this.destination, request: `${method} ${path}` };
     const signal = AbortSignal.any([options.signal, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
+    const url = this.baseUrl.replace(/\/+$/, '') + path;
+    const sent = body === undefined ? undefined : JSON.stringify(body);
+    const headers = {
+      authorization: `Bearer ${this.token}`,
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    };
+    const inspect = { destination: this.destination, method, url, startedAt: performance.now(), requestHeaders: headers, requestBody: sent };
     let response: Response;
     try {
-      response = await fetch(this.baseUrl.replace(/\/+$/, '') + path, {
+      response = await fetch(url, {
         method,
-        headers: {
-          authorization: `Bearer ${this.token}`,
-          accept: 'application/json',
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers,
+        body: sent,
         signal,
       });
     } catch (err) {
+      requestInspector.record({ ...inspect, error: options.signal.aborted ? 'cancelled' : describe(err) }, this.redact);
       if (options.signal.aborted) throw options.signal.reason ?? err;
       const timedOut = signal.aborted;
       throw new SyncError(
@@ -65,6 +71,7 @@ export class HubspotClient {
     const limits = readLimits(response.headers);
     if (limits) options.observe?.(limits);
     const text = this.redact(await response.text());
+    requestInspector.record({ ...inspect, status: response.status, responseBody: text }, this.redact);
     const unmeant = unmeantAnswer(this.destination, context.request, { status: response.status, contentType: response.headers.get('content-type'), body: text });
     if (unmeant) throw unmeant;
     const parsed = parseJson(text);

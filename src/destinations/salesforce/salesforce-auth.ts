@@ -1,6 +1,8 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
+import { requestInspector } from '../../delivery/request-inspector.ts';
 import { SyncError } from '../../errors.ts';
+import { secretRedactor } from '../../config/redact.ts';
 import type { SalesforceConnection } from './salesforce-type.ts';
 import { unmeantAnswer } from '../unmeant-answer.ts';
 
@@ -63,6 +65,8 @@ export class SalesforceSession {
   private async fetchToken(signal: AbortSignal): Promise<SalesforceToken> {
     const url = `${this.loginUrl}/services/oauth2/token`;
     const form = new URLSearchParams(await this.grant());
+    // Both bodies carry credentials (the grant, the token): the inspector keeps neither.
+    const inspect = { destination: this.destination, method: 'POST', url, startedAt: performance.now(), requestBody: '(sign-in form: not kept)' };
     let response: Response;
     try {
       response = await fetch(url, {
@@ -72,9 +76,11 @@ export class SalesforceSession {
         signal,
       });
     } catch (cause) {
+      requestInspector.record({ ...inspect, error: (cause as Error).message }, (text) => text);
       throw new SyncError('transient', `destination "${this.destination}": could not reach the Salesforce token endpoint ${url} (${(cause as Error).message})`, { cause });
     }
     const text = await response.text();
+    requestInspector.record({ ...inspect, status: response.status, responseBody: response.ok ? '(token answer: not kept)' : text }, secretRedactor(Object.values(this.connection.auth)));
     const unmeant = unmeantAnswer(this.destination, `POST ${url}`, { status: response.status, contentType: response.headers.get('content-type'), body: text });
     if (unmeant) throw unmeant;
     const body = parseObject(text);

@@ -4,6 +4,7 @@ import type { SalesforceSession, SalesforceToken } from './salesforce-auth.ts';
 import { firstError, requestError } from './salesforce-errors.ts';
 import { secretRedactor } from '../../config/redact.ts';
 import { unmeantAnswer } from '../unmeant-answer.ts';
+import { requestInspector } from '../../delivery/request-inspector.ts';
 
 /** What one HTTP exchange needs from the run: a permit per request, and where the limits it learned go. */
 export type CallScope = Pick<WriteContext, 'signal' | 'request' | 'observeLimits'>;
@@ -77,11 +78,15 @@ export class SalesforceClient {
       headers['content-type'] = 'text/csv';
       body = request.csv;
     }
+    const url = `${token.instanceUrl}/services/data/v${this.apiVersion}${path}`;
+    const redact = secretRedactor([token.accessToken]);
     return scope.request(async () => {
+      const inspect = { destination: this.destination, method, url, startedAt: performance.now(), requestHeaders: headers, requestBody: body };
       let response: Response;
       try {
-        response = await fetch(`${token.instanceUrl}/services/data/v${this.apiVersion}${path}`, { method, headers, body, signal: scope.signal });
+        response = await fetch(url, { method, headers, body, signal: scope.signal });
       } catch (cause) {
+        requestInspector.record({ ...inspect, error: scope.signal.aborted ? 'cancelled' : (cause as Error).message }, redact);
         if (scope.signal.aborted) throw cause;
         throw new SyncError('transient', `destination "${this.destination}": ${method} ${describePath(path)} failed before Salesforce answered (${(cause as Error).message})`, { cause });
       }
@@ -93,6 +98,7 @@ export class SalesforceClient {
       }
       const where = `${method} ${describePath(path)}`;
       const answer = await readBody(response, token, (text) => {
+        requestInspector.record({ ...inspect, status: response.status, responseBody: text }, redact);
         // Bulk API 2.0 results come as CSV; anything else is JSON or nothing.
         const unmeant = unmeantAnswer(this.destination, where, { status: response.status, contentType: response.headers.get('content-type'), body: text }, /^text\/csv$/);
         if (unmeant) throw unmeant;

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, enc, type Plan, type RunDetail, type RunSummary, type SyncOverview } from '../api.ts';
 import { PlanPanel, loadPlan } from '../components/plan-panel.tsx';
 import { EventsPanel } from '../components/events-panel.tsx';
+import { TestRowPanel } from '../components/test-row-panel.tsx';
 import { RunChart } from '../components/run-chart.tsx';
 import { LatencyChart } from '../components/latency-chart.tsx';
 import { RunProgressView } from '../components/run-progress.tsx';
@@ -104,6 +105,7 @@ export function SyncPage({ sync }: { sync: string }) {
       )}
 
       <EventsPanel sync={sync} />
+      <TestRowPanel sync={sync} destination={o?.destination} />
 
       <RunChart runs={history.data?.runs ?? []} />
       <LatencyChart runs={history.data?.runs ?? []} />
