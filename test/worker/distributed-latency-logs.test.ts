@@ -1,0 +1,92 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeHttpServer } from '../fakes/http/fake-http-server.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { needService, SERVICES } from '../helpers/services.ts';
+import { warehouseSql } from '../helpers/temp-project.ts';
+import { startWorker, stopped } from './worker-processes.ts';
+
+const ROWS = 400;
+const SCHEMA = `lm_workers_logs_${process.pid}`;
+const PREFIX = `lm-test-workers-logs-${process.pid}`;
+const up = (await needService('postgres')) && (await needService('redis'));
+
+async function duckRows(file: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const db = await instance.connect();
+  try {
+    return (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe.skipIf(!up)('distributed mode: a run settled by three workers measures latency and writes sync logs like a run in one process', () => {
+  let dir: string;
+  let receiver: FakeHttpServer;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-workers-logs-'));
+    receiver = await new FakeHttpServer({ latencyMs: 20 }).start();
+    const state = new URL(SERVICES.postgres.url);
+    state.searchParams.set('schema', SCHEMA);
+    await writeFile(path.join(dir, 'lastmile.yml'), `version: 1
+state: "${state}"
+queue: { redis: "${SERVICES.redis.url}", prefix: ${PREFIX}, stalledAfter: 3s }
+sources:
+  warehouse: { type: duckdb, path: ./warehouse.duckdb }
+destinations:
+  engine: { type: http, url: "${receiver.url}/bulk", batch: { size: 20 }, rateLimit: { requestsPerSecond: 500, concurrency: 6 } }
+models:
+  prices: { source: warehouse, table: prices, primaryKey: sku, eventTime: scraped_at }
+syncs:
+  prices_sync: { model: prices, destination: engine, mode: upsert, match: { sku: id }, mapping: { price: amount } }
+logs: { source: warehouse, schema: lastmile_logs }
+`);
+    await warehouseSql(path.join(dir, 'warehouse.duckdb'),
+      `CREATE TABLE prices AS SELECT 'SKU-' || i AS sku, i AS price, now() - INTERVAL 5 MINUTE AS scraped_at FROM range(${ROWS}) t(i)`);
+    workers.push(...await Promise.all([1, 2, 3].map(() => startWorker(dir))));
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => stopped(w, 'SIGTERM')));
+    await receiver?.stop();
+    const db = new pg.Pool({ connectionString: SERVICES.postgres.url });
+    await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    await db.end();
+    const redis = new Redis(SERVICES.redis.url);
+    const keys = await redis.keys(`${PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    await redis.quit();
+    await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('the summary carries L for every delivered row, and the warehouse gets the run, its changes and their L', async () => {
+    const result = await runCli(['sync', 'prices_sync', '--queue', '--json', '--config', 'lastmile.yml'], dir);
+    expect(result.stderr).toBe('');
+    const summary = result.json as { runId: string; status: string; delivered: number; latency?: { rows: number; p50Ms: number; p95Ms: number; maxMs: number } };
+    expect(summary).toMatchObject({ status: 'success', toSync: ROWS, delivered: ROWS, deferred: 0 });
+    expect(summary.latency?.rows).toBe(ROWS);
+    expect(summary.latency!.p50Ms).toBeGreaterThanOrEqual(5 * 60_000);
+    expect(summary.latency!.maxMs).toBeGreaterThanOrEqual(summary.latency!.p95Ms);
+
+    const shown = await runCli(['runs', 'show', summary.runId, '--config', 'lastmile.yml'], dir);
+    expect(shown.stdout).toMatch(/latency \(scraped_at -> acknowledged, 400 rows\): L p50/);
+
+    const warehouse = path.join(dir, 'warehouse.duckdb');
+    const runs = await duckRows(warehouse, `SELECT run_id, status, delivered, latency_p95_ms FROM lastmile_logs.runs`);
+    expect(runs).toEqual([expect.objectContaining({ run_id: summary.runId, status: 'success', delivered: String(ROWS) })]);
+    expect(Number(runs[0]!.latency_p95_ms)).toBe(summary.latency!.p95Ms);
+    const changes = await duckRows(warehouse, `SELECT count(*) AS n, count(DISTINCT key) AS keys, min(latency_ms) AS least FROM lastmile_logs.changes WHERE outcome = 'delivered'`);
+    expect(changes[0]).toMatchObject({ n: String(ROWS), keys: String(ROWS) });
+    expect(Number(changes[0]!.least)).toBeGreaterThanOrEqual(5 * 60_000);
+  }, 180_000);
+});
