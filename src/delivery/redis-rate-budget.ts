@@ -93,6 +93,11 @@ export class RedisRateBudget implements RateBudget {
     return this.adaptive.limitEstimate;
   }
 
+  /** Whether a delivery of this process holds a lease now (its limits are in force). */
+  get leased(): boolean {
+    return this.leases.size > 0;
+  }
+
   /** Reads now what every process taught the shared adaptive search (acquire() does it by itself). */
   refresh(): Promise<void> {
     return this.adaptive.catchUp(true);
@@ -279,6 +284,11 @@ export class RedisBudgets implements BudgetProvider {
       this.budgets.set(key, budget);
     }
     return budget;
+  }
+
+  /** The budgets this process has used. */
+  all(): Iterable<RedisRateBudget> {
+    return this.budgets.values();
   }
 
   /** Stops renewing holds (the connection is the caller's to close). */

@@ -26,11 +26,12 @@ const TOTALS_LINE = /^delivered [\d,]+, rejected [\d,]+/;
  * A batch job: delivers one batch of a run's changes through the shared rate budget, commits
  * state for what the destination settled, then settles the batch in the ledger (counts added
  * once, however often the job ran). The worker that settles a run's last batch finalizes it.
+ * Answers the batch's counts, or 'skipped' (settled before, or its run is over).
  *
  * A destination that stops the delivery (daily quota, unavailable) leaves the batch's other
  * rows deferred to the next run; any other failure throws, and BullMQ tries the job again.
  */
-export async function runBatchJob(ctx: BatchContext, job: BatchJobData, signal: AbortSignal): Promise<'settled' | 'skipped'> {
+export async function runBatchJob(ctx: BatchContext, job: BatchJobData, signal: AbortSignal): Promise<BatchCounts | 'skipped'> {
   const { project, store, ledger } = ctx;
   const run = await ledger.getRun(job.runId);
   if (!run || run.status !== 'pushing') return 'skipped';
@@ -78,7 +79,7 @@ export async function runBatchJob(ctx: BatchContext, job: BatchJobData, signal: 
   if (settled.totalBatches !== null && settled.settledBatches >= settled.totalBatches) {
     await finalizeDistributedRun(project, store, ledger, job.runId);
   }
-  return 'settled';
+  return counts;
 }
 
 async function* one(changes: PendingChange[]): AsyncIterable<PendingChange[]> {

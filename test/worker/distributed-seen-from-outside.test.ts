@@ -10,7 +10,7 @@ import { FakeHttpServer } from '../fakes/http/fake-http-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
 import { warehouseSql } from '../helpers/temp-project.ts';
-import { startWorker, stopped } from './worker-processes.ts';
+import { startWorkerWithMetrics, stopped } from './worker-processes.ts';
 
 const ROWS = 400;
 const SCHEMA = `lm_workers_logs_${process.pid}`;
@@ -28,10 +28,11 @@ async function duckRows(file: string, sql: string): Promise<Record<string, unkno
   }
 }
 
-describe.skipIf(!up)('distributed mode: a run settled by three workers measures latency and writes sync logs like a run in one process', () => {
+describe.skipIf(!up)('distributed mode seen from outside: a run settled by three workers, its latency, sync logs and each worker\'s /metrics', () => {
   let dir: string;
   let receiver: FakeHttpServer;
   const workers: ChildProcess[] = [];
+  const metricsUrls: string[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-workers-logs-'));
@@ -53,7 +54,10 @@ logs: { source: warehouse, schema: lastmile_logs }
 `);
     await warehouseSql(path.join(dir, 'warehouse.duckdb'),
       `CREATE TABLE prices AS SELECT 'SKU-' || i AS sku, i AS price, now() - INTERVAL 5 MINUTE AS scraped_at FROM range(${ROWS}) t(i)`);
-    workers.push(...await Promise.all([1, 2, 3].map(() => startWorker(dir))));
+    for (const { child, metricsUrl } of await Promise.all([1, 2, 3].map(() => startWorkerWithMetrics(dir)))) {
+      workers.push(child);
+      metricsUrls.push(metricsUrl);
+    }
   }, 240_000);
 
   afterAll(async () => {
@@ -89,4 +93,22 @@ logs: { source: warehouse, schema: lastmile_logs }
     expect(changes[0]).toMatchObject({ n: String(ROWS), keys: String(ROWS) });
     expect(Number(changes[0]!.least)).toBeGreaterThanOrEqual(5 * 60_000);
   }, 180_000);
+
+  it('each worker serves its own /metrics, labelled with its id; the rows they delivered add up to the run\'s', async () => {
+    const bodies = await Promise.all(metricsUrls.map(async (url) => (await fetch(url)).text()));
+    const delivered = (body: string) => [...body.matchAll(/^lastmile_worker_rows_total\{worker="([^"]+)",sync="prices_sync",outcome="delivered"\} (\d+)/gm)];
+    const ids = new Set<string>();
+    let total = 0;
+    for (const body of bodies) {
+      for (const [, worker, n] of delivered(body)) {
+        ids.add(worker);
+        total += Number(n);
+      }
+      if (delivered(body).length === 0) continue; // a worker that took no batch knows no budget
+      expect(body).toMatch(/^lastmile_worker_jobs_in_progress\{worker="[^"]+",kind="batch"\} 0$/m);
+      expect(body).toMatch(/^# TYPE lastmile_worker_rate_budget_requests_per_second gauge$/m); // values while a delivery holds the budget
+    }
+    expect(total).toBe(ROWS); // the run above, delivered by whichever workers took its batches
+    expect(ids.size).toBeGreaterThanOrEqual(2); // more than one worker delivered, each under its own id
+  });
 });
