@@ -4,29 +4,17 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import { Redis } from 'ioredis';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeHttpServer } from '../fakes/http/fake-http-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
-import { warehouseSql } from '../helpers/temp-project.ts';
+import { duckRows, warehouseSql } from '../helpers/temp-project.ts';
 import { startWorkerWithMetrics, stopped } from './worker-processes.ts';
 
 const ROWS = 400;
 const SCHEMA = `lm_workers_logs_${process.pid}`;
 const PREFIX = `lm-test-workers-logs-${process.pid}`;
 const up = (await needService('postgres')) && (await needService('redis'));
-
-async function duckRows(file: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
-  const db = await instance.connect();
-  try {
-    return (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-  } finally {
-    db.closeSync();
-    instance.closeSync();
-  }
-}
 
 describe.skipIf(!up)('distributed mode seen from outside: a run settled by three workers, its latency, sync logs and each worker\'s /metrics', () => {
   let dir: string;
