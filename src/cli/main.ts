@@ -82,11 +82,14 @@ program.command('serve').description('REST API, web UI and scheduler in one proc
 program.command('worker').description('a worker of the distributed mode (queue on Redis, state on Postgres)')
   .option('--batches <n>', 'batches delivered at once by this worker', '4')
   .option('--runs <n>', 'runs diffed at once by this worker', '2')
-  .action(async (flags: { batches: string; runs: string }) => {
+  .option('--metrics-port <port>', 'serve this worker\'s Prometheus /metrics on this port')
+  .action(async (flags: { batches: string; runs: string; metricsPort?: string }) => {
     const { workerCommand } = await import('./commands/worker-command.ts');
     const { openCliEnv } = await import('./cli-env.ts');
     const env = await openCliEnv(program.opts<GlobalOptions>());
-    process.exitCode = await workerCommand(env, { batchConcurrency: Number(flags.batches), runConcurrency: Number(flags.runs) });
+    process.exitCode = await workerCommand(env, {
+      batchConcurrency: Number(flags.batches), runConcurrency: Number(flags.runs), metricsPort: flags.metricsPort === undefined ? undefined : Number(flags.metricsPort),
+    });
   });
 
 program.command('receiver').description('a local bulk-update endpoint for the demo project (answers 429 past its rate)')

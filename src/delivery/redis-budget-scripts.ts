@@ -7,6 +7,7 @@
  *   2 log    sorted set: permit id -> start, for the rate of the leases (configured, declared, adaptive)
  *   3 rlog   sorted set: permit id -> start, for the window the destination reports
  *   4 state  hash: pausedUntil, streak, observedAt, rLimit, rInterval, dLimit, dRemaining, dUsed
+ *   5 adaptive  stream: the answers the adaptive search learns from (shared-adaptive-rate.ts)
  *
  * A window entry whose permit is still held counts as arriving now (up to OPEN_CAP_MS): the
  * request may not have reached the destination yet. Release moves an entry forward to when
@@ -154,4 +155,15 @@ export const READ = `${PRELUDE}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local s = redis.call('HMGET', KEYS[4], 'rLimit', 'rInterval')
 return {tonumber(s[1] or '0'), tonumber(s[2] or '0'), redis.call('ZCARD', KEYS[1])}
+`;
+
+/**
+ * ARGV: kind ('s' success, 'f' served otherwise, 't' 429), its argument (rate-bound 1/0, the
+ * pause ms), events kept. One answer of the adaptive search, stamped by Redis (the stream id),
+ * for every process to replay (shared-adaptive-rate.ts).
+ */
+export const ADAPTIVE_EVENT = `
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[3], '*', 'k', ARGV[1], 'a', ARGV[2])
+redis.call('PEXPIRE', KEYS[5], 2 * 86400000)
+return 1
 `;

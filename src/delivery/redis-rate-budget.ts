@@ -3,12 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { RateLimitObservation } from '../destinations/destination.ts';
 import { SyncError } from '../errors.ts';
-import { AdaptiveRate } from './adaptive-rate.ts';
 import {
   DAILY_RESERVE_SHARE, DEFAULT_CONCURRENCY, type AcquireOptions, type BudgetLimits, type BudgetMode, type BudgetProvider,
   type DeclaredRate, type Permit, type RateBudget, type RequestOutcome,
 } from './rate-budget.ts';
 import { ACQUIRE, OBSERVE, READ, RELEASE, RENEW, THROTTLE } from './redis-budget-scripts.ts';
+import { SharedAdaptiveRate } from './shared-adaptive-rate.ts';
 import { OPEN_CAP_MS } from './sliding-window.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { throttlePause } from './throttle-pause.ts';
@@ -37,13 +37,16 @@ interface RedisBudgetLink {
  * the destination reports and its daily quota. Each gate is checked and taken in one Lua script
  * (redis-budget-scripts.ts), so two processes never both take the last permit.
  *
+ * With nothing configured or reported, the adaptive search is shared too: every process
+ * replays everybody's answers into the same estimate (shared-adaptive-rate.ts).
+ *
  * Leases stay in the process (every worker runs the same config, so they agree). `inFlight`
  * counts the permits this process holds. Methods other than acquire() answer at once: their
  * Redis writes go out on the provider's one connection, ahead of any later acquire's script.
  */
 export class RedisRateBudget implements RateBudget {
   private readonly leases = new Set<BudgetLimits>();
-  private readonly adaptive = new AdaptiveRate();
+  private readonly adaptive: SharedAdaptiveRate;
   private readonly keys: string[];
   private configuredRate: number | undefined;
   private declaredRate: DeclaredRate | undefined;
@@ -60,7 +63,8 @@ export class RedisRateBudget implements RateBudget {
 
   constructor(readonly key: string, private readonly link: RedisBudgetLink) {
     const base = `${link.prefix}:budget:${key}`;
-    this.keys = [`${base}:slots`, `${base}:log`, `${base}:rlog`, `${base}:state`];
+    this.keys = [`${base}:slots`, `${base}:log`, `${base}:rlog`, `${base}:state`, `${base}:adaptive`];
+    this.adaptive = new SharedAdaptiveRate(link.redis, this.keys, this.keys[4]);
     void this.script(READ).then((r) => this.learn(r as number[]), () => undefined);
   }
 
@@ -82,6 +86,21 @@ export class RedisRateBudget implements RateBudget {
 
   get inFlight(): number {
     return this.held;
+  }
+
+  /** The destination's limit as the shared adaptive search estimates it (undefined: no 429 measured yet). */
+  get limitEstimate(): number | undefined {
+    return this.adaptive.limitEstimate;
+  }
+
+  /** Whether a delivery of this process holds a lease now (its limits are in force). */
+  get leased(): boolean {
+    return this.leases.size > 0;
+  }
+
+  /** Reads now what every process taught the shared adaptive search (acquire() does it by itself). */
+  refresh(): Promise<void> {
+    return this.adaptive.catchUp(true);
   }
 
   lease(limits: BudgetLimits): () => void {
@@ -107,6 +126,7 @@ export class RedisRateBudget implements RateBudget {
           continue;
         }
         const id = randomUUID();
+        if (this.mode === 'adaptive') await this.adaptive.catchUp();
         const [count, windowMs] = this.rateWindow();
         const sentAt = Date.now(); // before the grant: the request's time counts from here (see late())
         const answer = (await this.script(ACQUIRE, id, this.cap, count, windowMs, HOLD_TTL_MS, options.finishing ? 1 : 0,
@@ -149,7 +169,7 @@ export class RedisRateBudget implements RateBudget {
     const wait = throttlePause(this.throttleStreak, retryAfterMs);
     this.pausedUntil = Math.max(this.pausedUntil, now + wait);
     void this.script(THROTTLE, Math.ceil(wait)).catch(() => undefined);
-    if (this.mode === 'adaptive') this.adaptive.onThrottle(now, wait);
+    if (this.mode === 'adaptive') this.adaptive.onThrottle(wait);
     return this.pausedUntil - now;
   }
 
@@ -201,10 +221,9 @@ export class RedisRateBudget implements RateBudget {
       if (outcome === 'success') this.throttleStreak = 0;
       return;
     }
-    const now = Date.now();
-    if (outcome !== 'success') return this.adaptive.onServed(now);
+    if (outcome !== 'success') return this.adaptive.onServed();
     this.throttleStreak = 0;
-    this.adaptive.onSuccess(now, now - this.lastRateWaitAt < RATE_BOUND_MS);
+    this.adaptive.onSuccess(Date.now() - this.lastRateWaitAt < RATE_BOUND_MS);
   }
 
   private applyLimits(): void {
@@ -265,6 +284,11 @@ export class RedisBudgets implements BudgetProvider {
       this.budgets.set(key, budget);
     }
     return budget;
+  }
+
+  /** The budgets this process has used. */
+  all(): Iterable<RedisRateBudget> {
+    return this.budgets.values();
   }
 
   /** Stops renewing holds (the connection is the caller's to close). */

@@ -87,8 +87,8 @@ export class RunRecorder {
     return this.rowWatchers.length > 0;
   }
 
-  rowsSettled(rows: SettledRow[]): void {
-    const at = Date.now();
+  /** Rows settled at `at` (epoch ms; a worker of a distributed run says when it settled them). */
+  rowsSettled(rows: SettledRow[], at = Date.now()): void {
     for (const watcher of this.rowWatchers) watcher(rows, at);
   }
 
@@ -183,6 +183,18 @@ export class RunRecorder {
     this.enter('finalize');
     await this.flushTrace();
     await this.save();
+    return this.summary;
+  }
+
+  /**
+   * A summary finished elsewhere (a distributed run's last batch settled by another worker)
+   * becomes this run's: the finish hooks add what was measured here (latency), and it is saved.
+   */
+  async adopt(summary: RunSummary): Promise<RunSummary> {
+    Object.assign(this.summary, summary);
+    for (const hook of this.finishers) hook();
+    await this.flushTrace();
+    await this.store?.saveRun({ summary: { ...this.summary }, profile: this.profile });
     return this.summary;
   }
 

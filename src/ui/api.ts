@@ -4,8 +4,9 @@ import type { RunProgress } from '../engine/run-recorder.ts';
 import type { Plan } from '../engine/plan-sync.ts';
 import type { Row } from '../sources/source.ts';
 import type { SyncOverview } from '../server/sync-overview.ts';
+import type { WorkerInfo } from '../worker/worker-registry.ts';
 
-export type { RejectedRow, RunProfile, RunSummary, TraceLine, RejectCategory, RunProgress, Plan, Row, SyncOverview };
+export type { RejectedRow, RunProfile, RunSummary, TraceLine, RejectCategory, RunProgress, Plan, Row, SyncOverview, WorkerInfo };
 
 export interface RunDetail {
   summary: RunSummary;

@@ -3,10 +3,12 @@ import type { Project } from '../config/project.ts';
 import { rebatch } from '../delivery/rebatch.ts';
 import { changeStream, type LocalOutcomes } from '../engine/change-stream.ts';
 import { messageOf, openDiffSession, type DiffSession } from '../engine/diff-session.ts';
+import { measureLatency } from '../engine/latency.ts';
 import { preflight } from '../engine/preflight.ts';
 import { resolveSync } from '../engine/resolve-sync.ts';
 import { RunRecorder } from '../engine/run-recorder.ts';
 import { profileOf, recordDiff } from '../engine/run-sync.ts';
+import { collectSyncLogs } from '../engine/warehouse-logs.ts';
 import type { RunSummary } from '../state/run-record.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { finalizeDistributedRun, summaryOf } from './finalize-distributed.ts';
@@ -49,8 +51,18 @@ export async function runDistributed(ctx: RunContext, job: RunJobData, signal: A
   const lock = await store.acquireLock(job.sync, job.runId);
   await store.abandonDeadRuns();
   const recorder = new RunRecorder(store, profileOf(undefined, resolved, { trigger: job.trigger, fullResync: job.fullResync }), job.sync, job.runId);
+  const logs = collectSyncLogs(project, recorder, store);
   let session: DiffSession | undefined;
   let created = false;
+  // Rows the workers settled reach this run's latency meter and sync logs, as in a run in one process.
+  const takeSettled = async () => {
+    if (!recorder.watchesRows) return;
+    const rows = await ledger.takeSettled(job.runId);
+    for (let i = 0, j = 0; i < rows.length; i = j) { // one call per time a worker settled rows
+      while (j < rows.length && rows[j][3] === rows[i][3]) j++;
+      recorder.rowsSettled(rows.slice(i, j).map(([key, op, outcome]) => ({ key, op, outcome })), rows[i][3]);
+    }
+  };
   try {
     await recorder.begin();
     if (job.fullResync) await store.forgetFingerprints(job.sync);
@@ -58,6 +70,7 @@ export async function runDistributed(ctx: RunContext, job: RunJobData, signal: A
       fullResync: job.fullResync, retryRejected: job.retryRejected, signal, describeDestination: true, persist: true,
     });
     recordDiff(recorder, session, resolved);
+    measureLatency(session, resolved, recorder);
     recorder.enter('push');
     await preflight(session, resolved, recorder, signal);
     recorder.trace(3, `distributed: batches go to every worker on the queue (pid ${process.pid} diffed)`);
@@ -79,6 +92,7 @@ export async function runDistributed(ctx: RunContext, job: RunJobData, signal: A
         checkedAt = Date.now();
         await checkQueued(ctx, job.runId);
       }
+      await takeSettled();
       if (run?.final) return run.final;
       if (run && run.status === 'pushing' && Date.now() - savedAt > 1_000) {
         savedAt = Date.now();
@@ -99,11 +113,14 @@ export async function runDistributed(ctx: RunContext, job: RunJobData, signal: A
     };
     const batchSize = Math.min(resolved.destinationConfig.batch?.size ?? session.destination.capabilities.maxBatchSize, session.destination.capabilities.maxBatchSize);
     let batches = 0;
+    let room = 0; // batches that may be written before the window is asked again (settling only makes more)
     for await (const changes of rebatch(changeStream(session.diff, resolved.sync.mode, session.mapper, onLocal, signal), batchSize)) {
-      while ((await ledger.pendingBatches(job.runId)) >= BATCH_WINDOW) {
+      while (room === 0 && (room = BATCH_WINDOW - (await ledger.pendingBatches(job.runId))) <= 0) {
+        room = 0;
         await progress();
         await sleep(POLL_MS, undefined, { signal });
       }
+      room--;
       batches++;
       await ledger.putBatch(job.runId, batches, changes);
       await ctx.enqueueBatch(job.runId, batches);
@@ -112,8 +129,8 @@ export async function runDistributed(ctx: RunContext, job: RunJobData, signal: A
     if (run.settledBatches === batches) await finalizeDistributedRun(project, store, ledger, job.runId);
     let final: RunSummary | undefined;
     while (!(final = await progress())) await sleep(POLL_MS, undefined, { signal });
-    await store.saveRun({ summary: final, profile: recorder.profile }); // over any progress written after the finalizer's save
-    return final;
+    await takeSettled();
+    return await recorder.adopt(final); // saved over any progress written after the finalizer's save
   } catch (error) {
     const message = messageOf(error);
     if (created && !(await ledger.conclude(job.runId, 'failed'))) return (await store.getRun(job.runId))?.summary ?? recorder.summary;
@@ -123,11 +140,13 @@ export async function runDistributed(ctx: RunContext, job: RunJobData, signal: A
       Object.assign(recorder.summary, { delivered, rejected, rejectedRetryable, skipped });
       Object.assign(recorder.delivery, { apiCalls: run.counts.apiCalls, retries: run.counts.retries, throttled: run.counts.throttled });
     }
+    if (created) await takeSettled().catch(() => undefined);
     const status = signal.aborted ? 'cancelled' : 'failed';
     recorder.trace(4, `status: ${status.toUpperCase()}  ${message}`);
     return await recorder.finish(status, message);
   } finally {
     await session?.close();
+    await logs?.writeBack();
     await lock.release();
   }
 }
@@ -148,6 +167,7 @@ async function checkQueued(ctx: RunContext, runId: string): Promise<void> {
 async function failBegunRun(ctx: RunContext, runId: string, why: string): Promise<RunSummary> {
   const { store, ledger } = ctx;
   await ledger.conclude(runId, 'failed');
+  await ledger.takeSettled(runId); // nobody is left to measure them
   const record = await store.getRun(runId);
   const run = await ledger.getRun(runId);
   const summary: RunSummary = { ...(record?.summary ?? run!.summary) };

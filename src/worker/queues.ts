@@ -35,8 +35,14 @@ export function runsQueue(queue: QueueConfig, connection: Redis): Queue<RunJobDa
   return new Queue<RunJobData>(RUNS_QUEUE, { connection, prefix: queue.prefix });
 }
 
+/**
+ * Events of the batches queue kept in Redis (BullMQ's default is 10,000): nobody listens to
+ * them, and a long first sync would otherwise grow the stream for thousands of batches.
+ */
+const BATCH_EVENTS_KEPT = 1_000;
+
 export function batchesQueue(queue: QueueConfig, connection: Redis): Queue<BatchJobData> {
-  return new Queue<BatchJobData>(BATCHES_QUEUE, { connection, prefix: queue.prefix });
+  return new Queue<BatchJobData>(BATCHES_QUEUE, { connection, prefix: queue.prefix, streams: { events: { maxLen: BATCH_EVENTS_KEPT } } });
 }
 
 /**

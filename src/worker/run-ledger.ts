@@ -1,9 +1,13 @@
 import pg from 'pg';
+import type { SettledRow } from '../engine/run-recorder.ts';
 import type { PendingChange } from '../engine/state-update.ts';
 import type { RunProfile, RunSummary } from '../state/run-record.ts';
 import { quoteIdent } from '../state/row-state-sql.ts';
 import { decodeValue, encodeValue } from '../state/value-json.ts';
 import type { Value } from '../sources/source.ts';
+
+/** A row a worker settled, kept for the run's latency meter and sync logs: key, op, outcome, when (epoch ms). */
+export type SettledBatchRow = [key: string, op: string, outcome: SettledRow['outcome'], at: number];
 
 /** The counts a batch adds to its run; they add up across workers. */
 export interface BatchCounts {
@@ -62,6 +66,8 @@ export class RunLedger {
         throttled bigint NOT NULL DEFAULT 0, final_summary jsonb, created_at timestamptz NOT NULL DEFAULT now());
       CREATE TABLE IF NOT EXISTS ${s}.distributed_batches (
         run_id text NOT NULL, batch_no int NOT NULL, changes text NOT NULL, PRIMARY KEY (run_id, batch_no));
+      CREATE TABLE IF NOT EXISTS ${s}.distributed_settled (
+        run_id text NOT NULL, batch_no int NOT NULL, rows jsonb NOT NULL, PRIMARY KEY (run_id, batch_no));
     `).catch(async (error: unknown) => {
       // Two workers starting at once may both create: the loser's error is harmless once the tables exist.
       const { rowCount } = await pool.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'distributed_batches'`, [schema]);
@@ -72,6 +78,10 @@ export class RunLedger {
 
   private get runs(): string {
     return `${quoteIdent(this.schema)}.distributed_runs`;
+  }
+
+  private get settled(): string {
+    return `${quoteIdent(this.schema)}.distributed_settled`;
   }
 
   private get batches(): string {
@@ -105,26 +115,25 @@ export class RunLedger {
    * The batch is done: its row goes and its counts join the run's, in one transaction. Answers
    * the run as it is now, or undefined when the batch had settled already (a job run twice).
    */
-  async settleBatch(runId: string, batchNo: number, counts: BatchCounts): Promise<LedgerRun | undefined> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const gone = await client.query(`DELETE FROM ${this.batches} WHERE run_id = $1 AND batch_no = $2`, [runId, batchNo]);
-      if (gone.rowCount !== 1) {
-        await client.query('ROLLBACK');
-        return undefined;
-      }
-      const sets = COUNT_COLUMNS.map((c, i) => `${c} = ${c} + $${i + 2}`).join(', ');
-      const { rows } = await client.query(`UPDATE ${this.runs} SET settled_batches = settled_batches + 1, ${sets} WHERE run_id = $1 RETURNING *`,
-        [runId, ...countValues(counts)]);
-      await client.query('COMMIT');
-      return rows[0] ? runOf(rows[0]) : undefined;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  async settleBatch(runId: string, batchNo: number, counts: BatchCounts, rows?: SettledBatchRow[]): Promise<LedgerRun | undefined> {
+    // One statement, so one round trip: the delete, the rows and the counts commit together or not at all.
+    const sets = COUNT_COLUMNS.map((c, i) => `${c} = ${c} + $${i + 4}`).join(', ');
+    const { rows: answer } = await this.pool.query(
+      `WITH gone AS (DELETE FROM ${this.batches} WHERE run_id = $1 AND batch_no = $2 RETURNING run_id),
+       kept AS (INSERT INTO ${this.settled} (run_id, batch_no, rows) SELECT run_id, $2, $3::jsonb FROM gone WHERE $3::jsonb IS NOT NULL)
+       UPDATE ${this.runs} SET settled_batches = settled_batches + 1, ${sets} WHERE run_id = (SELECT run_id FROM gone) RETURNING *`,
+      [runId, batchNo, rows ? JSON.stringify(rows) : null, ...countValues(counts)]);
+    return answer[0] ? runOf(answer[0]) : undefined;
+  }
+
+  /**
+   * Takes the rows settled by the workers since the last call (they leave the ledger): the
+   * worker that diffed feeds them to the run's latency meter and sync logs.
+   */
+  async takeSettled(runId: string): Promise<SettledBatchRow[]> {
+    const { rows } = await this.pool.query<{ rows: SettledBatchRow[] }>(
+      `DELETE FROM ${this.settled} WHERE run_id = $1 RETURNING batch_no, rows`, [runId]);
+    return rows.flatMap((r) => r.rows);
   }
 
   /** Counts settled without a batch (rows the mapping refused, deletes of rows never delivered). */

@@ -14,6 +14,7 @@ import { distributedSettings } from './distributed-settings.ts';
 import { runDistributed } from './distributed-run.ts';
 import { batchesQueue, BATCHES_QUEUE, configVersion, redisConnection, RUNS_QUEUE, type BatchJobData, type RunJobData } from './queues.ts';
 import { RunLedger } from './run-ledger.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
 import { WorkerRegistry } from './worker-registry.ts';
 
 export interface WorkerOptions {
@@ -21,6 +22,8 @@ export interface WorkerOptions {
   runConcurrency?: number;
   /** Batches delivered at once by this worker. */
   batchConcurrency?: number;
+  /** Serve this worker's Prometheus /metrics on this port (0: any free one); none when undefined. */
+  metricsPort?: number;
   log?(text: string): void;
 }
 
@@ -30,6 +33,8 @@ export const DEFAULT_STALLED_AFTER_MS = 30_000;
 export const BATCH_ATTEMPTS = 3;
 
 export interface RunningWorker {
+  /** Where this worker's /metrics is served (with metricsPort). */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -49,6 +54,7 @@ export async function startWorker(project: Project, store: StateStore, options: 
     return c;
   };
   const budgets = new RedisBudgets(connect(), queue.prefix);
+  const metrics = new WorkerMetrics(() => budgets.all());
   const previousBudgets = useBudgetProvider(budgets);
   const batches = batchesQueue(queue, connect());
   const destinations = new Map<string, Promise<Destination>>();
@@ -93,28 +99,47 @@ export async function startWorker(project: Project, store: StateStore, options: 
       batchQueued: async (runId, batchNo) => (await batches.getJob(`${runId}-b${batchNo}`)) !== undefined,
     }, job.data, stop.signal);
     log(`run ${summary.runId} of sync "${summary.sync}": ${summary.status}`);
+    metrics.runFinished(summary);
     return summary;
   }, { ...common, connection: connect(), concurrency: options.runConcurrency ?? 2 });
 
   const batchWorker = new Worker<BatchJobData, string>(BATCHES_QUEUE, async (job) => {
     sameConfig(job);
-    return runBatchJob({ project, store, ledger, destinationFor }, job.data, stop.signal);
+    try {
+      const counts = await runBatchJob({ project, store, ledger, destinationFor }, job.data, stop.signal);
+      metrics.batchFinished(job.data.sync, counts === 'skipped' ? 'skipped' : 'settled', counts === 'skipped' ? undefined : counts);
+      return counts === 'skipped' ? 'skipped' : 'settled';
+    } catch (error) {
+      metrics.batchFinished(job.data.sync, 'failed');
+      throw error;
+    }
   }, { ...common, connection: connect(), concurrency: options.batchConcurrency ?? 4 });
 
   const current = new Set<string>();
   for (const w of [runs, batchWorker] as Worker[]) {
-    w.on('active', (job) => current.add(`${job.name} ${job.id}`));
-    w.on('completed', (job) => current.delete(`${job.name} ${job.id}`));
-    w.on('failed', (job) => { if (job) current.delete(`${job.name} ${job.id}`); });
+    const kind = w === runs ? 'run' : 'batch';
+    const ended = (job: Job | undefined) => {
+      if (job && current.delete(`${job.name} ${job.id}`)) metrics.jobEnded(kind);
+    };
+    w.on('active', (job) => {
+      current.add(`${job.name} ${job.id}`);
+      metrics.jobStarted(kind);
+    });
+    w.on('completed', ended);
+    w.on('failed', ended);
   }
   const leave = new WorkerRegistry(connect(), queue.prefix).join(version, () => [...current]);
   for (const w of [runs, batchWorker]) w.on('error', (error) => log(`worker: ${error.message}`));
   batchWorker.on('failed', (job, error) => log(`batch ${job?.id}: ${error.message}`));
   await Promise.all([runs.waitUntilReady(), batchWorker.waitUntilReady()]);
+  const served = options.metricsPort === undefined ? undefined : await metrics.listen(options.metricsPort);
+  if (served) log(`lastmile worker ${process.pid}: metrics at ${served.url}`);
   log(`lastmile worker ${process.pid} on ${os.hostname()}: config version ${version}, taking jobs from ${queue.prefix}:${RUNS_QUEUE} and ${queue.prefix}:${BATCHES_QUEUE}`);
 
   return {
+    metricsUrl: served?.url,
     async close() {
+      await served?.close();
       stop.abort(new Error('the worker is stopping'));
       await leave();
       await Promise.allSettled([runs.close(), batchWorker.close()]);

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { engineFixture } from './engine-fixture.ts';
+import { duckRows } from '../helpers/temp-project.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
 
 const pgUp = await needService('postgres');
@@ -37,17 +37,6 @@ const refuseNegative = {
   rejectMode: 'record' as const,
   rejectWhen: (r: Record<string, unknown>) => (Number(r.amount) < 0 ? { code: 'NEGATIVE_PRICE', message: 'amount must not be negative', field: 'amount' } : undefined),
 };
-
-async function duckRows(file: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
-  const db = await instance.connect();
-  try {
-    return (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
-  } finally {
-    db.closeSync();
-    instance.closeSync();
-  }
-}
 
 let fixture: Awaited<ReturnType<typeof engineFixture>>;
 afterEach(async () => fixture?.close());

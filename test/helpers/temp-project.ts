@@ -8,6 +8,18 @@ import type { RunSummary } from '../../src/state/run-record.ts';
 import { openStateStore } from '../../src/state/open-state-store.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 
+/** Rows of a query on a DuckDB file, opened read-only (as JSON-safe values). */
+export async function duckRows(file: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const db = await instance.connect();
+  try {
+    return (await db.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    db.closeSync();
+    instance.closeSync();
+  }
+}
+
 /** Runs `;`-separated statements against a DuckDB file, then closes it so a run can attach it. */
 export async function warehouseSql(file: string, statements: string): Promise<void> {
   const instance = await DuckDBInstance.create(file);

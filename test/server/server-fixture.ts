@@ -79,6 +79,10 @@ export interface FixtureOptions {
   alerts?: boolean;
   /** Serve the web UI too (builds it when missing). */
   ui?: boolean;
+  /** The distributed mode's queue (runs are enqueued for workers; `GET /api/workers` lists them). */
+  queue?: { redis: string; prefix: string };
+  /** The state store (default: the embedded one in .lastmile). */
+  state?: string;
 }
 
 /**
@@ -123,8 +127,8 @@ export async function startServerFixture(options: FixtureOptions = {}) {
   ]);
   const configPath = path.join(dir, 'lastmile.yml');
   await writeFile(configPath, `version: 1
-state: .lastmile
-sources:
+state: "${options.state ?? '.lastmile'}"
+${options.queue ? `queue: { redis: "${options.queue.redis}", prefix: ${options.queue.prefix} }\n` : ''}sources:
   warehouse: { type: duckdb, path: ./warehouse.duckdb }
 destinations:
   pricing_engine:

@@ -6,7 +6,19 @@ const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bi
 
 /** A `lastmile worker` process in `dir`; resolves once it takes jobs. */
 export async function startWorker(dir: string, batches = 2): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [bin, 'worker', '--config', 'lastmile.yml', '--batches', String(batches)], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  return (await spawnWorker(dir, ['--batches', String(batches)])).child;
+}
+
+/** A `lastmile worker` serving its /metrics on a free port; resolves with where, once it takes jobs. */
+export async function startWorkerWithMetrics(dir: string, batches = 2): Promise<{ child: ChildProcess; metricsUrl: string }> {
+  const { child, output } = await spawnWorker(dir, ['--batches', String(batches), '--metrics-port', '0']);
+  const url = /metrics at (\S+)/.exec(output)?.[1];
+  if (!url) throw new Error(`worker did not say where its metrics are: ${output}`);
+  return { child, metricsUrl: url };
+}
+
+async function spawnWorker(dir: string, args: string[]): Promise<{ child: ChildProcess; output: string }> {
+  const child = spawn(process.execPath, [bin, 'worker', '--config', 'lastmile.yml', ...args], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -20,7 +32,7 @@ export async function startWorker(dir: string, batches = 2): Promise<ChildProces
       reject(new Error(`worker exited ${code}: ${output}`));
     });
   });
-  return child;
+  return { child, output };
 }
 
 /** Sends `signal` and waits for the process to end. */

@@ -1,10 +1,11 @@
 import type { SyncOverview } from '../api.ts';
 import { StatusBadge } from '../components/status-badge.tsx';
+import { WorkersPanel } from '../components/workers-panel.tsx';
 import { dateTime, duration, n, relative, typeLabel } from '../format.ts';
 import { runHref, syncHref } from '../router.ts';
 import { useApi } from '../use-api.ts';
 
-/** Every sync at a glance: health, last run, next run, rows delivered. */
+/** Every sync at a glance: health, last run, next run, rows delivered; the workers, in the distributed mode. */
 export function OverviewPage() {
   const { data, error } = useApi<{ syncs: SyncOverview[] }>('/api/syncs', 5000);
   const syncs = data?.syncs ?? [];
@@ -62,6 +63,7 @@ export function OverviewPage() {
           </tbody>
         </table>
       </section>
+      <WorkersPanel />
     </>
   );
 }
