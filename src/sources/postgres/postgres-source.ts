@@ -11,6 +11,7 @@ import type { Writable } from 'node:stream';
 import type { PostgresSettings } from './postgres-type.ts';
 import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
 import { postgresSession } from './postgres-session.ts';
+import { postgresDialect } from '../../diff/warehouse/postgres-dialect.ts';
 import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
 /** Every value comes as the server's text: postgres-values.ts converts it exactly. */
@@ -126,6 +127,8 @@ export class PostgresSource implements BulkLoadSource, WarehouseSource {
   }
 
   /** Statements on this source's pool, for a diff run inside the database. */
+  readonly fingerprintSql = postgresDialect;
+
   openSession(): WarehouseSession {
     return postgresSession(() => this.connect());
   }

@@ -6,6 +6,9 @@ import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
 import type { RedshiftSettings } from './redshift-type.ts';
 import { redshiftColumn } from './redshift-values.ts';
 import { inlineParams } from './redshift-sql.ts';
+import { postgresSession } from '../postgres/postgres-session.ts';
+import { redshiftDialect } from '../../diff/warehouse/redshift-dialect.ts';
+import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
 /** Every value comes as the server's text: redshift-values.ts converts it exactly. */
 const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;
@@ -17,7 +20,7 @@ const CURSOR = 'lastmile_read';
  * until the cursor is drained, then `CLOSE; END`. No COPY TO STDOUT (Redshift has none; its
  * UNLOAD writes to S3), so a run stages the rows `read()` gives.
  */
-export class RedshiftSource implements Source {
+export class RedshiftSource implements WarehouseSource {
   readonly type = 'redshift';
   private pool?: pg.Pool;
 
@@ -92,6 +95,13 @@ export class RedshiftSource implements Source {
       if (open && !broken && !released) await client.query('ROLLBACK').catch((error: Error) => { broken = error; });
       release(broken);
     }
+  }
+
+  readonly fingerprintSql = redshiftDialect;
+
+  /** Statements on this source's pool, for a diff run inside the cluster. */
+  openSession(): WarehouseSession {
+    return postgresSession(() => this.connect(), redshiftDialect);
   }
 
   /** Redshift takes `$1` in prepared statements; read() inlines them as server-quoted literals. */
