@@ -17,6 +17,9 @@ export interface PortableSql {
   replace(text: string, from: string, to: string): string;
 }
 
+/** What the text pieces need: characters by code point, and replace. */
+export type TextSql = Pick<PortableSql, 'char' | 'replace'>;
+
 const BACKSLASH = 92;
 const QUOTE = 39;
 const DOUBLE_QUOTE = 34;
@@ -37,13 +40,13 @@ export function fingerprintFromMd5Hex(signature: string, md5Hex: string, sql: Po
 }
 
 /** A field of text: `\` → `\\`, `|` → `\|`. */
-export function escapedField(text: string, sql: PortableSql): string {
+export function escapedField(text: string, sql: TextSql): string {
   const backslash = sql.char(BACKSLASH);
   return sql.replace(sql.replace(text, backslash, `${backslash} || ${backslash}`), `'|'`, `${backslash} || '|'`);
 }
 
 /** The null field `\N`. */
-export function nullField(sql: PortableSql): string {
+export function nullField(sql: TextSql): string {
   return `(${sql.char(BACKSLASH)} || 'N')`;
 }
 
@@ -53,7 +56,7 @@ export function nullField(sql: PortableSql): string {
  * return. Other control characters are not (keys rarely hold them): such a key differs from
  * the one the other engines write.
  */
-export function jsonArrayKey(parts: string[], sql: PortableSql): string {
+export function jsonArrayKey(parts: string[], sql: TextSql): string {
   const backslash = sql.char(BACKSLASH);
   const controls: [number, string][] = [[9, 't'], [10, 'n'], [13, 'r']];
   const escape = (part: string) => controls.reduce(

@@ -36,7 +36,7 @@ export class WarehouseRowState implements StateStore {
       await session.run(session.dialect.createSchema(schema));
       await session.run(
         `CREATE TABLE IF NOT EXISTS ${store.table} (sync_name ${types.name} NOT NULL, row_key ${types.key} NOT NULL, fp ${types.fp} NOT NULL,
-           status ${types.name} NOT NULL, dest_id ${types.text}, match_json ${types.text}, PRIMARY KEY (sync_name, row_key))`,
+           status ${types.name} NOT NULL, dest_id ${types.text}, match_json ${types.text}${session.dialect.declaresPrimaryKey === false ? '' : ', PRIMARY KEY (sync_name, row_key)'})`,
       );
     } catch (error) {
       throw new RunError(

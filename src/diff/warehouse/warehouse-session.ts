@@ -38,6 +38,8 @@ export interface WarehouseDialect extends FingerprintSql {
   /** Column types of the state table. */
   readonly types: { name: string; key: string; fp: string; text: string };
   createSchema(schema: string): string;
+  /** Whether the state table declares its primary key (Databricks takes one only in Unity Catalog, and enforces none). */
+  readonly declaresPrimaryKey?: false;
   /** A scratch table from a SELECT (no durability needed: a crashed diff's is dropped next time). */
   createScratch(table: string, select: string): string;
   /** Statements that make `column` of a scratch table quick to look up, if the engine needs them. */

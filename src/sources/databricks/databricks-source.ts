@@ -4,6 +4,10 @@ import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../sourc
 import { DatabricksApiError, DatabricksClient, sleep } from './databricks-client.ts';
 import { databricksColumn, databricksParameter, type DatabricksColumnInfo } from './databricks-values.ts';
 import type { DatabricksSettings } from './databricks-type.ts';
+import { databricksQuote } from '../../diff/fingerprint/databricks-fingerprint.ts';
+import { databricksSession } from './databricks-session.ts';
+import { databricksDialect } from '../../diff/warehouse/databricks-dialect.ts';
+import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
 /** The parts of a StatementResponse and of a ResultData a read uses. */
 interface ResultData {
@@ -29,7 +33,7 @@ const LONGEST_POLL_MS = 2_000;
  * `next_chunk_internal_link` and handed over `chunkSize` rows at a time. Parameters are named
  * markers (`:p1`), never pasted into the SQL.
  */
-export class DatabricksSource implements Source {
+export class DatabricksSource implements WarehouseSource {
   readonly type = 'databricks';
   private readonly client: DatabricksClient;
 
@@ -93,15 +97,20 @@ export class DatabricksSource implements Source {
     }
   }
 
+  readonly fingerprintSql = databricksDialect;
+
+  /** For diff: warehouse: statements through the API, one after another. */
+  openSession(): WarehouseSession {
+    return databricksSession(this);
+  }
+
   /** `:p1`, `:p2` … named parameter markers. */
   placeholder(index: number): string {
     return `:p${index}`;
   }
 
   /** Backticks, as Databricks SQL quotes names; a backtick inside is doubled. */
-  quoteIdentifier(name: string): string {
-    return `\`${name.replaceAll('`', '``')}\``;
-  }
+  readonly quoteIdentifier = databricksQuote;
 
   /** `orders`, `sales.orders` or `main.sales.orders` (catalog.schema.table): each part quoted. */
   tableQuery(table: string): string {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { FakeApiServer, type ApiAnswer, type ApiRequest } from '../fake-api-server.ts';
+import { isQuery } from '../fake-warehouse-engine.ts';
+import { DATABRICKS_MACROS } from './databricks-functions.ts';
 
 /**
  * A Databricks SQL warehouse behind the SQL Statement Execution API 2.0, as its reference
@@ -59,6 +61,7 @@ export class DatabricksFake {
     this.connection = await this.instance.connect();
     // The warehouse renders instants in UTC whatever its session zone: prove it with another one.
     await this.connection.run(`SET TimeZone = 'Asia/Kolkata'`);
+    await this.connection.run(DATABRICKS_MACROS);
     await this.server.start();
     return this;
   }
@@ -190,6 +193,14 @@ export class DatabricksFake {
     // Databricks SQL in DuckDB's words: `name` quoting becomes "name", :name markers $name.
     const duckSql = sql.replace(/('(?:[^']|'')*')|`((?:[^`]|``)*)`|(?<![:\w]):([A-Za-z_]\w*)/g, (whole, quoted, ticked, name) =>
       quoted ? whole : ticked !== undefined ? `"${ticked.replaceAll('``', '`').replaceAll('"', '""')}"` : `$${name}`);
+    if (!isQuery(duckSql)) {
+      // DDL answers no columns; DML the counts Databricks gives (num_affected_rows first).
+      const done = await this.connection!.run(duckSql, values);
+      const dml = /^\s*(INSERT|UPDATE|DELETE|MERGE)\b/i.test(duckSql);
+      statement.columns = dml ? [{ name: 'num_affected_rows', position: 0, type_name: 'LONG', type_text: 'bigint' }] : [];
+      statement.rows = dml ? [[String(done.rowsChanged)]] : [];
+      return;
+    }
     const described = await this.connection!.runAndReadAll(`SELECT * FROM (${duckSql}) AS q LIMIT 0`, values);
     const names = described.columnNames();
     const types = names.map((_, i) => described.columnType(i));
