@@ -5,13 +5,13 @@ import { openWarehouseDiff } from '../../src/diff/warehouse/warehouse-diff.ts';
 import { openEngineDiff } from '../../src/diff/engine/engine-diff.ts';
 import { WarehouseRowState } from '../../src/diff/warehouse/warehouse-row-state.ts';
 import { EmbeddedStateStore } from '../../src/state/embedded/embedded-state-store.ts';
-import type { WarehouseSource } from '../../src/diff/warehouse/warehouse-session.ts';
+import { isWarehouseSource, type FingerprintSource } from '../../src/diff/warehouse/warehouse-session.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import { MAPPED, SIGNATURE, type DiffFixture, type ModelRow } from '../conformance/diff-conformance.ts';
 
 /** A real server holding the model table `items`. */
 export interface Server {
-  makeSource(): WarehouseSource;
+  makeSource(): FingerprintSource;
   exec(sql: string): Promise<void>;
   create: string;
   /** A model row as a VALUES tuple in this server's SQL. */
@@ -24,12 +24,13 @@ export interface Server {
  */
 export function serverFixture(server: Server, method: 'warehouse' | 'engine', schema: string) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lm-wdiff-'));
-  let source: WarehouseSource;
+  let source: FingerprintSource;
   let state: StateStore;
   const inner = new EmbeddedStateStore(path.join(dir, '.lastmile'));
   const fixture = async (): Promise<DiffFixture> => {
     source = server.makeSource();
-    state = method === 'warehouse' ? await WarehouseRowState.open(source.openSession(), schema, inner) : inner;
+    if (method === 'warehouse' && !isWarehouseSource(source)) throw new Error(`${source.type} keeps no state in the warehouse`);
+    state = method === 'warehouse' && isWarehouseSource(source) ? await WarehouseRowState.open(source.openSession(), schema, inner) : inner;
     const open = method === 'warehouse' ? openWarehouseDiff : openEngineDiff;
     return {
       async setModel(rows: ModelRow[]) {
