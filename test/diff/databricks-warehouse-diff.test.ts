@@ -14,7 +14,8 @@ import { literal, serverFixture, type Server } from './server-diff-fixture.ts';
 
 const TOKEN = 'dapi0123456789abcdef0123456789abcd';
 const WAREHOUSE = '1a2b3c4d5e6f7a8b';
-const settings = (fake: DatabricksFake) => ({ host: fake.url, token: TOKEN, warehouseId: WAREHOUSE, waitTimeout: 10 });
+const settings = (fake: DatabricksFake, disposition: 'INLINE' | 'EXTERNAL_LINKS' = 'EXTERNAL_LINKS') =>
+  ({ host: fake.url, token: TOKEN, warehouseId: WAREHOUSE, waitTimeout: 10, disposition });
 
 describe('recipe v1 in Databricks SQL (through the Databricks fake)', () => {
   let fake: DatabricksFake;
@@ -37,7 +38,7 @@ describe('recipe v1 in Databricks SQL (through the Databricks fake)', () => {
     const record = covered.map((c) => `${quoteIdentifier(c.name)}: 'VARCHAR'`).join(', ');
     const casts = covered.map((c) => `CAST(${quoteIdentifier(c.name)} AS ${c.duckdb}) AS ${quoteIdentifier(c.name)}`).join(', ');
     await fake.sql(`CREATE TABLE t AS SELECT ${casts} FROM read_json('${file}', format = 'newline_delimited', columns = {${record}})`);
-    const source = new DatabricksSource('dbx', settings(fake));
+    const source = new DatabricksSource('dbx', settings(fake, 'INLINE'));
     const signature = 'm1:databricks-agreement';
     const inputs = covered.filter((c) => c.name !== 'id') as Column[];
     const fingerprint = rowFingerprinter(signature, inputs);

@@ -20,16 +20,30 @@ import { DATABRICKS_MACROS } from './databricks-functions.ts';
  * - HTTP errors as { error_code, message }: 403 PERMISSION_DENIED for a bad token, 400
  *   INVALID_PARAMETER_VALUE, 404 RESOURCE_DOES_NOT_EXIST, 429 REQUEST_LIMIT_EXCEEDED (inject()).
  *
+ * - disposition EXTERNAL_LINKS: `result.external_links` [{ chunk_index, row_offset, row_count,
+ *   byte_count, external_link, expiration, next_chunk_index, next_chunk_internal_link }]; each link
+ *   a presigned URL of the fake's storage (`/fake-storage/…`), which answers the chunk as a JSON
+ *   array of rows, refuses a request that also carries an Authorization header (400, as S3 does:
+ *   "Only one auth mechanism allowed") and an expired link (403 "Request has expired")
+ * - INLINE results over 25 MiB abort the statement (FAILED), as the docs say
+ *
  * What is the fake's own: `runningPolls` (how many GETs a statement stays PENDING/RUNNING
- * after its wait_timeout, which here always expires at once when polls are asked for), and
- * `rowsPerChunk` (Databricks cuts chunks by bytes, several MB each).
+ * after its wait_timeout, which here always expires at once when polls are asked for),
+ * `rowsPerChunk` (Databricks cuts chunks by bytes, several MB each), `inlineByteLimit` (to test
+ * the 25 MiB limit without 25 MiB), `linkTtlMs` (links live up to 15 minutes) and
+ * `expireNextLinks()`, and the wording
+ * of the inline limit's error, which the docs do not give.
  */
 export interface DatabricksFakeOptions {
   token: string;
   warehouseId: string;
   runningPolls?: number;
   rowsPerChunk?: number;
+  inlineByteLimit?: number;
+  linkTtlMs?: number;
 }
+
+const INLINE_LIMIT = 25 * 1024 * 1024;
 
 interface Statement {
   id: string;
@@ -38,6 +52,7 @@ interface Statement {
   error?: { error_code: string; message: string };
   columns: Record<string, unknown>[];
   rows: (string | null)[][];
+  disposition: 'INLINE' | 'EXTERNAL_LINKS';
 }
 
 export class DatabricksFake {
@@ -47,6 +62,7 @@ export class DatabricksFake {
   readonly posted: Record<string, any>[] = [];
   private connection?: DuckDBConnection;
   private instance?: DuckDBInstance;
+  private expiredLinks = 0;
 
   constructor(readonly options: DatabricksFakeOptions) {
     this.server = new FakeApiServer((request) => this.route(request));
@@ -66,6 +82,11 @@ export class DatabricksFake {
     return this;
   }
 
+  /** The next `count` links handed out are expired already, as a link read after its 15 minutes is. */
+  expireNextLinks(count: number): void {
+    this.expiredLinks = count;
+  }
+
   /** Setup SQL, straight on the DuckDB behind the fake. */
   async sql(statement: string): Promise<void> {
     await this.connection!.run(statement);
@@ -78,6 +99,8 @@ export class DatabricksFake {
   }
 
   private async route(request: ApiRequest): Promise<ApiAnswer> {
+    const stored = /^\/fake-storage\/([^/]+)\/(\d+)$/.exec(request.path);
+    if (stored && request.method === 'GET') return this.download(request, stored[1]!, Number(stored[2]));
     if (request.headers.authorization !== `Bearer ${this.options.token}`) return error(403, 'PERMISSION_DENIED', 'Invalid access token.');
     const path = request.path;
     if (request.method === 'POST' && path === '/api/2.0/sql/statements') return this.execute(JSON.parse(request.body || '{}'));
@@ -100,7 +123,7 @@ export class DatabricksFake {
         if (s.state !== 'SUCCEEDED') return error(400, 'INVALID_PARAMETER_VALUE', `Statement ${s.id} is ${s.state}; no result to fetch.`);
         const index = Number(match![2]);
         if (index >= this.chunkCount(s)) return error(400, 'INVALID_PARAMETER_VALUE', `Chunk index ${index} is out of range.`);
-        return { status: 200, body: this.chunk(s, index) };
+        return { status: 200, body: this.resultData(s, index) };
       });
     }
     return error(404, 'ENDPOINT_NOT_FOUND', `No API found for '${request.method} ${path}'`);
@@ -116,16 +139,23 @@ export class DatabricksFake {
     if (!wait || (Number(wait[1]) !== 0 && (Number(wait[1]) < 5 || Number(wait[1]) > 50))) {
       return error(400, 'INVALID_PARAMETER_VALUE', `wait_timeout must be 0s or between 5s and 50s, got ${body.wait_timeout}`);
     }
-    if ((body.disposition ?? 'INLINE') !== 'INLINE' || (body.format ?? 'JSON_ARRAY') !== 'JSON_ARRAY') {
-      return error(400, 'INVALID_PARAMETER_VALUE', 'this fake serves disposition INLINE with format JSON_ARRAY only');
+    const disposition = body.disposition ?? 'INLINE';
+    if ((disposition !== 'INLINE' && disposition !== 'EXTERNAL_LINKS') || (body.format ?? 'JSON_ARRAY') !== 'JSON_ARRAY') {
+      return error(400, 'INVALID_PARAMETER_VALUE', 'this fake serves format JSON_ARRAY only, with disposition INLINE or EXTERNAL_LINKS');
     }
-    const statement: Statement = { id: randomUUID(), polls: 0, state: 'SUCCEEDED', columns: [], rows: [] };
+    const statement: Statement = { id: randomUUID(), polls: 0, state: 'SUCCEEDED', columns: [], rows: [], disposition };
     this.statements.set(statement.id, statement);
     try {
       await this.run(statement, body.statement, body.parameters ?? []);
     } catch (thrown) {
       statement.state = 'FAILED';
       statement.error = { error_code: 'BAD_REQUEST', message: `[SQL_ERROR] ${(thrown as Error).message}` };
+    }
+    const limit = this.options.inlineByteLimit ?? INLINE_LIMIT;
+    if (statement.state === 'SUCCEEDED' && disposition === 'INLINE' && JSON.stringify(statement.rows).length > limit) {
+      statement.state = 'FAILED';
+      statement.rows = [];
+      statement.error = { error_code: 'BAD_REQUEST', message: `The result exceeds the inline byte limit (${limit} bytes); use disposition EXTERNAL_LINKS` };
     }
     // The statement outlives the wait: the caller must poll.
     const runningPolls = this.options.runningPolls ?? 0;
@@ -164,8 +194,40 @@ export class DatabricksFake {
         total_row_count: s.rows.length,
         truncated: false,
       },
-      result: this.chunk(s, 0),
+      result: this.resultData(s, 0),
     };
+  }
+
+  /** Chunk `index` as the statement's disposition hands it: its rows, or a link to them. */
+  private resultData(s: Statement, index: number) {
+    const data = this.chunk(s, index);
+    if (s.disposition === 'INLINE') return data;
+    const { data_array: rows, ...link } = data;
+    const ttl = this.expiredLinks > 0 ? (this.expiredLinks--, -1000) : this.options.linkTtlMs ?? 15 * 60_000;
+    const expiration = new Date(Date.now() + ttl).toISOString();
+    const signed = `X-Amz-Expires=900&X-Amz-Signature=${randomUUID().replaceAll('-', '')}&expires=${Date.parse(expiration)}`;
+    return {
+      external_links: [{
+        ...link, byte_count: JSON.stringify(rows ?? []).length, expiration,
+        external_link: `${this.url}/fake-storage/${s.id}/${index}?${signed}`,
+      }],
+    };
+  }
+
+  /** The presigned storage URL: no Authorization header wanted, and not once expired. */
+  private download(request: ApiRequest, id: string, index: number): ApiAnswer {
+    const xml = (status: number, code: string, message: string) => ({
+      status, headers: { 'content-type': 'application/xml' },
+      body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+    });
+    if (request.headers.authorization) {
+      return xml(400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified');
+    }
+    const statement = this.statements.get(id);
+    const expires = Number(request.query.get('expires'));
+    if (!statement || !request.query.get('X-Amz-Signature')) return xml(403, 'AccessDenied', 'Access Denied');
+    if (!(Date.now() < expires)) return xml(403, 'AccessDenied', 'Request has expired');
+    return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: JSON.stringify(this.chunk(statement, index).data_array ?? []) };
   }
 
   private chunkCount(s: Statement): number {
