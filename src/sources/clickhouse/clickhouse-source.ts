@@ -1,6 +1,6 @@
 import { RunError } from '../../errors.ts';
 import { redact } from '../../config/redact.ts';
-import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../source.ts';
+import type { Column, ReadOptions, Row, RowChunk, Value } from '../source.ts';
 import { clickhouseColumn, clickhouseParameter } from './clickhouse-values.ts';
 import type { ClickhouseSettings } from './clickhouse-type.ts';
 import { clickhouseFingerprint, clickhouseKey, clickhouseQuote } from '../../diff/fingerprint/clickhouse-fingerprint.ts';

@@ -1,6 +1,6 @@
 import { RunError } from '../../errors.ts';
 import { redact } from '../../config/redact.ts';
-import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../source.ts';
+import type { Column, ReadOptions, Row, RowChunk, Value } from '../source.ts';
 import { DatabricksApiError, DatabricksClient, ExternalLinkError, fetchExternalLink, sleep, type ExternalLink } from './databricks-client.ts';
 import { databricksColumn, databricksParameter, type DatabricksColumnInfo } from './databricks-values.ts';
 import type { DatabricksSettings } from './databricks-type.ts';
