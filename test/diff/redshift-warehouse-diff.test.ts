@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RedshiftSource } from '../../src/sources/redshift/redshift-source.ts';
-import { redshiftFingerprint, redshiftKey } from '../../src/diff/fingerprint/redshift-fingerprint.ts';
-import { keyOfRow, rowFingerprinter } from '../../src/diff/fingerprint/fingerprint-v1.ts';
-import type { Column, Row } from '../../src/sources/source.ts';
+import { redshiftFingerprint } from '../../src/diff/fingerprint/redshift-fingerprint.ts';
+import { redshiftDialect } from '../../src/diff/warehouse/redshift-dialect.ts';
+import type { Column } from '../../src/sources/source.ts';
+import { sqlAgreement } from './sql-agreement.ts';
 import { quoteIdentifier } from '../../src/sql-identifier.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
 import { diffConformance } from '../conformance/diff-conformance.ts';
@@ -68,29 +69,18 @@ describe.skipIf(!up)('recipe v1 in Redshift SQL (local Postgres as the server)',
     await admin!.query(`CREATE TABLE ${SCHEMA}_agree.t AS SELECT ${casts} FROM jsonb_to_recordset($1::jsonb) AS x(${record})`,
       [JSON.stringify(generated.map((g) => g.text))]);
     const source = new RedshiftSource('rs', { url, fetchSize: 1000 });
-    const signature = 'm1:redshift-agreement';
-    const inputs = covered.filter((c) => c.name !== 'id') as Column[];
-    const fingerprint = rowFingerprinter(signature, inputs);
     const keys = [['id'], ['tag'], ['day'], ['local_ts'], ['instant'], ['id', 'n']].map((names) => names.map((n) => covered.find((c) => c.name === n)!) as Column[]);
-    const sql = `SELECT CAST(${redshiftFingerprint(signature, inputs)} AS VARCHAR) AS lm_fp,
-      ${keys.map((k, i) => `${redshiftKey(k)} AS lm_key${i}`).join(', ')}, t.* FROM ${SCHEMA}_agree.t AS t ORDER BY t.id`;
-    const disagreements: unknown[] = [];
-    let count = 0;
+    const inputs = covered.filter((c) => c.name !== 'id') as Column[];
+    let result;
     try {
-      for await (const chunk of source.read(sql, { chunkSize: 1000, signal: new AbortController().signal })) {
-        for (const row of chunk.rows as Row[]) {
-          count++;
-          const expected = [fingerprint(row), ...keys.map((k) => keyOfRow(k, row))];
-          const actual = [String(row.lm_fp), ...keys.map((_, i) => (row[`lm_key${i}`] == null ? null : String(row[`lm_key${i}`])))];
-          if (JSON.stringify(expected) !== JSON.stringify(actual)) disagreements.push({ expected, actual, row });
-        }
-      }
+      result = await sqlAgreement(source, redshiftDialect, `${SCHEMA}_agree.t`, inputs, keys);
     } finally {
       await source.close();
     }
+    const { count, disagreements } = result;
     expect(count).toBe(generated.length);
     expect(count).toBeGreaterThan(2500);
-    expect(disagreements.slice(0, 3)).toEqual([]);
+    expect(disagreements).toEqual([]);
   }, 120_000);
 
   it('refuses a column recipe v1 in Redshift SQL does not cover, naming it', () => {
