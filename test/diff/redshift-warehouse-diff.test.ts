@@ -7,6 +7,7 @@ import type { Column } from '../../src/sources/source.ts';
 import { sqlAgreement } from './sql-agreement.ts';
 import { quoteIdentifier } from '../../src/sql-identifier.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
+import { REDSHIFT_STRTOL, redshiftStandInUrl } from '../helpers/redshift-stand-in.ts';
 import { diffConformance } from '../conformance/diff-conformance.ts';
 import { COLUMNS, generateRows } from './fingerprint-rows.ts';
 import { literal, serverFixture, type Server } from './server-diff-fixture.ts';
@@ -19,13 +20,11 @@ import { literal, serverFixture, type Server } from './server-diff-fixture.ts';
  */
 const up = await needService('postgres');
 const SCHEMA = `lm_rsdiff_${process.pid}`;
-const STRTOL = `CREATE OR REPLACE FUNCTION public.strtol(text, integer) RETURNS bigint LANGUAGE sql IMMUTABLE
-  AS $$ SELECT CASE WHEN $2 = 16 THEN ('x' || lpad($1, 16, '0'))::bit(64)::bigint END $$`;
 const STATEMENT_KINDS = /^\s*(SELECT|CREATE SCHEMA IF NOT EXISTS|CREATE TABLE|DROP TABLE|DELETE FROM|INSERT INTO|UPDATE|BEGIN|COMMIT|END|ROLLBACK|DECLARE lastmile_read CURSOR FOR|FETCH FORWARD|CLOSE lastmile_read|SET DATESTYLE TO)\b/;
 /** What the Postgres dialect uses and Redshift lacks. */
 const POSTGRES_ONLY = /ON CONFLICT|UNLOGGED|::bit|concat_ws|trim_scale|to_jsonb|to_json\(|\bE'|isfinite|extract\(|regexp_replace|\bMERGE\b/i;
 
-const url = `${SERVICES.postgres.url}?options=${encodeURIComponent('-c TimeZone=Asia/Kolkata')}`.replace(/^postgres:/, 'redshift:');
+const url = redshiftStandInUrl();
 const sent: string[] = [];
 let admin: pg.Client | undefined;
 
@@ -38,7 +37,7 @@ async function exec(sql: string): Promise<void> {
 // Every suite of this file runs between these two: the spy sees all it sends.
 beforeAll(async () => {
   if (!up) return;
-  await exec(STRTOL);
+  await exec(REDSHIFT_STRTOL);
   const query = pg.Client.prototype.query;
   vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
     if (this !== admin) {
