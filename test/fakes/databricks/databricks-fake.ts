@@ -58,6 +58,8 @@ interface Statement {
 export class DatabricksFake {
   readonly server: FakeApiServer;
   readonly statements = new Map<string, Statement>();
+  /** Result rows handed out (inline chunks and downloads), so a test can count what left the warehouse. */
+  rowsReturned = 0;
   /** Bodies of every POST /statements, for tests to check what was sent. */
   readonly posted: Record<string, any>[] = [];
   private connection?: DuckDBConnection;
@@ -201,7 +203,10 @@ export class DatabricksFake {
   /** Chunk `index` as the statement's disposition hands it: its rows, or a link to them. */
   private resultData(s: Statement, index: number) {
     const data = this.chunk(s, index);
-    if (s.disposition === 'INLINE') return data;
+    if (s.disposition === 'INLINE') {
+      this.rowsReturned += data.data_array?.length ?? 0;
+      return data;
+    }
     const { data_array: rows, ...link } = data;
     const ttl = this.expiredLinks > 0 ? (this.expiredLinks--, -1000) : this.options.linkTtlMs ?? 15 * 60_000;
     const expiration = new Date(Date.now() + ttl).toISOString();
@@ -227,7 +232,9 @@ export class DatabricksFake {
     const expires = Number(request.query.get('expires'));
     if (!statement || !request.query.get('X-Amz-Signature')) return xml(403, 'AccessDenied', 'Access Denied');
     if (!(Date.now() < expires)) return xml(403, 'AccessDenied', 'Request has expired');
-    return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: JSON.stringify(this.chunk(statement, index).data_array ?? []) };
+    const rows = this.chunk(statement, index).data_array ?? [];
+    this.rowsReturned += rows.length;
+    return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: JSON.stringify(rows) };
   }
 
   private chunkCount(s: Statement): number {
