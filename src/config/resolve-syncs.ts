@@ -7,7 +7,7 @@ import { parseDuration } from './duration.ts';
 import { strictKeys, strictSettings } from './strict-settings.ts';
 import { unknownKey } from './issue-messages.ts';
 import { compileTemplate } from '../mapping/template.ts';
-import { SQL_DIFF_SOURCES } from '../diff/diff-method.ts';
+import { NO_WAREHOUSE_DIFF, SQL_DIFF_SOURCES } from '../diff/diff-method.ts';
 import { resolveDbtModel } from './dbt/resolve-dbt-model.ts';
 import type { Manifest, ManifestError } from './dbt/dbt-manifest.ts';
 
@@ -30,6 +30,9 @@ export function resolveModels(raw: RawProject, check: Checker, rootDir: string):
           `use diff: workspace, or a ${SQL_DIFF_SOURCES.join(' or ')} source`,
         ['models', name, model.diff ? 'diff' : 'source'],
       );
+    } else if (source && method === 'warehouse' && NO_WAREHOUSE_DIFF[source.type]) {
+      check.fail(`diff: warehouse is not available for source "${model.source}" (${source.type}): ${NO_WAREHOUSE_DIFF[source.type]}`,
+        ['models', name, model.diff ? 'diff' : 'source']);
     }
     const { file, line } = check.where(['models', name]);
     const lines: Record<string, number> = {};

@@ -13,7 +13,14 @@ export const DIFF_METHODS = ['workspace', 'warehouse', 'engine'] as const;
 export type DiffMethod = (typeof DIFF_METHODS)[number];
 
 /** Source types whose database can compute recipe v1 fingerprints itself. */
-export const SQL_DIFF_SOURCES = ['postgres', 'mysql', 'snowflake'] as const;
+export const SQL_DIFF_SOURCES = ['postgres', 'mysql', 'snowflake', 'redshift', 'databricks', 'clickhouse'] as const;
+
+/** Of those, the ones that cannot run `diff: warehouse`, and why (said to the user). */
+export const NO_WAREHOUSE_DIFF: Partial<Record<string, string>> = {
+  clickhouse: 'ClickHouse has no transactions, so the state of a delivered batch could be left half written, ' +
+    'and its upserts (ReplacingMergeTree) and deletes (ALTER … DELETE) land when a background merge or mutation runs, ' +
+    'so a diff could read a key twice or a removed key still there; use diff: engine (ClickHouse fingerprints, the engine keeps the state)',
+};
 export const DEFAULT_STATE_SCHEMA = 'lastmile';
 
 /** The model's own `diff`, else its source's, else the workspace. */

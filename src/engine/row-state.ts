@@ -24,7 +24,7 @@ export async function openRowState(project: Project, store: StateStore, resolved
   const source = createSource(project, resolved.sourceConfig);
   if (!isWarehouseSource(source)) {
     await source.close();
-    throw new ConfigError(`model "${resolved.model.name}": diff: warehouse needs a postgres or mysql source; source "${source.name}" is ${source.type}`, resolved.model.location);
+    throw new ConfigError(`model "${resolved.model.name}": diff: warehouse needs a source that keeps the sync state in its database; source "${source.name}" is ${source.type}`, resolved.model.location);
   }
   try {
     const rowState = await WarehouseRowState.open(source.openSession(), stateSchemaOf(resolved.sourceConfig), store);

@@ -67,7 +67,7 @@ describe('config mistakes name the file, line and field', () => {
   it('a diff the source cannot run, or a state schema that is no name', async () => {
     const onDuckdb = await configError(edit(14, '    primaryKey: sku', '    diff: warehouse'));
     expect(at(onDuckdb, 15, 'models.prices.diff')).toBe(
-      'diff: warehouse runs the diff inside the source\'s database, which source "warehouse" (duckdb) cannot do; use diff: workspace, or a postgres or mysql or snowflake source');
+      'diff: warehouse runs the diff inside the source\'s database, which source "warehouse" (duckdb) cannot do; use diff: workspace, or a postgres or mysql or snowflake or redshift or databricks or clickhouse source');
 
     const unknown = await configError(edit(14, '    primaryKey: sku', '    diff: warehose'));
     expect(at(unknown, 15, 'models.prices.diff')).toBe('expected one of workspace | warehouse | engine, got "warehose"');
@@ -78,6 +78,11 @@ describe('config mistakes name the file, line and field', () => {
 
     const fine = await loadYaml(postgres('    diff: engine'));
     expect(fine.sources.warehouse).toMatchObject({ diff: 'engine' });
+
+    const clickhouse = (...settings: string[]) => yaml(...BASE.slice(0, 3), '    type: clickhouse', '    url: http://127.0.0.1:8123', ...settings, ...BASE.slice(5));
+    const noState = await configError(clickhouse('    diff: warehouse'));
+    expect(at(noState, 13, 'models.prices.source')).toMatch(/^diff: warehouse is not available for source "warehouse" \(clickhouse\): ClickHouse has no transactions.*use diff: engine/);
+    expect((await loadYaml(clickhouse('    diff: engine'))).sources.warehouse).toMatchObject({ diff: 'engine' });
   });
 
   it('a value of the wrong type or outside the allowed values', async () => {

@@ -8,6 +8,7 @@ import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { needService, SERVICES } from '../helpers/services.ts';
+import { REDSHIFT_STRTOL, redshiftStandInUrl } from '../helpers/redshift-stand-in.ts';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/lastmile.js');
 const ROWS = 1500;
@@ -74,6 +75,19 @@ if (await needService('postgres')) {
     },
     createItems: (table) => `CREATE TABLE ${table} AS SELECT i AS id, 'v' || i AS value FROM generate_series(0, ${ROWS - 1}) AS t(i)`,
     dropSchema: (schema) => `DROP SCHEMA IF EXISTS ${schema} CASCADE`,
+  });
+}
+if (await needService('postgres')) {
+  // Redshift's wire protocol, on the Postgres standing in for it (test/helpers/redshift-stand-in.ts).
+  const postgres = servers[0]!;
+  servers.push({
+    ...postgres,
+    name: 'Redshift stand-in',
+    source: `type: redshift, url: "${redshiftStandInUrl()}"`,
+    async query(sql) {
+      await postgres.query(REDSHIFT_STRTOL);
+      return postgres.query(sql);
+    },
   });
 }
 if (await needService('mariadb')) {

@@ -100,6 +100,10 @@ export class FakeWarehouseEngine {
 
 /** A query, after any leading comments: everything else is DDL or DML. */
 const QUERY = /^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)*(\(|SELECT\b|WITH\b|VALUES\b|FROM\b|DESCRIBE\b|SHOW\b)/i;
+
+export function isQuery(sql: string): boolean {
+  return QUERY.test(sql);
+}
 const STATUS: EngineResult = { columns: [{ name: 'status', duckdbType: 'VARCHAR' }], rows: [['Statement executed successfully.']] };
 
 export function quote(name: string): string {

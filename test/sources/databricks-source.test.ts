@@ -31,7 +31,7 @@ describe('Databricks source (Statement Execution API fake on DuckDB)', () => {
     const { columns } = await expectCanonicalRow(source, 'SELECT * FROM canonical');
     expect(columns.find((c) => c.name === 'dec')).toEqual({ name: 'dec', type: 'decimal', precision: 18, scale: 4 });
     const posted = fake.posted.at(-1)!;
-    expect(posted).toMatchObject({ statement: 'SELECT * FROM canonical', warehouse_id: WAREHOUSE, wait_timeout: '10s', on_wait_timeout: 'CONTINUE', disposition: 'INLINE', format: 'JSON_ARRAY' });
+    expect(posted).toMatchObject({ statement: 'SELECT * FROM canonical', warehouse_id: WAREHOUSE, wait_timeout: '10s', on_wait_timeout: 'CONTINUE', disposition: 'EXTERNAL_LINKS', format: 'JSON_ARRAY' });
   });
 
   it('stages into DuckDB without changing a value', async () => {
@@ -44,6 +44,36 @@ describe('Databricks source (Statement Execution API fake on DuckDB)', () => {
     const chunkGets = fake.server.log.slice(before).filter((r) => /\/result\/chunks\/\d+$/.test(r.path));
     expect(chunkGets.map((r) => r.path.split('/').at(-1))).toEqual(['1', '2', '3', '4', '5', '6']); // 2500 rows, 400 a chunk
     expect(chunkGets[0]!.query.get('row_offset')).toBe('400');
+  });
+
+  it('reads EXTERNAL_LINKS chunks from their presigned URLs, without the token', async () => {
+    const before = fake.server.log.length;
+    await expectBoundedChunks(source, 'SELECT * FROM events ORDER BY id', 2500, 1000);
+    const downloads = fake.server.log.slice(before).filter((r) => r.path.startsWith('/fake-storage/'));
+    expect(downloads).toHaveLength(7); // 2500 rows, 400 a chunk
+    expect(downloads.every((r) => r.status === 200 && r.headers.authorization === undefined)).toBe(true);
+  });
+
+  it('asks again for a link that expired before it was read', async () => {
+    fake.expireNextLinks(1);
+    const before = fake.server.log.length;
+    expect((await readAll(source, 'SELECT id FROM events WHERE id <= 10 ORDER BY id')).rows.map((r) => r.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const log = fake.server.log.slice(before).map((r) => `${r.status} ${r.path.replace(/[0-9a-f-]{36}/, 'ID')}`);
+    expect(log.filter((line) => !line.endsWith('/api/2.0/sql/statements'))).toEqual([
+      '403 /fake-storage/ID/0', '200 /api/2.0/sql/statements/ID/result/chunks/0', '200 /fake-storage/ID/0']);
+  });
+
+  it('INLINE fails a result over the inline limit; EXTERNAL_LINKS reads it whole', async () => {
+    const small = await new DatabricksFake({ token: TOKEN, warehouseId: WAREHOUSE, rowsPerChunk: 400, inlineByteLimit: 10_000 }).start();
+    try {
+      await small.sql(`CREATE TABLE big AS SELECT i AS id, repeat('x', 20) AS pad FROM range(1, 2001) t(i)`);
+      const at = (disposition: string) => databricksSourceType.create(
+        databricksSourceType.settings.parse({ host: small.url, token: TOKEN, warehouseId: WAREHOUSE, disposition }) as never, '/');
+      await expect(readAll(at('INLINE'), 'SELECT * FROM big')).rejects.toThrow(/ended FAILED .*inline byte limit/);
+      expect((await readAll(at('EXTERNAL_LINKS'), 'SELECT * FROM big')).rows).toHaveLength(2000);
+    } finally {
+      await small.stop();
+    }
   });
 
   it('reads other types: BINARY (base64), ARRAY, MAP, DOUBLE, SMALLINT', async () => {

@@ -5,7 +5,7 @@ import { RunError } from '../../errors.ts';
 import { rowStateSql } from '../../state/row-state-sql.ts';
 import { stageRows } from '../../sources/duckdb/duckdb-staging.ts';
 import { openWorkspace, type Workspace } from '../workspace/workspace.ts';
-import { isWarehouseSource, placeholders, type WarehouseSource } from '../warehouse/warehouse-session.ts';
+import { isFingerprintSource, placeholders, type FingerprintSource } from '../warehouse/warehouse-session.ts';
 import { modelRelation, newestIn, type ModelRelation } from '../warehouse/model-relation.ts';
 import { countsOf, countsQuery, diffStatements, invalidKeysQuery, type DiffTables } from '../warehouse/diff-statements.ts';
 
@@ -27,14 +27,14 @@ const DUCKDB = {
  */
 export async function openEngineDiff(request: DiffRequest): Promise<Diff> {
   const { source, state, sync, model, signal } = request;
-  if (!isWarehouseSource(source)) throw new RunError(`source "${source.name}" (${source.type}) cannot fingerprint rows itself; use diff: workspace`);
+  if (!isFingerprintSource(source)) throw new RunError(`source "${source.name}" (${source.type}) cannot fingerprint rows itself; use diff: workspace`);
   if ((await state.fingerprintRecipe(sync)) === 'duckdb-hash') {
     throw new RunError(`sync "${sync}": its state was written by a release before fingerprint recipe v1; run it once with diff: workspace, which upgrades the state, then switch to diff: engine`);
   }
   const workspace = await openWorkspace({ memoryLimit: request.memoryLimit });
   try {
     const relation = await modelRelation(request);
-    const { dialect } = source.openSession();
+    const dialect = source.fingerprintSql;
     const { plan } = relation;
     const pairs = `SELECT ${dialect.key(plan.primaryKey)} AS lm_key, ${dialect.asText(dialect.fingerprint(plan.signature, plan.columns))} AS lm_fp
                    FROM (${relation.sql}) AS lm_model`;
@@ -64,7 +64,7 @@ export async function openEngineDiff(request: DiffRequest): Promise<Diff> {
   }
 }
 
-async function maxCursor(source: WarehouseSource, relation: ModelRelation, cursor: string, signal: AbortSignal): Promise<Value | null> {
+async function maxCursor(source: FingerprintSource, relation: ModelRelation, cursor: string, signal: AbortSignal): Promise<Value | null> {
   const sql = `SELECT max(${source.quoteIdentifier(cursor)}) AS hwm FROM (${relation.sql}) AS lm_model`;
   for await (const chunk of source.read(sql, { chunkSize: 1, signal, params: relation.params })) return chunk.rows[0]?.hwm ?? null;
   return null;
@@ -76,7 +76,7 @@ class EngineDiff implements Diff {
 
   constructor(
     private readonly workspace: Workspace,
-    private readonly source: WarehouseSource,
+    private readonly source: FingerprintSource,
     private readonly relation: ModelRelation,
     readonly counts: DiffCounts,
     readonly highWaterMark: Value | null,
@@ -139,7 +139,7 @@ class EngineDiff implements Diff {
   private async fetch(keys: string[], signal: AbortSignal): Promise<Map<string, { fp: string; row: Row }>> {
     const found = new Map<string, { fp: string; row: Row }>();
     if (!keys.length) return found;
-    const { dialect } = this.source.openSession();
+    const dialect = this.source.fingerprintSql;
     const { sql, params, plan } = this.relation;
     const key = dialect.key(plan.primaryKey);
     const query = `SELECT * FROM (SELECT ${key} AS __mkey, ${dialect.asText(dialect.fingerprint(plan.signature, plan.columns))} AS __mfp, lm_m.* FROM (${sql}) AS lm_m) AS lm_keyed

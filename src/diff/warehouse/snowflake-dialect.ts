@@ -1,6 +1,7 @@
 import { quoteIdentifier } from '../../sql-identifier.ts';
 import { snowflakeFingerprint, snowflakeKey } from '../fingerprint/snowflake-fingerprint.ts';
 import type { WarehouseDialect } from './warehouse-session.ts';
+import { mergeUpsert } from './merge-upsert.ts';
 
 /**
  * A string literal whatever Snowflake makes of backslashes (its single-quoted strings read
@@ -27,13 +28,5 @@ export const snowflakeDialect: WarehouseDialect = {
   createSchema: (schema) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`,
   createScratch: (table, select) => `CREATE TRANSIENT TABLE ${table} AS ${select}`,
   indexScratch: () => [],
-  upsert(table, columns, conflict, rows) {
-    const q = columns.map(quoteIdentifier);
-    const values = Array.from({ length: rows }, () => `(${columns.map(() => '?').join(', ')})`).join(', ');
-    const on = conflict.map((c) => `t.${quoteIdentifier(c)} = s.${quoteIdentifier(c)}`).join(' AND ');
-    const set = columns.filter((c) => !conflict.includes(c)).map((c) => `${quoteIdentifier(c)} = s.${quoteIdentifier(c)}`);
-    return `MERGE INTO ${table} AS t USING (SELECT * FROM (VALUES ${values}) AS v (${q.join(', ')})) AS s ON ${on}
-            WHEN MATCHED THEN UPDATE SET ${set.join(', ')}
-            WHEN NOT MATCHED THEN INSERT (${q.join(', ')}) VALUES (${q.map((c) => `s.${c}`).join(', ')})`;
-  },
+  upsert: mergeUpsert(quoteIdentifier, () => '?'),
 };

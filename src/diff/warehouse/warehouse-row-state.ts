@@ -36,7 +36,7 @@ export class WarehouseRowState implements StateStore {
       await session.run(session.dialect.createSchema(schema));
       await session.run(
         `CREATE TABLE IF NOT EXISTS ${store.table} (sync_name ${types.name} NOT NULL, row_key ${types.key} NOT NULL, fp ${types.fp} NOT NULL,
-           status ${types.name} NOT NULL, dest_id ${types.text}, match_json ${types.text}, PRIMARY KEY (sync_name, row_key))`,
+           status ${types.name} NOT NULL, dest_id ${types.text}, match_json ${types.text}${session.dialect.declaresPrimaryKey === false ? '' : ', PRIMARY KEY (sync_name, row_key)'})`,
       );
     } catch (error) {
       throw new RunError(
@@ -133,7 +133,16 @@ export class WarehouseRowState implements StateStore {
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
       const part = rows.slice(i, i + ROWS_PER_STATEMENT);
       const params = part.flatMap((u) => [sync, u.key, u.fp, u.status, u.destId ?? null, matchJson(u.match)]);
-      await run(this.session.dialect.upsert(this.table, COLUMNS, ['sync_name', 'row_key'], part.length), params);
+      const { upsert } = this.session.dialect;
+      if (upsert) {
+        await run(upsert(this.table, COLUMNS, ['sync_name', 'row_key'], part.length), params);
+        continue;
+      }
+      // No upsert statement: the keys' rows go, then the rows come back, inside the caller's transaction.
+      await run(`DELETE FROM ${this.table} WHERE sync_name = ${this.p(1)} AND row_key IN (${placeholders(this.session.dialect, part.length, 2)})`,
+        [sync, ...part.map((u) => u.key)]);
+      const rowsSql = Array.from({ length: part.length }, (_, r) => `(${placeholders(this.session.dialect, COLUMNS.length, r * COLUMNS.length + 1)})`);
+      await run(`INSERT INTO ${this.table} (${COLUMNS.join(', ')}) VALUES ${rowsSql.join(', ')}`, params);
     }
   }
 

@@ -1,8 +1,24 @@
 import { RunError } from '../../errors.ts';
 import { redact } from '../../config/redact.ts';
-import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../source.ts';
+import type { Column, ReadOptions, Row, RowChunk, Value } from '../source.ts';
 import { clickhouseColumn, clickhouseParameter } from './clickhouse-values.ts';
 import type { ClickhouseSettings } from './clickhouse-type.ts';
+import { clickhouseFingerprint, clickhouseKey, clickhouseQuote } from '../../diff/fingerprint/clickhouse-fingerprint.ts';
+import type { FingerprintSource, FingerprintSql } from '../../diff/warehouse/warehouse-session.ts';
+
+/**
+ * What `diff: engine` asks of ClickHouse. There is no `diff: warehouse`: ClickHouse has no
+ * transactions (the row state of an acknowledged batch must commit whole) and no upsert but
+ * merges that run when they run (diff-method.ts says so to the user).
+ */
+const FINGERPRINT_SQL: FingerprintSql = {
+  name: 'clickhouse',
+  quote: clickhouseQuote,
+  placeholder: (index) => `{p${index}:String}`,
+  fingerprint: clickhouseFingerprint,
+  asText: (expr) => `toString(${expr})`,
+  key: clickhouseKey,
+};
 
 const FORMAT = 'JSONCompactEachRowWithNamesAndTypes';
 
@@ -24,8 +40,9 @@ const OUTPUT_SETTINGS = {
  * parsed line by line as the answer streams, so memory stays bounded by `chunkSize`.
  * Parameters are ClickHouse query parameters (`{p1:String}` retyped by value, `param_p1=…`).
  */
-export class ClickhouseSource implements Source {
+export class ClickhouseSource implements FingerprintSource {
   readonly type = 'clickhouse';
+  readonly fingerprintSql = FINGERPRINT_SQL;
 
   constructor(readonly name: string, private readonly settings: ClickhouseSettings) {}
 
@@ -106,9 +123,7 @@ export class ClickhouseSource implements Source {
   }
 
   /** Double quotes, which ClickHouse reads as an identifier; a quote or backslash inside escaped. */
-  quoteIdentifier(name: string): string {
-    return `"${name.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
-  }
+  readonly quoteIdentifier = clickhouseQuote;
 
   /** `events` or `analytics.events` (database.table): each part quoted. */
   tableQuery(table: string): string {

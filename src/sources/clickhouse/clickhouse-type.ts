@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { engineDiffSettings } from '../warehouse-diff-settings.ts';
 import type { SourceType } from '../registry.ts';
 import { ClickhouseSource } from './clickhouse-source.ts';
 
@@ -8,6 +9,7 @@ export const clickhouseSettings = z.strictObject({
   user: z.string().min(1).default('default'),
   password: z.string().optional(),
   database: z.string().min(1).optional().describe('Default database for unqualified table names'),
+  ...engineDiffSettings,
 });
 export type ClickhouseSettings = z.infer<typeof clickhouseSettings>;
 

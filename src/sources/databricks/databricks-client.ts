@@ -41,6 +41,38 @@ export class DatabricksClient {
   }
 }
 
+/** A link of `result.external_links`: a chunk's rows at a presigned URL. */
+export interface ExternalLink {
+  chunk_index: number;
+  external_link: string;
+  expiration?: string;
+  http_headers?: Record<string, string>;
+  next_chunk_internal_link?: string;
+}
+
+/** Why a presigned URL was refused (the storage service's status and code): 403 once the link expired. */
+export class ExternalLinkError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The rows of one EXTERNAL_LINKS chunk (format JSON_ARRAY: one JSON array of rows). The URL
+ * carries its own credentials: the request sends only the link's `http_headers`, never the
+ * token (the storage service refuses a second auth mechanism, and must not see the token).
+ */
+export async function fetchExternalLink(link: ExternalLink, signal: AbortSignal): Promise<(string | null)[][]> {
+  const response = await fetch(link.external_link, { headers: link.http_headers ?? {}, signal });
+  const text = await response.text();
+  if (!response.ok) {
+    const code = /<Code>([^<]*)<\/Code>/.exec(text)?.[1];
+    const message = /<Message>([^<]*)<\/Message>/.exec(text)?.[1];
+    throw new ExternalLinkError(response.status, `the result storage answered HTTP ${response.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''} for chunk ${link.chunk_index}`);
+  }
+  return JSON.parse(text) as (string | null)[][];
+}
+
 function answerError(status: number, text: string, retries: number | undefined): DatabricksApiError {
   let errorCode = `HTTP_${status}`;
   let message = text.slice(0, 300) || `HTTP ${status}`;

@@ -1,14 +1,19 @@
 import { RunError } from '../../errors.ts';
 import { redact } from '../../config/redact.ts';
-import type { Column, ReadOptions, Row, RowChunk, Source, Value } from '../source.ts';
-import { DatabricksApiError, DatabricksClient, sleep } from './databricks-client.ts';
+import type { Column, ReadOptions, Row, RowChunk, Value } from '../source.ts';
+import { DatabricksApiError, DatabricksClient, ExternalLinkError, fetchExternalLink, sleep, type ExternalLink } from './databricks-client.ts';
 import { databricksColumn, databricksParameter, type DatabricksColumnInfo } from './databricks-values.ts';
 import type { DatabricksSettings } from './databricks-type.ts';
+import { databricksQuote } from '../../diff/fingerprint/databricks-fingerprint.ts';
+import { databricksSession } from './databricks-session.ts';
+import { databricksDialect } from '../../diff/warehouse/databricks-dialect.ts';
+import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
 /** The parts of a StatementResponse and of a ResultData a read uses. */
 interface ResultData {
   chunk_index?: number;
   data_array?: (string | null)[][];
+  external_links?: ExternalLink[];
   next_chunk_index?: number;
   next_chunk_internal_link?: string;
 }
@@ -29,7 +34,7 @@ const LONGEST_POLL_MS = 2_000;
  * `next_chunk_internal_link` and handed over `chunkSize` rows at a time. Parameters are named
  * markers (`:p1`), never pasted into the SQL.
  */
-export class DatabricksSource implements Source {
+export class DatabricksSource implements WarehouseSource {
   readonly type = 'databricks';
   private readonly client: DatabricksClient;
 
@@ -55,7 +60,7 @@ export class DatabricksSource implements Source {
         parameters: (options.params ?? []).map((value: Value, i) => databricksParameter(i + 1, value)),
         wait_timeout: `${this.settings.waitTimeout ?? 10}s`,
         on_wait_timeout: 'CONTINUE',
-        disposition: 'INLINE',
+        disposition: this.settings.disposition,
         format: 'JSON_ARRAY',
       }, signal);
       statementId = response.statement_id;
@@ -74,13 +79,14 @@ export class DatabricksSource implements Source {
       let yielded = false;
       let data: ResultData | undefined = response.result;
       while (data) {
-        for (const raw of data.data_array ?? []) pending.push(toRow(raw, columns, described.map((d) => d.convert)));
+        const rows = data.external_links ? await this.download(statementId, data.external_links, signal) : data.data_array ?? [];
+        for (const raw of rows) pending.push(toRow(raw, columns, described.map((d) => d.convert)));
         while (pending.length >= chunkSize) {
           yielded = true;
           yield { columns, rows: pending.slice(0, chunkSize) };
           pending = pending.slice(chunkSize);
         }
-        const link = data.next_chunk_internal_link;
+        const link = data.external_links?.at(-1)?.next_chunk_internal_link ?? data.next_chunk_internal_link;
         data = link ? await this.client.call<ResultData>('GET', link, undefined, signal) : undefined;
       }
       if (pending.length > 0 || !yielded) yield { columns, rows: pending };
@@ -93,15 +99,38 @@ export class DatabricksSource implements Source {
     }
   }
 
+  readonly fingerprintSql = databricksDialect;
+
+  /** For diff: warehouse: statements through the API, one after another. */
+  openSession(): WarehouseSession {
+    return databricksSession(this);
+  }
+
+  /**
+   * The rows behind EXTERNAL_LINKS. A link lives at most 15 minutes: one refused as expired
+   * (a slow consumer) is asked for again by its chunk index, once.
+   */
+  private async download(statementId: string, links: ExternalLink[], signal: AbortSignal): Promise<(string | null)[][]> {
+    const rows: (string | null)[][] = [];
+    for (const link of links) {
+      try {
+        rows.push(...await fetchExternalLink(link, signal));
+      } catch (error) {
+        if (!(error instanceof ExternalLinkError && error.status === 403)) throw error;
+        const fresh = await this.client.call<ResultData>('GET', `${STATEMENTS}/${encodeURIComponent(statementId)}/result/chunks/${link.chunk_index}`, undefined, signal);
+        for (const again of fresh.external_links ?? []) rows.push(...await fetchExternalLink(again, signal));
+      }
+    }
+    return rows;
+  }
+
   /** `:p1`, `:p2` … named parameter markers. */
   placeholder(index: number): string {
     return `:p${index}`;
   }
 
   /** Backticks, as Databricks SQL quotes names; a backtick inside is doubled. */
-  quoteIdentifier(name: string): string {
-    return `\`${name.replaceAll('`', '``')}\``;
-  }
+  readonly quoteIdentifier = databricksQuote;
 
   /** `orders`, `sales.orders` or `main.sales.orders` (catalog.schema.table): each part quoted. */
   tableQuery(table: string): string {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { warehouseDiffSettings } from '../warehouse-diff-settings.ts';
 import type { SourceType } from '../registry.ts';
 import { DatabricksSource } from './databricks-source.ts';
 
@@ -11,6 +12,9 @@ export const databricksSettings = z.strictObject({
   schema: z.string().min(1).optional().describe('Default schema, like USE SCHEMA'),
   waitTimeout: z.int().refine((s) => s === 0 || (s >= 5 && s <= 50), { error: 'must be 0, or 5 to 50 (seconds), as the API accepts' })
     .default(10).describe('Seconds a request waits for the statement before polling (0, or 5–50)'),
+  disposition: z.enum(['EXTERNAL_LINKS', 'INLINE']).default('EXTERNAL_LINKS')
+    .describe('How results come back: EXTERNAL_LINKS (presigned URLs, any size; the default) or INLINE (in the API answer, at most 25 MiB a statement)'),
+  ...warehouseDiffSettings,
 });
 export type DatabricksSettings = z.infer<typeof databricksSettings>;
 

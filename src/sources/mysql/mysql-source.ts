@@ -11,6 +11,7 @@ import { CsvLoadError, loadCsv, type CsvExport } from '../duckdb/duckdb-csv-load
 import type { MysqlSettings } from './mysql-type.ts';
 import { selectFromTable } from '../../sql-identifier.ts';
 import { mysqlSession } from './mysql-session.ts';
+import { mysqlDialect } from '../../diff/warehouse/mysql-dialect.ts';
 import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
 /**
@@ -130,6 +131,8 @@ export class MysqlSource implements BulkLoadSource, WarehouseSource {
       else connection.destroy();
     }
   }
+
+  readonly fingerprintSql = mysqlDialect;
 
   /** Statements on this source's pool, for a diff run inside the database. */
   openSession(): WarehouseSession {

@@ -1,15 +1,18 @@
 import type pg from 'pg';
 import type { Value } from '../source.ts';
-import type { WarehouseSession } from '../../diff/warehouse/warehouse-session.ts';
+import type { WarehouseDialect, WarehouseSession } from '../../diff/warehouse/warehouse-session.ts';
 import { postgresDialect } from '../../diff/warehouse/postgres-dialect.ts';
 import { toPgParam } from './postgres-values.ts';
 
-/** Statements on a Postgres source's pool, for a diff that runs in the database (see warehouse-session.ts). */
-export function postgresSession(connect: () => Promise<pg.PoolClient>): WarehouseSession {
+/**
+ * Statements on a Postgres (or Redshift: the same wire protocol) source's pool, for a diff that
+ * runs in the database (see warehouse-session.ts).
+ */
+export function postgresSession(connect: () => Promise<pg.PoolClient>, dialect: WarehouseDialect = postgresDialect): WarehouseSession {
   const runOn = (client: pg.PoolClient) => async (sql: string, params: Value[] = []) =>
     (await client.query(sql, params.map(toPgParam) as unknown[])).rows as Record<string, unknown>[];
   return {
-    dialect: postgresDialect,
+    dialect,
     async run(sql, params) {
       const client = await connect();
       try {

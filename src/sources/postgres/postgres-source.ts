@@ -1,9 +1,9 @@
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { RunError } from '../../errors.ts';
-import { serverLabel, sourceFailure } from '../server-connection.ts';
+import { PgServer, RAW_TEXT, textRow } from './pg-server.ts';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { modelReadSql, type BulkLoadSource, type Column, type ModelRead, type ReadOptions, type Row, type RowChunk } from '../source.ts';
+import { modelReadSql, type BulkLoadSource, type Column, type ModelRead, type ReadOptions, type RowChunk } from '../source.ts';
 import { pgColumn, toPgParam } from './postgres-values.ts';
 import { copyColumn, copySql, describeQuery, exportCsv, serverLiteral } from './postgres-copy.ts';
 import { CsvLoadError, loadCsv, type CsvColumn } from '../duckdb/duckdb-csv-load.ts';
@@ -11,10 +11,9 @@ import type { Writable } from 'node:stream';
 import type { PostgresSettings } from './postgres-type.ts';
 import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
 import { postgresSession } from './postgres-session.ts';
+import { postgresDialect } from '../../diff/warehouse/postgres-dialect.ts';
 import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
-/** Every value comes as the server's text: postgres-values.ts converts it exactly. */
-const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;
 
 /**
  * A Postgres database. A read runs the model's SQL through a server-side cursor and
@@ -23,20 +22,14 @@ const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as p
  */
 export class PostgresSource implements BulkLoadSource, WarehouseSource {
   readonly type = 'postgres';
-  private pool?: pg.Pool;
+  private readonly server: PgServer;
 
-  constructor(readonly name: string, private readonly settings: PostgresSettings) {}
+  constructor(readonly name: string, settings: PostgresSettings) {
+    this.server = new PgServer(name, settings, { product: 'Postgres', defaultPort: 5432 });
+  }
 
-  async check(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
-    const client = await this.connect();
-    try {
-      await client.query('SELECT 1');
-    } catch (error) {
-      throw this.failure('the check query failed', error);
-    } finally {
-      client.release();
-    }
+  check(signal: AbortSignal): Promise<void> {
+    return this.server.check(signal);
   }
 
   async *read(sql: string, options: ReadOptions): AsyncIterable<RowChunk> {
@@ -71,7 +64,7 @@ export class PostgresSource implements BulkLoadSource, WarehouseSource {
         }
         if (rows.length === 0 && yielded) break;
         yielded = true;
-        yield { columns, rows: rows.map((raw) => toRow(raw, columns!, converters)) };
+        yield { columns, rows: rows.map((raw) => textRow(raw, columns!, converters)) };
         if (rows.length < chunkSize) break;
       }
     } catch (error) {
@@ -126,6 +119,8 @@ export class PostgresSource implements BulkLoadSource, WarehouseSource {
   }
 
   /** Statements on this source's pool, for a diff run inside the database. */
+  readonly fingerprintSql = postgresDialect;
+
   openSession(): WarehouseSession {
     return postgresSession(() => this.connect());
   }
@@ -141,49 +136,16 @@ export class PostgresSource implements BulkLoadSource, WarehouseSource {
     return selectFromTable(table, this.quoteIdentifier);
   }
 
-  async close(): Promise<void> {
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.end();
+  close(): Promise<void> {
+    return this.server.close();
   }
 
-  private async connect(): Promise<pg.PoolClient> {
-    this.pool ??= this.createPool();
-    try {
-      return await this.pool.connect();
-    } catch (error) {
-      throw this.failure(`cannot connect to Postgres at ${this.where()}`, error);
-    }
-  }
-
-  private createPool(): pg.Pool {
-    const { url, host, port, user, password, database, ssl } = this.settings;
-    const pool = new pg.Pool({
-      ...(url ? { connectionString: url } : { host, port, user, password, database }),
-      ...(ssl === undefined ? {} : { ssl: ssl === 'no-verify' ? { rejectUnauthorized: false } : ssl }),
-      max: 4,
-      connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 30_000,
-      application_name: 'lastmile',
-    });
-    // Idle clients can lose their server; without a listener that error would crash the process.
-    pool.on('error', () => {});
-    pool.on('connect', (client) => {
-      // So can a client in use: a read then hears of it through connectionLost().
-      client.on('error', () => {});
-      // Dates in ISO form whatever the server's default, so they parse the same everywhere.
-      void client.query(`SET DateStyle = 'ISO, YMD'`).catch(() => {});
-    });
-    return pool;
-  }
-
-  /** host:port/database, never the password. */
-  private where(): string {
-    return serverLabel(this.settings, 5432);
+  private connect(): Promise<pg.PoolClient> {
+    return this.server.connect();
   }
 
   private failure(what: string, error: unknown): RunError {
-    return sourceFailure(this.name, this.settings, what, error);
+    return this.server.failure(what, error);
   }
 }
 
@@ -209,13 +171,4 @@ function readChunk(cursor: Cursor, count: number): Promise<{ rows: unknown[][]; 
   return new Promise((resolve, reject) => {
     cursor.read(count, (error, rows, result) => (error ? reject(error) : resolve({ rows: rows as unknown[][], fields: result.fields ?? [] })));
   });
-}
-
-function toRow(raw: unknown[], columns: Column[], converters: ((text: string) => unknown)[]): Row {
-  const row: Row = {};
-  for (let c = 0; c < columns.length; c++) {
-    const text = raw[c];
-    row[columns[c]!.name] = text === null || text === undefined ? null : (converters[c]!(text as string) as Row[string]);
-  }
-  return row;
 }

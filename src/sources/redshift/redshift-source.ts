@@ -1,14 +1,15 @@
 import pg from 'pg';
 import { RunError } from '../../errors.ts';
-import { serverLabel, sourceFailure } from '../server-connection.ts';
-import type { Column, ReadOptions, Row, RowChunk, Source } from '../source.ts';
+import { PgServer, RAW_TEXT, textRow } from '../postgres/pg-server.ts';
+import type { Column, ReadOptions, Row, RowChunk } from '../source.ts';
 import { quoteIdentifier, selectFromTable } from '../../sql-identifier.ts';
 import type { RedshiftSettings } from './redshift-type.ts';
 import { redshiftColumn } from './redshift-values.ts';
 import { inlineParams } from './redshift-sql.ts';
+import { postgresSession } from '../postgres/postgres-session.ts';
+import { redshiftDialect } from '../../diff/warehouse/redshift-dialect.ts';
+import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
-/** Every value comes as the server's text: redshift-values.ts converts it exactly. */
-const RAW_TEXT = { getTypeParser: () => (text: string) => text } as unknown as pg.CustomTypesConfig;
 const CURSOR = 'lastmile_read';
 
 /**
@@ -17,22 +18,16 @@ const CURSOR = 'lastmile_read';
  * until the cursor is drained, then `CLOSE; END`. No COPY TO STDOUT (Redshift has none; its
  * UNLOAD writes to S3), so a run stages the rows `read()` gives.
  */
-export class RedshiftSource implements Source {
+export class RedshiftSource implements WarehouseSource {
   readonly type = 'redshift';
-  private pool?: pg.Pool;
+  private readonly server: PgServer;
 
-  constructor(readonly name: string, private readonly settings: RedshiftSettings) {}
+  constructor(readonly name: string, private readonly settings: RedshiftSettings) {
+    this.server = new PgServer(name, settings, { product: 'Redshift', defaultPort: 5439, connectionString: (url) => url.replace(/^redshift:/, 'postgres:') });
+  }
 
-  async check(signal: AbortSignal): Promise<void> {
-    signal.throwIfAborted();
-    const client = await this.connect();
-    try {
-      await client.query('SELECT 1');
-    } catch (error) {
-      throw this.failure('the check query failed', error);
-    } finally {
-      client.release();
-    }
+  check(signal: AbortSignal): Promise<void> {
+    return this.server.check(signal);
   }
 
   async *read(sql: string, options: ReadOptions): AsyncIterable<RowChunk> {
@@ -68,7 +63,7 @@ export class RedshiftSource implements Source {
           columns = described.map((d) => d.column);
           converters = described.map((d) => d.convert);
         }
-        for (const raw of result.rows as unknown[][]) pending.push(toRow(raw, columns, converters));
+        for (const raw of result.rows as unknown[][]) pending.push(textRow(raw, columns, converters));
         const done = result.rows.length < fetchSize;
         while (pending.length >= chunkSize || (done && (pending.length > 0 || !yielded))) {
           const chunk = pending.slice(0, chunkSize);
@@ -94,6 +89,13 @@ export class RedshiftSource implements Source {
     }
   }
 
+  readonly fingerprintSql = redshiftDialect;
+
+  /** Statements on this source's pool, for a diff run inside the cluster. */
+  openSession(): WarehouseSession {
+    return postgresSession(() => this.connect(), redshiftDialect);
+  }
+
   /** Redshift takes `$1` in prepared statements; read() inlines them as server-quoted literals. */
   placeholder(index: number): string {
     return `$${index}`;
@@ -106,50 +108,15 @@ export class RedshiftSource implements Source {
     return selectFromTable(table, this.quoteIdentifier);
   }
 
-  async close(): Promise<void> {
-    const pool = this.pool;
-    this.pool = undefined;
-    await pool?.end();
+  close(): Promise<void> {
+    return this.server.close();
   }
 
-  private async connect(): Promise<pg.PoolClient> {
-    this.pool ??= this.createPool();
-    try {
-      return await this.pool.connect();
-    } catch (error) {
-      throw this.failure(`cannot connect to Redshift at ${serverLabel(this.settings, 5439)}`, error);
-    }
-  }
-
-  private createPool(): pg.Pool {
-    const { url, host, port, user, password, database, ssl } = this.settings;
-    const pool = new pg.Pool({
-      ...(url ? { connectionString: url.replace(/^redshift:/, 'postgres:') } : { host, port: port ?? 5439, user, password, database }),
-      ...(ssl === undefined ? {} : { ssl: ssl === 'no-verify' ? { rejectUnauthorized: false } : ssl }),
-      max: 4,
-      connectionTimeoutMillis: 10_000,
-      idleTimeoutMillis: 30_000,
-      application_name: 'lastmile',
-    });
-    pool.on('error', () => {});
-    pool.on('connect', (client) => {
-      client.on('error', () => {});
-      // Redshift documents DATESTYLE ('ISO, MDY' by default): ISO output parses the same everywhere.
-      void client.query(`SET DATESTYLE TO 'ISO, YMD'`).catch(() => {});
-    });
-    return pool;
+  private connect(): Promise<pg.PoolClient> {
+    return this.server.connect();
   }
 
   private failure(what: string, error: unknown): RunError {
-    return sourceFailure(this.name, this.settings, what, error);
+    return this.server.failure(what, error);
   }
-}
-
-function toRow(raw: unknown[], columns: Column[], converters: ((text: string) => unknown)[]): Row {
-  const row: Row = {};
-  for (let c = 0; c < columns.length; c++) {
-    const text = raw[c];
-    row[columns[c]!.name] = text === null || text === undefined ? null : (converters[c]!(text as string) as Row[string]);
-  }
-  return row;
 }

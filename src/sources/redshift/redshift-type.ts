@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { warehouseDiffSettings } from '../warehouse-diff-settings.ts';
 import type { SourceType } from '../registry.ts';
 import { RedshiftSource } from './redshift-source.ts';
 
@@ -17,6 +18,7 @@ export const redshiftSettings = z
     ssl: z.union([z.boolean(), z.literal('no-verify')]).optional(),
     /** Rows per FETCH (Redshift allows at most 1000 on a single-node cluster). */
     fetchSize: z.int().min(1).max(1000).default(1000),
+    ...warehouseDiffSettings,
   })
   .refine((s) => (s.url === undefined) !== (s.host === undefined), {
     message: 'set either url, or host (with port, user, password, database)',

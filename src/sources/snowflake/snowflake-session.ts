@@ -1,4 +1,5 @@
-import type { Row, Source, Value } from '../source.ts';
+import type { Source, Value } from '../source.ts';
+import { readStatement } from '../read-statement.ts';
 import type { WarehouseSession } from '../../diff/warehouse/warehouse-session.ts';
 import { snowflakeDialect, snowflakeLiteral } from '../../diff/warehouse/snowflake-dialect.ts';
 
@@ -12,14 +13,9 @@ export type RunScript = (statements: string[]) => Promise<void>;
  * so values are inlined as literals, and its statements answer no rows to `work`.
  */
 export function snowflakeSession(source: Source, script: RunScript): WarehouseSession {
-  const signal = new AbortController().signal;
   return {
     dialect: snowflakeDialect,
-    async run(sql, params = []) {
-      const rows: Row[] = [];
-      for await (const chunk of source.read(sql, { chunkSize: 10_000, signal, params })) rows.push(...chunk.rows);
-      return rows;
-    },
+    run: readStatement(source),
     async transaction(work) {
       const statements: string[] = [];
       const result = await work(async (sql, params = []) => {

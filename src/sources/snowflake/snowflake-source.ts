@@ -7,6 +7,7 @@ import { SnowflakeApiError, SnowflakeClient } from './snowflake-client.ts';
 import { snowflakeBinding, snowflakeColumn, type SnowflakeBinding } from './snowflake-values.ts';
 import type { SnowflakeSettings } from './snowflake-type.ts';
 import { snowflakeSession } from './snowflake-session.ts';
+import { snowflakeDialect } from '../../diff/warehouse/snowflake-dialect.ts';
 import type { WarehouseSession, WarehouseSource } from '../../diff/warehouse/warehouse-session.ts';
 
 type Convert = (text: string) => Value;
@@ -113,6 +114,8 @@ export class SnowflakeSource implements Source, WarehouseSource {
   tableQuery(table: string): string {
     return selectFromTable(table, (part) => (/^[A-Za-z_][A-Za-z0-9_$]*$/.test(part) ? part : quoteIdentifier(part)));
   }
+
+  readonly fingerprintSql = snowflakeDialect;
 
   /** For diff: warehouse and diff: engine: statements through the SQL API, grouped ones as one multi-statement request. */
   openSession(): WarehouseSession {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { CLICKHOUSE_MACROS, clickhouseToDuckdb } from './clickhouse-functions.ts';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 
 /**
@@ -53,6 +54,7 @@ export class ClickhouseFake {
     this.instance = await DuckDBInstance.create(':memory:');
     this.connection = await this.instance.connect();
     await this.connection.run(`SET TimeZone = 'Asia/Kolkata'`);
+    await this.connection.run(CLICKHOUSE_MACROS);
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
@@ -92,7 +94,7 @@ export class ClickhouseFake {
     let sql: string;
     let values: Record<string, DuckDBValue>;
     try {
-      ({ sql, values } = bindParameters(query.slice(0, format.index), settings));
+      ({ sql, values } = bindParameters(clickhouseToDuckdb(query.slice(0, format.index)), settings));
       const described = await this.connection!.runAndReadAll(`SELECT * FROM (${sql}) AS q LIMIT 0`, values);
       names = described.columnNames();
       types = names.map((_, i) => described.columnType(i));

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { FakeApiServer, type ApiAnswer, type ApiRequest } from '../fake-api-server.ts';
+import { isQuery } from '../fake-warehouse-engine.ts';
+import { DATABRICKS_MACROS } from './databricks-functions.ts';
 
 /**
  * A Databricks SQL warehouse behind the SQL Statement Execution API 2.0, as its reference
@@ -18,16 +20,30 @@ import { FakeApiServer, type ApiAnswer, type ApiRequest } from '../fake-api-serv
  * - HTTP errors as { error_code, message }: 403 PERMISSION_DENIED for a bad token, 400
  *   INVALID_PARAMETER_VALUE, 404 RESOURCE_DOES_NOT_EXIST, 429 REQUEST_LIMIT_EXCEEDED (inject()).
  *
+ * - disposition EXTERNAL_LINKS: `result.external_links` [{ chunk_index, row_offset, row_count,
+ *   byte_count, external_link, expiration, next_chunk_index, next_chunk_internal_link }]; each link
+ *   a presigned URL of the fake's storage (`/fake-storage/…`), which answers the chunk as a JSON
+ *   array of rows, refuses a request that also carries an Authorization header (400, as S3 does:
+ *   "Only one auth mechanism allowed") and an expired link (403 "Request has expired")
+ * - INLINE results over 25 MiB abort the statement (FAILED), as the docs say
+ *
  * What is the fake's own: `runningPolls` (how many GETs a statement stays PENDING/RUNNING
- * after its wait_timeout, which here always expires at once when polls are asked for), and
- * `rowsPerChunk` (Databricks cuts chunks by bytes, several MB each).
+ * after its wait_timeout, which here always expires at once when polls are asked for),
+ * `rowsPerChunk` (Databricks cuts chunks by bytes, several MB each), `inlineByteLimit` (to test
+ * the 25 MiB limit without 25 MiB), `linkTtlMs` (links live up to 15 minutes) and
+ * `expireNextLinks()`, and the wording
+ * of the inline limit's error, which the docs do not give.
  */
 export interface DatabricksFakeOptions {
   token: string;
   warehouseId: string;
   runningPolls?: number;
   rowsPerChunk?: number;
+  inlineByteLimit?: number;
+  linkTtlMs?: number;
 }
+
+const INLINE_LIMIT = 25 * 1024 * 1024;
 
 interface Statement {
   id: string;
@@ -36,15 +52,19 @@ interface Statement {
   error?: { error_code: string; message: string };
   columns: Record<string, unknown>[];
   rows: (string | null)[][];
+  disposition: 'INLINE' | 'EXTERNAL_LINKS';
 }
 
 export class DatabricksFake {
   readonly server: FakeApiServer;
   readonly statements = new Map<string, Statement>();
+  /** Result rows handed out (inline chunks and downloads), so a test can count what left the warehouse. */
+  rowsReturned = 0;
   /** Bodies of every POST /statements, for tests to check what was sent. */
   readonly posted: Record<string, any>[] = [];
   private connection?: DuckDBConnection;
   private instance?: DuckDBInstance;
+  private expiredLinks = 0;
 
   constructor(readonly options: DatabricksFakeOptions) {
     this.server = new FakeApiServer((request) => this.route(request));
@@ -59,8 +79,14 @@ export class DatabricksFake {
     this.connection = await this.instance.connect();
     // The warehouse renders instants in UTC whatever its session zone: prove it with another one.
     await this.connection.run(`SET TimeZone = 'Asia/Kolkata'`);
+    await this.connection.run(DATABRICKS_MACROS);
     await this.server.start();
     return this;
+  }
+
+  /** The next `count` links handed out are expired already, as a link read after its 15 minutes is. */
+  expireNextLinks(count: number): void {
+    this.expiredLinks = count;
   }
 
   /** Setup SQL, straight on the DuckDB behind the fake. */
@@ -75,6 +101,8 @@ export class DatabricksFake {
   }
 
   private async route(request: ApiRequest): Promise<ApiAnswer> {
+    const stored = /^\/fake-storage\/([^/]+)\/(\d+)$/.exec(request.path);
+    if (stored && request.method === 'GET') return this.download(request, stored[1]!, Number(stored[2]));
     if (request.headers.authorization !== `Bearer ${this.options.token}`) return error(403, 'PERMISSION_DENIED', 'Invalid access token.');
     const path = request.path;
     if (request.method === 'POST' && path === '/api/2.0/sql/statements') return this.execute(JSON.parse(request.body || '{}'));
@@ -97,7 +125,7 @@ export class DatabricksFake {
         if (s.state !== 'SUCCEEDED') return error(400, 'INVALID_PARAMETER_VALUE', `Statement ${s.id} is ${s.state}; no result to fetch.`);
         const index = Number(match![2]);
         if (index >= this.chunkCount(s)) return error(400, 'INVALID_PARAMETER_VALUE', `Chunk index ${index} is out of range.`);
-        return { status: 200, body: this.chunk(s, index) };
+        return { status: 200, body: this.resultData(s, index) };
       });
     }
     return error(404, 'ENDPOINT_NOT_FOUND', `No API found for '${request.method} ${path}'`);
@@ -113,16 +141,23 @@ export class DatabricksFake {
     if (!wait || (Number(wait[1]) !== 0 && (Number(wait[1]) < 5 || Number(wait[1]) > 50))) {
       return error(400, 'INVALID_PARAMETER_VALUE', `wait_timeout must be 0s or between 5s and 50s, got ${body.wait_timeout}`);
     }
-    if ((body.disposition ?? 'INLINE') !== 'INLINE' || (body.format ?? 'JSON_ARRAY') !== 'JSON_ARRAY') {
-      return error(400, 'INVALID_PARAMETER_VALUE', 'this fake serves disposition INLINE with format JSON_ARRAY only');
+    const disposition = body.disposition ?? 'INLINE';
+    if ((disposition !== 'INLINE' && disposition !== 'EXTERNAL_LINKS') || (body.format ?? 'JSON_ARRAY') !== 'JSON_ARRAY') {
+      return error(400, 'INVALID_PARAMETER_VALUE', 'this fake serves format JSON_ARRAY only, with disposition INLINE or EXTERNAL_LINKS');
     }
-    const statement: Statement = { id: randomUUID(), polls: 0, state: 'SUCCEEDED', columns: [], rows: [] };
+    const statement: Statement = { id: randomUUID(), polls: 0, state: 'SUCCEEDED', columns: [], rows: [], disposition };
     this.statements.set(statement.id, statement);
     try {
       await this.run(statement, body.statement, body.parameters ?? []);
     } catch (thrown) {
       statement.state = 'FAILED';
       statement.error = { error_code: 'BAD_REQUEST', message: `[SQL_ERROR] ${(thrown as Error).message}` };
+    }
+    const limit = this.options.inlineByteLimit ?? INLINE_LIMIT;
+    if (statement.state === 'SUCCEEDED' && disposition === 'INLINE' && JSON.stringify(statement.rows).length > limit) {
+      statement.state = 'FAILED';
+      statement.rows = [];
+      statement.error = { error_code: 'BAD_REQUEST', message: `The result exceeds the inline byte limit (${limit} bytes); use disposition EXTERNAL_LINKS` };
     }
     // The statement outlives the wait: the caller must poll.
     const runningPolls = this.options.runningPolls ?? 0;
@@ -161,8 +196,45 @@ export class DatabricksFake {
         total_row_count: s.rows.length,
         truncated: false,
       },
-      result: this.chunk(s, 0),
+      result: this.resultData(s, 0),
     };
+  }
+
+  /** Chunk `index` as the statement's disposition hands it: its rows, or a link to them. */
+  private resultData(s: Statement, index: number) {
+    const data = this.chunk(s, index);
+    if (s.disposition === 'INLINE') {
+      this.rowsReturned += data.data_array?.length ?? 0;
+      return data;
+    }
+    const { data_array: rows, ...link } = data;
+    const ttl = this.expiredLinks > 0 ? (this.expiredLinks--, -1000) : this.options.linkTtlMs ?? 15 * 60_000;
+    const expiration = new Date(Date.now() + ttl).toISOString();
+    const signed = `X-Amz-Expires=900&X-Amz-Signature=${randomUUID().replaceAll('-', '')}&expires=${Date.parse(expiration)}`;
+    return {
+      external_links: [{
+        ...link, byte_count: JSON.stringify(rows ?? []).length, expiration,
+        external_link: `${this.url}/fake-storage/${s.id}/${index}?${signed}`,
+      }],
+    };
+  }
+
+  /** The presigned storage URL: no Authorization header wanted, and not once expired. */
+  private download(request: ApiRequest, id: string, index: number): ApiAnswer {
+    const xml = (status: number, code: string, message: string) => ({
+      status, headers: { 'content-type': 'application/xml' },
+      body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+    });
+    if (request.headers.authorization) {
+      return xml(400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified');
+    }
+    const statement = this.statements.get(id);
+    const expires = Number(request.query.get('expires'));
+    if (!statement || !request.query.get('X-Amz-Signature')) return xml(403, 'AccessDenied', 'Access Denied');
+    if (!(Date.now() < expires)) return xml(403, 'AccessDenied', 'Request has expired');
+    const rows = this.chunk(statement, index).data_array ?? [];
+    this.rowsReturned += rows.length;
+    return { status: 200, headers: { 'content-type': 'application/octet-stream' }, body: JSON.stringify(rows) };
   }
 
   private chunkCount(s: Statement): number {
@@ -190,6 +262,14 @@ export class DatabricksFake {
     // Databricks SQL in DuckDB's words: `name` quoting becomes "name", :name markers $name.
     const duckSql = sql.replace(/('(?:[^']|'')*')|`((?:[^`]|``)*)`|(?<![:\w]):([A-Za-z_]\w*)/g, (whole, quoted, ticked, name) =>
       quoted ? whole : ticked !== undefined ? `"${ticked.replaceAll('``', '`').replaceAll('"', '""')}"` : `$${name}`);
+    if (!isQuery(duckSql)) {
+      // DDL answers no columns; DML the counts Databricks gives (num_affected_rows first).
+      const done = await this.connection!.run(duckSql, values);
+      const dml = /^\s*(INSERT|UPDATE|DELETE|MERGE)\b/i.test(duckSql);
+      statement.columns = dml ? [{ name: 'num_affected_rows', position: 0, type_name: 'LONG', type_text: 'bigint' }] : [];
+      statement.rows = dml ? [[String(done.rowsChanged)]] : [];
+      return;
+    }
     const described = await this.connection!.runAndReadAll(`SELECT * FROM (${duckSql}) AS q LIMIT 0`, values);
     const names = described.columnNames();
     const types = names.map((_, i) => described.columnType(i));
