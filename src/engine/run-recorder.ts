@@ -3,6 +3,8 @@ import type { StateStore } from '../state/state-store.ts';
 import type { RejectedRow, RunProfile, RunSummary, TraceLine } from '../state/run-record.ts';
 import { emptySummary } from '../state/run-record.ts';
 import { emptyStats, type DeliveryStats } from '../delivery/deliver.ts';
+import type { Value } from '../sources/source.ts';
+import { matchJson } from '../state/value-json.ts';
 
 /** During a push, the trace and the summary (what was committed so far) are written this often. */
 const CHECKPOINT_INTERVAL_MS = 1_000;
@@ -31,6 +33,13 @@ export interface SettledRow {
   latencyMs?: number;
 }
 
+/** A refused row with its reason and the values it carried (see RejectedRow.sent). */
+export interface RejectedChange {
+  key: string;
+  rejection: Rejection;
+  sent?: Record<string, Value>;
+}
+
 /** Looks at each settled batch: `at` is when its answer came. */
 export type RowWatcher = (rows: SettledRow[], at: number) => void;
 
@@ -57,7 +66,7 @@ export class RunRecorder {
     runId: string,
     private readonly onProgress?: (progress: RunProgress) => void,
   ) {
-    this.summary = emptySummary(sync, runId, new Date(this.started).toISOString());
+    this.summary = { ...emptySummary(sync, runId, new Date(this.started).toISOString()), trigger: profile.trigger };
   }
 
   get runId(): string {
@@ -130,14 +139,15 @@ export class RunRecorder {
     await this.save();
   }
 
-  async reject(rows: { key: string; rejection: Rejection }[]): Promise<void> {
+  async reject(rows: RejectedChange[]): Promise<void> {
     if (rows.length === 0) return;
     const at = new Date().toISOString();
-    const records: RejectedRow[] = rows.map(({ key, rejection }) => ({
+    const records: RejectedRow[] = rows.map(({ key, rejection, sent }) => ({
       runId: this.runId, sync: this.summary.sync, key, at,
       category: rejection.category, message: rejection.message, retryable: rejection.retryable,
       ...(rejection.code !== undefined ? { code: rejection.code } : {}),
       ...(rejection.field !== undefined ? { field: rejection.field } : {}),
+      ...(sent ? { sent: JSON.parse(matchJson(sent)!) as Record<string, unknown> } : {}),
     }));
     this.summary.rejected += rows.length;
     this.summary.rejectedRetryable += rows.filter((row) => row.rejection.retryable).length;
