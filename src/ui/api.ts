@@ -4,14 +4,17 @@ import type { RunProgress } from '../engine/run-recorder.ts';
 import type { Plan } from '../engine/plan-sync.ts';
 import type { Row } from '../sources/source.ts';
 import type { SyncOverview } from '../server/sync-overview.ts';
+import type { SyncDefinition } from '../server/sync-definition.ts';
+import type { RejectedGroup } from '../state/rejected-groups.ts';
 
-export type { RejectedRow, RunProfile, RunSummary, TraceLine, RejectCategory, RunProgress, Plan, Row, SyncOverview };
+export type { RejectedRow, RunProfile, RunSummary, TraceLine, RejectCategory, RunProgress, Plan, Row, SyncOverview, SyncDefinition, RejectedGroup };
 
 export interface RunDetail {
   summary: RunSummary;
   profile: RunProfile | null;
   trace: TraceLine[];
   rejectedByCategory: Partial<Record<RejectCategory, number>>;
+  rejectedGroups: RejectedGroup[];
   progress: RunProgress | null;
 }
 
@@ -20,6 +23,11 @@ export interface RejectedPage {
   offset: number;
   limit: number;
   rows: RejectedRow[];
+}
+
+/** GET /api/syncs/{sync}/rejected: the rows the sync rejects now. */
+export interface CurrentRejected extends RejectedPage {
+  groups: RejectedGroup[];
 }
 
 const TOKEN_KEY = 'lastmile.token';

@@ -51,10 +51,12 @@ function harness(syncs: SyncConfig[], options: { history?: RunSummary[]; duratio
   const history: RunSummary[] = [...(options.history ?? [])];
   const running = new Set<string>();
   const starts: { sync: string; at: number }[] = [];
+  const paused = new Set<string>();
   let overlaps = 0;
   const scheduler: Scheduler = new Scheduler({
     syncs, clock, log: pino({ level: 'silent' }),
     isRunning: (s) => running.has(s),
+    isPaused: async (s) => paused.has(s),
     lastStart: async (s) => {
       const runs = history.filter((r) => r.sync === s).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
       return runs[0] ? new Date(runs[0].startedAt) : null;
@@ -78,12 +80,34 @@ function harness(syncs: SyncConfig[], options: { history?: RunSummary[]; duratio
     },
   });
   const startsOf = (s: string) => starts.filter((x) => x.sync === s).map((x) => (x.at - T0) / MIN);
-  return { clock, scheduler, starts, startsOf, overlaps: () => overlaps };
+  return { clock, scheduler, starts, startsOf, paused, overlaps: () => overlaps };
 }
 
 const every5m: Schedule = { every: '5m', everyMs: 5 * MIN };
 
 describe('scheduler', () => {
+  it('starts no run of a paused sync, nor of the syncs after it; resumed, it catches up once and keeps its rhythm', async () => {
+    const h = harness([sync('a', every5m), sync('b', undefined, ['a'])]);
+    await h.scheduler.start();
+    await h.clock.advance(6 * MIN);
+    expect(h.startsOf('a')).toEqual([5]);
+    expect(h.startsOf('b')).toEqual([5 + 1 / 60]);
+    h.paused.add('a'); // paused by another process: the armed timer finds it out
+    await h.clock.advance(20 * MIN);
+    expect(h.startsOf('a')).toEqual([5]);
+    expect(h.scheduler.nextRunAt('a')).toBeNull();
+    h.paused.delete('a');
+    await h.scheduler.resumed('a');
+    await h.clock.advance(6 * MIN);
+    expect(h.startsOf('a')).toEqual([5, 26, 31]);
+    h.paused.add('b');
+    h.scheduler.paused('b');
+    await h.clock.advance(5 * MIN);
+    expect(h.startsOf('a')).toEqual([5, 26, 31, 36]);
+    expect(h.startsOf('b')).toEqual([5 + 1 / 60, 26 + 1 / 60, 31 + 1 / 60]);
+    h.scheduler.stop();
+  });
+
   it('runs an `every` sync one interval after start, then on every interval', async () => {
     const h = harness([sync('a', every5m)]);
     await h.scheduler.start();
