@@ -20,6 +20,10 @@ export interface RunProgress {
   skipped: number;
   apiCalls: number;
   retries: number;
+  /** Requests spent isolating rows of batches the destination refused whole. */
+  splitCalls: number;
+  /** 429 answers waited out. */
+  throttled: number;
   rowsPerSecond: number;
 }
 
@@ -173,6 +177,7 @@ export class RunRecorder {
       runId: this.runId, phase: this.phase, fetched: s.fetched, toSync: s.toSync,
       delivered: s.delivered, rejected: s.rejected, deferred: this.delivery.deferred, skipped: s.skipped,
       apiCalls: this.delivery.apiCalls, retries: this.delivery.retries,
+      splitCalls: this.delivery.splitCalls, throttled: this.delivery.throttled,
       rowsPerSecond: seconds > 0 && this.phase === 'push' ? Math.round(done / seconds) : 0,
     });
   }
