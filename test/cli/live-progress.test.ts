@@ -87,4 +87,21 @@ describe('live progress of `lastmile sync`', () => {
     expect(result.stderr).not.toContain('\r');
     expect(result.stdout).toMatch(/to sync 2,000 = delivered 1,999 \+ rejected 1/);
   }, 150_000);
+
+  it('runs show folds the batch lines (first, last, every one not a plain 200); --all-batches lists them all', async () => {
+    const runs = await runCli(['runs', 'prices_out', '--json'], dir);
+    const runId = (JSON.parse(runs.stdout) as { runId: string }[])[0]!.runId;
+    const batchLines = (stdout: string) => stdout.split('\n').filter((line) => /^\/\/ .*batch [\d.]+: /.test(line)).map((line) => line.replace(/^\/\/ (3\. push)?\s+/, ''));
+    const all = batchLines((await runCli(['runs', 'show', runId, '--all-batches'], dir)).stdout);
+    const folded = await runCli(['runs', 'show', runId], dir);
+    const shown = batchLines(folded.stdout);
+    expect(all.length).toBeGreaterThan(40);
+    expect(shown[0]).toBe(all[0]);
+    expect(shown.at(-1)).toBe(all.at(-1));
+    const notPlain = all.filter((line) => !/^batch [\d.]+: 200 OK \[\d+\]$/.test(line));
+    expect(notPlain.length).toBeGreaterThan(3); // the 400 and the splits that isolated the bad row
+    expect(shown.filter((line) => !/^batch [\d.]+: 200 OK \[\d+\]$/.test(line))).toEqual(notPlain);
+    expect(shown.length).toBeLessThan(all.length / 2);
+    expect(folded.stdout).toMatch(/^\/\/\s+… \d+ more batches: 200 OK \(runs show --all-batches lists them\)$/m);
+  }, 60_000);
 });
