@@ -51,6 +51,11 @@ program.command('sync <sync>').description('run a sync once')
   .action(async (sync: string, flags: { fullResync?: boolean; dryRun?: boolean; retryRejected?: boolean; queue?: boolean }) =>
     withEnv(async (env) => (await import('./commands/sync-command.ts')).syncCommand(env, sync, flags))());
 
+program.command('pause <sync>').description('pause a sync: no scheduled, dependent, dbt, API or CLI run starts until it is resumed')
+  .action(withEnv(async (env, sync: string) => (await import('./commands/pause-command.ts')).pauseCommand(env, sync, true)));
+program.command('resume <sync>').description('resume a paused sync')
+  .action(withEnv(async (env, sync: string) => (await import('./commands/pause-command.ts')).pauseCommand(env, sync, false)));
+
 const runs = program.command('runs').description('run history; `runs show RUN_ID` for one run')
   .argument('[sync]', 'only runs of this sync')
   .option('-n, --limit <n>', 'how many runs', '20')

@@ -39,7 +39,7 @@ export class RunConflictError extends Error {
 /** The sync is paused: no run starts until it is resumed (the API answers 409). */
 export class SyncPausedError extends RunConflictError {
   constructor(sync: string, pausedAt: string) {
-    super(`sync "${sync}" is paused (since ${pausedAt}); resume it (POST /api/syncs/${encodeURIComponent(sync)}/resume, or "Resume" on its page) to run it`);
+    super(`sync "${sync}" is paused (since ${pausedAt}); resume it to run it (POST /api/syncs/${encodeURIComponent(sync)}/resume, "Resume" on its page, or lastmile resume ${sync})`);
     this.name = 'SyncPausedError';
   }
 }

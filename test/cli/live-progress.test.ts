@@ -60,7 +60,7 @@ afterAll(async () => {
 
 const base: RunProgress = { runId: 'r', phase: 'push', fetched: 2000, toSync: 2000, delivered: 0, rejected: 0, deferred: 0, skipped: 0, apiCalls: 0, retries: 0, splitCalls: 0, throttled: 0, rowsPerSecond: 0 };
 
-describe('live progress of `lastmile sync`', () => {
+describe('`lastmile sync` and `runs show` as a user meets them: live progress, a folded trace, pause', () => {
   it('reads as percent, rows/s, API calls, retries, splits and time left; never "to sync 0" before the diff is known', () => {
     expect(progressLine({ ...base, phase: 'read', toSync: 0, fetched: 1200 })).toBe('reading   fetched 1,200');
     expect(progressLine({ ...base, phase: 'diff', toSync: 0 })).toBe('diffing   fetched 2,000 · comparing with the last delivered state');
@@ -103,5 +103,19 @@ describe('live progress of `lastmile sync`', () => {
     expect(shown.filter((line) => !/^batch [\d.]+: 200 OK \[\d+\]$/.test(line))).toEqual(notPlain);
     expect(shown.length).toBeLessThan(all.length / 2);
     expect(folded.stdout).toMatch(/^\/\/\s+… \d+ more batches: 200 OK \(runs show --all-batches lists them\)$/m);
+  }, 60_000);
+
+  it('pause: `lastmile sync` of a paused sync says so and how to resume it; resume lets it run', async () => {
+    const paused = await runCli(['pause', 'prices_out'], dir);
+    expect(paused.code, paused.stderr).toBe(0);
+    expect(paused.stdout).toMatch(/^prices_out is paused \(since \d{4}-.*\): no scheduled or API run starts until `lastmile resume prices_out`$/m);
+    const refused = await runCli(['sync', 'prices_out'], dir);
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toMatch(/^lastmile: sync "prices_out" is paused \(since .*\); resume it with: lastmile resume prices_out$/m);
+    expect((await runCli(['pause', 'nope'], dir)).stderr).toMatch(/no sync named "nope"/);
+    expect((await runCli(['resume', 'prices_out'], dir)).stdout).toBe('prices_out is resumed\n');
+    const run = await runCli(['sync', 'prices_out'], dir);
+    expect(run.code, run.stderr).toBe(0); // the bad row is parked until it changes: nothing to send
+    expect(run.stdout).toMatch(/to sync 0 = delivered 0/);
   }, 60_000);
 });

@@ -67,7 +67,7 @@ describe('the sync page\'s API', () => {
 
     const manual = await fx.call('POST', `${SYNC}/runs`, ADMIN_TOKEN, {});
     expect(manual.status).toBe(409);
-    expect(manual.json.message).toBe(`sync "prices_to_engine" is paused (since ${paused.json.pausedAt}); resume it (POST /api/syncs/prices_to_engine/resume, or "Resume" on its page) to run it`);
+    expect(manual.json.message).toBe(`sync "prices_to_engine" is paused (since ${paused.json.pausedAt}); resume it to run it (POST /api/syncs/prices_to_engine/resume, "Resume" on its page, or lastmile resume prices_to_engine)`);
     expect((await fx.call('POST', `${SYNC}/rejected/retry`, ADMIN_TOKEN, {})).status).toBe(409);
     // A plan writes nothing: it is allowed while paused.
     expect((await fx.call('GET', `${SYNC}/plan`, READ_TOKEN)).status).toBe(200);

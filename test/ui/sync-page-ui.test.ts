@@ -85,7 +85,7 @@ describe.skipIf(!haveChromium)('sync page in Chromium: definition, pause, rows r
     await page.locator('.badge.paused').waitFor();
     expect(await page.getByRole('button', { name: 'Run now' }).isDisabled()).toBe(true);
     await page.getByRole('button', { name: 'Retry rejected rows' }).click();
-    await page.getByText(/sync "prices_to_engine" is paused \(since .*\); resume it/).waitFor();
+    await page.getByText(/sync "prices_to_engine" is paused \(since .*\); resume it to run it/).waitFor();
     await shot('sync-page-4-paused');
 
     await page.getByRole('button', { name: 'Resume' }).click();
