@@ -13,7 +13,7 @@ export function SyncDefinitionCard({ sync }: { sync: string }) {
       <div className="trace-head"><h2 style={{ margin: 0 }}>Definition</h2>{d.location && <span className="muted small mono">{d.location}</span>}</div>
       <div className="grid-2e">
         <div>
-          <h3 className="label">Model <span className="mono">{d.model.name}</span> · {typeLabel(d.model.sourceType)} {d.model.source}</h3>
+          <h3 className="def-label">Model <span className="mono">{d.model.name}</span> · {typeLabel(d.model.sourceType)} {d.model.source}</h3>
           {d.model.sql !== undefined && <pre className="sql">{d.model.sql}</pre>}
           {d.model.table !== undefined && <p>table <span className="mono">{d.model.table}</span>{d.model.dbt && <> (dbt <span className="mono">{d.model.dbt}</span>)</>}</p>}
           <dl className="kv">
@@ -26,7 +26,7 @@ export function SyncDefinitionCard({ sync }: { sync: string }) {
           </dl>
         </div>
         <div>
-          <h3 className="label">Match and mapping</h3>
+          <h3 className="def-label">Match and mapping</h3>
           <table className="compact">
             <thead><tr><th>Destination field</th><th>From</th></tr></thead>
             <tbody>
