@@ -70,7 +70,9 @@ const progress = {
   type: 'object',
   properties: {
     runId: { type: 'string' }, phase: { type: 'string', enum: ['read', 'diff', 'push', 'finalize'] },
-    fetched: count, toSync: count, delivered: count, rejected: count, rowsPerSecond: { type: 'number' },
+    fetched: count, toSync: count, delivered: count, rejected: count, deferred: count, skipped: count,
+    apiCalls: count, retries: count, splitCalls: { ...count, description: 'requests spent isolating rows of batches refused whole' }, throttled: count,
+    rowsPerSecond: { type: 'number' },
   },
 } as const;
 

@@ -87,6 +87,9 @@ describe.skipIf(!haveChromium)('sync page in Chromium: definition, pause, rows r
     await page.getByRole('button', { name: 'Retry rejected rows' }).click();
     await page.getByText(/sync "prices_to_engine" is paused \(since .*\); resume it to run it/).waitFor();
     await shot('sync-page-4-paused');
+    await page.getByRole('link', { name: 'Syncs' }).click();
+    expect(await page.getByTestId('sync-table').locator('tr', { hasText: 'prices_to_engine' }).locator('.badge.paused').innerText()).toBe('paused');
+    await page.getByTestId('sync-table').getByRole('link', { name: 'prices_to_engine' }).click();
 
     await page.getByRole('button', { name: 'Resume' }).click();
     await expect.poll(() => page.locator('.badge.paused').count()).toBe(0);

@@ -46,7 +46,7 @@ export function CurrentRejectedPanel({ sync, version, onRun }: { sync: string; v
           <tbody>
             {data.rows.map((row) => (
               <tr key={row.key}>
-                <td className="mono">{row.key}</td>
+                <td className="mono" style={{ whiteSpace: 'nowrap' }}>{row.key}</td>
                 <td><SentValues sent={row.sent} /></td>
                 <td>{row.code ? <span className="code">{row.code}</span> : <span className="muted">—</span>}</td>
                 <td>{row.message}{row.field && <div className="muted small">field <span className="mono">{row.field}</span></div>}</td>

@@ -42,7 +42,7 @@ export function RejectedTable({ runId, category, onCategory, total }: {
           <tbody>
             {data?.rows.map((row, i) => (
               <tr key={`${row.key}-${i}`}>
-                <td className="mono">{row.key}</td>
+                <td className="mono" style={{ whiteSpace: 'nowrap' }}>{row.key}</td>
                 <td><SentValues sent={row.sent} /></td>
                 <td><span className="chip mono">{row.category}</span></td>
                 <td className="mono">{row.field ?? <span className="muted">—</span>}</td>
