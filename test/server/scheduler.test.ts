@@ -50,7 +50,7 @@ function harness(syncs: SyncConfig[], options: { history?: RunSummary[]; duratio
   const clock = new FakeClock(T0);
   const history: RunSummary[] = [...(options.history ?? [])];
   const running = new Set<string>();
-  const starts: { sync: string; at: number }[] = [];
+  const starts: { sync: string; at: number; trigger: string }[] = [];
   const paused = new Set<string>();
   let overlaps = 0;
   const scheduler: Scheduler = new Scheduler({
@@ -65,12 +65,12 @@ function harness(syncs: SyncConfig[], options: { history?: RunSummary[]; duratio
       const ok = history.filter((r) => r.sync === s && r.status === 'success').sort((a, b) => b.startedAt.localeCompare(a.startedAt));
       return ok[0] ? new Date(ok[0].finishedAt!) : null;
     },
-    startRun: async (s) => {
+    startRun: async (s, trigger) => {
       if (running.has(s)) overlaps++;
       running.add(s);
       const summary: RunSummary = { ...emptySummary(s, `run-${starts.length}`, new Date(clock.now()).toISOString()) };
       history.push(summary);
-      starts.push({ sync: s, at: clock.now() });
+      starts.push({ sync: s, at: clock.now(), trigger });
       clock.setTimer(() => {
         running.delete(s);
         summary.status = options.outcome?.(s) ?? 'success';
@@ -105,6 +105,8 @@ describe('scheduler', () => {
     await h.clock.advance(5 * MIN);
     expect(h.startsOf('a')).toEqual([5, 26, 31, 36]);
     expect(h.startsOf('b')).toEqual([5 + 1 / 60, 26 + 1 / 60, 31 + 1 / 60]);
+    // Each run says what started it: the schedule, or the upstream sync it runs after.
+    expect(new Set(h.starts.map((x) => `${x.sync}:${x.trigger}`))).toEqual(new Set(['a:schedule', 'b:after']));
     h.scheduler.stop();
   });
 
