@@ -405,18 +405,18 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
         runId, sync: s, key, category: 'invalid_row', code, message, retryable: false, at, sent: { id: Number(key), price: -1, tags: ['a'] },
       });
       await store.addRejected(['10', '9', '100', '2'].map((key) => row(`${s}:1`, key, 'CHECK', 'price must be positive')));
-      await store.addRejected([row(`${s}:1`, '3', 'TOO_LONG', 'name too long')]);
+      await store.addRejected([row(`${s}:1`, '3', 'TOO_LONG', 'name "Ada" is 81 characters, at most 80'), row(`${s}:1`, '4', 'TOO_LONG', 'name "Bob" is 95 characters, at most 80')]);
       const page = await store.listRejected(`${s}:1`);
-      expect(page.rows.map((r) => r.key)).toEqual(['2', '3', '9', '10', '100']);
+      expect(page.rows.map((r) => r.key)).toEqual(['2', '3', '4', '9', '10', '100']);
       expect(page.rows[0]!.sent).toEqual({ id: 2, price: -1, tags: ['a'] });
       expect(await store.rejectedGroups(`${s}:1`)).toEqual([
         { category: 'invalid_row', code: 'CHECK', message: 'price must be positive', count: 4 },
-        { category: 'invalid_row', code: 'TOO_LONG', message: 'name too long', count: 1 },
+        { category: 'invalid_row', code: 'TOO_LONG', message: 'name … is … characters, at most …', count: 2 },
       ]);
       await store.addRejected([row(`${s}:2`, '9', 'OTHER', 'refused again')]);
       const latest = await store.latestRejections(s);
       expect(latest.map((r) => [r.key, r.runId, r.code])).toEqual([
-        ['2', `${s}:1`, 'CHECK'], ['3', `${s}:1`, 'TOO_LONG'], ['9', `${s}:2`, 'OTHER'], ['10', `${s}:1`, 'CHECK'], ['100', `${s}:1`, 'CHECK'],
+        ['2', `${s}:1`, 'CHECK'], ['3', `${s}:1`, 'TOO_LONG'], ['4', `${s}:1`, 'TOO_LONG'], ['9', `${s}:2`, 'OTHER'], ['10', `${s}:1`, 'CHECK'], ['100', `${s}:1`, 'CHECK'],
       ]);
     });
 

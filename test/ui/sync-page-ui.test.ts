@@ -63,8 +63,8 @@ describe.skipIf(!haveChromium)('sync page in Chromium: definition, pause, rows r
     await rejected.waitFor();
     expect(await rejected.innerText()).toContain('10 rows over all runs');
     const groups = await rejected.getByTestId('rejected-groups').locator('tbody tr').allInnerTexts();
-    expect(groups).toHaveLength(10);
-    expect(groups[0]).toMatch(/^1\s+invalid_row\s+PRICE_OUT_OF_RANGE\s+amount 99\d\.99 is above the ceiling of 990\.00/);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatch(/^10\s+invalid_row\s+PRICE_OUT_OF_RANGE\s+amount … is above the ceiling of …$/);
     const rows = rejected.getByTestId('current-rejected-rows').locator('tbody > tr');
     expect(await rows.count()).toBe(10);
     expect(await rows.first().innerText()).toMatch(/^SKU-00990\s+id\s+SKU-00990\s+amount\s+990\.99\s+currency\s+EUR\s+source\s+scraper\s+PRICE_OUT_OF_RANGE/);

@@ -4,7 +4,7 @@ import type { Value } from '../../sources/source.ts';
 import type { RejectedQuery, RunListQuery } from '../state-store.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { decodeValue, encodeValue } from '../value-json.ts';
-import { GROUP_LIMIT, sentJson, type RejectedGroup } from '../rejected-groups.ts';
+import { EXACT_GROUP_LIMIT, foldGroups, sentJson, type RejectedGroup } from '../rejected-groups.ts';
 import { abandonedSummary, deathOf } from '../dead-runs.ts';
 import type { LockTiming } from '../lock-holder.ts';
 import { RunError } from '../../errors.ts';
@@ -144,9 +144,9 @@ export class HistoryDb {
   rejectedGroups(runId: string): RejectedGroup[] {
     const rows = this.db.prepare(
       `SELECT category, code, message, count(*) AS n FROM rejected WHERE run_id = ?
-       GROUP BY category, code, message ORDER BY n DESC, category, code, message LIMIT ${GROUP_LIMIT}`,
+       GROUP BY category, code, message ORDER BY n DESC, category, code, message LIMIT ${EXACT_GROUP_LIMIT}`,
     ).all(runId) as { category: RejectCategory; code: string | null; message: string; n: number }[];
-    return rows.map((r) => ({ category: r.category, ...(r.code === null ? {} : { code: r.code }), message: r.message, count: r.n }));
+    return foldGroups(rows.map((r) => ({ category: r.category, ...(r.code === null ? {} : { code: r.code }), message: r.message, count: r.n })));
   }
 
   latestRejections(sync: string): RejectedRow[] {

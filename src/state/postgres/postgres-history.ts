@@ -7,7 +7,7 @@ import { quoteIdent } from '../row-state-sql.ts';
 import { decodeValue, encodeValue } from '../value-json.ts';
 import { abandonedSummary, deathOf } from '../dead-runs.ts';
 import type { LockTiming } from '../lock-holder.ts';
-import { GROUP_LIMIT, sentJson, type RejectedGroup } from '../rejected-groups.ts';
+import { EXACT_GROUP_LIMIT, foldGroups, sentJson, type RejectedGroup } from '../rejected-groups.ts';
 
 const DEFAULT_RUN_LIMIT = 100;
 const DEFAULT_REJECTED_LIMIT = 100;
@@ -121,8 +121,8 @@ export class PostgresHistory {
   async rejectedGroups(runId: string): Promise<RejectedGroup[]> {
     const { rows } = await this.pool.query<{ category: RejectCategory; code: string | null; message: string; n: string }>(
       `SELECT category, code, message, count(*) AS n FROM ${this.s}.rejected WHERE run_id = $1
-       GROUP BY category, code, message ORDER BY n DESC, category, code, message LIMIT ${GROUP_LIMIT}`, [runId]);
-    return rows.map((r) => ({ category: r.category, ...(r.code === null ? {} : { code: r.code }), message: r.message, count: Number(r.n) }));
+       GROUP BY category, code, message ORDER BY n DESC, category, code, message LIMIT ${EXACT_GROUP_LIMIT}`, [runId]);
+    return foldGroups(rows.map((r) => ({ category: r.category, ...(r.code === null ? {} : { code: r.code }), message: r.message, count: Number(r.n) })));
   }
 
   async latestRejections(sync: string): Promise<RejectedRow[]> {
