@@ -54,6 +54,11 @@ program.command('sync <sync>').description('run a sync once')
       ? (await import('./commands/test-row-command.ts')).testRowCommand(env, sync, flags.only, flags)
       : (await import('./commands/sync-command.ts')).syncCommand(env, sync, flags))());
 
+program.command('pause <sync>').description('pause a sync: no scheduled, dependent, dbt, API or CLI run starts until it is resumed')
+  .action(withEnv(async (env, sync: string) => (await import('./commands/pause-command.ts')).pauseCommand(env, sync, true)));
+program.command('resume <sync>').description('resume a paused sync')
+  .action(withEnv(async (env, sync: string) => (await import('./commands/pause-command.ts')).pauseCommand(env, sync, false)));
+
 const runs = program.command('runs').description('run history; `runs show RUN_ID` for one run')
   .argument('[sync]', 'only runs of this sync')
   .option('-n, --limit <n>', 'how many runs', '20')
@@ -61,10 +66,11 @@ const runs = program.command('runs').description('run history; `runs show RUN_ID
     withEnv(async (env) => (await import('./commands/runs-command.ts')).runsCommand(env, sync, Number(flags.limit)))());
 runs.command('show <runId>').description("one run's trace and its rejected rows with reasons")
   .option('-n, --limit <n>', 'how many rejected rows', '50')
-  .action(async (runId: string, flags: { limit: string }, show: Command) => {
+  .option('--all-batches', 'every batch line of the trace (by default: the first, the last and every one that was not a plain 200)')
+  .action(async (runId: string, flags: { limit: string; allBatches?: boolean }, show: Command) => {
     // Commander hands `runs show RUN --limit N` to the parent's --limit (the history's): on this line it means show's.
     const limit = show.getOptionValueSource('limit') !== 'cli' && runs.getOptionValueSource('limit') === 'cli' ? runs.opts().limit : flags.limit;
-    await withEnv(async (env) => (await import('./commands/runs-command.ts')).runShowCommand(env, runId, Number(limit)))();
+    await withEnv(async (env) => (await import('./commands/runs-command.ts')).runShowCommand(env, runId, Number(limit), flags.allBatches))();
   });
 
 program.command('serve').description('REST API, web UI and scheduler in one process')

@@ -11,7 +11,8 @@ export type { PendingChange };
 
 /** Rows settled without a request: mapping rejections, and deletes of rows the destination never held (skipped). */
 export interface LocalOutcomes {
-  rejected: { key: string; rejection: Rejection; update?: RowStateUpdate }[];
+  /** `sent`: the model's row, which the mapping refused. */
+  rejected: { key: string; rejection: Rejection; update?: RowStateUpdate; sent?: Row }[];
   skipped: RowStateUpdate[];
   /** Rows held back because an event delivered a newer value of the key (state unchanged). */
   heldBack: number;
@@ -57,7 +58,7 @@ export async function* changeStream(
       const op = operations[kind]!;
       const mapped = mapper.map(row);
       if (!mapped.ok) {
-        local.rejected.push({ key, rejection: mapped.rejection, update: parkedUpdate({ op, fp, localFp, destId, previous }, key, mapped.rejection) });
+        local.rejected.push({ key, rejection: mapped.rejection, sent: row, update: parkedUpdate({ op, fp, localFp, destId, previous }, key, mapped.rejection) });
         continue;
       }
       const { fields, match } = mapped.value;

@@ -1,8 +1,7 @@
 import type { Outcome } from '../delivery/outcome.ts';
-import type { Rejection } from '../destinations/destination.ts';
 import type { RowStateUpdate, StateStore } from '../state/state-store.ts';
 import type { LocalOutcomes, PendingChange } from './change-stream.ts';
-import type { RunRecorder } from './run-recorder.ts';
+import type { RejectedChange, RunRecorder } from './run-recorder.ts';
 import { stateUpdateFor } from './state-update.ts';
 
 /** Where settled rows go: into the sync's state (batch by batch) and the run's counts and rejections. */
@@ -45,17 +44,22 @@ export function commitOutcomes(store: StateStore, sync: string, recorder: RunRec
 
 /** A settled batch's state updates, how many rows were delivered, and the rows refused with their reasons. */
 export function outcomesOf(batch: PendingChange[], outcomes: Outcome[]): {
-  updates: RowStateUpdate[]; delivered: number; rejected: { key: string; rejection: Rejection }[];
+  updates: RowStateUpdate[]; delivered: number; rejected: RejectedChange[];
 } {
   const updates: RowStateUpdate[] = [];
-  const rejected: { key: string; rejection: Rejection }[] = [];
+  const rejected: RejectedChange[] = [];
   let delivered = 0;
   for (let i = 0; i < batch.length; i++) {
     const outcome = outcomes[i];
     const update = stateUpdateFor(batch[i], outcome);
     if (update) updates.push(update);
     if (outcome.outcome === 'delivered') delivered++;
-    if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection });
+    if (outcome.outcome === 'rejected') rejected.push({ key: outcome.key, rejection: outcome.rejection, sent: sentValues(batch[i]) });
   }
   return { updates, delivered, rejected };
+}
+
+/** What a change carried to the destination: its payload, or for a delete the identifiers it named. */
+function sentValues(change: PendingChange): RejectedChange['sent'] {
+  return change.op === 'delete' ? change.match : change.fields;
 }

@@ -3,6 +3,8 @@ import type { StateStore } from '../state/state-store.ts';
 import type { RejectedRow, RunProfile, RunSummary, TraceLine } from '../state/run-record.ts';
 import { emptySummary } from '../state/run-record.ts';
 import { emptyStats, type DeliveryStats } from '../delivery/deliver.ts';
+import type { Value } from '../sources/source.ts';
+import { matchJson } from '../state/value-json.ts';
 
 /** During a push, the trace and the summary (what was committed so far) are written this often. */
 const CHECKPOINT_INTERVAL_MS = 1_000;
@@ -18,6 +20,10 @@ export interface RunProgress {
   skipped: number;
   apiCalls: number;
   retries: number;
+  /** Requests spent isolating rows of batches the destination refused whole. */
+  splitCalls: number;
+  /** 429 answers waited out. */
+  throttled: number;
   rowsPerSecond: number;
 }
 
@@ -29,6 +35,13 @@ export interface SettledRow {
   /** With a model's eventTime, set by the latency meter: the row's event time (epoch ms) and, delivered, its L. */
   eventAt?: number;
   latencyMs?: number;
+}
+
+/** A refused row with its reason and the values it carried (see RejectedRow.sent). */
+export interface RejectedChange {
+  key: string;
+  rejection: Rejection;
+  sent?: Record<string, Value>;
 }
 
 /** Looks at each settled batch: `at` is when its answer came. */
@@ -57,7 +70,7 @@ export class RunRecorder {
     runId: string,
     private readonly onProgress?: (progress: RunProgress) => void,
   ) {
-    this.summary = emptySummary(sync, runId, new Date(this.started).toISOString());
+    this.summary = { ...emptySummary(sync, runId, new Date(this.started).toISOString()), trigger: profile.trigger };
   }
 
   get runId(): string {
@@ -130,14 +143,15 @@ export class RunRecorder {
     await this.save();
   }
 
-  async reject(rows: { key: string; rejection: Rejection }[]): Promise<void> {
+  async reject(rows: RejectedChange[]): Promise<void> {
     if (rows.length === 0) return;
     const at = new Date().toISOString();
-    const records: RejectedRow[] = rows.map(({ key, rejection }) => ({
+    const records: RejectedRow[] = rows.map(({ key, rejection, sent }) => ({
       runId: this.runId, sync: this.summary.sync, key, at,
       category: rejection.category, message: rejection.message, retryable: rejection.retryable,
       ...(rejection.code !== undefined ? { code: rejection.code } : {}),
       ...(rejection.field !== undefined ? { field: rejection.field } : {}),
+      ...(sent ? { sent: JSON.parse(matchJson(sent)!) as Record<string, unknown> } : {}),
     }));
     this.summary.rejected += rows.length;
     this.summary.rejectedRetryable += rows.filter((row) => row.rejection.retryable).length;
@@ -163,6 +177,7 @@ export class RunRecorder {
       runId: this.runId, phase: this.phase, fetched: s.fetched, toSync: s.toSync,
       delivered: s.delivered, rejected: s.rejected, deferred: this.delivery.deferred, skipped: s.skipped,
       apiCalls: this.delivery.apiCalls, retries: this.delivery.retries,
+      splitCalls: this.delivery.splitCalls, throttled: this.delivery.throttled,
       rowsPerSecond: seconds > 0 && this.phase === 'push' ? Math.round(done / seconds) : 0,
     });
   }

@@ -3,7 +3,7 @@
  * JSON.stringify (see app.ts), so these document the shapes without trimming them.
  */
 import { REJECT_CATEGORIES } from '../destinations/destination.ts';
-import { RUN_STATUSES } from '../state/run-record.ts';
+import { RUN_STATUSES, RUN_TRIGGERS } from '../state/run-record.ts';
 
 const count = { type: 'integer', minimum: 0 } as const;
 
@@ -21,6 +21,7 @@ export const runSummary = {
     skipped: { ...count, description: 'operations with nothing to do, e.g. a delete of a row the destination never held' },
     apiCalls: count, retries: count, throttled: count,
     error: { type: 'string' }, dryRun: { type: 'boolean' },
+    trigger: { type: 'string', enum: [...RUN_TRIGGERS], description: 'what started the run' },
     freshness: {
       type: 'object', description: 'With a model\'s freshness: its newest row when the run read it',
       properties: {
@@ -55,15 +56,23 @@ export const syncOverview = {
     running: { type: 'boolean' },
     lastRun: { oneOf: [runSummary, { type: 'null' }] },
     nextRunAt: { type: ['string', 'null'], format: 'date-time' },
+    pausedAt: { type: ['string', 'null'], format: 'date-time', description: 'when the sync was paused; null when it is not' },
     rowsDelivered: { ...count, description: 'rows delivered over every recorded run' },
   },
+} as const;
+
+const rejectedGroups = {
+  type: 'array', description: 'Rejected rows grouped by category, code and message, biggest group first',
+  items: { type: 'object', properties: { category: { type: 'string', enum: [...REJECT_CATEGORIES] }, code: { type: 'string' }, message: { type: 'string' }, count } },
 } as const;
 
 const progress = {
   type: 'object',
   properties: {
     runId: { type: 'string' }, phase: { type: 'string', enum: ['read', 'diff', 'push', 'finalize'] },
-    fetched: count, toSync: count, delivered: count, rejected: count, rowsPerSecond: { type: 'number' },
+    fetched: count, toSync: count, delivered: count, rejected: count, deferred: count, skipped: count,
+    apiCalls: count, retries: count, splitCalls: { ...count, description: 'requests spent isolating rows of batches refused whole' }, throttled: count,
+    rowsPerSecond: { type: 'number' },
   },
 } as const;
 
@@ -74,25 +83,42 @@ export const runDetail = {
     profile: { type: ['object', 'null'], additionalProperties: true },
     trace: { type: 'array', items: { type: 'object', properties: { at: { type: 'string' }, step: { type: 'integer' }, text: { type: 'string' } } } },
     rejectedByCategory: byCategory,
+    rejectedGroups,
     progress: { oneOf: [progress, { type: 'null' }], description: 'live counts while the run is in progress in this server' },
   },
 } as const;
 
-export const rejectedPage = {
+const rejectedRow = {
   type: 'object',
   properties: {
-    total: count, offset: count, limit: count,
-    rows: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          runId: { type: 'string' }, sync: { type: 'string' }, key: { type: 'string' },
-          category: { type: 'string', enum: [...REJECT_CATEGORIES] }, field: { type: 'string' },
-          code: { type: 'string' }, message: { type: 'string' }, retryable: { type: 'boolean' }, at: { type: 'string' },
-        },
-      },
-    },
+    runId: { type: 'string' }, sync: { type: 'string' }, key: { type: 'string' },
+    category: { type: 'string', enum: [...REJECT_CATEGORIES] }, field: { type: 'string' },
+    code: { type: 'string' }, message: { type: 'string' }, retryable: { type: 'boolean' }, at: { type: 'string' },
+    sent: { type: 'object', additionalProperties: true, description: 'the values sent (for a delete, its identifiers; refused by the mapping, the model\'s row)' },
+  },
+} as const;
+
+
+export const rejectedPage = {
+  type: 'object',
+  properties: { total: count, offset: count, limit: count, rows: { type: 'array', items: rejectedRow } },
+} as const;
+
+export const currentRejected = {
+  type: 'object',
+  description: 'Rows refused for good that the row state still parks, and rows the last run refused for a retry; each with its newest reason. Keys that are numbers in number order.',
+  properties: { total: count, offset: count, limit: count, groups: rejectedGroups, rows: { type: 'array', items: rejectedRow } },
+} as const;
+
+export const syncDefinition = {
+  type: 'object', additionalProperties: true,
+  properties: {
+    name: { type: 'string' }, mode: { type: 'string' }, schedule: { type: ['string', 'null'] },
+    model: { type: 'object', additionalProperties: true, description: 'name, source, sourceType, sql or table (or dbt), primaryKey, cursor' },
+    destination: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } },
+    match: { type: 'object', additionalProperties: { type: 'string' } },
+    mapping: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, from: { type: 'string', enum: ['column', 'static', 'template'] }, value: { type: 'string' } } } },
+    after: { type: 'array', items: { type: 'string' } }, options: { type: 'object', additionalProperties: true }, location: { type: ['string', 'null'] },
   },
 } as const;
 

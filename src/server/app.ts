@@ -6,6 +6,8 @@ import { redactDeep } from '../config/redact.ts';
 import type { ServerContext } from './server-context.ts';
 import { syncRoutes } from './sync-routes.ts';
 import { runRoutes } from './run-routes.ts';
+import { syncControlRoutes } from './sync-control-routes.ts';
+import { rejectedRoutes } from './rejected-routes.ts';
 import { workerRoutes } from './worker-routes.ts';
 import { dbtTriggerRoutes } from './dbt-trigger-routes.ts';
 import { eventRoutes } from './event-routes.ts';
@@ -60,6 +62,8 @@ export async function buildApp(ctx: ServerContext) {
   await app.register(async (api) => {
     await syncRoutes(api, ctx);
     await runRoutes(api, ctx);
+    await syncControlRoutes(api, ctx);
+    await rejectedRoutes(api, ctx);
     await workerRoutes(api, ctx);
     await dbtTriggerRoutes(api, ctx);
     await eventRoutes(api, ctx);

@@ -28,9 +28,9 @@ export async function dbtTriggerRoutes(app: FastifyInstance, ctx: ServerContext)
     const busy: { sync: string; message: string }[] = [];
     for (const sync of syncsOfRebuilt(ctx.project, rebuilt)) {
       try {
-        runs.push({ sync, runId: await ctx.manager.start(sync, { trigger: 'api' }) });
+        runs.push({ sync, runId: await ctx.manager.start(sync, { trigger: 'dbt' }) });
       } catch (error) {
-        // A sync already running reads the rebuilt model soon enough; the others still start.
+        // A sync already running reads the rebuilt model soon enough, a paused one waits; the others still start.
         if (!(error instanceof RunConflictError)) throw error;
         busy.push({ sync, message: error.message });
       }

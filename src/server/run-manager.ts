@@ -36,6 +36,14 @@ export class RunConflictError extends Error {
   }
 }
 
+/** The sync is paused: no run starts until it is resumed (the API answers 409). */
+export class SyncPausedError extends RunConflictError {
+  constructor(sync: string, pausedAt: string) {
+    super(`sync "${sync}" is paused (since ${pausedAt}); resume it to run it (POST /api/syncs/${encodeURIComponent(sync)}/resume, "Resume" on its page, or lastmile resume ${sync})`);
+    this.name = 'SyncPausedError';
+  }
+}
+
 type FinishedListener = (summary: RunSummary) => Promise<void> | void;
 
 /**
@@ -71,6 +79,8 @@ export class RunManager {
    * running elsewhere (the CLI, another server) is refused here and now, not after a 202.
    */
   async start(sync: string, options: StartOptions): Promise<string> {
+    const pausedAt = options.dryRun ? null : await this.deps.store.pausedAt(sync);
+    if (pausedAt) throw new SyncPausedError(sync, pausedAt);
     const current = this.running.get(sync);
     if (current) {
       // A run that has saved its end is only letting go of its lock: wait for that, then start.

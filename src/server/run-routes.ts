@@ -27,6 +27,7 @@ export async function runRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       profile: stored?.profile ?? null,
       trace: stored?.trace ?? [],
       rejectedByCategory: stored ? await ctx.store.rejectedByCategory(id) : {},
+      rejectedGroups: stored ? await ctx.store.rejectedGroups(id) : [],
       progress,
     };
   });

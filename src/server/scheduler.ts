@@ -26,8 +26,10 @@ export interface SchedulerDeps {
   /** End time of the sync's last run that finished without failing; null when none did. */
   lastSuccess(sync: string): Promise<Date | null>;
   isRunning(sync: string): boolean;
+  /** A paused sync gets no scheduled run until it is resumed. */
+  isPaused(sync: string): Promise<boolean>;
   /** Starts a run in the background. Throws when it cannot start (already running elsewhere). */
-  startRun(sync: string): Promise<void>;
+  startRun(sync: string, reason: 'schedule' | 'after'): Promise<void>;
   log: Logger;
   clock?: Clock;
 }
@@ -80,6 +82,18 @@ export class Scheduler {
     return at === undefined ? null : new Date(at).toISOString();
   }
 
+  /** Stops the sync's timer; `trigger` also checks the store, for a pause made by another process. */
+  paused(sync: string): void {
+    this.timers.get(sync)?.();
+    this.timers.delete(sync);
+    this.next.delete(sync);
+  }
+
+  /** Plans the sync's next run again, from its last start (a missed tick runs once, now). */
+  async resumed(sync: string): Promise<void> {
+    if (this.deps.syncs.find((s) => s.name === sync)?.schedule) await this.plan(sync);
+  }
+
   /** Every run that ends in this process comes through here, whatever started it. */
   async runFinished(summary: RunSummary): Promise<void> {
     if (this.stopped) return;
@@ -105,6 +119,7 @@ export class Scheduler {
     this.timers.get(sync)?.();
     this.timers.delete(sync);
     if (this.stopped || this.deps.isRunning(sync)) return;
+    if (await this.deps.isPaused(sync)) return this.paused(sync);
     const last = await this.deps.lastStart(sync);
     const now = this.clock.now();
     const due = this.dueAfter(sync, last?.getTime() ?? null, now);
@@ -134,9 +149,13 @@ export class Scheduler {
     if (this.stopped) return;
     // Already running: the check made when that run finishes picks the schedule up again.
     if (this.deps.isRunning(sync)) return;
+    if (await this.deps.isPaused(sync)) {
+      this.deps.log.info({ sync, reason }, `sync "${sync}" is paused: no ${reason} run`);
+      return this.paused(sync);
+    }
     try {
       this.deps.log.info({ sync, reason }, `starting scheduled run of "${sync}" (${reason})`);
-      await this.deps.startRun(sync);
+      await this.deps.startRun(sync, reason === 'after' ? 'after' : 'schedule');
       const next = this.dueAfter(sync, this.clock.now(), this.clock.now());
       if (next !== null) this.next.set(sync, next);
     } catch (error) {

@@ -68,7 +68,8 @@ export async function serve(options: ServeOptions): Promise<Server> {
   const scheduler = new Scheduler({
     syncs: Object.values(project.syncs), log, clock: options.clock,
     isRunning: (sync) => manager.isRunning(sync),
-    startRun: async (sync) => { await manager.start(sync, { trigger: 'schedule' }); },
+    startRun: async (sync, trigger) => { await manager.start(sync, { trigger }); },
+    isPaused: async (sync) => (await store.pausedAt(sync)) !== null,
     lastStart: async (sync) => {
       const runs = await store.listRuns({ sync, limit: 20 });
       const last = runs.find((run) => !run.dryRun);

@@ -17,6 +17,8 @@ export interface SyncOverview {
   running: boolean;
   lastRun: RunSummary | null;
   nextRunAt: string | null;
+  /** When the sync was paused; null when it is not. */
+  pausedAt: string | null;
   rowsDelivered: number;
 }
 
@@ -47,6 +49,7 @@ export async function syncOverview(ctx: ServerContext, sync: SyncConfig): Promis
     running: lastRun ? lastRun.status === 'running' : manager.isRunning(sync.name),
     lastRun: lastRun ?? null,
     nextRunAt: scheduler.nextRunAt(sync.name),
+    pausedAt: await store.pausedAt(sync.name),
     rowsDelivered: await totalDelivered(store, sync.name),
   };
 }

@@ -1,25 +1,17 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { findSync as lookUp, syncParam } from './find-sync.ts';
 import type { ServerContext } from './server-context.ts';
 import * as schemas from './api-schemas.ts';
 import { syncOverview } from './sync-overview.ts';
 import { RunConflictError } from './run-manager.ts';
 import { PlansBusyError } from './plan-gate.ts';
 
-const syncParam = { type: 'object', required: ['sync'], properties: { sync: { type: 'string' } } } as const;
-
 /** `/api/syncs…`: the syncs, their history, their plan, and starting a run. */
 export async function syncRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { project, auth } = ctx;
   const read = auth.require('read');
 
-  const findSync = (name: string, reply: FastifyReply) => {
-    const sync = project.syncs[name];
-    if (!sync) {
-      const known = Object.keys(project.syncs).join(', ') || 'none';
-      void reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no sync named "${name}" (syncs: ${known})` });
-    }
-    return sync;
-  };
+  const findSync = (name: string, reply: FastifyReply) => lookUp(project, name, reply);
 
   app.get('/api/syncs', {
     preHandler: read,
@@ -51,7 +43,7 @@ export async function syncRoutes(app: FastifyInstance, ctx: ServerContext): Prom
 
   app.post<{ Params: { sync: string }; Body: { fullResync?: boolean; dryRun?: boolean; retryRejected?: boolean } | undefined }>('/api/syncs/:sync/runs', {
     preHandler: auth.require('admin'),
-    schema: { summary: 'Start a run in the background (admin token)', tags: ['runs'], params: syncParam,
+    schema: { summary: 'Start a run in the background (admin token); 409 while it runs or is paused', tags: ['runs'], params: syncParam,
       body: { type: ['object', 'null'], additionalProperties: false, properties: {
         fullResync: { type: 'boolean' }, dryRun: { type: 'boolean' }, retryRejected: { type: 'boolean' } } },
       response: { 202: { type: 'object', properties: { runId: { type: 'string' } } }, 403: schemas.error, 409: schemas.error, ...schemas.errors } },

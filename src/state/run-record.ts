@@ -40,6 +40,8 @@ export interface RunSummary {
   throttled: number;
   error?: string;
   dryRun?: boolean;
+  /** What started the run (absent in runs of earlier releases: their profile says). */
+  trigger?: RunTrigger;
   /** With a model's `freshness`: how old its newest row was when the run read it. */
   freshness?: RunFreshness;
   /** With a model's `eventTime`: end-to-end latency L of the delivered rows (the reference page's L). */
@@ -87,8 +89,12 @@ export interface RunProfile {
   syncModeLabel: string;
   /** Where the diff ran: workspace, warehouse or engine (absent in runs of earlier releases). */
   diff?: string;
-  trigger: 'cli' | 'api' | 'schedule';
+  trigger: RunTrigger;
 }
+
+/** What started a run: the CLI, the API (UI), a schedule, another sync it runs `after`, or dbt finishing. */
+export const RUN_TRIGGERS = ['cli', 'api', 'schedule', 'after', 'dbt'] as const;
+export type RunTrigger = (typeof RUN_TRIGGERS)[number];
 
 /** One line of the human-readable trace: `// 3. push   batch 3: 429 Too Many Requests …` */
 export interface TraceLine {
@@ -107,6 +113,8 @@ export interface RejectedRow {
   message: string;
   retryable: boolean;
   at: string;
+  /** The values sent (the mapped payload; for a delete, its identifiers), or the model's row when the mapping refused it. Plain JSON. */
+  sent?: Record<string, unknown>;
 }
 
 export interface RunRecord {

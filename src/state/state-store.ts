@@ -1,6 +1,7 @@
 import type { Value } from '../sources/source.ts';
 import type { RejectCategory } from '../destinations/destination.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from './run-record.ts';
+import type { RejectedGroup } from './rejected-groups.ts';
 
 /**
  * What a row's state says of the destination's copy:
@@ -138,6 +139,16 @@ export interface StateStore {
   listRejected(runId: string, query?: RejectedQuery): Promise<{ total: number; rows: RejectedRow[] }>;
   /** Rejection counts by category for one run. */
   rejectedByCategory(runId: string): Promise<Partial<Record<RejectCategory, number>>>;
+  /** A run's rejected rows grouped by category, code and message, biggest group first. */
+  rejectedGroups(runId: string): Promise<RejectedGroup[]>;
+  /** Each key's newest rejection over the sync's runs (whether it still stands, the row state says). */
+  latestRejections(sync: string): Promise<RejectedRow[]>;
+
+  // ---- pause: the scheduler and the API start no run of a paused sync ----
+  /** When the sync was paused (ISO), or null when it is not. */
+  pausedAt(sync: string): Promise<string | null>;
+  /** Pauses (at this ISO time; an earlier pause keeps its time) or, with null, resumes the sync. */
+  setPaused(sync: string, at: string | null): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -5,14 +5,17 @@ import type { Plan } from '../engine/plan-sync.ts';
 import type { Row } from '../sources/source.ts';
 import type { SyncOverview } from '../server/sync-overview.ts';
 import type { WorkerInfo } from '../worker/worker-registry.ts';
+import type { SyncDefinition } from '../server/sync-definition.ts';
+import type { RejectedGroup } from '../state/rejected-groups.ts';
 
-export type { RejectedRow, RunProfile, RunSummary, TraceLine, RejectCategory, RunProgress, Plan, Row, SyncOverview, WorkerInfo };
+export type { RejectedRow, RunProfile, RunSummary, TraceLine, RejectCategory, RunProgress, Plan, Row, SyncOverview, WorkerInfo, SyncDefinition, RejectedGroup };
 
 export interface RunDetail {
   summary: RunSummary;
   profile: RunProfile | null;
   trace: TraceLine[];
   rejectedByCategory: Partial<Record<RejectCategory, number>>;
+  rejectedGroups: RejectedGroup[];
   progress: RunProgress | null;
 }
 
@@ -21,6 +24,11 @@ export interface RejectedPage {
   offset: number;
   limit: number;
   rows: RejectedRow[];
+}
+
+/** GET /api/syncs/{sync}/rejected: the rows the sync rejects now. */
+export interface CurrentRejected extends RejectedPage {
+  groups: RejectedGroup[];
 }
 
 const TOKEN_KEY = 'lastmile.token';

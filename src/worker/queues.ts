@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Project, QueueConfig } from '../config/project.ts';
+import type { RunTrigger } from '../state/run-record.ts';
 
 /** A run of a sync: diffed by the worker that takes it, which then writes its batches. */
 export const RUNS_QUEUE = 'runs';
@@ -11,7 +12,7 @@ export const BATCHES_QUEUE = 'batches';
 export interface RunJobData {
   sync: string;
   runId: string;
-  trigger: 'cli' | 'api' | 'schedule';
+  trigger: RunTrigger;
   fullResync?: boolean;
   retryRejected?: boolean;
   configVersion: string;

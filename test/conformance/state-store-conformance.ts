@@ -383,16 +383,52 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       await store.addRejected(rows.slice(100));
       await store.addRejected([{ ...rows[0], runId: `${s}:other` }]);
 
+      // Keys that are not numbers come in text order.
+      const byKey = [...rows].sort((a, b) => (a.key < b.key ? -1 : 1));
       const page = await store.listRejected(runId, { offset: 50, limit: 20 });
       expect(page.total).toBe(230);
-      expect(page.rows).toEqual(rows.slice(50, 70));
+      expect(page.rows).toEqual(byKey.slice(50, 70));
       const cat = REJECT_CATEGORIES[1];
-      const filtered = rows.filter((r) => r.category === cat);
+      const filtered = byKey.filter((r) => r.category === cat);
       const byCat = await store.listRejected(runId, { category: cat, offset: 70, limit: 10 });
       expect(byCat).toEqual({ total: filtered.length, rows: filtered.slice(70, 77) });
       expect((await store.listRejected(runId, { category: 'stale_data' })).total).toBe(0);
       expect(await store.rejectedByCategory(runId)).toEqual({ [REJECT_CATEGORIES[0]]: 77, [REJECT_CATEGORIES[1]]: 77, [REJECT_CATEGORIES[2]]: 76 });
       expect(await store.rejectedByCategory(`${s}:none`)).toEqual({});
+    });
+
+    it('lists numeric keys in number order, keeps the values sent, groups by code and message, and knows each key\'s newest rejection', async () => {
+      const store = await open();
+      const s = sync();
+      const at = '2025-01-01T00:00:00.000Z';
+      const row = (runId: string, key: string, code: string, message: string): RejectedRow => ({
+        runId, sync: s, key, category: 'invalid_row', code, message, retryable: false, at, sent: { id: Number(key), price: -1, tags: ['a'] },
+      });
+      await store.addRejected(['10', '9', '100', '2'].map((key) => row(`${s}:1`, key, 'CHECK', 'price must be positive')));
+      await store.addRejected([row(`${s}:1`, '3', 'TOO_LONG', 'name "Ada" is 81 characters, at most 80'), row(`${s}:1`, '4', 'TOO_LONG', 'name "Bob" is 95 characters, at most 80')]);
+      const page = await store.listRejected(`${s}:1`);
+      expect(page.rows.map((r) => r.key)).toEqual(['2', '3', '4', '9', '10', '100']);
+      expect(page.rows[0]!.sent).toEqual({ id: 2, price: -1, tags: ['a'] });
+      expect(await store.rejectedGroups(`${s}:1`)).toEqual([
+        { category: 'invalid_row', code: 'CHECK', message: 'price must be positive', count: 4 },
+        { category: 'invalid_row', code: 'TOO_LONG', message: 'name … is … characters, at most …', count: 2 },
+      ]);
+      await store.addRejected([row(`${s}:2`, '9', 'OTHER', 'refused again')]);
+      const latest = await store.latestRejections(s);
+      expect(latest.map((r) => [r.key, r.runId, r.code])).toEqual([
+        ['2', `${s}:1`, 'CHECK'], ['3', `${s}:1`, 'TOO_LONG'], ['4', `${s}:1`, 'TOO_LONG'], ['9', `${s}:2`, 'OTHER'], ['10', `${s}:1`, 'CHECK'], ['100', `${s}:1`, 'CHECK'],
+      ]);
+    });
+
+    it('pauses and resumes a sync; a second pause keeps the first one\'s time', async () => {
+      const store = await open();
+      const s = sync();
+      expect(await store.pausedAt(s)).toBeNull();
+      await store.setPaused(s, '2025-01-01T00:00:00.000Z');
+      await store.setPaused(s, '2025-02-01T00:00:00.000Z');
+      expect(await store.pausedAt(s)).toBe('2025-01-01T00:00:00.000Z');
+      await store.setPaused(s, null);
+      expect(await store.pausedAt(s)).toBeNull();
     });
   });
 }

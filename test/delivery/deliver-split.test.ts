@@ -30,7 +30,8 @@ describe('deliver: refused rows', () => {
     expect(outcomes(d)).toEqual({ delivered: 99, rejected: 1 });
     const bad = d.results.get('k37');
     expect(bad?.outcome === 'rejected' && bad.rejection).toEqual({
-      category: 'schema_mismatch', code: 'INVALID_PRICE', field: 'amount', retryable: false, message: 'record k37: price must be positive',
+      // A rule of the destination refused it (the field's type is right): not a schema mismatch.
+      category: 'invalid_row', code: 'INVALID_PRICE', field: 'amount', retryable: false, message: 'record k37: price must be positive',
     });
     expect(server.store.size).toBe(99);
     // One request, then two per level down to the bad row: 1 + 2 × ceil(log2 100).

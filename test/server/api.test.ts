@@ -36,8 +36,10 @@ describe('REST API', () => {
     expect(status).toBe(200);
     expect(json.openapi).toMatch(/^3\./);
     expect(Object.keys(json.paths).sort()).toEqual([
-      '/api/destinations/{destination}/requests', '/api/runs/{id}', '/api/runs/{id}/rejected', '/api/syncs', '/api/syncs/{sync}',
-      '/api/syncs/{sync}/events', '/api/syncs/{sync}/events/{id}', '/api/syncs/{sync}/plan', '/api/syncs/{sync}/runs', '/api/syncs/{sync}/test-row',
+      '/api/destinations/{destination}/requests', '/api/runs/{id}', '/api/runs/{id}/rejected', '/api/runs/{id}/rejected.csv', '/api/syncs', '/api/syncs/{sync}',
+      '/api/syncs/{sync}/definition', '/api/syncs/{sync}/events', '/api/syncs/{sync}/events/{id}', '/api/syncs/{sync}/pause', '/api/syncs/{sync}/plan',
+      '/api/syncs/{sync}/rejected', '/api/syncs/{sync}/rejected.csv', '/api/syncs/{sync}/rejected/retry', '/api/syncs/{sync}/resume', '/api/syncs/{sync}/runs',
+      '/api/syncs/{sync}/test-row',
       '/api/triggers/dbt', '/api/workers',
     ]);
     expect(Object.keys(json.paths['/api/syncs/{sync}/runs']).sort()).toEqual(['get', 'post']);

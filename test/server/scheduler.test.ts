@@ -50,11 +50,13 @@ function harness(syncs: SyncConfig[], options: { history?: RunSummary[]; duratio
   const clock = new FakeClock(T0);
   const history: RunSummary[] = [...(options.history ?? [])];
   const running = new Set<string>();
-  const starts: { sync: string; at: number }[] = [];
+  const starts: { sync: string; at: number; trigger: string }[] = [];
+  const paused = new Set<string>();
   let overlaps = 0;
   const scheduler: Scheduler = new Scheduler({
     syncs, clock, log: pino({ level: 'silent' }),
     isRunning: (s) => running.has(s),
+    isPaused: async (s) => paused.has(s),
     lastStart: async (s) => {
       const runs = history.filter((r) => r.sync === s).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
       return runs[0] ? new Date(runs[0].startedAt) : null;
@@ -63,12 +65,12 @@ function harness(syncs: SyncConfig[], options: { history?: RunSummary[]; duratio
       const ok = history.filter((r) => r.sync === s && r.status === 'success').sort((a, b) => b.startedAt.localeCompare(a.startedAt));
       return ok[0] ? new Date(ok[0].finishedAt!) : null;
     },
-    startRun: async (s) => {
+    startRun: async (s, trigger) => {
       if (running.has(s)) overlaps++;
       running.add(s);
       const summary: RunSummary = { ...emptySummary(s, `run-${starts.length}`, new Date(clock.now()).toISOString()) };
       history.push(summary);
-      starts.push({ sync: s, at: clock.now() });
+      starts.push({ sync: s, at: clock.now(), trigger });
       clock.setTimer(() => {
         running.delete(s);
         summary.status = options.outcome?.(s) ?? 'success';
@@ -78,12 +80,36 @@ function harness(syncs: SyncConfig[], options: { history?: RunSummary[]; duratio
     },
   });
   const startsOf = (s: string) => starts.filter((x) => x.sync === s).map((x) => (x.at - T0) / MIN);
-  return { clock, scheduler, starts, startsOf, overlaps: () => overlaps };
+  return { clock, scheduler, starts, startsOf, paused, overlaps: () => overlaps };
 }
 
 const every5m: Schedule = { every: '5m', everyMs: 5 * MIN };
 
 describe('scheduler', () => {
+  it('starts no run of a paused sync, nor of the syncs after it; resumed, it catches up once and keeps its rhythm', async () => {
+    const h = harness([sync('a', every5m), sync('b', undefined, ['a'])]);
+    await h.scheduler.start();
+    await h.clock.advance(6 * MIN);
+    expect(h.startsOf('a')).toEqual([5]);
+    expect(h.startsOf('b')).toEqual([5 + 1 / 60]);
+    h.paused.add('a'); // paused by another process: the armed timer finds it out
+    await h.clock.advance(20 * MIN);
+    expect(h.startsOf('a')).toEqual([5]);
+    expect(h.scheduler.nextRunAt('a')).toBeNull();
+    h.paused.delete('a');
+    await h.scheduler.resumed('a');
+    await h.clock.advance(6 * MIN);
+    expect(h.startsOf('a')).toEqual([5, 26, 31]);
+    h.paused.add('b');
+    h.scheduler.paused('b');
+    await h.clock.advance(5 * MIN);
+    expect(h.startsOf('a')).toEqual([5, 26, 31, 36]);
+    expect(h.startsOf('b')).toEqual([5 + 1 / 60, 26 + 1 / 60, 31 + 1 / 60]);
+    // Each run says what started it: the schedule, or the upstream sync it runs after.
+    expect(new Set(h.starts.map((x) => `${x.sync}:${x.trigger}`))).toEqual(new Set(['a:schedule', 'b:after']));
+    h.scheduler.stop();
+  });
+
   it('runs an `every` sync one interval after start, then on every interval', async () => {
     const h = harness([sync('a', every5m)]);
     await h.scheduler.start();

@@ -113,8 +113,9 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
     expect(ranking).toMatch(/01\s+[\s\S]*10\s+100%/);
     const table = page.getByTestId('rejected-table');
     await table.getByText('PRICE_OUT_OF_RANGE').first().waitFor();
-    expect(await table.locator('tbody tr').count()).toBe(10);
-    expect(await table.locator('tbody tr').first().innerText()).toMatch(/SKU-0099\d\s+\w+\s+—\s+PRICE_OUT_OF_RANGE\s+amount 99\d\.99 is above the ceiling of 990\.00/);
+    expect(await table.locator('tbody > tr').count()).toBe(10);
+    // Keys in order, each with the values sent.
+    expect(await table.locator('tbody > tr').first().innerText()).toMatch(/^SKU-00990\s+id\s+SKU-00990\s+amount\s+990\.99\s+currency\s+EUR\s+source\s+scraper\s+invalid_row\s+—\s+PRICE_OUT_OF_RANGE\s+amount 990\.99 is above the ceiling of 990\.00/);
     expect(await table.innerText()).toContain('1–10 of 10');
     await shot('3-run');
   });

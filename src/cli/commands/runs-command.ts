@@ -3,6 +3,7 @@ import type { CliEnv } from '../cli-env.ts';
 import { describeFreshness } from '../../engine/freshness.ts';
 import { describeLatency } from '../../engine/latency.ts';
 import { EXIT } from '../exit-codes.ts';
+import { foldBatchLines } from '../../engine/fold-batch-lines.ts';
 
 /** `lastmile runs [SYNC]`: run history, newest first. */
 export async function runsCommand(env: CliEnv, syncName: string | undefined, limit: number): Promise<number> {
@@ -25,7 +26,7 @@ export async function runsCommand(env: CliEnv, syncName: string | undefined, lim
 }
 
 /** `lastmile runs show RUN_ID`: one run's trace and its rejected rows with reasons. */
-export async function runShowCommand(env: CliEnv, runId: string, rejectedLimit: number): Promise<number> {
+export async function runShowCommand(env: CliEnv, runId: string, rejectedLimit: number, allBatches = false): Promise<number> {
   const run = await env.store.getRun(runId);
   if (!run) {
     env.log(`no run with id ${runId}; list them with: lastmile runs`);
@@ -44,7 +45,7 @@ export async function runShowCommand(env: CliEnv, runId: string, rejectedLimit: 
     ...(s.freshness ? [`  freshness: ${describeFreshness(s.freshness)}${s.freshness.stale ? '  STALE' : ''}`] : []),
     ...(s.latency ? [`  latency: ${describeLatency(s.latency)}`] : []),
     '',
-    formatTrace(run.trace, p.source),
+    formatTrace(allBatches ? run.trace : foldBatchLines(run.trace), p.source),
   ];
   if (rejected.total) {
     lines.push('', `rejected rows: ${formatCount(rejected.total)}  (${Object.entries(byCategory).map(([c, n]) => `${c} ${formatCount(n ?? 0)}`).join(', ')})`);

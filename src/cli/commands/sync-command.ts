@@ -5,6 +5,7 @@ import type { RunSummary } from '../../state/run-record.ts';
 import type { CliEnv } from '../cli-env.ts';
 import { exitCodeOf } from '../exit-codes.ts';
 import { progressDisplay } from '../progress-display.ts';
+import { refusePaused } from './pause-command.ts';
 
 export interface SyncFlags {
   fullResync?: boolean;
@@ -16,6 +17,8 @@ export interface SyncFlags {
 
 /** `lastmile sync SYNC`: one run, live progress on a terminal, the summary last. */
 export async function syncCommand(env: CliEnv, syncName: string, flags: SyncFlags): Promise<number> {
+  const paused = flags.dryRun ? undefined : await refusePaused(env, syncName);
+  if (paused !== undefined) return paused;
   const controller = new AbortController();
   const stop = () => controller.abort(new Error('interrupted (SIGINT/SIGTERM)'));
   process.once('SIGINT', stop);

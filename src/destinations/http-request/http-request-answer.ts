@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { RateLimitObservation, RecordResult, Rejection } from '../destination.ts';
 import { SyncError, type SyncErrorKind } from '../../errors.ts';
+import { refusalCategory } from '../refusal-category.ts';
 import { parseRetryAfter } from '../../delivery/retry-after.ts';
 import { header, limitsOf, readError } from '../http/http-answer.ts';
 import type { HttpAnswer } from '../http/http-client.ts';
@@ -45,7 +46,7 @@ export function answerFailure(answer: HttpAnswer, kind: SyncErrorKind, compiled:
     }
     default:
       return new SyncError('terminal', said.message ?? `${where} answered ${reason}`, {
-        status, code, field: said.field, category: said.field ? 'schema_mismatch' : 'invalid_row',
+        status, code, field: said.field, category: refusalCategory({ code, message: said.message, field: said.field }),
       });
   }
 }
@@ -116,10 +117,12 @@ export function recordOutcomes(answer: HttpAnswer, sent: SentRecord[], specs: Co
       if (spec.success && success !== undefined && success !== 'false') continue;
       const field = text(spec.field) ?? (isObject(item) && typeof item.field === 'string' ? item.field : undefined);
       const own = isObject(item) ? item : {};
+      const message = text(spec.message) ?? String(own.message ?? own.error ?? JSON.stringify(item)).slice(0, 500);
+      const code = text(spec.code) ?? (own.code === undefined ? spec.path.at(-1) ?? String(answer.status) : String(own.code));
       failed.set(record.key, {
-        category: spec.category ?? (field ? 'schema_mismatch' : 'invalid_row'),
-        message: text(spec.message) ?? String(own.message ?? own.error ?? JSON.stringify(item)).slice(0, 500),
-        code: text(spec.code) ?? (own.code === undefined ? spec.path.at(-1) ?? String(answer.status) : String(own.code)),
+        category: spec.category ?? refusalCategory({ code, message, field }),
+        message,
+        code,
         ...(field ? { field } : {}),
         retryable: spec.retryable,
       });

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { RateLimitObservation, RecordResult } from '../destination.ts';
 import { SyncError } from '../../errors.ts';
 import { parseRetryAfter } from '../../delivery/retry-after.ts';
+import { refusalCategory } from '../refusal-category.ts';
 import type { HttpAnswer } from './http-client.ts';
 import type { HttpConnection } from './http-settings.ts';
 
@@ -27,7 +28,7 @@ export function answerError(answer: HttpAnswer, name: string, where: string): Sy
     const hint = status === 404 || status === 405 ? 'check its url and method' : 'check the credentials in its headers';
     return new SyncError('config', `destination "${name}": ${where} answered ${reason}${detail}; ${hint}`, { status, code: said.code ?? String(status) });
   }
-  return new SyncError('terminal', said.message ?? `${where} answered ${reason}`, { status, code: said.code ?? String(status), field: said.field, category: rejectionCategory(said.field) });
+  return new SyncError('terminal', said.message ?? `${where} answered ${reason}`, { status, code: said.code ?? String(status), field: said.field, category: refusalCategory(said) });
 }
 
 /** Per-record outcomes listed in a 2xx body; records the list does not name are delivered. */
@@ -53,7 +54,8 @@ export function recordResults(answer: HttpAnswer, keys: string[], spec: NonNulla
     failed.set(String(key), {
       key: String(key), outcome: 'rejected',
       rejection: strip({
-        category: rejectionCategory(field), retryable: false,
+        category: refusalCategory({ message: typeof error === 'string' ? error : String(e.message ?? ''), code: code == null ? undefined : String(code), field }),
+        retryable: false,
         message: typeof error === 'string' ? error : String(e.message ?? JSON.stringify(error)),
         code: code === undefined || code === null ? undefined : String(code),
         field,
@@ -102,9 +104,4 @@ export function readError(body: string): { message?: string; code?: string; fiel
 
 function strip<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
-
-/** A row the endpoint refused: a named field means its value did not fit the schema there. */
-function rejectionCategory(field: string | undefined): 'schema_mismatch' | 'invalid_row' {
-  return field ? 'schema_mismatch' : 'invalid_row';
 }

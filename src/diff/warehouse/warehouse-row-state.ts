@@ -123,6 +123,10 @@ export class WarehouseRowState implements StateStore {
   getRun(runId: string) { return this.inner.getRun(runId); }
   listRejected(...args: Parameters<StateStore['listRejected']>) { return this.inner.listRejected(...args); }
   rejectedByCategory(runId: string) { return this.inner.rejectedByCategory(runId); }
+  rejectedGroups(runId: string) { return this.inner.rejectedGroups(runId); }
+  latestRejections(sync: string) { return this.inner.latestRejections(sync); }
+  pausedAt(sync: string) { return this.inner.pausedAt(sync); }
+  setPaused(sync: string, at: string | null) { return this.inner.setPaused(sync, at); }
 
   /** Closes the warehouse session only: the engine's own store is its owner's to close. */
   close(): Promise<void> {

@@ -4,6 +4,7 @@ import type { RejectCategory } from '../../destinations/destination.ts';
 import type { Value } from '../../sources/source.ts';
 import type { FingerprintRecipe, Lock, RejectedQuery, RowState, RowStateInput, RowStateFiles, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
 import { openWorkspace, type Workspace } from '../../diff/workspace/workspace.ts';
+import type { RejectedGroup } from '../rejected-groups.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { HistoryDb } from './history-db.ts';
@@ -132,6 +133,22 @@ export class EmbeddedStateStore implements StateStore {
   async rejectedByCategory(runId: string): Promise<Partial<Record<RejectCategory, number>>> {
     return this.history.rejectedByCategory(runId);
   }
+  rejectedGroups(runId: string): Promise<RejectedGroup[]> {
+    return Promise.resolve(this.history.rejectedGroups(runId));
+  }
+
+  latestRejections(sync: string): Promise<RejectedRow[]> {
+    return Promise.resolve(this.history.latestRejections(sync));
+  }
+
+  pausedAt(sync: string): Promise<string | null> {
+    return Promise.resolve(this.history.pausedAt(sync));
+  }
+
+  async setPaused(sync: string, at: string | null): Promise<void> {
+    await this.history.setPaused(sync, at);
+  }
+
 
   async close(): Promise<void> {
     for (const folder of this.folders.values()) await folder.close();

@@ -4,6 +4,7 @@ import type { Value } from '../../sources/source.ts';
 import type { RejectedQuery, RunListQuery } from '../state-store.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { decodeValue, encodeValue } from '../value-json.ts';
+import { EXACT_GROUP_LIMIT, foldGroups, sentJson, type RejectedGroup } from '../rejected-groups.ts';
 import { abandonedSummary, deathOf } from '../dead-runs.ts';
 import type { LockTiming } from '../lock-holder.ts';
 import { RunError } from '../../errors.ts';
@@ -20,7 +21,9 @@ CREATE TABLE IF NOT EXISTS rejected (
   id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, sync TEXT NOT NULL, key TEXT NOT NULL,
   category TEXT NOT NULL, field TEXT, code TEXT, message TEXT NOT NULL, retryable INTEGER NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS rejected_by_run ON rejected (run_id, category, id);
+CREATE INDEX IF NOT EXISTS rejected_by_sync ON rejected (sync, key, id);
 CREATE TABLE IF NOT EXISTS cursors (sync TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS paused (sync TEXT PRIMARY KEY, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS locks (
   sync TEXT PRIMARY KEY, run_id TEXT NOT NULL, pid INTEGER NOT NULL, host TEXT NOT NULL, heartbeat_at INTEGER NOT NULL);
 `;
@@ -42,6 +45,7 @@ export class HistoryDb {
       this.db.pragma('busy_timeout = 10000');
       this.db.pragma('synchronous = FULL');
       this.db.exec(SCHEMA);
+      addColumn(this.db, 'rejected', 'sent', 'TEXT');
     } catch (error) {
       throw new RunError(`cannot open the run history ${file}: ${(error as Error).message}. ` +
         'If it is damaged, move it (and its -wal, -shm files) aside: a new history starts, and the row state under syncs/ is kept', { cause: error });
@@ -92,10 +96,12 @@ export class HistoryDb {
 
   addRejected(rows: RejectedRow[]): void {
     const insert = this.db.prepare(
-      `INSERT INTO rejected (run_id, sync, key, category, field, code, message, retryable, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO rejected (run_id, sync, key, category, field, code, message, retryable, at, sent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.db.transaction(() => {
-      for (const r of rows) insert.run(r.runId, r.sync, r.key, r.category, r.field ?? null, r.code ?? null, r.message, r.retryable ? 1 : 0, r.at);
+      for (const r of rows) {
+        insert.run(r.runId, r.sync, r.key, r.category, r.field ?? null, r.code ?? null, r.message, r.retryable ? 1 : 0, r.at, sentJson(r));
+      }
     })();
   }
 
@@ -123,8 +129,8 @@ export class HistoryDb {
     const params: unknown[] = query.category === undefined ? [runId] : [runId, query.category];
     const { total } = this.db.prepare(`SELECT count(*) AS total FROM rejected WHERE run_id = ? ${filter}`).get(...params) as { total: number };
     const rows = this.db.prepare(
-      `SELECT run_id, sync, key, category, field, code, message, retryable, at FROM rejected
-       WHERE run_id = ? ${filter} ORDER BY id LIMIT ? OFFSET ?`,
+      `SELECT ${REJECTED_COLUMNS} FROM rejected
+       WHERE run_id = ? ${filter} ORDER BY ${KEY_ORDER}, id LIMIT ? OFFSET ?`,
     ).all(...params, query.limit ?? DEFAULT_REJECTED_LIMIT, query.offset ?? 0) as RejectedDbRow[];
     return { total, rows: rows.map(rejectedRow) };
   }
@@ -133,6 +139,33 @@ export class HistoryDb {
     const rows = this.db.prepare('SELECT category, count(*) AS n FROM rejected WHERE run_id = ? GROUP BY category')
       .all(runId) as { category: RejectCategory; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.category, r.n]));
+  }
+
+  rejectedGroups(runId: string): RejectedGroup[] {
+    const rows = this.db.prepare(
+      `SELECT category, code, message, count(*) AS n FROM rejected WHERE run_id = ?
+       GROUP BY category, code, message ORDER BY n DESC, category, code, message LIMIT ${EXACT_GROUP_LIMIT}`,
+    ).all(runId) as { category: RejectCategory; code: string | null; message: string; n: number }[];
+    return foldGroups(rows.map((r) => ({ category: r.category, ...(r.code === null ? {} : { code: r.code }), message: r.message, count: r.n })));
+  }
+
+  latestRejections(sync: string): RejectedRow[] {
+    const rows = this.db.prepare(
+      `SELECT ${REJECTED_COLUMNS} FROM rejected r WHERE sync = ?
+         AND id = (SELECT max(id) FROM rejected l WHERE l.sync = r.sync AND l.key = r.key)
+       ORDER BY ${KEY_ORDER}`,
+    ).all(sync) as RejectedDbRow[];
+    return rows.map(rejectedRow);
+  }
+
+  pausedAt(sync: string): string | null {
+    const row = this.db.prepare('SELECT at FROM paused WHERE sync = ?').get(sync) as { at: string } | undefined;
+    return row?.at ?? null;
+  }
+
+  setPaused(sync: string, at: string | null): void {
+    if (at === null) this.db.prepare('DELETE FROM paused WHERE sync = ?').run(sync);
+    else this.db.prepare('INSERT INTO paused (sync, at) VALUES (?, ?) ON CONFLICT (sync) DO NOTHING').run(sync, at);
   }
 
   getCursor(sync: string): Value | null {
@@ -151,9 +184,19 @@ export class HistoryDb {
   }
 }
 
+const REJECTED_COLUMNS = 'run_id, sync, key, category, field, code, message, retryable, at, sent';
+/** Keys made of digits sort as numbers (2 before 10), the others as text after them. */
+const KEY_ORDER = `(CASE WHEN key <> '' AND key NOT GLOB '*[^0-9]*' THEN CAST(key AS REAL) END) IS NULL,
+  CASE WHEN key <> '' AND key NOT GLOB '*[^0-9]*' THEN CAST(key AS REAL) END, key`;
+
+function addColumn(db: Database.Database, table: string, column: string, type: string): void {
+  const columns = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as { name: string }[];
+  if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+}
+
 interface RejectedDbRow {
   run_id: string; sync: string; key: string; category: RejectCategory; field: string | null;
-  code: string | null; message: string; retryable: number; at: string;
+  code: string | null; message: string; retryable: number; at: string; sent: string | null;
 }
 
 function rejectedRow(r: RejectedDbRow): RejectedRow {
@@ -162,6 +205,7 @@ function rejectedRow(r: RejectedDbRow): RejectedRow {
     ...(r.field === null ? {} : { field: r.field }),
     ...(r.code === null ? {} : { code: r.code }),
     message: r.message, retryable: r.retryable === 1, at: r.at,
+    ...(r.sent === null ? {} : { sent: JSON.parse(r.sent) as RejectedRow['sent'] }),
   };
 }
 

@@ -7,6 +7,7 @@ import { quoteIdent } from '../row-state-sql.ts';
 import { decodeValue, encodeValue } from '../value-json.ts';
 import { abandonedSummary, deathOf } from '../dead-runs.ts';
 import type { LockTiming } from '../lock-holder.ts';
+import { EXACT_GROUP_LIMIT, foldGroups, sentJson, type RejectedGroup } from '../rejected-groups.ts';
 
 const DEFAULT_RUN_LIMIT = 100;
 const DEFAULT_REJECTED_LIMIT = 100;
@@ -62,12 +63,12 @@ export class PostgresHistory {
     if (!rows.length) return;
     const column = <K extends keyof RejectedRow>(k: K) => rows.map((r) => r[k] ?? null);
     await this.pool.query(
-      `INSERT INTO ${this.s}.rejected (run_id, sync, key, category, field, code, message, retryable, at)
-       SELECT run_id, sync, key, category, field, code, message, retryable, at
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::text[])
-         WITH ORDINALITY AS r(run_id, sync, key, category, field, code, message, retryable, at, n) ORDER BY n`,
+      `INSERT INTO ${this.s}.rejected (run_id, sync, key, category, field, code, message, retryable, at, sent)
+       SELECT run_id, sync, key, category, field, code, message, retryable, at, sent::json
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::boolean[], $9::text[], $10::text[])
+         WITH ORDINALITY AS r(run_id, sync, key, category, field, code, message, retryable, at, sent, n) ORDER BY n`,
       [column('runId'), column('sync'), column('key'), column('category'), column('field'), column('code'),
-        column('message'), column('retryable'), column('at')],
+        column('message'), column('retryable'), column('at'), rows.map(sentJson)],
     );
   }
 
@@ -104,8 +105,8 @@ export class PostgresHistory {
     const count = await this.pool.query<{ total: string }>(
       `SELECT count(*) AS total FROM ${this.s}.rejected WHERE run_id = $1 ${filter}`, params);
     const page = await this.pool.query<RejectedDbRow>(
-      `SELECT run_id, sync, key, category, field, code, message, retryable, at FROM ${this.s}.rejected
-       WHERE run_id = $1 ${filter} ORDER BY id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      `SELECT ${REJECTED_COLUMNS} FROM ${this.s}.rejected
+       WHERE run_id = $1 ${filter} ORDER BY ${KEY_ORDER}, id LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
       [...params, query.limit ?? DEFAULT_REJECTED_LIMIT, query.offset ?? 0],
     );
     return { total: Number(count.rows[0].total), rows: page.rows.map(rejectedRow) };
@@ -115,6 +116,30 @@ export class PostgresHistory {
     const { rows } = await this.pool.query<{ category: RejectCategory; n: string }>(
       `SELECT category, count(*) AS n FROM ${this.s}.rejected WHERE run_id = $1 GROUP BY category`, [runId]);
     return Object.fromEntries(rows.map((r) => [r.category, Number(r.n)]));
+  }
+
+  async rejectedGroups(runId: string): Promise<RejectedGroup[]> {
+    const { rows } = await this.pool.query<{ category: RejectCategory; code: string | null; message: string; n: string }>(
+      `SELECT category, code, message, count(*) AS n FROM ${this.s}.rejected WHERE run_id = $1
+       GROUP BY category, code, message ORDER BY n DESC, category, code, message LIMIT ${EXACT_GROUP_LIMIT}`, [runId]);
+    return foldGroups(rows.map((r) => ({ category: r.category, ...(r.code === null ? {} : { code: r.code }), message: r.message, count: Number(r.n) })));
+  }
+
+  async latestRejections(sync: string): Promise<RejectedRow[]> {
+    const { rows } = await this.pool.query<RejectedDbRow>(
+      `SELECT ${REJECTED_COLUMNS} FROM (SELECT DISTINCT ON (key) * FROM ${this.s}.rejected WHERE sync = $1 ORDER BY key, id DESC) r
+       ORDER BY ${KEY_ORDER}`, [sync]);
+    return rows.map(rejectedRow);
+  }
+
+  async pausedAt(sync: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ at: string }>(`SELECT at FROM ${this.s}.paused WHERE sync = $1`, [sync]);
+    return rows[0]?.at ?? null;
+  }
+
+  async setPaused(sync: string, at: string | null): Promise<void> {
+    if (at === null) await this.pool.query(`DELETE FROM ${this.s}.paused WHERE sync = $1`, [sync]);
+    else await this.pool.query(`INSERT INTO ${this.s}.paused (sync, at) VALUES ($1, $2) ON CONFLICT (sync) DO NOTHING`, [sync, at]);
   }
 
   async getCursor(sync: string): Promise<Value | null> {
@@ -131,9 +156,13 @@ export class PostgresHistory {
   }
 }
 
+const REJECTED_COLUMNS = 'run_id, sync, key, category, field, code, message, retryable, at, sent::text AS sent';
+/** Keys made of digits sort as numbers (2 before 10), the others as text after them. */
+const KEY_ORDER = `(CASE WHEN key ~ '^[0-9]+$' THEN key::numeric END) IS NULL, CASE WHEN key ~ '^[0-9]+$' THEN key::numeric END, key`;
+
 interface RejectedDbRow {
   run_id: string; sync: string; key: string; category: RejectCategory; field: string | null;
-  code: string | null; message: string; retryable: boolean; at: string;
+  code: string | null; message: string; retryable: boolean; at: string; sent: string | null;
 }
 
 function rejectedRow(r: RejectedDbRow): RejectedRow {
@@ -142,5 +171,6 @@ function rejectedRow(r: RejectedDbRow): RejectedRow {
     ...(r.field === null ? {} : { field: r.field }),
     ...(r.code === null ? {} : { code: r.code }),
     message: r.message, retryable: r.retryable, at: r.at,
+    ...(r.sent === null ? {} : { sent: JSON.parse(r.sent) as RejectedRow['sent'] }),
   };
 }

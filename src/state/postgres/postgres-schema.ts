@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS ${s}.rejected (
   id bigserial PRIMARY KEY, run_id text NOT NULL, sync text NOT NULL, key text NOT NULL, category text NOT NULL,
   field text, code text, message text NOT NULL, retryable boolean NOT NULL, at text NOT NULL);
 CREATE INDEX IF NOT EXISTS rejected_by_run ON ${s}.rejected (run_id, category, id);
+ALTER TABLE ${s}.rejected ADD COLUMN IF NOT EXISTS sent json;
+CREATE INDEX IF NOT EXISTS rejected_by_sync ON ${s}.rejected (sync, key, id);
+CREATE TABLE IF NOT EXISTS ${s}.paused (sync text PRIMARY KEY, at text NOT NULL);
 CREATE TABLE IF NOT EXISTS ${s}.cursors (sync text PRIMARY KEY, value text NOT NULL);
 CREATE TABLE IF NOT EXISTS ${s}.locks (
   sync text PRIMARY KEY, run_id text NOT NULL, pid integer NOT NULL, host text NOT NULL, heartbeat_at timestamptz NOT NULL);

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { RejectCategory } from '../../destinations/destination.ts';
 import type { Value } from '../../sources/source.ts';
 import type { FingerprintRecipe, Lock, RejectedQuery, RowState, RowStateInput, RowStateFiles, RowStateUpdate, RunListQuery, StateStore } from '../state-store.ts';
+import type { RejectedGroup } from '../rejected-groups.ts';
 import type { RejectedRow, RunRecord, RunSummary, TraceLine } from '../run-record.ts';
 import { DEFAULT_LOCK_TIMING, type LockHolder, type LockTiming } from '../lock-holder.ts';
 import { PostgresHistory } from './postgres-history.ts';
@@ -142,6 +143,22 @@ export class PostgresStateStore implements StateStore {
   rejectedByCategory(runId: string): Promise<Partial<Record<RejectCategory, number>>> {
     return this.history.rejectedByCategory(runId);
   }
+  rejectedGroups(runId: string): Promise<RejectedGroup[]> {
+    return this.history.rejectedGroups(runId);
+  }
+
+  latestRejections(sync: string): Promise<RejectedRow[]> {
+    return this.history.latestRejections(sync);
+  }
+
+  pausedAt(sync: string): Promise<string | null> {
+    return this.history.pausedAt(sync);
+  }
+
+  setPaused(sync: string, at: string | null): Promise<void> {
+    return this.history.setPaused(sync, at);
+  }
+
 
   async close(): Promise<void> {
     await this.rowState.close();

@@ -1,11 +1,13 @@
 import { useEffect, useState } from 'react';
 import { enc, type RejectCategory, type RejectedPage } from '../api.ts';
+import { CsvButton } from './csv-button.tsx';
+import { SentValues } from './sent-values.tsx';
 import { CATEGORY_LABELS, dateTime, n } from '../format.ts';
 import { useApi } from '../use-api.ts';
 
 const PAGE = 50;
 
-/** The rejected rows of a run: key, field, the destination's code and message; filtered and paged. */
+/** The rejected rows of a run: key, the values sent, field, the destination's code and message; filtered and paged. */
 export function RejectedTable({ runId, category, onCategory, total }: {
   runId: string;
   category: RejectCategory | undefined;
@@ -27,18 +29,21 @@ export function RejectedTable({ runId, category, onCategory, total }: {
             <option value="">All categories</option>
             {Object.keys(CATEGORY_LABELS).map((c) => <option key={c} value={c}>{c}</option>)}
           </select>
+          <CsvButton path={`/api/runs/${enc(runId)}/rejected.csv`} file={`${runId}-rejected.csv`} />
         </div>
       </div>
+
       {error && <div className="error" style={{ margin: 16 }}>{error}</div>}
       <div className="scroll-x">
         <table>
           <thead>
-            <tr><th>Key</th><th>Category</th><th>Field</th><th>Code</th><th>Message</th><th>Retry</th><th>At</th></tr>
+            <tr><th>Key</th><th>Sent</th><th>Category</th><th>Field</th><th>Code</th><th>Message</th><th>Retry</th><th>At</th></tr>
           </thead>
           <tbody>
             {data?.rows.map((row, i) => (
               <tr key={`${row.key}-${i}`}>
-                <td className="mono">{row.key}</td>
+                <td className="mono" style={{ whiteSpace: 'nowrap' }}>{row.key}</td>
+                <td><SentValues sent={row.sent} /></td>
                 <td><span className="chip mono">{row.category}</span></td>
                 <td className="mono">{row.field ?? <span className="muted">—</span>}</td>
                 <td>{row.code ? <span className="code">{row.code}</span> : <span className="muted">—</span>}</td>
@@ -47,7 +52,7 @@ export function RejectedTable({ runId, category, onCategory, total }: {
                 <td className="small muted" style={{ whiteSpace: 'nowrap' }}>{dateTime(row.at)}</td>
               </tr>
             ))}
-            {data && data.rows.length === 0 && <tr><td colSpan={7} className="empty">No rejected row in this category.</td></tr>}
+            {data && data.rows.length === 0 && <tr><td colSpan={8} className="empty">No rejected row in this category.</td></tr>}
           </tbody>
         </table>
       </div>

@@ -39,7 +39,7 @@ export function OverviewPage() {
                     {typeLabel(sync.sourceType)} · {sync.model} → {typeLabel(sync.destinationType)} · {sync.destination} <span className="chip">{sync.mode}</span>
                   </div>
                 </td>
-                <td><StatusBadge status={sync.running ? 'running' : sync.health} /></td>
+                <td><StatusBadge status={sync.running ? 'running' : sync.health} />{sync.pausedAt && <> <span className="badge paused" title={`paused ${dateTime(sync.pausedAt)}`}>paused</span></>}</td>
                 <td>
                   {sync.lastRun ? (
                     <>

@@ -3,6 +3,7 @@ import { enc, type RejectCategory, type RunDetail } from '../api.ts';
 import { ProfileCard } from '../components/profile-card.tsx';
 import { RejectedRanking } from '../components/rejected-ranking.tsx';
 import { RejectedTable } from '../components/rejected-table.tsx';
+import { RejectedGroups } from '../components/rejected-groups.tsx';
 import { RunProgressView } from '../components/run-progress.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TraceView } from '../components/trace-view.tsx';
@@ -10,6 +11,7 @@ import { TimelinessCard } from '../components/timeliness-card.tsx';
 import { dateTime, duration, n } from '../format.ts';
 import { syncHref } from '../router.ts';
 import { useApi } from '../use-api.ts';
+import { TRIGGER_LABELS } from '../components/trigger-labels.ts';
 
 /** One run: its counts, trace, profile, and the rows the destination refused, ranked and listed. */
 export function RunPage({ runId }: { runId: string }) {
@@ -19,7 +21,7 @@ export function RunPage({ runId }: { runId: string }) {
   if (data && live && data.summary.status !== 'running') setLive(false);
   if (error) return <div className="error">{error}</div>;
   if (!data) return <p className="muted">Loading…</p>;
-  const { summary: s, profile, trace, rejectedByCategory, progress } = data;
+  const { summary: s, profile, trace, rejectedByCategory, rejectedGroups, progress } = data;
   const stats: [string, string, string?][] = [
     ['fetched', n(s.fetched)],
     ['added', n(s.added)], ['changed', n(s.changed)], ['removed', n(s.removed)], ['unchanged', n(s.unchanged)],
@@ -40,6 +42,7 @@ export function RunPage({ runId }: { runId: string }) {
             <span>started {dateTime(s.startedAt)}</span>
             {s.finishedAt && <span>finished {dateTime(s.finishedAt)}</span>}
             {s.dryRun && <span className="chip">dry run</span>}
+            {(s.trigger ?? profile?.trigger) && <span>triggered by {TRIGGER_LABELS[(s.trigger ?? profile?.trigger)!]}</span>}
           </div>
         </div>
       </div>
@@ -57,8 +60,14 @@ export function RunPage({ runId }: { runId: string }) {
       </section>
       <div className="grid-2e">
         <ProfileCard profile={profile} summary={s} />
-        <RejectedRanking counts={rejectedByCategory} selected={category} onSelect={setCategory} />
+        <RejectedRanking counts={rejectedByCategory} groups={rejectedGroups} selected={category} onSelect={setCategory} />
       </div>
+      {rejectedGroups.length > 0 && (
+        <section className="card flush">
+          <h2>Rejected rows by code and message</h2>
+          <RejectedGroups groups={category ? rejectedGroups.filter((g) => g.category === category) : rejectedGroups} />
+        </section>
+      )}
       <RejectedTable runId={s.runId} category={category} onCategory={setCategory} total={s.rejected} />
     </>
   );

@@ -10,6 +10,10 @@ import { StatusBadge } from '../components/status-badge.tsx';
 import { dateTime, duration, n, relative, typeLabel } from '../format.ts';
 import { runHref } from '../router.ts';
 import { useApi } from '../use-api.ts';
+import { SyncDefinitionCard } from '../components/sync-definition-card.tsx';
+import { PauseButton } from '../components/pause-button.tsx';
+import { CurrentRejectedPanel } from '../components/current-rejected-panel.tsx';
+import { TRIGGER_LABELS } from '../components/trigger-labels.ts';
 
 /** One sync: what it connects, its plan, "Run now" with live progress, and its run history. */
 export function SyncPage({ sync }: { sync: string }) {
@@ -17,6 +21,7 @@ export function SyncPage({ sync }: { sync: string }) {
   const history = useApi<{ runs: RunSummary[] }>(`/api/syncs/${enc(sync)}/runs?limit=50`, 5000);
   const [plan, setPlan] = useState<{ loading?: boolean; value?: Plan; error?: string }>({});
   const [run, setRun] = useState<{ runId?: string; detail?: RunDetail; error?: string }>({});
+  const [finishedRuns, setFinishedRuns] = useState(0);
 
   // Polls the run started here until it ends, then refreshes the page's numbers.
   useEffect(() => {
@@ -29,6 +34,7 @@ export function SyncPage({ sync }: { sync: string }) {
         setRun((r) => ({ ...r, detail }));
         if (detail.summary.status !== 'running') {
           setPlan({}); // the plan was of the state before this run
+          setFinishedRuns((count) => count + 1);
           void history.reload();
           void overview.reload();
           return;
@@ -66,7 +72,7 @@ export function SyncPage({ sync }: { sync: string }) {
     <>
       <div className="page-head">
         <div>
-          <h1>{sync} {o && <StatusBadge status={running ? 'running' : o.health} />}</h1>
+          <h1>{sync} {o && <StatusBadge status={running ? 'running' : o.health} />} {o?.pausedAt && <span className="badge paused" title={`paused ${dateTime(o.pausedAt)}`}>paused</span>}</h1>
           {o && (
             <div className="sub">
               <span>{typeLabel(o.sourceType)} · {o.model} → {typeLabel(o.destinationType)} · {o.destination}</span>
@@ -79,7 +85,8 @@ export function SyncPage({ sync }: { sync: string }) {
         </div>
         <div className="actions">
           <button onClick={preview} disabled={plan.loading}>{plan.loading ? 'Planning…' : 'Preview plan'}</button>
-          <button className="primary" onClick={runNow} disabled={running}>{running ? 'Running…' : 'Run now'}</button>
+          {o && <PauseButton sync={sync} pausedAt={o.pausedAt} onChange={() => void overview.reload()} />}
+          <button className="primary" onClick={runNow} disabled={running || Boolean(o?.pausedAt)} title={o?.pausedAt ? 'the sync is paused: resume it to run it' : undefined}>{running ? 'Running…' : 'Run now'}</button>
         </div>
       </div>
       {overview.error && <div className="error">{overview.error}</div>}
@@ -104,6 +111,10 @@ export function SyncPage({ sync }: { sync: string }) {
         </section>
       )}
 
+      <CurrentRejectedPanel sync={sync} version={finishedRuns} onRun={(runId) => setRun({ runId })} />
+
+      <SyncDefinitionCard sync={sync} />
+
       <EventsPanel sync={sync} />
       <TestRowPanel sync={sync} destination={o?.destination} />
 
@@ -115,7 +126,7 @@ export function SyncPage({ sync }: { sync: string }) {
         <table data-testid="run-history">
           <thead>
             <tr>
-              <th>Started</th><th>Status</th><th className="num">Duration</th><th className="num">Fetched</th>
+              <th>Started</th><th>Status</th><th>Trigger</th><th className="num">Duration</th><th className="num">Fetched</th>
               <th className="num">Changes</th><th className="num">Delivered</th><th className="num">Rejected</th><th className="num">API calls</th><th className="num">L p95</th>
             </tr>
           </thead>
@@ -124,6 +135,7 @@ export function SyncPage({ sync }: { sync: string }) {
               <tr key={r.runId} className="clickable" onClick={() => { window.location.hash = runHref(r.runId); }}>
                 <td><a href={runHref(r.runId)} title={r.runId}>{dateTime(r.startedAt)}</a>{r.dryRun && <span className="chip" style={{ marginLeft: 6 }}>dry run</span>}</td>
                 <td><StatusBadge status={r.status} /></td>
+                <td className="small">{r.trigger ? TRIGGER_LABELS[r.trigger] : '—'}</td>
                 <td className="num">{r.status === 'running' ? '—' : duration(r.durationMs)}</td>
                 <td className="num">{n(r.fetched)}</td>
                 <td className="num">{n(r.added + r.changed + r.removed)}</td>
@@ -135,7 +147,7 @@ export function SyncPage({ sync }: { sync: string }) {
                 </td>
               </tr>
             ))}
-            {history.data && history.data.runs.length === 0 && <tr><td colSpan={9} className="empty">No run yet. Preview the plan, then press “Run now”.</td></tr>}
+            {history.data && history.data.runs.length === 0 && <tr><td colSpan={10} className="empty">No run yet. Preview the plan, then press “Run now”.</td></tr>}
           </tbody>
         </table>
       </section>

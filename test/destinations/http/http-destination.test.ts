@@ -115,6 +115,23 @@ describe('http destination', () => {
     expect(await answer()).toMatchObject({ kind: 'terminal', code: '400', message: 'plain text reason' });
   });
 
+  it('a refusal by a CHECK constraint or a business rule is an invalid row, not a schema mismatch, though it names a field', async () => {
+    const { server, destination } = await setup({});
+    const answer = async () => destination.write(changes(1), context()).then(() => undefined, (e: SyncError) => e);
+    const refusals: [object, string][] = [
+      [{ code: 'check_violation', message: 'new row for relation "prices" violates check constraint "price_positive"', field: 'price' }, 'invalid_row'],
+      [{ code: 'INVALID_PRICE', message: 'price must be greater than 0', field: 'price' }, 'invalid_row'],
+      [{ message: 'discount not allowed for plan free', field: 'discount' }, 'invalid_row'],
+      [{ code: 'INVALID_TYPE', message: 'expected an integer, got "lots"', field: 'price' }, 'schema_mismatch'],
+      [{ message: 'name is too long (maximum is 80 characters)', field: 'name' }, 'schema_mismatch'],
+      [{ message: 'unknown field "colour"', field: 'colour' }, 'schema_mismatch'],
+    ];
+    for (const [body, category] of refusals) {
+      server.inject({ status: 422, body });
+      expect(await answer(), JSON.stringify(body)).toMatchObject({ kind: 'terminal', category });
+    }
+  });
+
   it('times out a request that never answers, as a transient failure', async () => {
     const { server, destination } = await setup({}, { timeoutMs: 200 });
     server.inject('hang');
