@@ -91,6 +91,22 @@ export function stateStoreConformance(name: string, setup: () => Promise<StoreFi
       expect(fpType.getRowObjectsJson()).toEqual([{ t: 'UBIGINT' }]);
     });
 
+    it('gives two readers of one sync at once every row each (a run, the metrics and the API read together)', async () => {
+      const s = sync();
+      const store = await open();
+      const updates: RowStateUpdate[] = Array.from({ length: 5_000 }, (_, i) => row(`k${i}`, String(i)));
+      await store.commitRows(s, updates);
+      const count = async () => {
+        let n = 0;
+        for await (const chunk of store.readRowState(s, { chunkSize: 100 })) {
+          n += chunk.length;
+          await new Promise((r) => setImmediate(r)); // a reader that does work between chunks
+        }
+        return n;
+      };
+      expect(await Promise.all([count(), count(), count()])).toEqual([5_000, 5_000, 5_000]);
+    });
+
     it('refuses an update it could not read back exactly, and writes nothing of that batch', async () => {
       const s = sync();
       const store = await open();

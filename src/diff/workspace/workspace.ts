@@ -11,6 +11,8 @@ import { quoteIdentifier } from '../../sql-identifier.ts';
  */
 export interface Workspace {
   connection: DuckDBConnection;
+  /** Another connection to the same database, for a streaming read that must not share one (close it when done). */
+  connect(): Promise<DuckDBConnection>;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function openWorkspace(options: { memoryLimit?: string; threads?: n
   const connection = await instance.connect();
   return {
     connection,
+    connect: () => instance.connect(),
     async close() {
       connection.closeSync();
       instance.closeSync();

@@ -78,9 +78,13 @@ export class EmbeddedStateStore implements StateStore {
     return this.folder(sync).forgetFingerprints();
   }
 
-  private async connection(): Promise<DuckDBConnection> {
+  private workspace(): Promise<Workspace> {
     this.scratch ??= openWorkspace();
-    return (await this.scratch).connection;
+    return this.scratch;
+  }
+
+  private async connection(): Promise<DuckDBConnection> {
+    return (await this.workspace()).connection;
   }
 
   async getCursor(sync: string): Promise<Value | null> {
@@ -163,7 +167,7 @@ export class EmbeddedStateStore implements StateStore {
   private folder(sync: string): RowStateFolder {
     let folder = this.folders.get(sync);
     if (!folder) {
-      folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)), () => this.connection(), () => {
+      folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)), () => this.connection(), async () => (await this.workspace()).connect(), () => {
         const holder = this.held.get(sync);
         if (holder) assertSqliteLockHeld(this.history.db, holder);
       }, () => this.history.lastDelivery(sync));

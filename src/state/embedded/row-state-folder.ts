@@ -34,6 +34,7 @@ export class RowStateFolder {
     readonly sync: string,
     readonly dir: string,
     private readonly scratch: () => Promise<DuckDBConnection>,
+    private readonly reader: () => Promise<DuckDBConnection>,
     private readonly guard: () => void = () => undefined,
     private readonly lastDelivery: () => string | undefined = () => undefined,
   ) {}
@@ -59,9 +60,17 @@ export class RowStateFolder {
     };
   }
 
+  /**
+   * On a connection of its own: a streaming result is dropped when its connection runs another
+   * query, so two readers at once (a run, the API, the metrics) on the shared one lost rows.
+   */
   async *read(chunkSize: number, signal: AbortSignal): AsyncIterable<RowState[]> {
-    const db = await this.scratch();
-    yield* readRowStates(db, rowStateSql(await this.files()), chunkSize, signal);
+    const db = await this.reader();
+    try {
+      yield* readRowStates(db, rowStateSql(await this.files()), chunkSize, signal);
+    } finally {
+      db.closeSync();
+    }
   }
 
   /** Validation and enqueueing run before the first await: commits keep their call order. */
