@@ -4,6 +4,7 @@ import { dateTime, n } from '../format.ts';
 import { runHref } from '../router.ts';
 import { useApi } from '../use-api.ts';
 import { CsvButton } from './csv-button.tsx';
+import { Pager } from './pager.tsx';
 import { RejectedGroups } from './rejected-groups.tsx';
 import { SentValues } from './sent-values.tsx';
 
@@ -57,13 +58,7 @@ export function CurrentRejectedPanel({ sync, version, onRun }: { sync: string; v
           </tbody>
         </table>
       </div>
-      <div className="pager">
-        <span className="muted small">{`${n(offset + 1)}–${n(offset + data.rows.length)} of ${n(data.total)}`}</span>
-        <div className="actions">
-          <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous</button>
-          <button disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>Next</button>
-        </div>
-      </div>
+      <Pager offset={offset} shown={data.rows.length} total={data.total} size={PAGE} onOffset={setOffset} />
     </section>
   );
 }

@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
 import { enc, type RejectCategory, type RejectedPage } from '../api.ts';
 import { CsvButton } from './csv-button.tsx';
+import { Pager } from './pager.tsx';
 import { SentValues } from './sent-values.tsx';
-import { CATEGORY_LABELS, dateTime, n } from '../format.ts';
+import { CATEGORY_LABELS, dateTime } from '../format.ts';
 import { useApi } from '../use-api.ts';
 
 const PAGE = 50;
@@ -56,17 +57,7 @@ export function RejectedTable({ runId, category, onCategory, total }: {
           </tbody>
         </table>
       </div>
-      {data && (
-        <div className="pager">
-          <span className="muted small">
-            {data.total === 0 ? 'none' : `${n(offset + 1)}–${n(offset + data.rows.length)} of ${n(data.total)}`}
-          </span>
-          <div className="actions">
-            <button disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>Previous</button>
-            <button disabled={offset + PAGE >= data.total} onClick={() => setOffset(offset + PAGE)}>Next</button>
-          </div>
-        </div>
-      )}
+      {data && <Pager offset={offset} shown={data.rows.length} total={data.total} size={PAGE} onOffset={setOffset} />}
     </section>
   );
 }
