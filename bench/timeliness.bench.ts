@@ -1,7 +1,7 @@
 /**
  * What measuring L per row and writing the sync logs back cost: a 100,000-change run (full resync)
- * from a DuckDB model into an unlimited local HTTP endpoint, with both off and both on, alternated
- * in the same process (median of 3 each).
+ * from a DuckDB model into an unlimited local HTTP endpoint, with both off, L only, and both on,
+ * alternated in the same process (median of 3 each).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +16,7 @@ import { startSink } from './http-sink.ts';
 const ROWS = 100_000;
 const ROUNDS = Number(process.env.LASTMILE_BENCH_ROUNDS ?? 3);
 
-const config = (url: string, state: string, on: boolean) => `version: 1
+const config = (url: string, state: string, on: boolean, logs: boolean) => `version: 1
 state: ${state}
 sources: { warehouse: { type: duckdb, path: ./warehouse.duckdb } }
 destinations:
@@ -24,7 +24,7 @@ destinations:
 models: { prices: { source: warehouse, table: prices, primaryKey: sku${on ? ', eventTime: scraped_at' : ''} } }
 syncs:
   prices_sync: { model: prices, destination: sink, mode: upsert, match: { sku: id }, mapping: { price: amount, currency: currency } }
-${on ? 'logs: { source: warehouse, schema: lastmile_logs }' : ''}
+${logs ? 'logs: { source: warehouse, schema: lastmile_logs }' : ''}
 `;
 
 export default async function run(): Promise<BenchTable[]> {
@@ -35,11 +35,11 @@ export default async function run(): Promise<BenchTable[]> {
       CREATE TABLE prices AS SELECT 'SKU-' || i AS sku, CAST((i % 100000) / 100.0 AS DECIMAL(10,2)) AS price, 'EUR' AS currency,
              now()::TIMESTAMPTZ - to_seconds(i % 3600) AS scraped_at FROM range(${ROWS}) t(i)`));
     const variants = [];
-    for (const on of [false, true]) {
-      const file = path.join(dir, on ? 'on.yml' : 'off.yml');
-      await writeFile(file, config(sink.url, on ? '.state-on' : '.state-off', on));
+    for (const [name, on, logs] of [['off', false, false], ['latency', true, false], ['on', true, true]] as const) {
+      const file = path.join(dir, `${name}.yml`);
+      await writeFile(file, config(sink.url, `.state-${name}`, on, logs));
       const project = await loadProject(file);
-      variants.push({ on, project, store: await openStateStore(project.state), ms: [] as number[] });
+      variants.push({ name, project, store: await openStateStore(project.state), ms: [] as number[] });
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (const v of variants) {
@@ -53,10 +53,10 @@ export default async function run(): Promise<BenchTable[]> {
     const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
     const off = median(variants[0]!.ms);
     const rows = variants.map((v) => ({
-      run: v.on ? 'eventTime (L per row) + logs written back' : 'both off',
+      run: { off: 'both off', latency: 'eventTime (L per row) only', on: 'eventTime (L per row) + logs written back' }[v.name],
       'median (ms)': Math.round(median(v.ms)),
       runs: v.ms.map(Math.round).join(', '),
-      'vs off': v.on ? `${(((median(v.ms) - off) / off) * 100).toFixed(1)} %` : '',
+      'vs off': v.name === 'off' ? '' : `${(((median(v.ms) - off) / off) * 100).toFixed(1)} %`,
     }));
     for (const v of variants) await v.store.close();
     return [{ title: `L per row and sync logs: ${ROWS.toLocaleString('en-US')}-change run into a local endpoint (median of ${ROUNDS}, alternated)`, rows }];
