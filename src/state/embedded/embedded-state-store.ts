@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RejectCategory } from '../../destinations/destination.ts';
 import type { Value } from '../../sources/source.ts';
@@ -27,6 +28,9 @@ export interface EmbeddedStateOptions {
  * Row state stays in files DuckDB reads natively (rowStateFiles), so a DuckDB diff never converts
  * rows through JS; others read it in plain chunks.
  */
+/** How long close() waits for reads still streaming before it closes their database. */
+const READERS_GRACE_MS = 5_000;
+
 export class EmbeddedStateStore implements StateStore {
   readonly kind = 'embedded' as const;
   private readonly history: HistoryDb;
@@ -36,6 +40,7 @@ export class EmbeddedStateStore implements StateStore {
   private readonly held = new Map<string, LockHolder>();
   /** The store's own DuckDB (memory capped, spilling to disk): compaction and reads of the Parquet state. */
   private scratch?: Promise<Workspace>;
+  private readonly readers = new Set<Promise<void>>();
   private readonly redact: Redactor;
 
   constructor(readonly root: string, options: EmbeddedStateOptions = {}) {
@@ -85,6 +90,21 @@ export class EmbeddedStateStore implements StateStore {
 
   private async connection(): Promise<DuckDBConnection> {
     return (await this.workspace()).connection;
+  }
+
+  /** A connection of its own for one streaming read; `done` closes it. close() waits for these. */
+  private async readConnection(): Promise<{ db: DuckDBConnection; done: () => void }> {
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    this.readers.add(finished);
+    void finished.then(() => this.readers.delete(finished));
+    try {
+      const db = await (await this.workspace()).connect();
+      return { db, done: () => { db.closeSync(); finish(); } };
+    } catch (error) {
+      finish();
+      throw error;
+    }
   }
 
   async getCursor(sync: string): Promise<Value | null> {
@@ -157,6 +177,9 @@ export class EmbeddedStateStore implements StateStore {
   async close(): Promise<void> {
     for (const folder of this.folders.values()) await folder.close();
     this.folders.clear();
+    // A read still streaming on a connection of the scratch database would crash the process if
+    // the database closed under it: they end first (a reader left unfinished is waited for 5 s).
+    await Promise.race([Promise.all(this.readers), sleep(READERS_GRACE_MS, undefined, { ref: false })]);
     if (this.scratch) {
       await (await this.scratch).close();
       this.scratch = undefined;
@@ -167,7 +190,7 @@ export class EmbeddedStateStore implements StateStore {
   private folder(sync: string): RowStateFolder {
     let folder = this.folders.get(sync);
     if (!folder) {
-      folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)), () => this.connection(), async () => (await this.workspace()).connect(), () => {
+      folder = new RowStateFolder(sync, path.join(this.root, 'syncs', folderName(sync)), () => this.connection(), () => this.readConnection(), () => {
         const holder = this.held.get(sync);
         if (holder) assertSqliteLockHeld(this.history.db, holder);
       }, () => this.history.lastDelivery(sync));

@@ -34,7 +34,7 @@ export class RowStateFolder {
     readonly sync: string,
     readonly dir: string,
     private readonly scratch: () => Promise<DuckDBConnection>,
-    private readonly reader: () => Promise<DuckDBConnection>,
+    private readonly reader: () => Promise<{ db: DuckDBConnection; done: () => void }>,
     private readonly guard: () => void = () => undefined,
     private readonly lastDelivery: () => string | undefined = () => undefined,
   ) {}
@@ -65,11 +65,11 @@ export class RowStateFolder {
    * query, so two readers at once (a run, the API, the metrics) on the shared one lost rows.
    */
   async *read(chunkSize: number, signal: AbortSignal): AsyncIterable<RowState[]> {
-    const db = await this.reader();
+    const { db, done } = await this.reader();
     try {
       yield* readRowStates(db, rowStateSql(await this.files()), chunkSize, signal);
     } finally {
-      db.closeSync();
+      done();
     }
   }
 
