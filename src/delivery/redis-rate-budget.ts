@@ -1,3 +1,4 @@
+import { holdLease, limitsInForce } from './budget-limits.ts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
@@ -104,13 +105,7 @@ export class RedisRateBudget implements RateBudget {
   }
 
   lease(limits: BudgetLimits): () => void {
-    const entry = { ...limits };
-    this.leases.add(entry);
-    this.applyLimits();
-    return () => {
-      this.leases.delete(entry);
-      this.applyLimits();
-    };
+    return holdLease(this.leases, limits, () => this.applyLimits());
   }
 
   async acquire(signal: AbortSignal, options: AcquireOptions = {}): Promise<Permit> {
@@ -227,15 +222,11 @@ export class RedisRateBudget implements RateBudget {
   }
 
   private applyLimits(): void {
-    const leases = [...this.leases];
-    const rates = leases.map((l) => l.requestsPerSecond).filter((r): r is number => r !== undefined && r > 0);
-    const caps = leases.map((l) => l.concurrency).filter((c): c is number => c !== undefined && c > 0);
-    const declared = leases.map((l) => l.declared).filter((d): d is DeclaredRate => d !== undefined && d.requestsPerSecond > 0);
-    const reserves = leases.map((l) => l.dailyReserve).filter((r): r is number => r !== undefined && r >= 0);
-    this.configuredRate = rates.length > 0 ? Math.min(...rates) : undefined;
-    this.declaredRate = declared.sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)[0];
-    this.dailyReserve = reserves.length > 0 ? Math.max(...reserves) : undefined;
-    this.cap = caps.length > 0 ? Math.min(...caps) : DEFAULT_CONCURRENCY;
+    const { configuredRate, declaredRate, dailyReserve, concurrency } = limitsInForce(this.leases);
+    this.configuredRate = configuredRate;
+    this.declaredRate = declaredRate;
+    this.dailyReserve = dailyReserve;
+    this.cap = concurrency;
   }
 
   /** One caller of this process at a time asks Redis, in arrival order. */
