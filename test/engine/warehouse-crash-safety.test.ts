@@ -1,56 +1,17 @@
 import os from 'node:os';
 import path from 'node:path';
-import http from 'node:http';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKeyCountingReceiver } from '../helpers/counting-receiver.ts';
+import { spawnCli } from '../helpers/run-cli.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
 import { REDSHIFT_STRTOL, redshiftStandInUrl } from '../helpers/redshift-stand-in.ts';
 
-const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/lastmile.js');
 const ROWS = 1500;
 const BATCH = 50;
 const CONCURRENCY = 2;
-
-/** A receiver that counts every record it is sent, per key, slow enough to be killed mid-run. */
-function startCountingReceiver() {
-  const received = new Map<string, number>();
-  let requests = 0;
-  const listeners: (() => void)[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      setTimeout(() => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        if (req.method !== 'POST' || !body) return void res.writeHead(200).end();
-        for (const item of JSON.parse(body) as { key: string }[]) received.set(item.key, (received.get(item.key) ?? 0) + 1);
-        requests++;
-        listeners.forEach((l) => l());
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      }, 15);
-    });
-  });
-  return {
-    received,
-    get requests() { return requests; },
-    onRequest(listener: () => void) { listeners.push(listener); },
-    listen: () => new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as { port: number }).port}`))),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-function runCli(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
 
 const lastJson = (output: string) => JSON.parse(output.trim().split('\n').filter((l) => l.startsWith('{')).at(-1)!);
 
@@ -105,13 +66,13 @@ if (await needService('mariadb')) {
 
 describe.each(servers)('kill -9 with the state in the warehouse ($name), then run again: every row arrives', (server) => {
   let dir: string;
-  let receiver: ReturnType<typeof startCountingReceiver>;
+  let receiver: ReturnType<typeof startKeyCountingReceiver>;
   const table = `lm_crash_items_${process.pid}`;
   const schema = `lm_crash_state_${process.pid}`;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-wcrash-'));
-    receiver = startCountingReceiver();
+    receiver = startKeyCountingReceiver();
     const url = await receiver.listen();
     await writeFile(path.join(dir, 'lastmile.yml'), `version: 1
 state: .lastmile
@@ -138,7 +99,7 @@ syncs:
     let kills = 0;
     for (const afterRequests of [0, 1, 7, 16]) {
       const start = receiver.requests;
-      const run = runCli(['sync', 'items_sync', '--json'], dir);
+      const run = spawnCli(['sync', 'items_sync', '--json'], dir);
       await new Promise<void>((resolve) => {
         if (afterRequests === 0) return void setTimeout(resolve, 400); // while reading / diffing
         receiver.onRequest(() => { if (receiver.requests - start >= afterRequests) resolve(); });
@@ -149,7 +110,7 @@ syncs:
     }
     expect(kills).toBeGreaterThanOrEqual(3);
 
-    const final = runCli(['sync', 'items_sync', '--json'], dir);
+    const final = spawnCli(['sync', 'items_sync', '--json'], dir);
     expect(await final.exited, final.output()).toBe(0);
     expect(lastJson(final.output()).status).toBe('success');
 
@@ -165,10 +126,10 @@ syncs:
     expect(Number(state!.delivered)).toBe(ROWS);
 
     // Nothing is left to send, and plan says where the diff ran.
-    const again = runCli(['sync', 'items_sync', '--json'], dir);
+    const again = spawnCli(['sync', 'items_sync', '--json'], dir);
     expect(await again.exited).toBe(0);
     expect(lastJson(again.output())).toMatchObject({ added: 0, changed: 0, delivered: 0 });
-    const plan = runCli(['plan', 'items_sync'], dir);
+    const plan = spawnCli(['plan', 'items_sync'], dir);
     expect(await plan.exited).toBe(0);
     expect(plan.output()).toContain('plan items_sync (upsert, diff: warehouse)');
   }, 420_000);

@@ -45,3 +45,16 @@ function lastJson(stdout: string): Record<string, unknown> | undefined {
   }
   return undefined;
 }
+
+/**
+ * `lastmile ARGS` in a child process left to the caller (to kill -9 mid-run): its exit code
+ * once it ends, and everything it printed so far, stdout and stderr together.
+ */
+export function spawnCli(args: string[], cwd: string) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
