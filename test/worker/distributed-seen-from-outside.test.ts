@@ -5,6 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectAccounted } from '../engine/accounting.ts';
+import type { RunSummary } from '../../src/state/run-record.ts';
 import { FakeHttpServer } from '../fakes/http/fake-http-server.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
@@ -65,7 +67,7 @@ logs: { source: warehouse, schema: lastmile_logs }
     const result = await runCli(['sync', 'prices_sync', '--queue', '--json', '--config', 'lastmile.yml'], dir);
     expect(result.stderr).toBe('');
     const summary = result.json as { runId: string; status: string; delivered: number; latency?: { rows: number; p50Ms: number; p95Ms: number; maxMs: number } };
-    expect(summary).toMatchObject({ status: 'success', toSync: ROWS, delivered: ROWS, deferred: 0 });
+    expectAccounted(result.json as unknown as RunSummary, { status: 'success', toSync: ROWS, delivered: ROWS, deferred: 0 });
     expect(summary.latency?.rows).toBe(ROWS);
     expect(summary.latency!.p50Ms).toBeGreaterThanOrEqual(5 * 60_000);
     expect(summary.latency!.maxMs).toBeGreaterThanOrEqual(summary.latency!.p95Ms);
