@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RateLimitObservation } from '../destinations/destination.ts';
 import { SyncError } from '../errors.ts';
 import { AdaptiveRate } from './adaptive-rate.ts';
+import { ArrivalLag } from './arrival-lag.ts';
 import {
   DAILY_RESERVE_SHARE, DEFAULT_CONCURRENCY, type AcquireOptions, type BudgetLimits, type BudgetMode, type BudgetProvider,
   type DeclaredRate, type Permit, type RateBudget, type RequestOutcome,
@@ -12,8 +13,6 @@ import { SlidingWindow, type WindowEntry } from './sliding-window.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { throttlePause } from './throttle-pause.ts';
 
-/** Round trips up to this long count whole against the rate window (see late()). */
-const LATE_SLACK_MS = 100;
 /** Node's longest timer (about 24.8 days); a longer one fires after 1 ms. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Recent waits for the rate mean the rate is the bottleneck (adaptive growth). */
@@ -40,8 +39,7 @@ export class LocalRateBudget implements RateBudget {
   private throttleStreak = 0;
   private lastRateWaitAt = -Infinity;
   private turn: Promise<void> = Promise.resolve();
-  /** Recent request durations: their minimum is the destination's own latency. */
-  private readonly latencies: number[] = [];
+  private readonly arrival = new ArrivalLag();
   /** Recent shifts of window entries: their upper quartile is the lag the pacing allows for. */
   private readonly shifts: number[] = [];
 
@@ -122,19 +120,9 @@ export class LocalRateBudget implements RateBudget {
     }
   }
 
-  /**
-   * Window entries count from the request's start, but the destination counts arrivals, and a
-   * request may leave late (this process was busy) or be read late (the destination was). So an
-   * answered request's entry moves to its answer when the round trip is short (under
-   * LATE_SLACK_MS: nearly free, and exact), or by how much longer it took than the usual
-   * latency plus that slack (remote APIs: a long but steady round trip costs no rate).
-   */
+  /** Moves the request's window entries to where the destination counted it (see ArrivalLag). */
   private late(entries: WindowEntry[], startedAt: number): void {
-    const took = Date.now() - startedAt;
-    const usual = this.latencies.length === 0 ? 0 : Math.min(...this.latencies);
-    this.latencies.push(took);
-    if (this.latencies.length > 32) this.latencies.shift();
-    const shift = Math.min(took, took - usual + LATE_SLACK_MS, 10_000);
+    const shift = this.arrival.shift(startedAt);
     for (const e of entries) {
       e.open = false;
       e.at = Math.max(e.at, startedAt + shift);

@@ -1,3 +1,4 @@
+import { ArrivalLag } from './arrival-lag.ts';
 import { holdLease, limitsInForce } from './budget-limits.ts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,8 +15,6 @@ import { OPEN_CAP_MS } from './sliding-window.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { throttlePause } from './throttle-pause.ts';
 
-/** Round trips up to this long count whole against the rate window (as the local budget). */
-const LATE_SLACK_MS = 100;
 /** A permit's hold lasts this long unless renewed: a killed holder's slot frees itself by then. */
 export const HOLD_TTL_MS = 30_000;
 /** Holds of live permits are renewed this often. */
@@ -60,7 +59,7 @@ export class RedisRateBudget implements RateBudget {
   private lastRateWaitAt = -Infinity;
   private held = 0;
   private turn: Promise<void> = Promise.resolve();
-  private readonly latencies: number[] = [];
+  private readonly arrival = new ArrivalLag();
 
   constructor(readonly key: string, private readonly link: RedisBudgetLink) {
     const base = `${link.prefix}:budget:${key}`;
@@ -123,7 +122,7 @@ export class RedisRateBudget implements RateBudget {
         const id = randomUUID();
         if (this.mode === 'adaptive') await this.adaptive.catchUp();
         const [count, windowMs] = this.rateWindow();
-        const sentAt = Date.now(); // before the grant: the request's time counts from here (see late())
+        const sentAt = Date.now(); // before the grant: the request's time counts from here (see ArrivalLag)
         const answer = (await this.script(ACQUIRE, id, this.cap, count, windowMs, HOLD_TTL_MS, options.finishing ? 1 : 0,
           this.dailyReserve ?? -1, DAILY_RESERVE_SHARE, TokenBucket.WINDOW_MARGIN_MS, OPEN_CAP_MS)) as number[];
         if (answer[0] === 0) {
@@ -152,7 +151,7 @@ export class RedisRateBudget implements RateBudget {
         released = true;
         this.held--;
         this.link.held.delete(permitId);
-        void this.script(RELEASE, permitId, this.late(startedAt)).catch(() => undefined);
+        void this.script(RELEASE, permitId, this.arrival.shift(startedAt)).catch(() => undefined);
         this.settle(outcome);
       },
     };
@@ -176,19 +175,6 @@ export class RedisRateBudget implements RateBudget {
     const arg = (v: number | undefined) => (v === undefined ? '' : v);
     void this.script(OBSERVE, at, arg(limit), arg(remaining), arg(intervalMs), arg(dailyLimit), arg(dailyRemaining), TokenBucket.WINDOW_MARGIN_MS)
       .catch(() => undefined);
-  }
-
-  /**
-   * Where the request counts in the rate windows: a short round trip whole (the destination
-   * counted it at some moment of it), a long steady one only by how much it took longer than usual.
-   * Measured from before the grant, so the entry never lands before the moment the caller saw it.
-   */
-  private late(startedAt: number): number {
-    const took = Date.now() - startedAt;
-    const usual = this.latencies.length === 0 ? 0 : Math.min(...this.latencies);
-    this.latencies.push(took);
-    if (this.latencies.length > 32) this.latencies.shift();
-    return Math.max(0, Math.min(took, took - usual + LATE_SLACK_MS, 10_000));
   }
 
   /** The rate of the leases as a window count: `count` starts per `windowMs` (count 0: no rate). */
