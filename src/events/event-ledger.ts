@@ -22,6 +22,13 @@ const KEEP_REJECTED = 100;
  */
 export class EventLedger {
   private readonly outcomes = new Map<string, EventOutcome>();
+  /**
+   * The ids kept, oldest first from `oldest`: the one evicted is found here. Evicting a Map's
+   * first key instead costs a walk over every key deleted before it (V8 keeps them until it
+   * rehashes), which made each settle slower the more events the ledger had seen.
+   */
+  private readonly keptIds: string[] = [];
+  private oldest = 0;
   private readonly counts: Record<EventStatus, number> = { delivered: 0, unchanged: 0, superseded: 0, rejected: 0 };
   private readonly latencies: number[] = [];
   private latencyAt = 0;
@@ -35,8 +42,8 @@ export class EventLedger {
       ...(event.reason !== undefined && { reason: event.reason }), ...(event.category !== undefined && { category: event.category }),
       ...(event.acceptedAt !== undefined && { acceptedAt: new Date(event.acceptedAt).toISOString() }),
     };
+    if (!this.outcomes.has(event.id)) this.keep(event.id);
     this.outcomes.set(event.id, outcome);
-    if (this.outcomes.size > KEEP_OUTCOMES) this.outcomes.delete(this.outcomes.keys().next().value!);
     this.counts[event.status]++;
     if (event.status === 'rejected') {
       this.rejected.push(outcome);
@@ -47,6 +54,16 @@ export class EventLedger {
       this.perSecond.set(second, (this.perSecond.get(second) ?? 0) + 1);
       if (this.perSecond.size > 20) this.perSecond.delete(this.perSecond.keys().next().value!);
     }
+  }
+
+  private keep(id: string): void {
+    if (this.keptIds.length < KEEP_OUTCOMES) {
+      this.keptIds.push(id);
+      return;
+    }
+    this.outcomes.delete(this.keptIds[this.oldest]!);
+    this.keptIds[this.oldest] = id;
+    this.oldest = (this.oldest + 1) % KEEP_OUTCOMES;
   }
 
   latency(ms: number): void {
