@@ -35,7 +35,7 @@ const RETRY_MS = 1_000;
 /**
  * The low-latency path of one sync: rows pushed one by one go through the sync's own mapping,
  * coercion, fingerprint (recipe v1), rate budget and state, as a run's rows do.
- * accept() journals the rows durably before it resolves; a micro-batch leaves at once when no
+ * accept() journals the rows durably before it resolves (their delivery starts meanwhile); a micro-batch leaves at once when no
  * batch is out, else when it holds the destination's batch size or its oldest event has waited
  * `maxWaitMs` (so batches grow only while the destination is busy); state moves forward only
  * for what the destination acknowledged, and each event ends in the ledger.
@@ -99,7 +99,7 @@ export class EventPipeline {
   }
 
   /**
-   * Takes `rows` whole or not at all: each is checked against the model, journaled, then queued.
+   * Takes `rows` whole or not at all: each is checked against the model, queued and journaled.
    * Resolves with their ids once they are on disk.
    */
   async accept(rows: unknown[], now = Date.now()): Promise<string[]> {
@@ -117,15 +117,17 @@ export class EventPipeline {
     }
     this.held += events.length;
     for (const { event } of events) this.live.set(event.id, event);
+    // Delivery need not wait for the disk: the caller hears 202 only once the journal holds the
+    // rows, and a row delivered but never acknowledged is sent again by the caller, which the
+    // state then finds unchanged. The journal keeps its lines in order, so an event's settled
+    // line always follows its accepted line.
+    for (const { event, check } of events) this.enqueue(event, check, false);
+    this.kick();
     try {
       await this.journal.accept(events.map((e) => e.event));
     } catch (error) {
-      this.held -= events.length;
-      for (const { event } of events) this.live.delete(event.id);
-      throw error;
+      throw new Error(`the events could not be journaled (${(error as Error).message}); some may still be delivered, send them again`, { cause: error });
     }
-    for (const { event, check } of events) this.enqueue(event, check, false);
-    this.kick();
     return events.map((e) => e.event.id);
   }
 
