@@ -11,6 +11,8 @@
  *   again after Retry-After; nothing lost.
  * The endpoint's rate is declared (rateLimit.requestsPerSecond: 500, or 20), as a user who
  * knows it writes; undeclared, the adaptive rate starts at 4 requests/s and grows.
+ * Each scenario is preceded by a warm-up at its rate (3 s, not measured, drained before the
+ * measured part starts): cold, the client's and the server's first-second stalls queue POSTs.
  * LASTMILE_BENCH_QUICK=1: 5 s each instead of 20 / 60 / 20 / 20; LASTMILE_BENCH_EVENTS_SCENARIO=N runs the N-th only.
  */
 import os from 'node:os';
@@ -26,6 +28,7 @@ import { startFakeProcess } from '../test/fakes/http/fake-http-process.ts';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SERVE = path.join(here, '..', 'test', 'events', 'serve-process.ts');
 const quick = process.env.LASTMILE_BENCH_QUICK === '1';
+const WARM_UP_SECONDS = quick ? 1 : 3;
 const TOKEN = 'bench-token';
 /** A client's connection pool, as a real caller has: requests beyond it wait on the client (and that wait counts). */
 const dispatcher = new Agent({ connections: 64 });
@@ -85,14 +88,18 @@ syncs:
   try {
     await post(endpoint, headers, [{ sku: 'warm-up', price: '1.00', currency: 'EUR' }]); // opens the pipeline
 
+    // Warm-up at the scenario's rate, not measured: the client and the server compile their hot
+    // paths and open their connections. Cold, the first second's stalls (the client's own, up to
+    // ~200 ms) queue POSTs that take two or three seconds to drain.
+    const warm = await drive(s, WARM_UP_SECONDS, 'W', endpoint, headers, () => undefined);
+    await drained(endpoint, headers);
+    const warmUpRequests = (await fake.log()).length;
+
     networkErrors = 0;
     const sent: { ids: string[]; at: number }[] = [];
-    let refused = 0;
-    let next = 0;
-    const posts = Math.round((s.perSecond * s.seconds) / s.perPost);
     // Latency comes from a sample of about 2,000 POSTs, read while the run goes: the server keeps
     // the outcomes of its latest 100,000 events only, so a 200,000-event run forgets its first half.
-    const sampleEvery = Math.max(1, Math.floor(posts / 2_000));
+    const sampleEvery = Math.max(1, Math.floor((s.perSecond * s.seconds) / s.perPost / 2_000));
     const sample: { id: string; at: number }[] = [];
     const latencies: number[] = [];
     let lost = 0;
@@ -108,45 +115,19 @@ syncs:
     };
     const sampler = (async () => { while (reading) { await readSample(); await new Promise((r) => setTimeout(r, 500)); } })();
     const started = performance.now();
-    const inFlight = new Set<Promise<void>>();
-    const send = (n: number): Promise<void> => {
-      const rows = Array.from({ length: s.perPost }, (_, i) => ({ sku: `E-${n}-${i}`, price: `${(n % 900) + 1}.${String(i).padStart(2, '0')}`, currency: 'EUR' }));
-      const at = Date.now();
-      return post(endpoint, headers, rows).then(async (answer) => {
-        if (answer.status === 202) {
-          if (sent.length % sampleEvery === 0) sample.push({ id: answer.ids[0]!, at });
-          sent.push({ ids: answer.ids, at });
-        }
-        else if (answer.status === 429) {
-          refused++;
-          await new Promise((r) => setTimeout(r, answer.retryAfter * 1000)); // as a well-behaved caller does
-          await send(n);
-        } else throw new Error(`POST answered ${answer.status}`);
-      });
-    };
-    while (next < posts) {
-      const due = Math.min(posts, Math.floor(((performance.now() - started) / 1000) * (s.perSecond / s.perPost)));
-      for (; next < due; next++) {
-        const p = send(next).finally(() => inFlight.delete(p));
-        inFlight.add(p);
-      }
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const sentFor = (performance.now() - started) / 1000;
-    while (inFlight.size) await Promise.all(inFlight);
+    const { refused, sentFor } = await drive(s, s.seconds, 'E', endpoint, headers, (ids, at) => {
+      if (sent.length % sampleEvery === 0) sample.push({ id: ids[0]!, at });
+      sent.push({ ids, at });
+    });
     // Wait until the server has settled everything it accepted.
     const accepted = sent.reduce((n, p) => n + p.ids.length, 0);
-    for (;;) {
-      const summary = await (await fetch(endpoint, { headers, dispatcher })).json() as { counts: Record<string, number>; queued: number; inFlight: number };
-      if (summary.queued === 0 && summary.inFlight === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await drained(endpoint, headers);
     const finished = (performance.now() - started) / 1000;
     reading = false;
     await sampler;
     await readSample();
     const summary = await (await fetch(endpoint, { headers, dispatcher })).json() as { counts: Record<string, number> };
-    const log = await fake.log();
+    const log = (await fake.log()).slice(warmUpRequests);
     const requests = log.filter((r) => r.status === 200);
     const received = requests.reduce((n, r) => n + r.records, 0);
     latencies.sort((a, b) => a - b);
@@ -163,7 +144,7 @@ syncs:
       '429s to caller': refused,
       'network errors (sent again)': networkErrors,
       'delivered (server)': summary.counts.delivered ?? 0,
-      lost: accepted + 1 - (summary.counts.delivered ?? 0) + lost,
+      lost: accepted + warm.accepted + 1 - (summary.counts.delivered ?? 0) + lost,
       'drained after (s)': Math.round((finished - sentFor) * 10) / 10,
     };
   } finally {
@@ -171,6 +152,56 @@ syncs:
     await new Promise((r) => child.once('exit', r));
     await fake.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Sends POSTs of `s.perPost` rows at `s.perSecond` rows/s for `seconds`, open loop (a POST leaves
+ * on time whether or not earlier ones were answered); a 429 is sent again after its Retry-After.
+ * `sentFor`: seconds until the last POST first left (the resends of 429s come after).
+ */
+async function drive(
+  s: Scenario, seconds: number, prefix: string, endpoint: string, headers: Record<string, string>,
+  onAccepted: (ids: string[], at: number) => void,
+): Promise<{ accepted: number; refused: number; sentFor: number }> {
+  let accepted = 0;
+  let refused = 0;
+  const posts = Math.round((s.perSecond * seconds) / s.perPost);
+  const inFlight = new Set<Promise<void>>();
+  const send = (n: number): Promise<void> => {
+    const rows = Array.from({ length: s.perPost }, (_, i) => ({ sku: `${prefix}-${n}-${i}`, price: `${(n % 900) + 1}.${String(i).padStart(2, '0')}`, currency: 'EUR' }));
+    const at = Date.now();
+    return post(endpoint, headers, rows).then(async (answer) => {
+      if (answer.status === 202) {
+        accepted += answer.ids.length;
+        onAccepted(answer.ids, at);
+      } else if (answer.status === 429) {
+        refused++;
+        await new Promise((r) => setTimeout(r, answer.retryAfter * 1000)); // as a well-behaved caller does
+        await send(n);
+      } else throw new Error(`POST answered ${answer.status}`);
+    });
+  };
+  const started = performance.now();
+  for (let next = 0; next < posts;) {
+    const due = Math.min(posts, Math.floor(((performance.now() - started) / 1000) * (s.perSecond / s.perPost)));
+    for (; next < due; next++) {
+      const p = send(next).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const sentFor = (performance.now() - started) / 1000;
+  while (inFlight.size) await Promise.all(inFlight);
+  return { accepted, refused, sentFor };
+}
+
+/** Resolves once the server has nothing queued or in flight for the sync. */
+async function drained(endpoint: string, headers: Record<string, string>): Promise<void> {
+  for (;;) {
+    const summary = await (await fetch(endpoint, { headers, dispatcher })).json() as { queued: number; inFlight: number };
+    if (summary.queued === 0 && summary.inFlight === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
