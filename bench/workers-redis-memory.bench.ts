@@ -15,7 +15,8 @@ import { startSink } from './http-sink.ts';
 import { SERVICES } from '../test/helpers/services.ts';
 
 const quick = process.env.LASTMILE_BENCH_QUICK === '1';
-const SIZES = quick ? [100_000, 300_000] : [1_000_000, 3_000_000];
+/** LASTMILE_BENCH_REDIS_ROWS=10000000: that one size instead (about half an hour per 10M rows here). */
+const SIZES = process.env.LASTMILE_BENCH_REDIS_ROWS ? [Number(process.env.LASTMILE_BENCH_REDIS_ROWS)] : quick ? [100_000, 300_000] : [1_000_000, 3_000_000];
 const SAMPLE_MS = 500;
 
 async function usedMemory(redis: Redis): Promise<number> {
