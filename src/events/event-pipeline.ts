@@ -119,12 +119,13 @@ export class EventPipeline {
     for (const { event } of events) this.live.set(event.id, event);
     // Delivery need not wait for the disk: the caller hears 202 only once the journal holds the
     // rows, and a row delivered but never acknowledged is sent again by the caller, which the
-    // state then finds unchanged. The journal keeps its lines in order, so an event's settled
-    // line always follows its accepted line.
+    // state then finds unchanged. The lines are queued first: the journal keeps its lines in
+    // order, so an event's settled line always follows its accepted line.
+    const journaled = this.journal.accept(events.map((e) => e.event));
     for (const { event, check } of events) this.enqueue(event, check, false);
     this.kick();
     try {
-      await this.journal.accept(events.map((e) => e.event));
+      await journaled;
     } catch (error) {
       throw new Error(`the events could not be journaled (${(error as Error).message}); some may still be delivered, send them again`, { cause: error });
     }

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, EVENTS_TOKEN, READ_TOKEN, startServerFixture } from '../server/server-fixture.ts';
 
@@ -38,6 +40,13 @@ describe('POST /api/syncs/{sync}/events', () => {
     expect(post.status).toBe(202);
     expect(await outcomeOf(post.json.ids[0])).toMatchObject({ status: 'unchanged' });
     expect(fx.api.state.received.length).toBe(before);
+    // Settled before its POST was answered (nothing to send), yet journaled after it was accepted:
+    // a settled line that came first would leave the event pending at the next start.
+    const lines = (await readFile(path.join(fx.dir, '.lastmile', 'events', 'prices_to_engine.events.ndjson'), 'utf8'))
+      .trim().split('\n').map((line) => JSON.parse(line) as { a?: string; s?: string });
+    const id = post.json.ids[0];
+    expect(lines.findIndex((l) => l.a === id)).toBeGreaterThanOrEqual(0);
+    expect(lines.findIndex((l) => l.s === id)).toBeGreaterThan(lines.findIndex((l) => l.a === id));
   });
 
   it('refuses a request with a row that is not the model\'s (400), taking none of it', async () => {
