@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { RejectedRow } from '../state/run-record.ts';
-import type { ChangeLog, LogWriter } from '../logs/log-tables.ts';
+import { changeRow, type LogWriter } from '../logs/log-tables.ts';
 import { DuckdbLogWriter } from '../logs/duckdb-log-writer.ts';
 import { PostgresLogWriter } from '../logs/postgres-log-writer.ts';
 import type { RunRecorder, SettledRow } from './run-recorder.ts';
@@ -11,11 +11,14 @@ import { formatCount, formatDuration } from './trace-format.ts';
 
 const REJECTED_PAGE = 10_000;
 
+/** Settled rows staged at a time. */
+const STAGE_EVERY = 10_000;
+
 /**
- * Sync logs written back to the warehouse (`logs: { source, schema }`): keeps every settled row of
- * the run as it goes, and once the run has ended writes the run, its rows and its rejections into
- * the log tables (see logs/log-tables.ts). A failure to write is told in the run's trace; it never
- * changes the run's outcome, which is settled by then.
+ * Sync logs written back to the warehouse (`logs: { source, schema }`): stages every settled row
+ * of the run as it goes (in chunks, off the warehouse), and once the run has ended writes the
+ * run, its rows and its rejections into the log tables (see logs/log-tables.ts). A failure to
+ * write is told in the run's trace; it never changes the run's outcome, which is settled by then.
  */
 export function collectSyncLogs(project: Project, recorder: RunRecorder, store: StateStore): SyncLogs | undefined {
   if (!project.logs) return undefined;
@@ -25,7 +28,10 @@ export function collectSyncLogs(project: Project, recorder: RunRecorder, store: 
 }
 
 export class SyncLogs {
-  private readonly rows: { row: SettledRow; at: number }[] = [];
+  private pending: { row: SettledRow; at: number }[] = [];
+  private staged = 0;
+  private staging: Promise<void> = Promise.resolve();
+  private stageError: unknown;
 
   constructor(
     private readonly writer: LogWriter,
@@ -36,27 +42,41 @@ export class SyncLogs {
   ) {}
 
   settled(rows: SettledRow[], at: number): void {
-    for (const row of rows) this.rows.push({ row, at });
+    for (const row of rows) this.pending.push({ row, at });
+    if (this.pending.length >= STAGE_EVERY) this.stage();
   }
 
   async writeBack(): Promise<void> {
     const { summary } = this.recorder;
     const started = Date.now();
     try {
-      // The row objects are shared with the latency meter, which adds each row's event time and L.
-      const changes: ChangeLog[] = this.rows.map(({ row, at }) => ({
-        key: row.key, op: row.op, outcome: row.outcome, settledAt: at,
-        ...(row.eventAt !== undefined && { eventAt: row.eventAt }), ...(row.latencyMs !== undefined && { latencyMs: row.latencyMs }),
-      }));
+      this.stage();
+      await this.staging;
+      if (this.stageError !== undefined) throw this.stageError;
       const rejections = await this.rejections();
-      await this.writer.write({ summary, changes, rejections, retentionMs: this.retentionMs });
-      this.recorder.trace(4, `sync logs: written to ${this.where} (1 run, ${formatCount(changes.length)} changes, ${formatCount(rejections.length)} rejections) in ${formatDuration(Date.now() - started)}`);
+      await this.writer.write({ summary, rejections, retentionMs: this.retentionMs });
+      this.recorder.trace(4, `sync logs: written to ${this.where} (1 run, ${formatCount(this.staged)} changes, ${formatCount(rejections.length)} rejections) in ${formatDuration(Date.now() - started)}`);
     } catch (error) {
       this.recorder.trace(4, `sync logs: could not be written to ${this.where}: ${messageOf(error)}`);
     } finally {
       await this.writer.close();
       await this.recorder.flushTrace().catch(() => {});
     }
+  }
+
+  /**
+   * Hands the rows settled so far to the writer. In a microtask: the rows' other watchers (the
+   * latency meter adds each row's event time and L) have run by then.
+   */
+  private stage(): void {
+    const rows = this.pending;
+    this.pending = [];
+    const { runId, summary: { sync } } = this.recorder;
+    this.staging = this.staging.then(async () => {
+      if (rows.length === 0 || this.stageError !== undefined) return;
+      await this.writer.stage(rows.map(({ row, at }) => changeRow(runId, sync, row, at)));
+      this.staged += rows.length;
+    }).catch((error: unknown) => void (this.stageError ??= error));
   }
 
   private async rejections(): Promise<RejectedRow[]> {

@@ -1,34 +1,51 @@
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { openWorkspace, type Workspace } from '../diff/workspace/workspace.ts';
 import type { Column } from '../sources/source.ts';
 import { stageRows } from '../sources/duckdb/duckdb-staging.ts';
-import { LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
+import { CHANGES_TABLE, LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const DUCK_TYPES: Record<LogType, string> = { text: 'VARCHAR', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamptz: 'TIMESTAMPTZ' };
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/** Where the rows wait in the writer's own in-memory database until write(). */
+const STAGED = 'lastmile_staged';
+/** The DuckDB file, attached to the in-memory database only while write() runs. */
+const FILE = 'lastmile_log_file';
+
 /**
- * Sync logs in a DuckDB source file: opened for writing only while a run's logs are written (a
- * DuckDB file has one writer), each run in one transaction.
+ * Sync logs in a DuckDB source file. The changes are staged while the run goes, in an in-memory
+ * DuckDB of the writer's own; the file is attached for writing only while write() moves the run
+ * into it (a DuckDB file has one writer: holding it for a whole run would lock out everybody
+ * else, the model's readers included), each run in one transaction.
  */
 export class DuckdbLogWriter implements LogWriter {
+  private staging: Promise<Workspace> | undefined;
+
   constructor(private readonly file: string, private readonly schema: string) {}
 
+  async stage(changes: LogValue[][]): Promise<void> {
+    const { connection: db } = await this.open();
+    await append(db, `${ident(STAGED)}.${ident(CHANGES_TABLE.name)}`, CHANGES_TABLE, changes);
+  }
+
   async write(logs: RunLogs): Promise<void> {
-    const instance = await DuckDBInstance.create(this.file);
-    const db = await instance.connect();
+    const { connection: db } = await this.open();
+    for (const [table, rows] of rowsOf(logs)) await append(db, `${ident(STAGED)}.${ident(table.name)}`, table, rows);
+    const target = `${ident(FILE)}.${ident(this.schema)}`;
+    await db.run(`ATTACH ${duckString(this.file)} AS ${ident(FILE)}`);
     try {
-      await db.run(`CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)}`);
-      for (const table of LOG_TABLES) await db.run(createTable(this.schema, table));
+      await db.run(`CREATE SCHEMA IF NOT EXISTS ${target}`);
+      for (const table of LOG_TABLES) await db.run(createTable(target, table));
       await db.run('BEGIN TRANSACTION');
       try {
-        for (const [table, rows] of rowsOf(logs)) {
-          await db.run(`DELETE FROM ${this.name(table)} WHERE run_id = $1`, [logs.summary.runId]);
-          await append(db, this.schema, table, rows);
+        for (const table of LOG_TABLES) {
+          await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE run_id = $1`, [logs.summary.runId]);
+          await db.run(`INSERT INTO ${target}.${ident(table.name)} SELECT * FROM ${ident(STAGED)}.${ident(table.name)}`);
         }
         if (logs.retentionMs !== undefined) {
           const cutoff = new Date(Date.now() - logs.retentionMs).toISOString();
-          for (const table of LOG_TABLES) await db.run(`DELETE FROM ${this.name(table)} WHERE ${ident(table.timeColumn)} < $1::TIMESTAMPTZ`, [cutoff]);
+          for (const table of LOG_TABLES) await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE ${ident(table.timeColumn)} < $1::TIMESTAMPTZ`, [cutoff]);
         }
         await db.run('COMMIT');
       } catch (error) {
@@ -36,15 +53,25 @@ export class DuckdbLogWriter implements LogWriter {
         throw error;
       }
     } finally {
-      db.closeSync();
-      instance.closeSync();
+      await db.run(`DETACH ${ident(FILE)}`).catch(() => {});
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    const staging = this.staging;
+    this.staging = undefined;
+    await (await staging?.catch(() => undefined))?.close();
+  }
 
-  private name(table: LogTable): string {
-    return `${ident(this.schema)}.${ident(table.name)}`;
+  /** The staging database: in memory up to a cap, then spilled to a temp folder (a 10M-row run's changes). */
+  private open(): Promise<Workspace> {
+    this.staging ??= (async () => {
+      const workspace = await openWorkspace();
+      await workspace.connection.run(`CREATE SCHEMA ${ident(STAGED)}`);
+      for (const table of LOG_TABLES) await workspace.connection.run(createTable(ident(STAGED), { ...table, primaryKey: undefined }));
+      return workspace;
+    })();
+    return this.staging;
   }
 }
 
@@ -53,7 +80,7 @@ export class DuckdbLogWriter implements LogWriter {
  * table, then one INSERT … SELECT. A column with one value in every row (the run id, the sync)
  * is not staged at all: it goes in as a constant. Timestamps travel as epoch milliseconds.
  */
-async function append(db: DuckDBConnection, schema: string, table: LogTable, rows: LogValue[][]): Promise<void> {
+async function append(db: DuckDBConnection, target: string, table: LogTable, rows: LogValue[][]): Promise<void> {
   if (rows.length === 0) return;
   const plans = table.columns.map(([name, type], c) => stagingOf(name, type, rows, c));
   const staged = plans.filter((plan) => plan.staged);
@@ -64,7 +91,7 @@ async function append(db: DuckDBConnection, schema: string, table: LogTable, row
     await stageRows(db, temp, (async function* () { yield { columns, rows: objects }; })(), AbortSignal.timeout(600_000));
   }
   const from = staged.length ? ` FROM ${ident(temp)}` : '';
-  await db.run(`INSERT INTO ${ident(schema)}.${ident(table.name)} SELECT ${plans.map((plan) => `${plan.select} AS ${ident(plan.name)}`).join(', ')}${from}`);
+  await db.run(`INSERT INTO ${target} SELECT ${plans.map((plan) => `${plan.select} AS ${ident(plan.name)}`).join(', ')}${from}`);
   if (staged.length) await db.run(`DROP TABLE ${ident(temp)}`);
 }
 
@@ -114,8 +141,9 @@ function literal(value: LogValue): string {
 
 const duckString = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
+/** `schema`: quoted, and qualified by its database where needed. */
 function createTable(schema: string, table: LogTable): string {
   const columns = table.columns.map(([name, type]) => `${ident(name)} ${DUCK_TYPES[type]}`);
   if (table.primaryKey) columns.push(`PRIMARY KEY (${table.primaryKey.map(ident).join(', ')})`);
-  return `CREATE TABLE IF NOT EXISTS ${ident(schema)}.${ident(table.name)} (${columns.join(', ')})`;
+  return `CREATE TABLE IF NOT EXISTS ${schema}.${ident(table.name)} (${columns.join(', ')})`;
 }

@@ -2,8 +2,9 @@ import type { RejectedRow, RunSummary } from '../state/run-record.ts';
 
 /**
  * The sync log tables written back into the warehouse (`logs: { source, schema }`), one row per
- * run, per settled row, per rejected row. A run is written whole after it ends; writing it again
- * replaces it (delete by run_id, then insert, in one transaction).
+ * run, per settled row, per rejected row. A run's changes are staged as its rows settle, and the
+ * run is written whole after it ends; writing it again replaces it (delete by run_id, then
+ * insert, in one transaction).
  */
 export type LogType = 'text' | 'bigint' | 'double' | 'boolean' | 'timestamptz';
 export type LogValue = string | number | boolean | null;
@@ -46,26 +47,29 @@ export const REJECTIONS_TABLE: LogTable = {
 
 export const LOG_TABLES = [RUNS_TABLE, CHANGES_TABLE, REJECTIONS_TABLE];
 
-/** A settled row as the changes table keeps it (times in epoch ms). */
+/** A settled row (see RunRecorder's SettledRow), with its event time and L when measured. */
 export interface ChangeLog {
   key: string;
   op: string;
   outcome: string;
-  settledAt: number;
   eventAt?: number;
   latencyMs?: number;
 }
 
-/** What one run writes back. */
+/** What one run writes back besides its changes (staged as they settle). */
 export interface RunLogs {
   summary: RunSummary;
-  changes: ChangeLog[];
   rejections: RejectedRow[];
   retentionMs?: number;
 }
 
-/** Every table's rows of a run, in its column order (timestamps as epoch ms). */
-export function rowsOf({ summary: s, changes, rejections }: RunLogs): Map<LogTable, LogValue[][]> {
+/** A row of the changes table, in its column order (timestamps as epoch ms). */
+export function changeRow(runId: string, sync: string, c: ChangeLog, settledAt: number): LogValue[] {
+  return [runId, sync, c.key, c.op, c.outcome, settledAt, c.eventAt ?? null, c.latencyMs ?? null];
+}
+
+/** The rows of the runs and rejections tables for a run, in their column order (timestamps as epoch ms). */
+export function rowsOf({ summary: s, rejections }: RunLogs): Map<LogTable, LogValue[][]> {
   const iso = (text: string | undefined | null) => (text ? Date.parse(text) : null);
   const run: LogValue[] = [
     s.runId, s.sync, s.status, iso(s.startedAt), iso(s.finishedAt), s.durationMs, s.fetched, s.added, s.changed, s.removed,
@@ -75,13 +79,15 @@ export function rowsOf({ summary: s, changes, rejections }: RunLogs): Map<LogTab
   ];
   return new Map<LogTable, LogValue[][]>([
     [RUNS_TABLE, [run]],
-    [CHANGES_TABLE, changes.map((c) => [s.runId, s.sync, c.key, c.op, c.outcome, c.settledAt, c.eventAt ?? null, c.latencyMs ?? null])],
     [REJECTIONS_TABLE, rejections.map((r) => [s.runId, s.sync, r.key, r.category, r.field ?? null, r.code ?? null, r.message, r.retryable, iso(r.at)])],
   ]);
 }
 
 /** Writes a run's logs into one warehouse. */
 export interface LogWriter {
+  /** Rows of the changes table as the run settles them, kept aside until write(). */
+  stage(changes: LogValue[][]): Promise<void>;
+  /** Writes the run: the changes staged, its rejections and its own row, in one transaction. */
   write(logs: RunLogs): Promise<void>;
   close(): Promise<void>;
 }

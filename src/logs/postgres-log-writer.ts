@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
+import { CHANGES_TABLE, LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const PG_TYPES: Record<LogType, string> = { text: 'text', bigint: 'bigint', double: 'double precision', boolean: 'boolean', timestamptz: 'timestamptz' };
 /** Rows per INSERT: each column goes as one array parameter (unnest), so a statement stays small in parameters. */
@@ -9,7 +9,13 @@ const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** Sync logs in a Postgres source: tables created on first use, each run in one transaction. */
 export class PostgresLogWriter implements LogWriter {
+  private readonly changes: LogValue[][] = [];
+
   constructor(private readonly connection: pg.ClientConfig, private readonly schema: string) {}
+
+  async stage(changes: LogValue[][]): Promise<void> {
+    for (const row of changes) this.changes.push(row);
+  }
 
   async write(logs: RunLogs): Promise<void> {
     const client = new pg.Client({ ...this.connection, application_name: 'lastmile-logs' });
@@ -20,7 +26,7 @@ export class PostgresLogWriter implements LogWriter {
       for (const table of LOG_TABLES) await client.query(createTable(this.schema, table));
       await client.query('BEGIN');
       const runId = logs.summary.runId;
-      for (const [table, rows] of rowsOf(logs)) {
+      for (const [table, rows] of [...rowsOf(logs), [CHANGES_TABLE, this.changes] as const]) {
         await client.query(`DELETE FROM ${this.name(table)} WHERE run_id = $1`, [runId]);
         for (let from = 0; from < rows.length; from += CHUNK) await this.insert(client, table, rows.slice(from, from + CHUNK));
       }

@@ -13,7 +13,7 @@ const PG_LOGS = 'lm_logs_h';
  * Prices scraped 5 minutes ago synced into an endpoint that refuses negative amounts for good;
  * the sync logs go into `logsSource` (the warehouse itself, or a Postgres source).
  */
-const project = (warehouse: string, logs: string) => (url: string) => `
+const project = (warehouse: string, logs: string, batch = 2) => (url: string) => `
 sources:
   warehouse: ${warehouse}
   app_db: { type: postgres, url: "${SERVICES.postgres.url}" }
@@ -21,7 +21,7 @@ destinations:
   engine:
     type: http
     url: "${url}/v2/bulk-update"
-    batch: { size: 2 }
+    batch: { size: ${batch} }
     results: { path: results, keyField: key, errorField: error }
 models:
   prices:
@@ -71,6 +71,16 @@ describe('sync logs written back into a DuckDB source', () => {
     expect(await duckRows(fixture.warehouse, `SELECT count(*)::INT AS n FROM lastmile_logs.runs`)).toEqual([{ n: 2 }]);
     const { store } = await fixture.env();
     expect((await store.getRun(second.runId))!.trace.at(-1)!.text).toMatch(/^sync logs: written to warehouse\.lastmile_logs \(1 run, 0 changes, 0 rejections\) in \d+ ms|s$/);
+  });
+
+  it('a run staged in several chunks (25,000 rows) lands every row once, each with its L', async () => {
+    fixture = await engineFixture(project('{ type: duckdb, path: ./warehouse.duckdb }', '{ source: warehouse, schema: lastmile_logs }', 1_000), { fake: refuseNegative });
+    await fixture.sql(`CREATE TABLE prices AS SELECT 'SKU-' || i AS sku, (i % 100)::INTEGER AS price, now() - INTERVAL 5 MINUTE AS scraped_at FROM range(25000) t(i)`);
+    const run = await fixture.run('prices_sync');
+    expectAccounted(run, { status: 'success', delivered: 25_000 });
+    const [logged] = await duckRows(fixture.warehouse, `SELECT count(*)::INT AS n, count(DISTINCT key)::INT AS keys, count(latency_ms)::INT AS with_l,
+      min(latency_ms) >= 300000 AS l_from_event_time FROM lastmile_logs.changes WHERE run_id = '${run.runId}' AND outcome = 'delivered'`);
+    expect(logged).toEqual({ n: 25_000, keys: 25_000, with_l: 25_000, l_from_event_time: true });
   });
 
   it('a failed run is logged too', async () => {
