@@ -18,8 +18,8 @@ const SETTLED_AFTER = 8;
  * round trip took than the fastest recent one (the rest of the trip is the same), plus a little
  * jitter. So the entry moves by that much: a request held up by a busy process or a slow
  * destination costs rate, a long but steady round trip (a remote API) costs none. A trip
- * shorter than the slack, or among the first few, moves by its whole duration, to its answer: exact,
- * and nearly free.
+ * shorter than the slack, or among the first few, moves by its whole duration, to its answer:
+ * exact, and nearly free.
  */
 export class ArrivalLag {
   private readonly latencies: number[] = [];
