@@ -18,11 +18,11 @@ if (!haveChromium) {
 }
 
 /** Debian's Chromium with a fresh profile, and its first page; close() removes the profile. */
-export async function launchChromium(): Promise<{ page: Page; close(): Promise<void> }> {
+export async function launchChromium(options: { acceptDownloads?: boolean } = {}): Promise<{ page: Page; close(): Promise<void> }> {
   await mkdir(ARTIFACTS, { recursive: true });
   const profileDir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-chromium-'));
   const context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1360, height: 900 },
+    executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1360, height: 900 }, ...options,
   });
   const page = context.pages()[0] ?? await context.newPage();
   page.setDefaultTimeout(15_000);

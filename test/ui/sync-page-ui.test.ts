@@ -1,42 +1,29 @@
-import os from 'node:os';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ADMIN_TOKEN, startServerFixture } from '../server/server-fixture.ts';
+import { ARTIFACTS, haveChromium, launchChromium } from './chromium.ts';
 
-const ARTIFACTS = path.resolve('test-artifacts/ui');
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
 
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
-let context: BrowserContext;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
-let profileDir: string;
 
 const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  await mkdir(ARTIFACTS, { recursive: true });
   fx = await startServerFixture({ ui: true });
   const { json } = await fx.call('POST', '/api/syncs/prices_to_engine/runs', ADMIN_TOKEN, {});
   await fx.waitForRun(json.runId);
-  profileDir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM, headless: true, acceptDownloads: true, viewport: { width: 1360, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(15_000);
+  browser = await launchChromium({ acceptDownloads: true });
+  page = browser.page;
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await fx?.close();
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!haveChromium)('sync page in Chromium: definition, pause, rows rejected now, retry', () => {

@@ -1,30 +1,17 @@
-import os from 'node:os';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ADMIN_TOKEN, startServerFixture } from '../server/server-fixture.ts';
+import { ARTIFACTS, haveChromium, launchChromium } from './chromium.ts';
 
-const ARTIFACTS = path.resolve('test-artifacts/ui');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  console.warn(`\n!!!! SKIPPING web UI tests: ${CHROMIUM} is missing (apt-get install -y chromium) !!!!\n`);
-}
 
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
-let context: BrowserContext;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
-let profileDir: string;
 const runIds: string[] = [];
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  await mkdir(ARTIFACTS, { recursive: true });
   fx = await startServerFixture({
     ui: true, rows: 200, alerts: false,
     // Every row's event happened 2 minutes before the run read it; the newest row may be 1 hour old.
@@ -43,18 +30,13 @@ beforeAll(async () => {
     await fx.waitForRun(json.runId);
     runIds.push(json.runId);
   }
-  profileDir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1360, height: 900 },
-  });
-  page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(15_000);
+  browser = await launchChromium();
+  page = browser.page;
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await fx?.close();
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!haveChromium)('freshness and latency in the web UI', () => {

@@ -1,27 +1,13 @@
-import os from 'node:os';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { ADMIN_TOKEN, PRICING_TOKEN, startServerFixture } from '../server/server-fixture.ts';
+import { ARTIFACTS, haveChromium, launchChromium } from './chromium.ts';
 
-const ARTIFACTS = path.resolve('test-artifacts/ui');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  // .ci/run installs it; under CI a missing browser fails the run instead of skipping it.
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  console.warn(`\n!!!! SKIPPING web UI tests: ${CHROMIUM} is missing (apt-get install -y chromium) !!!!\n`);
-}
 
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
-let context: BrowserContext;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
-let profileDir: string;
 const pagesSeen: string[] = [];
 /** What the browser reported as errors: a Content-Security-Policy violation shows up here. */
 const browserErrors: string[] = [];
@@ -33,27 +19,21 @@ async function shot(name: string) {
 
 beforeAll(async () => {
   if (!haveChromium) return;
-  await mkdir(ARTIFACTS, { recursive: true });
   fx = await startServerFixture({ ui: true });
   // History to look at: a partial run (10 rows refused by the pricing API) and a failed one.
   for (const sync of ['prices_to_engine', 'discontinued_to_engine']) {
     const { json } = await fx.call('POST', `/api/syncs/${sync}/runs`, ADMIN_TOKEN, {});
     await fx.waitForRun(json.runId);
   }
-  profileDir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1360, height: 900 },
-  });
-  page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(15_000);
+  browser = await launchChromium();
+  page = browser.page;
   page.on('console', (message) => { if (message.type() === 'error') browserErrors.push(message.text()); });
   page.on('pageerror', (error) => browserErrors.push(error.message));
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await fx?.close();
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!haveChromium)('web UI in Chromium', () => {

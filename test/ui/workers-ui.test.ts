@@ -1,38 +1,26 @@
 import os from 'node:os';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { WorkerRegistry } from '../../src/worker/worker-registry.ts';
 import { ADMIN_TOKEN, startServerFixture } from '../server/server-fixture.ts';
+import { ARTIFACTS, haveChromium, launchChromium } from './chromium.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
 
-const ARTIFACTS = path.resolve('test-artifacts/ui');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  console.warn(`\n!!!! SKIPPING web UI tests: ${CHROMIUM} is missing (apt-get install -y chromium) !!!!\n`);
-}
 const up = haveChromium && (await needService('redis')) && (await needService('postgres'));
 const PREFIX = `lm-test-ui-workers-${process.pid}`;
 const SCHEMA = `lm_ui_workers_${process.pid}`;
 
 let fx: Awaited<ReturnType<typeof startServerFixture>>;
-let context: BrowserContext;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
-let profileDir: string;
 let redis: Redis;
 let leave: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   if (!up) return;
-  await mkdir(ARTIFACTS, { recursive: true });
   const state = new URL(SERVICES.postgres.url);
   state.searchParams.set('schema', SCHEMA);
   fx = await startServerFixture({ ui: true, rows: 10, alerts: false, queue: { redis: SERVICES.redis.url, prefix: PREFIX }, state: state.toString() });
@@ -43,16 +31,12 @@ beforeAll(async () => {
   await redis.hset(`${PREFIX}:workers`, 'lost-host:4242', JSON.stringify({
     id: 'lost-host:4242', host: 'lost-host', pid: 4242, configVersion: 'abc123def456', startedAt: lost, lastHeartbeat: lost, jobs: ['batch 20261201-r1-b3'],
   }));
-  profileDir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, viewport: { width: 1360, height: 900 },
-  });
-  page = context.pages()[0] ?? await context.newPage();
-  page.setDefaultTimeout(15_000);
+  browser = await launchChromium();
+  page = browser.page;
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await leave?.();
   await redis?.del(`${PREFIX}:workers`);
   await redis?.quit();
@@ -62,7 +46,6 @@ afterAll(async () => {
     await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
     await db.end();
   }
-  if (profileDir) await rm(profileDir, { recursive: true, force: true });
 });
 
 describe.skipIf(!up)('the workers of the distributed mode in the web UI', () => {
