@@ -7,7 +7,7 @@ import type { Column } from '../../src/sources/source.ts';
 import { sqlAgreement } from './sql-agreement.ts';
 import { quoteIdentifier } from '../../src/sql-identifier.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
-import { REDSHIFT_STRTOL, redshiftStandInUrl } from '../helpers/redshift-stand-in.ts';
+import { recordStatements, REDSHIFT_STRTOL, redshiftStandInUrl } from '../helpers/redshift-stand-in.ts';
 import { diffConformance } from '../conformance/diff-conformance.ts';
 import { COLUMNS, generateRows } from './fingerprint-rows.ts';
 import { literal, serverFixture, type Server } from './server-diff-fixture.ts';
@@ -38,14 +38,7 @@ async function exec(sql: string): Promise<void> {
 beforeAll(async () => {
   if (!up) return;
   await exec(REDSHIFT_STRTOL);
-  const query = pg.Client.prototype.query;
-  vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
-    if (this !== admin) {
-      const config = args[0] as string | { text?: string };
-      sent.push(typeof config === 'string' ? config : config?.text ?? '');
-    }
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
-  } as never);
+  recordStatements(sent, () => admin);
 });
 afterAll(async () => {
   if (!up) return;

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { needService, SERVICES } from '../helpers/services.ts';
+import { recordStatements, redshiftStandInUrl } from '../helpers/redshift-stand-in.ts';
 import { redshiftSourceType } from '../../src/sources/redshift/redshift-type.ts';
 import { redshiftColumn } from '../../src/sources/redshift/redshift-values.ts';
 import { replacePlaceholders } from '../../src/sources/redshift/redshift-sql.ts';
@@ -14,7 +15,6 @@ import { expectBoundedChunks, expectCanonicalRow, expectStagedRoundTrip, readAll
  */
 const up = await needService('postgres');
 const SCHEMA = 'lm_rssrc';
-const URL_IN_KOLKATA = `${SERVICES.postgres.url}?options=${encodeURIComponent('-c TimeZone=Asia/Kolkata')}`;
 const REDSHIFT_STATEMENTS = /^(SELECT 1$|SELECT QUOTE_LITERAL\(\$1::varchar\)$|SET DATESTYLE TO 'ISO, YMD'$|BEGIN$|DECLARE lastmile_read CURSOR FOR |FETCH FORWARD \d+ FROM lastmile_read$|CLOSE lastmile_read$|END$|ROLLBACK$)/;
 
 describe.skipIf(!up)('Redshift source (Postgres wire protocol; local Postgres as the server)', () => {
@@ -35,15 +35,8 @@ describe.skipIf(!up)('Redshift source (Postgres wire protocol; local Postgres as
       NULL, 'héllo "world"')`);
     await admin.query(`CREATE TABLE ${SCHEMA}.events (id INTEGER, updated_at TIMESTAMPTZ, note VARCHAR(20))`);
     await admin.query(`INSERT INTO ${SCHEMA}.events SELECT i, '2024-03-01 10:00:00+00'::timestamptz + i * interval '1 microsecond', 'n' || i FROM generate_series(1, 2500) i`);
-    source = redshiftSourceType.create(redshiftSourceType.settings.parse({ url: URL_IN_KOLKATA.replace(/^postgres:/, 'redshift:'), fetchSize: 300 }) as never, '/');
-    const query = pg.Client.prototype.query;
-    vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
-      if (this !== admin) {
-        const config = args[0] as string | { text?: string };
-        sent.push(typeof config === 'string' ? config : config?.text ?? '');
-      }
-      return (query as (...a: unknown[]) => unknown).apply(this, args);
-    } as never);
+    source = redshiftSourceType.create(redshiftSourceType.settings.parse({ url: redshiftStandInUrl(), fetchSize: 300 }) as never, '/');
+    recordStatements(sent, () => admin);
   });
 
   afterAll(async () => {
