@@ -1,6 +1,6 @@
 import { RunError } from '../../errors.ts';
 import { canonicalClass, signatureMask, type FingerprintColumn } from './fingerprint-recipe.ts';
-import { escapedField, jsonArrayKey, nullField, type TextSql } from './portable-fingerprint.ts';
+import { escapedField, joinedFields, nullField, portableKey, type TextSql } from './portable-fingerprint.ts';
 
 /**
  * Recipe v1 (recipe-v1.md) in ClickHouse SQL. ClickHouse has what the recipe needs natively:
@@ -21,15 +21,13 @@ export function clickhouseQuote(name: string): string {
 
 /** The row's fingerprint, a UInt64: the same number the other implementations give. */
 export function clickhouseFingerprint(signature: string, columns: FingerprintColumn[]): string {
-  const text = columns.length === 0 ? `''` : columns.map(field).join(` || '|' || `);
+  const text = joinedFields(columns.map(field));
   return `bitXor(reinterpretAsUInt64(MD5(${text})), toUInt64('${signatureMask(signature)}'))`;
 }
 
 /** The row's key: one column's canonical text, or a JSON array of them; NULL when a part is null. */
 export function clickhouseKey(columns: FingerprintColumn[]): string {
-  if (columns.length === 1) return keyPart(columns[0]!);
-  const anyNull = columns.map((column) => `${clickhouseQuote(column.name)} IS NULL`).join(' OR ');
-  return `CASE WHEN ${anyNull} THEN NULL ELSE ${jsonArrayKey(columns.map(keyPart), SQL)} END`;
+  return portableKey(columns, keyPart, clickhouseQuote, SQL);
 }
 
 function field(column: FingerprintColumn): string {

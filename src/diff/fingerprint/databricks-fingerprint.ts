@@ -1,6 +1,6 @@
 import { RunError } from '../../errors.ts';
 import { canonicalClass, type FingerprintColumn } from './fingerprint-recipe.ts';
-import { escapedField, fingerprintFromMd5Hex, jsonArrayKey, nullField, type PortableSql } from './portable-fingerprint.ts';
+import { escapedField, fingerprintFromMd5Hex, joinedFields, nullField, portableKey, type PortableSql } from './portable-fingerprint.ts';
 
 /**
  * Recipe v1 (recipe-v1.md) in Databricks SQL, with functions Databricks documents: md5,
@@ -24,16 +24,14 @@ export function databricksQuote(name: string): string {
 
 /** The row's fingerprint, a DECIMAL(20,0): the same number the other implementations give. */
 export function databricksFingerprint(signature: string, columns: FingerprintColumn[]): string {
-  const text = columns.length === 0 ? `''` : columns.map(field).join(` || '|' || `);
+  const text = joinedFields(columns.map(field));
   return fingerprintFromMd5Hex(signature, `md5(${text})`, SQL);
 }
 
 /** The row's key: one column's canonical text, or a JSON array of them; NULL when a part is null. */
 export function databricksKey(columns: FingerprintColumn[]): string {
   for (const column of columns) if (column.type === 'timestamptz') refuse(column, 'as a key');
-  if (columns.length === 1) return keyPart(columns[0]!);
-  const anyNull = columns.map((column) => `${databricksQuote(column.name)} IS NULL`).join(' OR ');
-  return `CASE WHEN ${anyNull} THEN NULL ELSE ${jsonArrayKey(columns.map(keyPart), SQL)} END`;
+  return portableKey(columns, keyPart, databricksQuote, SQL);
 }
 
 function field(column: FingerprintColumn): string {

@@ -1,4 +1,4 @@
-import { signatureMask } from './fingerprint-recipe.ts';
+import { signatureMask, type FingerprintColumn } from './fingerprint-recipe.ts';
 
 /**
  * Pieces of recipe v1 (recipe-v1.md) for engines with no unsigned 64-bit integer or no XOR
@@ -65,6 +65,18 @@ export function jsonArrayKey(parts: string[], sql: TextSql): string {
   );
   const quote = sql.char(DOUBLE_QUOTE);
   return `'[' || ${parts.map((part) => `${quote} || ${escape(part)} || ${quote}`).join(` || ',' || `)} || ']'`;
+}
+
+/** The fields of a row, each already canonical text, joined as recipe v1 joins them (`''` for none). */
+export function joinedFields(fields: string[]): string {
+  return fields.length === 0 ? `''` : fields.join(` || '|' || `);
+}
+
+/** The row's key: one column's canonical text (`keyPart`), or a JSON array of them; NULL when a part is null. */
+export function portableKey(columns: FingerprintColumn[], keyPart: (column: FingerprintColumn) => string, quote: (name: string) => string, sql: TextSql): string {
+  if (columns.length === 1) return keyPart(columns[0]!);
+  const anyNull = columns.map((column) => `${quote(column.name)} IS NULL`).join(' OR ');
+  return `CASE WHEN ${anyNull} THEN NULL ELSE ${jsonArrayKey(columns.map(keyPart), sql)} END`;
 }
 
 /** A string literal with every `'` and `\` written by code point: `'it' || CHR(39) || 's'`. */

@@ -1,7 +1,7 @@
 import { quoteIdentifier } from '../../sql-identifier.ts';
 import { RunError } from '../../errors.ts';
 import { canonicalClass, type FingerprintColumn } from './fingerprint-recipe.ts';
-import { escapedField, fingerprintFromMd5Hex, jsonArrayKey, nullField, type PortableSql } from './portable-fingerprint.ts';
+import { escapedField, fingerprintFromMd5Hex, joinedFields, nullField, portableKey, type PortableSql } from './portable-fingerprint.ts';
 
 /**
  * Recipe v1 (recipe-v1.md) in Amazon Redshift SQL, with functions Redshift documents: MD5,
@@ -23,15 +23,13 @@ const UNIX_EPOCH_JULIAN_DAY = 2440588;
 
 /** The row's fingerprint, a DECIMAL(20,0): the same number the other implementations give. */
 export function redshiftFingerprint(signature: string, columns: FingerprintColumn[]): string {
-  const text = columns.length === 0 ? `''` : columns.map(field).join(` || '|' || `);
+  const text = joinedFields(columns.map(field));
   return fingerprintFromMd5Hex(signature, `MD5(${text})`, SQL);
 }
 
 /** The row's key: one column's canonical text, or a JSON array of them; NULL when a part is null. */
 export function redshiftKey(columns: FingerprintColumn[]): string {
-  if (columns.length === 1) return keyPart(columns[0]!);
-  const anyNull = columns.map((column) => `${quoteIdentifier(column.name)} IS NULL`).join(' OR ');
-  return `CASE WHEN ${anyNull} THEN NULL ELSE ${jsonArrayKey(columns.map(keyPart), SQL)} END`;
+  return portableKey(columns, keyPart, quoteIdentifier, SQL);
 }
 
 function field(column: FingerprintColumn): string {
