@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { RejectedRow } from '../state/run-record.ts';
-import { changeRow, type LogWriter } from '../logs/log-tables.ts';
+import { ChangeColumns } from '../logs/change-columns.ts';
+import type { LogWriter } from '../logs/log-tables.ts';
 import { DuckdbLogWriter } from '../logs/duckdb-log-writer.ts';
 import { PostgresLogWriter } from '../logs/postgres-log-writer.ts';
 import type { RunRecorder, SettledRow } from './run-recorder.ts';
@@ -11,24 +12,37 @@ import { formatCount, formatDuration } from './trace-format.ts';
 
 const REJECTED_PAGE = 10_000;
 
-/** Settled rows staged at a time. */
-const STAGE_EVERY = 10_000;
+/**
+ * How settled rows wait for the write: in chunks of `chunkRows`, kept in memory (about 40 bytes
+ * a row besides its key) up to `holdRows`. Staging blocks the event loop the delivery needs
+ * (DuckDB's appender flushes synchronously), so the rows of a run up to that size are staged once
+ * its delivery has ended; past it, a chunk is staged as it fills, keeping memory flat for a
+ * 10M-row run.
+ */
+export interface StagingLimits {
+  chunkRows: number;
+  holdRows: number;
+}
+
+const LIMITS: StagingLimits = { chunkRows: 20_000, holdRows: 200_000 };
 
 /**
- * Sync logs written back to the warehouse (`logs: { source, schema }`): stages every settled row
- * of the run as it goes (in chunks, off the warehouse), and once the run has ended writes the
+ * Sync logs written back to the warehouse (`logs: { source, schema }`): keeps every settled row
+ * of the run (staging it off the warehouse, see StagingLimits), and once the run has ended writes the
  * run, its rows and its rejections into the log tables (see logs/log-tables.ts). A failure to
  * write is told in the run's trace; it never changes the run's outcome, which is settled by then.
  */
 export function collectSyncLogs(project: Project, recorder: RunRecorder, store: StateStore): SyncLogs | undefined {
   if (!project.logs) return undefined;
-  const logs = new SyncLogs(logWriter(project), `${project.logs.source}.${project.logs.schema}`, recorder, store, project.logs.retentionMs);
-  recorder.watchRows((rows, at) => logs.settled(rows, at));
+  const logs = new SyncLogs(logWriter(project, recorder), `${project.logs.source}.${project.logs.schema}`, recorder, store, project.logs.retentionMs);
+  recorder.watchRows((rows, at) => queueMicrotask(() => logs.settled(rows, at)));
+  logs.open();
   return logs;
 }
 
 export class SyncLogs {
-  private pending: { row: SettledRow; at: number }[] = [];
+  private filling: ChangeColumns;
+  private readonly held: ChangeColumns[] = [];
   private staged = 0;
   private staging: Promise<void> = Promise.resolve();
   private stageError: unknown;
@@ -39,18 +53,38 @@ export class SyncLogs {
     private readonly recorder: RunRecorder,
     private readonly store: StateStore,
     private readonly retentionMs?: number,
-  ) {}
+    private readonly limits = LIMITS,
+  ) {
+    this.filling = new ChangeColumns(limits.chunkRows);
+  }
 
+  /**
+   * Rows as settled, called in a microtask: the rows' other watchers (the latency meter adds
+   * each row's event time and L) have run by then.
+   */
   settled(rows: SettledRow[], at: number): void {
-    for (const row of rows) this.pending.push({ row, at });
-    if (this.pending.length >= STAGE_EVERY) this.stage();
+    for (const row of rows) {
+      if (this.filling.full) this.filled();
+      this.filling.push(row, at);
+    }
+  }
+
+  private filled(): void {
+    this.held.push(this.filling);
+    this.filling = new ChangeColumns(this.limits.chunkRows);
+    if (this.held.length * this.limits.chunkRows > this.limits.holdRows) this.stage([this.held.shift()!]);
+  }
+
+  /** Stages the rows kept, in a microtask (after the last rows' watchers): the run's last step (folding its state) goes on meanwhile. */
+  deliveryEnded(): void {
+    queueMicrotask(() => this.stageKept());
   }
 
   async writeBack(): Promise<void> {
     const { summary } = this.recorder;
     const started = Date.now();
     try {
-      this.stage();
+      this.stageKept();
       await this.staging;
       if (this.stageError !== undefined) throw this.stageError;
       const rejections = await this.rejections();
@@ -64,18 +98,29 @@ export class SyncLogs {
     }
   }
 
-  /**
-   * Hands the rows settled so far to the writer. In a microtask: the rows' other watchers (the
-   * latency meter adds each row's event time and L) have run by then.
-   */
-  private stage(): void {
-    const rows = this.pending;
-    this.pending = [];
-    const { runId, summary: { sync } } = this.recorder;
+  private stageKept(): void {
+    this.stage([...this.held.splice(0), this.filling]);
+    this.filling = new ChangeColumns(this.limits.chunkRows);
+  }
+
+  /** Gets the writer ready while the model is read. */
+  open(): void {
+    this.after(() => this.writer.open());
+  }
+
+  private stage(all: ChangeColumns[]): void {
+    const chunks = all.filter((chunk) => chunk.size > 0);
+    if (chunks.length === 0) return;
+    this.after(async () => {
+      await this.writer.stage(chunks);
+      this.staged += chunks.reduce((n, chunk) => n + chunk.size, 0);
+    });
+  }
+
+  /** Staging steps run one after the other; after one fails, none runs, and writeBack reports it. */
+  private after(step: () => Promise<void>): void {
     this.staging = this.staging.then(async () => {
-      if (rows.length === 0 || this.stageError !== undefined) return;
-      await this.writer.stage(rows.map(({ row, at }) => changeRow(runId, sync, row, at)));
-      this.staged += rows.length;
+      if (this.stageError === undefined) await step();
     }).catch((error: unknown) => void (this.stageError ??= error));
   }
 
@@ -89,10 +134,10 @@ export class SyncLogs {
   }
 }
 
-function logWriter(project: Project): LogWriter {
+function logWriter(project: Project, recorder: RunRecorder): LogWriter {
   const { source, schema } = project.logs!;
   const config = project.sources[source]!;
   if (config.type === 'duckdb') return new DuckdbLogWriter(path.resolve(project.rootDir, String(config.path)), schema);
   const { url, host, port, user, password, database } = config as Record<string, string | number | undefined>;
-  return new PostgresLogWriter(url ? { connectionString: String(url) } : { host: host as string, port: port as number, user: user as string, password: password as string, database: database as string }, schema);
+  return new PostgresLogWriter(url ? { connectionString: String(url) } : { host: host as string, port: port as number, user: user as string, password: password as string, database: database as string }, schema, { runId: recorder.runId, sync: recorder.summary.sync });
 }

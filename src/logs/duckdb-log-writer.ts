@@ -1,7 +1,10 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { openWorkspace, type Workspace } from '../diff/workspace/workspace.ts';
+import { DuckDBDataChunk, type DuckDBConnection } from '@duckdb/node-api';
+import duckdb from '@duckdb/node-bindings';
+import { OPERATIONS } from '../destinations/destination.ts';
+import { duckString, openWorkspace, type Workspace } from '../diff/workspace/workspace.ts';
 import type { Column } from '../sources/source.ts';
 import { stageRows } from '../sources/duckdb/duckdb-staging.ts';
+import { OUTCOMES, type ChangeColumns } from './change-columns.ts';
 import { CHANGES_TABLE, LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const DUCK_TYPES: Record<LogType, string> = { text: 'VARCHAR', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamptz: 'TIMESTAMPTZ' };
@@ -24,24 +27,52 @@ export class DuckdbLogWriter implements LogWriter {
 
   constructor(private readonly file: string, private readonly schema: string) {}
 
-  async stage(changes: LogValue[][]): Promise<void> {
-    const { connection: db } = await this.open();
-    await append(db, `${ident(STAGED)}.${ident(CHANGES_TABLE.name)}`, CHANGES_TABLE, changes);
+  async stage(chunks: ChangeColumns[]): Promise<void> {
+    const { connection: db } = await this.workspace();
+    const appender = await db.createAppender(STAGED_CHANGES, STAGED);
+    try {
+      const types = STAGED_CHANGE_COLUMNS.map((_, c) => appender.columnType(c));
+      for (const changes of chunks) {
+        for (let from = 0; from < changes.size; from += VECTOR_SIZE) {
+          const count = Math.min(VECTOR_SIZE, changes.size - from);
+          const chunk = DuckDBDataChunk.create(types);
+          const vector = (c: number) => duckdb.data_chunk_get_vector(chunk.chunk, c);
+          const keys = vector(0);
+          for (let i = 0; i < count; i++) duckdb.vector_assign_string_element(keys, i, changes.keys[from + i]!);
+          const { ops, outcomes, settledAt, eventAt, latencyMs } = changes; // STAGED_CHANGE_COLUMNS after the key, in order
+          [ops, outcomes, settledAt, eventAt, latencyMs].forEach((values, c) => {
+            const width = values.BYTES_PER_ELEMENT;
+            duckdb.copy_data_to_vector(vector(c + 1), 0, values.buffer as ArrayBuffer, values.byteOffset + from * width, count * width);
+          });
+          chunk.rowCount = count;
+          appender.appendDataChunk(chunk);
+        }
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
   }
 
   async write(logs: RunLogs): Promise<void> {
-    const { connection: db } = await this.open();
+    const { connection: db } = await this.workspace();
     for (const [table, rows] of rowsOf(logs)) await append(db, `${ident(STAGED)}.${ident(table.name)}`, table, rows);
+    const { runId, sync } = logs.summary;
     const target = `${ident(FILE)}.${ident(this.schema)}`;
     await db.run(`ATTACH ${duckString(this.file)} AS ${ident(FILE)}`);
     try {
       await db.run(`CREATE SCHEMA IF NOT EXISTS ${target}`);
       for (const table of LOG_TABLES) await db.run(createTable(target, table));
+      // The run's rows reach the file once: its commit checkpoints them straight into it, where
+      // they would otherwise go to the WAL first and again at the DETACH's checkpoint. (Set only
+      // now: the staging database checkpoints on every commit under it.)
+      await db.run(`SET checkpoint_threshold = '0KB'`);
       await db.run('BEGIN TRANSACTION');
       try {
         for (const table of LOG_TABLES) {
-          await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE run_id = $1`, [logs.summary.runId]);
-          await db.run(`INSERT INTO ${target}.${ident(table.name)} SELECT * FROM ${ident(STAGED)}.${ident(table.name)}`);
+          await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE run_id = $1`, [runId]);
+          const rows = table === CHANGES_TABLE ? changesFromStaged(runId, sync) : `SELECT * FROM ${ident(STAGED)}.${ident(table.name)}`;
+          await db.run(`INSERT INTO ${target}.${ident(table.name)} ${rows}`);
         }
         if (logs.retentionMs !== undefined) {
           const cutoff = new Date(Date.now() - logs.retentionMs).toISOString();
@@ -63,17 +94,40 @@ export class DuckdbLogWriter implements LogWriter {
     await (await staging?.catch(() => undefined))?.close();
   }
 
+  async open(): Promise<void> {
+    await this.workspace();
+  }
+
   /** The staging database: in memory up to a cap, then spilled to a temp folder (a 10M-row run's changes). */
-  private open(): Promise<Workspace> {
+  private workspace(): Promise<Workspace> {
     this.staging ??= (async () => {
       const workspace = await openWorkspace();
       await workspace.connection.run(`CREATE SCHEMA ${ident(STAGED)}`);
-      for (const table of LOG_TABLES) await workspace.connection.run(createTable(ident(STAGED), { ...table, primaryKey: undefined }));
+      for (const table of LOG_TABLES) {
+        if (table === CHANGES_TABLE) await workspace.connection.run(`CREATE TABLE ${ident(STAGED)}.${STAGED_CHANGES} (${STAGED_CHANGE_COLUMNS.join(', ')})`);
+        else await workspace.connection.run(createTable(ident(STAGED), { ...table, primaryKey: undefined }));
+      }
       return workspace;
     })();
     return this.staging;
   }
 }
+
+const VECTOR_SIZE = duckdb.vector_size();
+
+/** The changes as staged: ChangeColumns' columns as they are, made into the table's by changesFromStaged. */
+const STAGED_CHANGES = 'changes';
+const STAGED_CHANGE_COLUMNS = ['key VARCHAR', 'op UTINYINT', 'outcome UTINYINT', 'settled_ms DOUBLE', 'event_ms DOUBLE', 'latency_ms DOUBLE'];
+
+/** The staged changes as rows of the changes table (see CHANGES_TABLE for its columns). */
+function changesFromStaged(runId: string, sync: string): string {
+  const timestamp = (ms: string) => `make_timestamptz(CAST(round(${ms} * 1000) AS BIGINT))`;
+  const name = (list: readonly string[], index: string) => `(${literalList(list)})[${index} + 1]`;
+  return `SELECT ${duckString(runId)}, ${duckString(sync)}, key, ${name(OPERATIONS, 'op')}, ${name(OUTCOMES, 'outcome')}, ${timestamp('settled_ms')}, ` +
+    `${timestamp("nullif(event_ms, 'NaN'::DOUBLE)")}, nullif(latency_ms, 'NaN'::DOUBLE) FROM ${ident(STAGED)}.${STAGED_CHANGES}`;
+}
+
+const literalList = (values: readonly string[]) => `[${values.map(duckString).join(', ')}]::VARCHAR[]`;
 
 /**
  * Rows go in through DuckDB's appender, a data chunk of column vectors at a time, into a temp
@@ -139,7 +193,6 @@ function literal(value: LogValue): string {
   return String(value);
 }
 
-const duckString = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
 /** `schema`: quoted, and qualified by its database where needed. */
 function createTable(schema: string, table: LogTable): string {

@@ -1,4 +1,5 @@
 import type { RejectedRow, RunSummary } from '../state/run-record.ts';
+import type { ChangeColumns } from './change-columns.ts';
 
 /**
  * The sync log tables written back into the warehouse (`logs: { source, schema }`), one row per
@@ -47,25 +48,11 @@ export const REJECTIONS_TABLE: LogTable = {
 
 export const LOG_TABLES = [RUNS_TABLE, CHANGES_TABLE, REJECTIONS_TABLE];
 
-/** A settled row (see RunRecorder's SettledRow), with its event time and L when measured. */
-export interface ChangeLog {
-  key: string;
-  op: string;
-  outcome: string;
-  eventAt?: number;
-  latencyMs?: number;
-}
-
 /** What one run writes back besides its changes (staged as they settle). */
 export interface RunLogs {
   summary: RunSummary;
   rejections: RejectedRow[];
   retentionMs?: number;
-}
-
-/** A row of the changes table, in its column order (timestamps as epoch ms). */
-export function changeRow(runId: string, sync: string, c: ChangeLog, settledAt: number): LogValue[] {
-  return [runId, sync, c.key, c.op, c.outcome, settledAt, c.eventAt ?? null, c.latencyMs ?? null];
 }
 
 /** The rows of the runs and rejections tables for a run, in their column order (timestamps as epoch ms). */
@@ -85,8 +72,10 @@ export function rowsOf({ summary: s, rejections }: RunLogs): Map<LogTable, LogVa
 
 /** Writes a run's logs into one warehouse. */
 export interface LogWriter {
-  /** Rows of the changes table as the run settles them, kept aside until write(). */
-  stage(changes: LogValue[][]): Promise<void>;
+  /** Gets ready to stage, as the run starts (the DuckDB writer opens its staging database): the cost hides behind the read. */
+  open(): Promise<void>;
+  /** Settled rows, a chunk at a time, for the changes table: kept aside (DuckDB) or sent into the run's open transaction (Postgres) until write(). */
+  stage(changes: ChangeColumns[]): Promise<void>;
   /** Writes the run: the changes staged, its rejections and its own row, in one transaction. */
   write(logs: RunLogs): Promise<void>;
   close(): Promise<void>;

@@ -57,6 +57,7 @@ describe('sync logs written back into a DuckDB source', () => {
 
     const changes = await duckRows(fixture.warehouse, `SELECT key, op, outcome, latency_ms, epoch_ms(settled_at) - epoch_ms(event_at) AS span FROM lastmile_logs.changes ORDER BY key`);
     expect(changes.map((c) => [c.key, c.op, c.outcome])).toEqual([['A', 'upsert', 'delivered'], ['B', 'upsert', 'rejected'], ['C', 'upsert', 'delivered']]);
+    expect(changes.find((c) => c.key === 'B')!.latency_ms).toBeNull(); // a rejected row has no L
     for (const c of changes.filter((c) => c.outcome === 'delivered')) {
       expect(Number(c.latency_ms)).toBeGreaterThanOrEqual(5 * 60_000);
       expect(Math.abs(Number(c.span) - Number(c.latency_ms))).toBeLessThanOrEqual(1);
@@ -123,9 +124,11 @@ describe.skipIf(!pgUp)('sync logs written back into a Postgres source', () => {
     const runs = await admin.query(`SELECT run_id, status, delivered, rejected, latency_p50_ms, started_at FROM ${PG_LOGS}.runs`);
     expect(runs.rows).toEqual([expect.objectContaining({ run_id: run.runId, status: 'partial', delivered: '27', rejected: '3', latency_p50_ms: run.latency!.p50Ms })]);
     expect(runs.rows[0].started_at.toISOString()).toBe(run.startedAt);
-    const changes = await admin.query(`SELECT outcome, count(*)::int AS n, min(latency_ms) AS min_l FROM ${PG_LOGS}.changes WHERE run_id = $1 GROUP BY outcome ORDER BY outcome`, [run.runId]);
-    expect(changes.rows.map((r) => [r.outcome, r.n])).toEqual([['delivered', 27], ['rejected', 3]]);
+    const changes = await admin.query(`SELECT outcome, op, count(*)::int AS n, count(event_at)::int AS with_event, count(latency_ms)::int AS with_l, min(latency_ms) AS min_l,
+      max(abs(extract(epoch FROM settled_at - event_at) * 1000 - latency_ms)) AS off FROM ${PG_LOGS}.changes WHERE run_id = $1 GROUP BY outcome, op ORDER BY outcome`, [run.runId]);
+    expect(changes.rows.map((r) => [r.outcome, r.op, r.n, r.with_event, r.with_l])).toEqual([['delivered', 'upsert', 27, 27, 27], ['rejected', 'upsert', 3, 3, 0]]);
     expect(changes.rows[0].min_l).toBeGreaterThanOrEqual(3_600_000);
+    expect(Number(changes.rows[0].off)).toBeLessThanOrEqual(1); // L is event time -> settled_at
     const rejections = await admin.query(`SELECT key, code FROM ${PG_LOGS}.rejections ORDER BY key`);
     expect(rejections.rows).toEqual([{ key: 'S10', code: 'NEGATIVE_PRICE' }, { key: 'S20', code: 'NEGATIVE_PRICE' }, { key: 'S30', code: 'NEGATIVE_PRICE' }]);
 

@@ -1,0 +1,70 @@
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RunRecorder } from '../../src/engine/run-recorder.ts';
+import { SyncLogs } from '../../src/engine/warehouse-logs.ts';
+import { DuckdbLogWriter } from '../../src/logs/duckdb-log-writer.ts';
+import type { LogWriter } from '../../src/logs/log-tables.ts';
+import { openStateStore } from '../../src/state/open-state-store.ts';
+import type { StateStore } from '../../src/state/state-store.ts';
+import { duckRows } from '../helpers/temp-project.ts';
+
+const PROFILE = {
+  model: 'prices', source: 'warehouse', sourceType: 'duckdb', destination: 'engine', destinationType: 'http',
+  mode: 'upsert' as const, syncModeLabel: 'Incremental (Upsert)', trigger: 'cli' as const,
+};
+
+describe('sync logs: how settled rows wait for the write', () => {
+  let dir: string;
+  let store: StateStore | undefined;
+  afterEach(async () => {
+    await store?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a run past what is held in memory stages chunks while it delivers, and every row lands once with when it settled and its L', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-sync-logs-'));
+    store = await openStateStore(path.join(dir, '.state'));
+    const file = path.join(dir, 'warehouse.duckdb');
+    const duckdb = new DuckdbLogWriter(file, 'lastmile_logs');
+    const staged: number[] = [];
+    const writer: LogWriter = {
+      open: () => duckdb.open(),
+      stage: async (chunks) => {
+        staged.push(chunks.reduce((n, chunk) => n + chunk.size, 0));
+        await duckdb.stage(chunks);
+      },
+      write: (logs) => duckdb.write(logs),
+      close: () => duckdb.close(),
+    };
+    const recorder = new RunRecorder(undefined, PROFILE, 'prices_sync', 'run-1');
+    const logs = new SyncLogs(writer, 'warehouse.lastmile_logs', recorder, store, undefined, { chunkRows: 100, holdRows: 300 });
+    logs.open();
+
+    const settledAt = Date.parse('2026-12-01T10:00:00Z');
+    for (let batch = 0; batch < 20; batch++) {
+      const rows = Array.from({ length: 50 }, (_, i) => {
+        const n = batch * 50 + i;
+        return n % 7 === 0
+          ? { key: `K${n}`, op: 'upsert', outcome: 'rejected' as const, eventAt: settledAt - 60_000 }
+          : { key: `K${n}`, op: 'upsert', outcome: 'delivered' as const, eventAt: settledAt - 60_000, latencyMs: 60_000 + batch };
+      });
+      logs.settled(rows, settledAt + batch);
+    }
+    const sum = () => staged.reduce((a, b) => a + b, 0);
+    await expect.poll(sum).toBe(600); // of 1,000 rows: 300 held, 100 filling, the rest staged a chunk at a time
+    expect(staged).toEqual([100, 100, 100, 100, 100, 100]);
+
+    logs.deliveryEnded();
+    recorder.summary.status = 'success';
+    await logs.writeBack();
+    expect(staged).toEqual([100, 100, 100, 100, 100, 100, 400]); // the rest in one go once the delivery ended
+
+    const [counts] = await duckRows(file, `SELECT count(*)::INT AS n, count(DISTINCT key)::INT AS keys, count(latency_ms)::INT AS with_l,
+      count(*) FILTER (outcome = 'rejected')::INT AS rejected, min(epoch_ms(settled_at) - epoch_ms(event_at))::INT AS first_l FROM lastmile_logs.changes`);
+    expect(counts).toEqual({ n: 1_000, keys: 1_000, with_l: 857, rejected: 143, first_l: 60_000 });
+    const late = await duckRows(file, `SELECT key, latency_ms FROM lastmile_logs.changes WHERE epoch_ms(settled_at) = ${settledAt + 19} AND key < 'K953' ORDER BY key`);
+    expect(late).toEqual([{ key: 'K950', latency_ms: 60_019 }, { key: 'K951', latency_ms: 60_019 }, { key: 'K952', latency_ms: null }]); // K952 was rejected: no L
+  });
+});
