@@ -1,7 +1,8 @@
 /**
  * What measuring L per row and writing the sync logs back cost: a 100,000-change run (full resync)
- * from a DuckDB model into an unlimited local HTTP endpoint, with both off, L only, and both on,
- * alternated in the same process (median of 3 each).
+ * from a DuckDB model into an unlimited local HTTP endpoint, with both off, L only, and both on
+ * (logs into the DuckDB warehouse itself, and into Postgres when it is reachable), alternated in
+ * the same process (median of LASTMILE_BENCH_ROUNDS, 3 unless set).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -12,19 +13,22 @@ import { loadProject } from '../src/config/load-project.ts';
 import { openStateStore } from '../src/state/open-state-store.ts';
 import { runSync } from '../src/engine/run-sync.ts';
 import { startSink } from './http-sink.ts';
+import { PG_URL, pgRun } from './databases/bench-databases.ts';
 
 const ROWS = 100_000;
 const ROUNDS = Number(process.env.LASTMILE_BENCH_ROUNDS ?? 3);
 
-const config = (url: string, state: string, on: boolean, logs: boolean) => `version: 1
+const PG_LOGS = 'lastmile_bench_logs';
+
+const config = (url: string, state: string, on: boolean, logs: 'warehouse' | 'app_db' | undefined) => `version: 1
 state: ${state}
-sources: { warehouse: { type: duckdb, path: ./warehouse.duckdb } }
+sources: { warehouse: { type: duckdb, path: ./warehouse.duckdb }, app_db: { type: postgres, url: "${PG_URL}" } }
 destinations:
   sink: { type: http, url: "${url}/bulk", batch: { size: 1000 }, rateLimit: { requestsPerSecond: 100000, concurrency: 4 } }
 models: { prices: { source: warehouse, table: prices, primaryKey: sku${on ? ', eventTime: scraped_at' : ''} } }
 syncs:
   prices_sync: { model: prices, destination: sink, mode: upsert, match: { sku: id }, mapping: { price: amount, currency: currency } }
-${logs ? 'logs: { source: warehouse, schema: lastmile_logs }' : ''}
+${logs ? `logs: { source: ${logs}, schema: ${logs === 'app_db' ? PG_LOGS : 'lastmile_logs'} }` : ''}
 `;
 
 export default async function run(): Promise<BenchTable[]> {
@@ -34,8 +38,10 @@ export default async function run(): Promise<BenchTable[]> {
     await withDb(path.join(dir, 'warehouse.duckdb'), (db) => db.run(`
       CREATE TABLE prices AS SELECT 'SKU-' || i AS sku, CAST((i % 100000) / 100.0 AS DECIMAL(10,2)) AS price, 'EUR' AS currency,
              now()::TIMESTAMPTZ - to_seconds(i % 3600) AS scraped_at FROM range(${ROWS}) t(i)`));
+    const pgUp = await pgRun(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`).then(() => true, () => false);
     const variants = [];
-    for (const [name, on, logs] of [['off', false, false], ['latency', true, false], ['on', true, true]] as const) {
+    const all = [['off', false, undefined], ['latency', true, undefined], ['on', true, 'warehouse'], ['pg', true, 'app_db']] as const;
+    for (const [name, on, logs] of all.filter(([name]) => name !== 'pg' || pgUp)) {
       const file = path.join(dir, `${name}.yml`);
       await writeFile(file, config(sink.url, `.state-${name}`, on, logs));
       const project = await loadProject(file);
@@ -53,12 +59,16 @@ export default async function run(): Promise<BenchTable[]> {
     const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
     const off = median(variants[0]!.ms);
     const rows = variants.map((v) => ({
-      run: { off: 'both off', latency: 'eventTime (L per row) only', on: 'eventTime (L per row) + logs written back' }[v.name],
+      run: {
+        off: 'both off', latency: 'eventTime (L per row) only', on: 'eventTime (L per row) + logs written back (DuckDB warehouse)',
+        pg: 'eventTime (L per row) + logs written back (Postgres)',
+      }[v.name],
       'median (ms)': Math.round(median(v.ms)),
       runs: v.ms.map(Math.round).join(', '),
       'vs off': v.name === 'off' ? '' : `${(((median(v.ms) - off) / off) * 100).toFixed(1)} %`,
     }));
     for (const v of variants) await v.store.close();
+    if (pgUp) await pgRun(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
     return [{ title: `L per row and sync logs: ${ROWS.toLocaleString('en-US')}-change run into a local endpoint (median of ${ROUNDS}, alternated)`, rows }];
   } finally {
     await sink.close();
