@@ -55,9 +55,11 @@ describe.skipIf(!up)('the adaptive rate search, shared by several processes in R
       // one search for everybody: every process holds the same estimate and the same rate
       expect(new Set(learned.map((l) => l.estimate?.toFixed(6))).size).toBe(1);
       expect(new Set(learned.map((l) => l.rate.toFixed(6))).size).toBe(1);
-      // of the whole limit, not a third of it each (measured over a second: the bucket's burst can add a few)
+      // of the whole limit, not a third of it each. The estimate counts the answers of the last
+      // second as they arrive: the bucket's burst can add a few, and so can answers bunched by a
+      // busy machine (CI once measured 26 of 20).
       expect(learned[0].estimate).toBeGreaterThan(LIMIT * 0.6);
-      expect(learned[0].estimate).toBeLessThanOrEqual(LIMIT * 1.25);
+      expect(learned[0].estimate).toBeLessThanOrEqual(LIMIT * 1.5);
       expect(learned[0].rate).toBeGreaterThan(LIMIT * 0.5);
       expect(learned[0].rate).toBeLessThanOrEqual(LIMIT * 1.25);
     } finally {
