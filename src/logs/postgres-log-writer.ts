@@ -9,78 +9,86 @@ const CHUNK = 10_000;
 
 const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
+/** The session's temp table the changes are staged in, shaped like the changes table. */
+const STAGED = 'lastmile_staged_changes';
+
 /**
  * Sync logs in a Postgres source: tables created on first use, each run in one transaction. The
- * transaction opens with the first rows staged and takes them at once (Postgres does that work
- * while the run folds its state; nobody sees them before the commit), and write() adds the run's
- * own row and its rejections, then commits.
+ * changes are staged as they come into a temp table of the writer's session, each chunk in a
+ * short transaction of its own (Postgres does that work while the run goes on or folds its
+ * state, and no transaction stays open through a long delivery); write() then moves them, the
+ * run's own row and its rejections into the log tables in one transaction.
  */
 export class PostgresLogWriter implements LogWriter {
-  private transaction: Promise<pg.Client> | undefined;
-  private committed = false;
+  private session: Promise<pg.Client> | undefined;
 
   constructor(private readonly connection: pg.ClientConfig, private readonly schema: string, private readonly run: { runId: string; sync: string }) {}
 
   async open(): Promise<void> {}
 
   async stage(chunks: ChangeColumns[]): Promise<void> {
-    const client = await this.begun();
+    const client = await this.connected();
     for (const changes of chunks) {
       for (let from = 0; from < changes.size; from += CHUNK) await this.insertChanges(client, changes, from, Math.min(changes.size, from + CHUNK));
     }
   }
 
   async write(logs: RunLogs): Promise<void> {
-    const client = await this.begun();
-    for (const [table, rows] of rowsOf(logs)) {
-      for (let from = 0; from < rows.length; from += CHUNK) await this.insert(client, table, rows.slice(from, from + CHUNK));
+    const client = await this.connected();
+    await client.query('BEGIN');
+    try {
+      for (const table of LOG_TABLES) await client.query(`DELETE FROM ${this.name(table)} WHERE run_id = $1`, [this.run.runId]);
+      await client.query(`INSERT INTO ${this.name(CHANGES_TABLE)} SELECT * FROM ${STAGED}`);
+      for (const [table, rows] of rowsOf(logs)) {
+        for (let from = 0; from < rows.length; from += CHUNK) await this.insert(client, table, rows.slice(from, from + CHUNK));
+      }
+      if (logs.retentionMs !== undefined) {
+        const cutoff = new Date(Date.now() - logs.retentionMs).toISOString();
+        for (const table of LOG_TABLES) await client.query(`DELETE FROM ${this.name(table)} WHERE ${ident(table.timeColumn)} < $1`, [cutoff]);
+      }
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
     }
-    if (logs.retentionMs !== undefined) {
-      const cutoff = new Date(Date.now() - logs.retentionMs).toISOString();
-      for (const table of LOG_TABLES) await client.query(`DELETE FROM ${this.name(table)} WHERE ${ident(table.timeColumn)} < $1`, [cutoff]);
-    }
-    await client.query('COMMIT');
-    this.committed = true;
   }
 
-  /** Rolls back what was not committed (a write that failed, a run that never wrote). */
+  /** Ends the session: its temp table goes with it. */
   async close(): Promise<void> {
-    const client = await this.transaction?.catch(() => undefined);
-    if (!client) return;
-    if (!this.committed) await client.query('ROLLBACK').catch(() => {});
-    await client.end().catch(() => {});
+    const client = await this.session?.catch(() => undefined);
+    this.session = undefined;
+    await client?.end().catch(() => {});
   }
 
-  /** The run's transaction: its earlier rows (a run written again) deleted first. */
-  private begun(): Promise<pg.Client> {
-    this.transaction ??= (async () => {
+  /** The writer's session, with the log tables created and its temp table for staging. */
+  private connected(): Promise<pg.Client> {
+    this.session ??= (async () => {
       const client = new pg.Client({ ...this.connection, application_name: 'lastmile-logs' });
       client.on('error', () => {});
       try {
         await client.connect();
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)}`);
         for (const table of LOG_TABLES) await client.query(createTable(this.schema, table));
-        await client.query('BEGIN');
-        for (const table of LOG_TABLES) await client.query(`DELETE FROM ${this.name(table)} WHERE run_id = $1`, [this.run.runId]);
+        await client.query(`CREATE TEMP TABLE ${STAGED} (LIKE ${this.name(CHANGES_TABLE)})`);
         return client;
       } catch (error) {
         await client.end().catch(() => {});
         throw error;
       }
     })();
-    return this.transaction;
+    return this.session;
   }
 
   private name(table: LogTable): string {
     return `${ident(this.schema)}.${ident(table.name)}`;
   }
 
-  /** Rows `from` to `to` of staged changes: their columns as they are, made into the table's in SQL. */
+  /** Rows `from` to `to` of a chunk into the staging table: their columns as they are, made into the table's in SQL. */
   private async insertChanges(client: pg.Client, changes: ChangeColumns, from: number, to: number): Promise<void> {
     const column = (values: Uint8Array | Float64Array) => Array.from(values.subarray(from, to));
     const timestamp = (ms: string) => `to_timestamp(nullif(${ms}, 'NaN') / 1000)`;
     await client.query(
-      `INSERT INTO ${this.name(CHANGES_TABLE)} (${CHANGES_TABLE.columns.map(([name]) => ident(name)).join(', ')}) ` +
+      `INSERT INTO ${STAGED} (${CHANGES_TABLE.columns.map(([name]) => ident(name)).join(', ')}) ` +
       `SELECT $1, $2, key, ($3::text[])[op + 1], ($4::text[])[outcome + 1], ${timestamp('settled_ms')}, ${timestamp('event_ms')}, nullif(latency_ms, 'NaN') ` +
       'FROM unnest($5::text[], $6::int[], $7::int[], $8::float8[], $9::float8[], $10::float8[]) AS c(key, op, outcome, settled_ms, event_ms, latency_ms)',
       [this.run.runId, this.run.sync, OPERATIONS, OUTCOMES, changes.keys.slice(from, to), column(changes.ops), column(changes.outcomes),
