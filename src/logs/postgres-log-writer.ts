@@ -63,7 +63,7 @@ export class PostgresLogWriter implements LogWriter {
   /** The writer's session, with the log tables created and its temp table for staging. */
   private connected(): Promise<pg.Client> {
     this.session ??= (async () => {
-      const client = new pg.Client({ ...this.connection, application_name: 'lastmile-logs' });
+      const client = new pg.Client({ ...this.connection, application_name: `lastmile-logs ${this.run.runId}` }); // a DBA sees whose session it is
       client.on('error', () => {});
       try {
         await client.connect();

@@ -1,14 +1,20 @@
 import os from 'node:os';
 import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RunRecorder } from '../../src/engine/run-recorder.ts';
 import { SyncLogs } from '../../src/engine/warehouse-logs.ts';
 import { DuckdbLogWriter } from '../../src/logs/duckdb-log-writer.ts';
+import { PostgresLogWriter } from '../../src/logs/postgres-log-writer.ts';
 import type { LogWriter } from '../../src/logs/log-tables.ts';
 import { openStateStore } from '../../src/state/open-state-store.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import { duckRows } from '../helpers/temp-project.ts';
+import { needService, SERVICES } from '../helpers/services.ts';
+
+const pgUp = await needService('postgres');
+const PG_LOGS = `lm_logs_staging_${process.pid}`;
 
 const PROFILE = {
   model: 'prices', source: 'warehouse', sourceType: 'duckdb', destination: 'engine', destinationType: 'http',
@@ -66,5 +72,35 @@ describe('sync logs: how settled rows wait for the write', () => {
     expect(counts).toEqual({ n: 1_000, keys: 1_000, with_l: 857, rejected: 143, first_l: 60_000 });
     const late = await duckRows(file, `SELECT key, latency_ms FROM lastmile_logs.changes WHERE epoch_ms(settled_at) = ${settledAt + 19} AND key < 'K953' ORDER BY key`);
     expect(late).toEqual([{ key: 'K950', latency_ms: 60_019 }, { key: 'K951', latency_ms: 60_019 }, { key: 'K952', latency_ms: null }]); // K952 was rejected: no L
+  });
+
+  it.skipIf(!pgUp)('into Postgres, chunks staged while the run delivers hold no transaction open; the write moves them in', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-sync-logs-'));
+    store = await openStateStore(path.join(dir, '.state'));
+    const admin = new pg.Client({ connectionString: SERVICES.postgres.url });
+    await admin.connect();
+    try {
+      await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
+      const recorder = new RunRecorder(undefined, PROFILE, 'prices_sync', 'run-pg');
+      const writer = new PostgresLogWriter({ connectionString: SERVICES.postgres.url }, PG_LOGS, { runId: 'run-pg', sync: 'prices_sync' });
+      const logs = new SyncLogs(writer, 'app_db.' + PG_LOGS, recorder, store, undefined, { chunkRows: 100, holdRows: 300 });
+      logs.open();
+      for (let batch = 0; batch < 20; batch++) {
+        logs.settled(Array.from({ length: 50 }, (_, i) => ({ key: `K${batch * 50 + i}`, op: 'upsert', outcome: 'delivered' as const })), Date.now());
+      }
+      const session = () => admin.query<{ state: string }>(`SELECT state FROM pg_stat_activity WHERE application_name = 'lastmile-logs run-pg'`);
+      // 600 rows went to the session's temp table, each chunk committed on its own: nothing waits in a transaction
+      await expect.poll(async () => (await session()).rows.map((r) => r.state)).toEqual(['idle']);
+      expect((await admin.query(`SELECT count(*)::int AS n FROM ${PG_LOGS}.changes`)).rows).toEqual([{ n: 0 }]); // not before the write
+
+      logs.deliveryEnded();
+      recorder.summary.status = 'success';
+      await logs.writeBack();
+      expect((await admin.query(`SELECT count(*)::int AS n, count(DISTINCT key)::int AS keys FROM ${PG_LOGS}.changes WHERE run_id = 'run-pg'`)).rows).toEqual([{ n: 1_000, keys: 1_000 }]);
+      expect((await session()).rows).toEqual([]); // the session ended with the write
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
+      await admin.end();
+    }
   });
 });
