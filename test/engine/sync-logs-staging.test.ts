@@ -82,7 +82,17 @@ describe('sync logs: how settled rows wait for the write', () => {
     try {
       await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
       const recorder = new RunRecorder(undefined, PROFILE, 'prices_sync', 'run-pg');
-      const writer = new PostgresLogWriter({ connectionString: SERVICES.postgres.url }, PG_LOGS, { runId: 'run-pg', sync: 'prices_sync' });
+      const postgres = new PostgresLogWriter({ connectionString: SERVICES.postgres.url }, PG_LOGS, { runId: 'run-pg', sync: 'prices_sync' });
+      let staged = 0;
+      const writer: LogWriter = {
+        open: () => postgres.open(),
+        stage: async (chunks) => {
+          await postgres.stage(chunks);
+          staged += chunks.reduce((n, chunk) => n + chunk.size, 0);
+        },
+        write: (l) => postgres.write(l),
+        close: () => postgres.close(),
+      };
       const logs = new SyncLogs(writer, 'app_db.' + PG_LOGS, recorder, store, undefined, { chunkRows: 100, holdRows: 300 });
       logs.open();
       for (let batch = 0; batch < 20; batch++) {
@@ -90,7 +100,8 @@ describe('sync logs: how settled rows wait for the write', () => {
       }
       const session = () => admin.query<{ state: string }>(`SELECT state FROM pg_stat_activity WHERE application_name = 'lastmile-logs run-pg'`);
       // 600 rows went to the session's temp table, each chunk committed on its own: nothing waits in a transaction
-      await expect.poll(async () => (await session()).rows.map((r) => r.state)).toEqual(['idle']);
+      await expect.poll(() => staged).toBe(600);
+      expect((await session()).rows.map((r) => r.state)).toEqual(['idle']);
       expect((await admin.query(`SELECT count(*)::int AS n FROM ${PG_LOGS}.changes`)).rows).toEqual([{ n: 0 }]); // not before the write
 
       logs.deliveryEnded();
