@@ -4,12 +4,13 @@ import { OPERATIONS } from '../destinations/destination.ts';
 import { duckString, openWorkspace, type Workspace } from '../diff/workspace/workspace.ts';
 import type { Column } from '../sources/source.ts';
 import { stageRows } from '../sources/duckdb/duckdb-staging.ts';
+import { quoteIdentifier } from '../sql-identifier.ts';
 import { OUTCOMES, type ChangeColumns } from './change-columns.ts';
 import { CHANGES_TABLE, LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const DUCK_TYPES: Record<LogType, string> = { text: 'VARCHAR', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamptz: 'TIMESTAMPTZ' };
 
-const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const ident = quoteIdentifier;
 
 /** Where the rows wait in the writer's own in-memory database until write(). */
 const STAGED = 'lastmile_staged';
@@ -17,8 +18,8 @@ const STAGED = 'lastmile_staged';
 const FILE = 'lastmile_log_file';
 
 /**
- * Sync logs in a DuckDB source file. The changes are staged while the run goes, in an in-memory
- * DuckDB of the writer's own; the file is attached for writing only while write() moves the run
+ * Sync logs in a DuckDB source file. The changes are staged (see SyncLogs for when) in an
+ * in-memory DuckDB of the writer's own; the file is attached for writing only while write() moves the run
  * into it (a DuckDB file has one writer: holding it for a whole run would lock out everybody
  * else, the model's readers included), each run in one transaction.
  */
@@ -121,13 +122,16 @@ const STAGED_CHANGE_COLUMNS = ['key VARCHAR', 'op UTINYINT', 'outcome UTINYINT',
 
 /** The staged changes as rows of the changes table (see CHANGES_TABLE for its columns). */
 function changesFromStaged(runId: string, sync: string): string {
-  const timestamp = (ms: string) => `make_timestamptz(CAST(round(${ms} * 1000) AS BIGINT))`;
   const name = (list: readonly string[], index: string) => `(${literalList(list)})[${index} + 1]`;
-  return `SELECT ${duckString(runId)}, ${duckString(sync)}, key, ${name(OPERATIONS, 'op')}, ${name(OUTCOMES, 'outcome')}, ${timestamp('settled_ms')}, ` +
-    `${timestamp("nullif(event_ms, 'NaN'::DOUBLE)")}, nullif(latency_ms, 'NaN'::DOUBLE) FROM ${ident(STAGED)}.${STAGED_CHANGES}`;
+  return `SELECT ${duckString(runId)}, ${duckString(sync)}, key, ${name(OPERATIONS, 'op')}, ${name(OUTCOMES, 'outcome')}, ${timestampFromMs('settled_ms')}, ` +
+    `${timestampFromMs("nullif(event_ms, 'NaN'::DOUBLE)")}, nullif(latency_ms, 'NaN'::DOUBLE) FROM ${ident(STAGED)}.${STAGED_CHANGES}`;
 }
 
-const literalList = (values: readonly string[]) => `[${values.map(duckString).join(', ')}]::VARCHAR[]`;
+/** A TIMESTAMPTZ from epoch milliseconds (SQL), to the microsecond. */
+const timestampFromMs = (ms: string) => `make_timestamptz(CAST(round(${ms} * 1000) AS BIGINT))`;
+
+/** A VARCHAR[] literal, to name a value by its index in the list. */
+const literalList = (values: readonly LogValue[]) => `[${values.map(literal).join(', ')}]::VARCHAR[]`;
 
 /**
  * Rows go in through DuckDB's appender, a data chunk of column vectors at a time, into a temp
@@ -164,7 +168,7 @@ interface Staging {
  * a number costs far less to stage than a string; anything else as itself.
  */
 function stagingOf(name: string, type: LogType, rows: LogValue[][], c: number): Staging {
-  const cast = (value: string) => (type === 'timestamptz' ? `make_timestamptz(CAST(${value} AS BIGINT) * 1000)` : `CAST(${value} AS ${DUCK_TYPES[type]})`);
+  const cast = (value: string) => (type === 'timestamptz' ? timestampFromMs(value) : `CAST(${value} AS ${DUCK_TYPES[type]})`);
   const first = rows[0]![c]!;
   if (rows.every((row) => row[c] === first)) return { name, type: 'varchar', select: cast(literal(first)) };
   if (type === 'text') {
@@ -174,8 +178,7 @@ function stagingOf(name: string, type: LogType, rows: LogValue[][], c: number): 
       if (index.size > FEW) break;
     }
     if (index.size <= FEW) {
-      const list = `[${[...index.keys()].map(literal).join(', ')}]::VARCHAR[]`;
-      return { name, type: 'integer', select: `list_extract(${list}, ${ident(name)})`, staged: (row) => index.get(row[c]!)! };
+      return { name, type: 'integer', select: `list_extract(${literalList([...index.keys()])}, ${ident(name)})`, staged: (row) => index.get(row[c]!)! };
     }
   }
   return { name, type: STAGED_TYPES[type], select: cast(ident(name)), staged: (row) => row[c]! };
@@ -192,7 +195,6 @@ function literal(value: LogValue): string {
   if (typeof value === 'string') return duckString(value);
   return String(value);
 }
-
 
 /** `schema`: quoted, and qualified by its database where needed. */
 function createTable(schema: string, table: LogTable): string {

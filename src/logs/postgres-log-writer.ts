@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { OPERATIONS } from '../destinations/destination.ts';
+import { quoteIdentifier } from '../sql-identifier.ts';
 import { OUTCOMES, type ChangeColumns } from './change-columns.ts';
 import { CHANGES_TABLE, LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
@@ -7,7 +8,7 @@ const PG_TYPES: Record<LogType, string> = { text: 'text', bigint: 'bigint', doub
 /** Rows per INSERT: each column goes as one array parameter (unnest), so a statement stays small in parameters. */
 const CHUNK = 10_000;
 
-const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+const ident = quoteIdentifier;
 
 /** The session's temp table the changes are staged in, shaped like the changes table. */
 const STAGED = 'lastmile_staged_changes';
