@@ -28,9 +28,9 @@ const LIMITS: StagingLimits = { chunkRows: 20_000, holdRows: 200_000 };
 
 /**
  * Sync logs written back to the warehouse (`logs: { source, schema }`): keeps every settled row
- * of the run (staging it off the warehouse, see StagingLimits), and once the run has ended writes the
- * run, its rows and its rejections into the log tables (see logs/log-tables.ts). A failure to
- * write is told in the run's trace; it never changes the run's outcome, which is settled by then.
+ * of the run (staging it off the warehouse, see StagingLimits), and once the run has ended
+ * writes the run, its rows and its rejections into the log tables (see logs/log-tables.ts). A
+ * failure to write is told in the run's trace; it never changes the run's outcome.
  */
 export function collectSyncLogs(project: Project, recorder: RunRecorder, store: StateStore): SyncLogs | undefined {
   if (!project.logs) return undefined;

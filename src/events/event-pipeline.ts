@@ -35,10 +35,11 @@ const RETRY_MS = 1_000;
 /**
  * The low-latency path of one sync: rows pushed one by one go through the sync's own mapping,
  * coercion, fingerprint (recipe v1), rate budget and state, as a run's rows do.
- * accept() journals the rows durably before it resolves (their delivery starts meanwhile); a micro-batch leaves at once when no
- * batch is out, else when it holds the destination's batch size or its oldest event has waited
- * `maxWaitMs` (so batches grow only while the destination is busy); state moves forward only
- * for what the destination acknowledged, and each event ends in the ledger.
+ * accept() journals the rows durably before it resolves (their delivery starts meanwhile); a
+ * micro-batch leaves at once when no batch is out, else when it holds the destination's batch
+ * size or its oldest event has waited `maxWaitMs` (so batches grow only while the destination is
+ * busy); state moves forward only for what the destination acknowledged, and each event ends in
+ * the ledger.
  */
 export class EventPipeline {
   readonly ledger = new EventLedger();

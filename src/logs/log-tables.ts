@@ -74,7 +74,7 @@ export function rowsOf({ summary: s, rejections }: RunLogs): Map<LogTable, LogVa
 export interface LogWriter {
   /** Gets ready to stage, as the run starts (the DuckDB writer opens its staging database): the cost hides behind the read. */
   open(): Promise<void>;
-  /** Settled rows, a chunk at a time, for the changes table: kept aside (DuckDB) or sent into the run's open transaction (Postgres) until write(). */
+  /** Settled rows, a chunk at a time, for the changes table: kept aside (in a scratch DuckDB, or a Postgres temp table) until write(). */
   stage(changes: ChangeColumns[]): Promise<void>;
   /** Writes the run: the changes staged, its rejections and its own row, in one transaction. */
   write(logs: RunLogs): Promise<void>;
