@@ -21,6 +21,19 @@ const PROFILE = {
   mode: 'upsert' as const, syncModeLabel: 'Incremental (Upsert)', trigger: 'cli' as const,
 };
 
+/** `writer`, telling `staged` how many rows each of its stage() calls has staged, once staged. */
+function counting(writer: LogWriter, staged: (rows: number) => void): LogWriter {
+  return {
+    open: () => writer.open(),
+    stage: async (chunks) => {
+      await writer.stage(chunks);
+      staged(chunks.reduce((n, chunk) => n + chunk.size, 0));
+    },
+    write: (logs) => writer.write(logs),
+    close: () => writer.close(),
+  };
+}
+
 describe('sync logs: how settled rows wait for the write', () => {
   let dir: string;
   let store: StateStore | undefined;
@@ -33,17 +46,8 @@ describe('sync logs: how settled rows wait for the write', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-sync-logs-'));
     store = await openStateStore(path.join(dir, '.state'));
     const file = path.join(dir, 'warehouse.duckdb');
-    const duckdb = new DuckdbLogWriter(file, 'lastmile_logs');
     const staged: number[] = [];
-    const writer: LogWriter = {
-      open: () => duckdb.open(),
-      stage: async (chunks) => {
-        staged.push(chunks.reduce((n, chunk) => n + chunk.size, 0));
-        await duckdb.stage(chunks);
-      },
-      write: (logs) => duckdb.write(logs),
-      close: () => duckdb.close(),
-    };
+    const writer = counting(new DuckdbLogWriter(file, 'lastmile_logs'), (rows) => staged.push(rows));
     const recorder = new RunRecorder(undefined, PROFILE, 'prices_sync', 'run-1');
     const logs = new SyncLogs(writer, 'warehouse.lastmile_logs', recorder, store, undefined, { chunkRows: 100, holdRows: 300 });
     logs.open();
@@ -82,17 +86,8 @@ describe('sync logs: how settled rows wait for the write', () => {
     try {
       await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
       const recorder = new RunRecorder(undefined, PROFILE, 'prices_sync', 'run-pg');
-      const postgres = new PostgresLogWriter({ connectionString: SERVICES.postgres.url }, PG_LOGS, { runId: 'run-pg', sync: 'prices_sync' });
       let staged = 0;
-      const writer: LogWriter = {
-        open: () => postgres.open(),
-        stage: async (chunks) => {
-          await postgres.stage(chunks);
-          staged += chunks.reduce((n, chunk) => n + chunk.size, 0);
-        },
-        write: (l) => postgres.write(l),
-        close: () => postgres.close(),
-      };
+      const writer = counting(new PostgresLogWriter({ connectionString: SERVICES.postgres.url }, PG_LOGS, { runId: 'run-pg', sync: 'prices_sync' }), (rows) => (staged += rows));
       const logs = new SyncLogs(writer, 'app_db.' + PG_LOGS, recorder, store, undefined, { chunkRows: 100, holdRows: 300 });
       logs.open();
       for (let batch = 0; batch < 20; batch++) {
