@@ -68,7 +68,7 @@ describe('sync logs written back into a DuckDB source', () => {
 
     // A second run adds its own run row; the model is read as before (the log tables sit beside it).
     const second = await fixture.run('prices_sync');
-    expect(second).toMatchObject({ delivered: 0 });
+    expectAccounted(second, { status: 'success', toSync: 0 });
     expect(await duckRows(fixture.warehouse, `SELECT count(*)::INT AS n FROM lastmile_logs.runs`)).toEqual([{ n: 2 }]);
     const { store } = await fixture.env();
     expect((await store.getRun(second.runId))!.trace.at(-1)!.text).toMatch(/^sync logs: written to warehouse\.lastmile_logs \(1 run, 0 changes, 0 rejections\) in \d+ ms|s$/);
@@ -88,7 +88,7 @@ describe('sync logs written back into a DuckDB source', () => {
     fixture = await engineFixture(project('{ type: duckdb, path: ./warehouse.duckdb }', '{ source: warehouse }'));
     await fixture.sql(`CREATE TABLE other (x INTEGER)`);
     const failed = await fixture.run('prices_sync'); // no prices table
-    expect(failed.status).toBe('failed');
+    expectAccounted(failed, { status: 'failed', toSync: 0 });
     expect(await duckRows(fixture.warehouse, `SELECT status, error IS NOT NULL AS has_error FROM lastmile_logs.runs`)).toEqual([{ status: 'failed', has_error: true }]);
   });
 
