@@ -5,6 +5,7 @@ import type { RunRecorder } from './run-recorder.ts';
 import { epochMsOf } from './event-time.ts';
 import { tapChanges } from './tap-changes.ts';
 import { formatAge, formatCount } from './trace-format.ts';
+import { Samples } from './latency-samples.ts';
 
 /** Gets every delivered row's L (ms) once the run ends: /metrics makes a histogram of them. */
 export type LatencySink = (sync: string, latenciesMs: Float64Array) => void;
@@ -56,30 +57,4 @@ export function measureLatency(session: DiffSession, { model }: ResolvedSync, re
 export function describeLatency(l: RunLatency): string {
   return `L p50 ${formatAge(l.p50Ms)}  p95 ${formatAge(l.p95Ms)}  max ${formatAge(l.maxMs)} ` +
     `(warehouse load p95 ${formatAge(l.warehouseLoad.p95Ms)} + sync p95 ${formatAge(l.sync.p95Ms)})`;
-}
-
-/** Milliseconds, kept in a growing typed array (8 bytes a row). */
-class Samples {
-  private data = new Float64Array(1024);
-  size = 0;
-
-  add(ms: number): void {
-    if (this.size === this.data.length) {
-      const grown = new Float64Array(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.size++] = ms;
-  }
-
-  values(): Float64Array {
-    return this.data.subarray(0, this.size);
-  }
-
-  /** Nearest-rank percentiles: every value reported is one a row had. */
-  percentiles(): Percentiles {
-    const sorted = this.values().slice().sort();
-    const rank = (p: number) => sorted[Math.max(0, Math.ceil(p * sorted.length) - 1)];
-    return { p50Ms: Math.round(rank(0.5)), p95Ms: Math.round(rank(0.95)), maxMs: Math.round(sorted[sorted.length - 1]) };
-  }
 }
