@@ -69,6 +69,11 @@ export interface ChangeRow {
   localFp?: string | null;
   /** The model's columns (null for a removed row, or one that left the model since the diff). */
   row: Row | null;
+  /**
+   * The model's eventTime of the row in epoch ms (null: none), when the diff computes it in SQL
+   * (the workspace's does, for a date or timestamp column); otherwise read from `row`.
+   */
+  eventAt?: number | null;
   /** The row's state before this run, if it had one. */
   previous: { status: RowStatus; destId: string | null; match: Record<string, Value> | null } | null;
 }

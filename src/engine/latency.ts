@@ -22,9 +22,9 @@ export function measureLatency(session: DiffSession, { model }: ResolvedSync, re
   const readAt = Date.parse(recorder.summary.startedAt);
   const eventAt = new Map<string, number>();
   session.diff = tapChanges(session.diff, (chunk) => {
-    for (const { key, row } of chunk) {
-      const ms = row ? epochMsOf(row[column]) : undefined;
-      if (ms !== undefined) eventAt.set(key, ms);
+    for (const change of chunk) {
+      const ms = change.eventAt !== undefined ? change.eventAt ?? undefined : change.row ? epochMsOf(change.row[column]) : undefined;
+      if (ms !== undefined) eventAt.set(change.key, ms);
     }
     return chunk;
   });

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { DuckdbSource } from '../../src/sources/duckdb/duckdb-source.ts';
@@ -7,6 +8,7 @@ import { EmbeddedStateStore } from '../../src/state/embedded/embedded-state-stor
 import { PostgresStateStore } from '../../src/state/postgres/postgres-state-store.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import { warehouseSql } from '../helpers/temp-project.ts';
+import { epochMsOf } from '../../src/engine/event-time.ts';
 import { needService, SERVICES } from '../helpers/services.ts';
 import { diffConformance, MAPPED, SIGNATURE, type DiffFixture, type ModelRow } from '../conformance/diff-conformance.ts';
 
@@ -47,3 +49,37 @@ if (await needService('postgres')) {
   const pg = workspaceFixture(() => PostgresStateStore.open(SERVICES.postgres.url, { schema: `lm_diff_${process.pid}` }));
   diffConformance('DuckDB workspace, Postgres state', pg.fixture, pg.teardown);
 }
+
+describe('the workspace diff computes each change\'s event time in SQL', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'lm-diff-event-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('to the millisecond epochMsOf reads from the row\'s own text, for timestamps with and without a zone and dates, before 1970 and after', async () => {
+    const file = path.join(dir, 'warehouse.duckdb');
+    const times = ['2026-12-02 03:17:24.123999', '1969-12-31 23:59:59.9995', '1901-05-06 07:08:09.000001', '2200-01-01 00:00:00', null];
+    const rows = times.map((t, i) => `('K${i}', ${t === null ? 'NULL' : `'${t}'`})`).join(', ');
+    await warehouseSql(file, `CREATE TABLE items AS SELECT sku, t::TIMESTAMP AS naive, t::TIMESTAMPTZ AS zoned, t::DATE AS day FROM (VALUES ${rows}) v(sku, t)`);
+    const store = new EmbeddedStateStore(path.join(dir, '.lastmile'));
+    try {
+      for (const column of ['naive', 'zoned', 'day']) {
+        const diff = await openWorkspaceDiff({
+          sync: `by_${column}`, state: store, source: new DuckdbSource('warehouse', file, dir),
+          model: { name: 'items', source: 'warehouse', table: 'items', primaryKey: ['sku'], eventTime: column },
+          fingerprint: () => ({ signature: SIGNATURE, columns: [] }),
+          since: null, retryRejected: false, fullResync: false, persist: false, signal: new AbortController().signal,
+        });
+        try {
+          const changes = [];
+          for await (const chunk of diff.changes(['added'], { chunkSize: 100, signal: new AbortController().signal })) changes.push(...chunk);
+          expect(changes).toHaveLength(times.length);
+          for (const change of changes) expect(change.eventAt, `${column} of ${change.key}`).toBe(epochMsOf(change.row![column]) ?? null);
+          expect(changes.filter((c) => c.eventAt !== null)).toHaveLength(times.length - 1);
+        } finally {
+          await diff.close();
+        }
+      }
+    } finally {
+      await store.close();
+    }
+  });
+});

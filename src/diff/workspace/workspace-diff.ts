@@ -1,4 +1,4 @@
-import type { Row, Value } from '../../sources/source.ts';
+import type { Column, Row, Value } from '../../sources/source.ts';
 import type { RowStatus } from '../../state/state-store.ts';
 import type { ChangeRow, Diff, DiffCounts, DiffKind, DiffRequest, InvalidKey } from '../diff.ts';
 import { rowStateSql } from '../../state/row-state-sql.ts';
@@ -14,7 +14,7 @@ import { duckString, openWorkspace, quoteDuck, type Workspace } from './workspac
 
 const PREVIOUS_STATE = 'lastmile_previous';
 const STORED_STATE = 'lastmile_stored_state';
-const INTERNAL = new Set(['__change', '__change_key', '__prev_status', '__dest_id', '__prev_match', '__key', '__fp', '__lfp']);
+const INTERNAL = new Set(['__change', '__change_key', '__prev_status', '__dest_id', '__prev_match', '__key', '__fp', '__lfp', '__event_ms']);
 
 /**
  * The diff in a DuckDB workspace beside the engine: DuckDB files and CSV/Parquet are attached
@@ -40,7 +40,8 @@ export async function openWorkspaceDiff(request: DiffRequest): Promise<Diff> {
     await loadPreviousState(workspace, input, request);
     const { counts, highWaterMark, refreshed } = await computeDiff(workspace, input);
     if (refreshed > 0 && request.persist) await commitRefreshed(workspace, request);
-    return new WorkspaceDiff(workspace, input, counts, highWaterMark ?? request.since, relation.columns.map((c) => c.name));
+    const eventMs = eventMsSql(relation.columns.find((c) => c.name === model.eventTime));
+    return new WorkspaceDiff(workspace, input, counts, highWaterMark ?? request.since, relation.columns.map((c) => c.name), eventMs);
   } catch (error) {
     await workspace.close();
     throw error;
@@ -80,6 +81,8 @@ class WorkspaceDiff implements Diff {
     readonly counts: DiffCounts,
     readonly highWaterMark: Value | null,
     readonly columns: string[],
+    /** SQL for each change's event time in epoch ms (ChangeRow.eventAt), when the model's eventTime column is a date or timestamp. */
+    private readonly eventMs?: string,
   ) {}
 
   get incremental(): boolean {
@@ -113,7 +116,8 @@ class WorkspaceDiff implements Diff {
     const where = `WHERE __change IN (${kinds.map(duckString).join(', ') || `''`})`;
     const expected = Number((await this.workspace.connection.runAndReadAll(`SELECT count(*) FROM ${DELTA_TABLE} ${where}`)).getRows()[0][0]);
     let read = 0;
-    for await (const chunk of this.read(`SELECT * FROM ${DELTA_TABLE} ${where} ORDER BY __change_key`, chunkSize, signal)) {
+    const eventMs = this.eventMs ? `, ${this.eventMs} AS __event_ms` : '';
+    for await (const chunk of this.read(`SELECT *${eventMs} FROM ${DELTA_TABLE} ${where} ORDER BY __change_key`, chunkSize, signal)) {
       read += chunk.length;
       yield chunk;
     }
@@ -147,8 +151,8 @@ class WorkspaceDiff implements Diff {
 /** Builds the ChangeRow of row i of a delta chunk whose columns are `names`. */
 function changeRowBuilder(names: string[]): (chunk: ColumnChunk, i: number) => ChangeRow {
   const at = (name: string) => names.indexOf(name);
-  const [kindAt, keyAt, fpAt, lfpAt, modelKeyAt, statusAt, destAt, matchAt] =
-    ['__change', '__change_key', '__fp', '__lfp', '__key', '__prev_status', '__dest_id', '__prev_match'].map(at);
+  const [kindAt, keyAt, fpAt, lfpAt, modelKeyAt, statusAt, destAt, matchAt, eventAt] =
+    ['__change', '__change_key', '__fp', '__lfp', '__key', '__prev_status', '__dest_id', '__prev_match', '__event_ms'].map(at);
   const model = names.map((name, c) => [name, c] as const).filter(([name]) => !INTERNAL.has(name));
   const modelRow = rowBuilder(model.map(([name]) => name), model.map(([, c]) => c));
   return ({ values }, i) => {
@@ -161,6 +165,7 @@ function changeRowBuilder(names: string[]): (chunk: ColumnChunk, i: number) => C
       fp: present ? String(values[fpAt][i]) : null,
       localFp: present ? String(values[lfpAt][i]) : null,
       row: present ? modelRow(values, i) : null,
+      ...(eventAt >= 0 ? { eventAt: values[eventAt][i] as number | null } : {}),
       previous: status === null ? null : {
         status,
         destId: values[destAt][i] === null ? null : String(values[destAt][i]),
@@ -168,6 +173,17 @@ function changeRowBuilder(names: string[]): (chunk: ColumnChunk, i: number) => C
       },
     };
   };
+}
+
+/**
+ * Epoch ms of a date or timestamp column, in SQL: the latency meter then reads a number per row,
+ * not a timestamp's text (which costs more than the rest of L). A timestamp without a zone is
+ * UTC, as epochMsOf reads its text; any other type is left to epochMsOf.
+ */
+function eventMsSql(column: Column | undefined): string | undefined {
+  if (!column || !['date', 'timestamp', 'timestamptz'].includes(column.type)) return undefined;
+  const value = column.type === 'date' ? `CAST(${quoteDuck(column.name)} AS TIMESTAMP)` : quoteDuck(column.name);
+  return `floor(epoch_us(${value}) / 1000)::DOUBLE`;
 }
 
 function parseMatch(value: Value): Record<string, Value> | null {
