@@ -1,5 +1,6 @@
 import type { RejectedRow, RunSummary } from '../state/run-record.ts';
-import type { ChangeColumns } from './change-columns.ts';
+import { OPERATIONS } from '../destinations/destination.ts';
+import { OUTCOMES, type ChangeColumns } from './change-columns.ts';
 
 /**
  * The sync log tables written back into the warehouse (`logs: { source, schema }`), one row per
@@ -11,7 +12,8 @@ export type LogType = 'text' | 'bigint' | 'double' | 'boolean' | 'timestamptz';
 export type LogValue = string | number | boolean | null;
 export interface LogTable {
   name: string;
-  columns: [name: string, type: LogType][];
+  /** `values`: a text column that only ever holds these (a DuckDB file stores it as an ENUM). */
+  columns: [name: string, type: LogType, values?: readonly string[]][];
   /** Column the retention judges age by. */
   timeColumn: string;
   primaryKey?: string[];
@@ -33,7 +35,7 @@ export const RUNS_TABLE: LogTable = {
 export const CHANGES_TABLE: LogTable = {
   name: 'changes', timeColumn: 'settled_at',
   columns: [
-    ['run_id', 'text'], ['sync', 'text'], ['key', 'text'], ['op', 'text'], ['outcome', 'text'],
+    ['run_id', 'text'], ['sync', 'text'], ['key', 'text'], ['op', 'text', OPERATIONS], ['outcome', 'text', OUTCOMES],
     ['settled_at', 'timestamptz'], ['event_at', 'timestamptz'], ['latency_ms', 'double'],
   ],
 };
