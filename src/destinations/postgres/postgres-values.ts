@@ -26,7 +26,12 @@ export function copyText(value: Value | undefined, column: PgColumn | undefined)
 
 /** One CSV line for COPY … WITH (FORMAT csv): NULL is an empty unquoted field, text is quoted. */
 export function csvLine(values: (string | null)[]): string {
-  return values.map((text) => (text === null ? '' : `"${text.replaceAll('"', '""')}"`)).join(',') + '\n';
+  return values.map((text) => (text === null ? '' : csvQuoted(text))).join(',') + '\n';
+}
+
+/** A CSV field for COPY … WITH (FORMAT csv), quoted: so even empty text is not read as NULL. */
+export function csvQuoted(text: string): string {
+  return `"${text.replaceAll('"', '""')}"`;
 }
 
 /** A Postgres array literal: `{"a","b",NULL}` (nested arrays for multi-dimensional columns). */

@@ -12,6 +12,7 @@ import type { FingerprintRecipe, RowState, RowStateInput, RowStateFiles, RowStat
 import { CommitQueue } from '../commit-queue.ts';
 import { FORGOTTEN_FP, quoteIdent, validateUpdates } from '../row-state-sql.ts';
 import { matchJson } from '../value-json.ts';
+import { csvQuoted } from '../../destinations/postgres/postgres-values.ts';
 import { rowStateChunks } from '../row-state-rows.ts';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { inTransaction } from './postgres-transaction.ts';
@@ -172,12 +173,8 @@ async function* csvLines(rows: AsyncIterable<RowState[]>): AsyncIterable<string>
   for await (const chunk of rows) {
     let text = '';
     for (const r of chunk) {
-      text += `${csv(r.key)},${r.fp},${csv(r.status)},${r.destId == null ? '' : csv(r.destId)},${r.match == null ? '' : csv(matchJson(r.match)!)},${r.localFp ?? ''}\n`;
+      text += `${csvQuoted(r.key)},${r.fp},${csvQuoted(r.status)},${r.destId == null ? '' : csvQuoted(r.destId)},${r.match == null ? '' : csvQuoted(matchJson(r.match)!)},${r.localFp ?? ''}\n`;
     }
     yield text;
   }
-}
-
-function csv(text: string): string {
-  return `"${text.replaceAll('"', '""')}"`;
 }
