@@ -46,6 +46,7 @@ export class SyncLogs {
   private staged = 0;
   private staging: Promise<void> = Promise.resolve();
   private stageError: unknown;
+  private begun = false;
 
   constructor(
     private readonly writer: LogWriter,
@@ -75,16 +76,19 @@ export class SyncLogs {
     if (this.held.length * this.limits.chunkRows > this.limits.holdRows) this.stage([this.held.shift()!]);
   }
 
-  /** Stages the rows kept, in a microtask (after the last rows' watchers): the run's last step (folding its state) goes on meanwhile. */
+  /**
+   * Hands the writer the rows kept, in a microtask (after the last rows' watchers): it starts
+   * writing them while the run's last step (folding its state) goes on.
+   */
   deliveryEnded(): void {
-    queueMicrotask(() => this.stageKept());
+    queueMicrotask(() => this.begin());
   }
 
   async writeBack(): Promise<void> {
     const { summary } = this.recorder;
     const started = Date.now();
     try {
-      this.stageKept();
+      this.begin();
       await this.staging;
       if (this.stageError !== undefined) throw this.stageError;
       const rejections = await this.rejections();
@@ -98,9 +102,16 @@ export class SyncLogs {
     }
   }
 
-  private stageKept(): void {
-    this.stage([...this.held.splice(0), this.filling]);
+  /** Once: after deliveryEnded() (in its microtask), or first thing in writeBack() when that came first or never came (a failed run). */
+  private begin(): void {
+    if (this.begun) return;
+    const rest = [...this.held.splice(0), this.filling].filter((chunk) => chunk.size > 0);
     this.filling = new ChangeColumns(this.limits.chunkRows);
+    this.begun = true;
+    this.after(async () => {
+      await this.writer.begin(rest);
+      this.staged += rest.reduce((n, chunk) => n + chunk.size, 0);
+    });
   }
 
   /** Gets the writer ready while the model is read. */

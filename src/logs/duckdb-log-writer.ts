@@ -55,6 +55,10 @@ export class DuckdbLogWriter implements LogWriter {
     }
   }
 
+  begin(changes: ChangeColumns[]): Promise<void> {
+    return this.stage(changes);
+  }
+
   async write(logs: RunLogs): Promise<void> {
     const { connection: db } = await this.workspace();
     for (const [table, rows] of rowsOf(logs)) await append(db, `${ident(STAGED)}.${ident(table.name)}`, table, rows);

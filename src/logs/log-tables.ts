@@ -50,7 +50,7 @@ export const REJECTIONS_TABLE: LogTable = {
 
 export const LOG_TABLES = [RUNS_TABLE, CHANGES_TABLE, REJECTIONS_TABLE];
 
-/** What one run writes back besides its changes (staged as they settle). */
+/** What one run writes back. */
 export interface RunLogs {
   summary: RunSummary;
   rejections: RejectedRow[];
@@ -74,11 +74,17 @@ export function rowsOf({ summary: s, rejections }: RunLogs): Map<LogTable, LogVa
 
 /** Writes a run's logs into one warehouse. */
 export interface LogWriter {
-  /** Gets ready to stage, as the run starts (the DuckDB writer opens its staging database): the cost hides behind the read. */
+  /** Gets ready, as the run starts (the DuckDB writer opens its staging database, the Postgres one connects and creates the tables): the cost hides behind the read. */
   open(): Promise<void>;
-  /** Settled rows, a chunk at a time, for the changes table: kept aside (in a scratch DuckDB, or a Postgres temp table) until write(). */
+  /** Settled rows of a run too long to hold in memory, a chunk at a time: kept aside (in a scratch DuckDB, or a Postgres temp table) until write(). */
   stage(changes: ChangeColumns[]): Promise<void>;
-  /** Writes the run: the changes staged, its rejections and its own row, in one transaction. */
+  /**
+   * The rest of the run's rows (all of them, unless it was long), once its delivery has ended:
+   * the writer starts on them while the run folds its state (DuckDB stages them; Postgres opens
+   * the run's transaction and copies them in). Not called when the run failed before its end.
+   */
+  begin(changes: ChangeColumns[]): Promise<void>;
+  /** Writes the run: its changes (staged, and given to begin()), its rejections and its own row, in one transaction. */
   write(logs: RunLogs): Promise<void>;
   close(): Promise<void>;
 }

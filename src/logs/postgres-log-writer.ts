@@ -1,45 +1,65 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { OPERATIONS } from '../destinations/destination.ts';
 import { quoteIdentifier } from '../sql-identifier.ts';
 import { OUTCOMES, type ChangeColumns } from './change-columns.ts';
-import { CHANGES_TABLE, LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
+import { CHANGES_TABLE, LOG_TABLES, REJECTIONS_TABLE, RUNS_TABLE, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const PG_TYPES: Record<LogType, string> = { text: 'text', bigint: 'bigint', double: 'double precision', boolean: 'boolean', timestamptz: 'timestamptz' };
-/** Rows per INSERT: each column goes as one array parameter (unnest), so a statement stays small in parameters. */
+/** Rows per INSERT (each column goes as one array parameter, unnest) and per piece of a COPY. */
 const CHUNK = 10_000;
 
 const ident = quoteIdentifier;
 
-/** The session's temp table the changes are staged in, shaped like the changes table. */
+/** The session's temp table the changes of a long run are staged in, shaped like the changes table. */
 const STAGED = 'lastmile_staged_changes';
 
 /**
  * Sync logs in a Postgres source: tables created on first use, each run in one transaction. The
- * changes are staged as they come into a temp table of the writer's session, each chunk in a
- * short transaction of its own (Postgres does that work while the run goes on or folds its
- * state, and no transaction stays open through a long delivery); write() then moves them, the
- * run's own row and its rejections into the log tables in one transaction.
+ * changes go in by COPY (binary: no number is printed as text). Those of a run too long to hold
+ * in memory are staged as they come into a temp table of the writer's session, each chunk a COPY
+ * of its own (no transaction stays open through a long delivery). Once the delivery has ended,
+ * begin() opens the run's transaction, moves them in and copies the rest straight into the table;
+ * write() adds the run's own row and its rejections, and commits.
  */
 export class PostgresLogWriter implements LogWriter {
   private session: Promise<pg.Client> | undefined;
+  private staged = false;
 
   constructor(private readonly connection: pg.ClientConfig, private readonly schema: string, private readonly run: { runId: string; sync: string }) {}
 
-  async open(): Promise<void> {}
+  /** Connects and creates the tables while the model is read. */
+  async open(): Promise<void> {
+    await this.connected();
+  }
 
   async stage(chunks: ChangeColumns[]): Promise<void> {
     const client = await this.connected();
-    for (const changes of chunks) {
-      for (let from = 0; from < changes.size; from += CHUNK) await this.insertChanges(client, changes, from, Math.min(changes.size, from + CHUNK));
-    }
+    if (!this.staged) await client.query(`CREATE TEMP TABLE ${STAGED} (LIKE ${this.name(CHANGES_TABLE)})`);
+    this.staged = true;
+    await this.copy(client, STAGED, chunks);
   }
 
-  async write(logs: RunLogs): Promise<void> {
+  /** Opens the run's transaction and moves its changes in (the transaction stays open while the run folds its state). */
+  async begin(changes: ChangeColumns[]): Promise<void> {
     const client = await this.connected();
     await client.query('BEGIN');
+    // A run's rows are only ever committed with its runs row: without one there is nothing to
+    // replace, and the changes table (no index on run_id) is not scanned.
+    const written = await client.query(`DELETE FROM ${this.name(RUNS_TABLE)} WHERE run_id = $1`, [this.run.runId]);
+    if (written.rowCount) {
+      for (const table of [CHANGES_TABLE, REJECTIONS_TABLE]) await client.query(`DELETE FROM ${this.name(table)} WHERE run_id = $1`, [this.run.runId]);
+    }
+    if (this.staged) await client.query(`INSERT INTO ${this.name(CHANGES_TABLE)} SELECT * FROM ${STAGED}`);
+    await this.copy(client, this.name(CHANGES_TABLE), changes);
+  }
+
+  /** Finishes the transaction begin() opened. */
+  async write(logs: RunLogs): Promise<void> {
+    const client = await this.connected();
     try {
-      for (const table of LOG_TABLES) await client.query(`DELETE FROM ${this.name(table)} WHERE run_id = $1`, [this.run.runId]);
-      await client.query(`INSERT INTO ${this.name(CHANGES_TABLE)} SELECT * FROM ${STAGED}`);
       for (const [table, rows] of rowsOf(logs)) {
         for (let from = 0; from < rows.length; from += CHUNK) await this.insert(client, table, rows.slice(from, from + CHUNK));
       }
@@ -61,7 +81,7 @@ export class PostgresLogWriter implements LogWriter {
     await client?.end().catch(() => {});
   }
 
-  /** The writer's session, with the log tables created and its temp table for staging. */
+  /** The writer's session, with the log tables created. */
   private connected(): Promise<pg.Client> {
     this.session ??= (async () => {
       const client = new pg.Client({ ...this.connection, application_name: `lastmile-logs ${this.run.runId}` }); // a DBA sees whose session it is
@@ -70,7 +90,6 @@ export class PostgresLogWriter implements LogWriter {
         await client.connect();
         await client.query(`CREATE SCHEMA IF NOT EXISTS ${ident(this.schema)}`);
         for (const table of LOG_TABLES) await client.query(createTable(this.schema, table));
-        await client.query(`CREATE TEMP TABLE ${STAGED} (LIKE ${this.name(CHANGES_TABLE)})`);
         return client;
       } catch (error) {
         await client.end().catch(() => {});
@@ -84,17 +103,10 @@ export class PostgresLogWriter implements LogWriter {
     return `${ident(this.schema)}.${ident(table.name)}`;
   }
 
-  /** Rows `from` to `to` of a chunk into the staging table: their columns as they are, made into the table's in SQL. */
-  private async insertChanges(client: pg.Client, changes: ChangeColumns, from: number, to: number): Promise<void> {
-    const column = (values: Uint8Array | Float64Array) => Array.from(values.subarray(from, to));
-    const timestamp = (ms: string) => `to_timestamp(nullif(${ms}, 'NaN') / 1000)`;
-    await client.query(
-      `INSERT INTO ${STAGED} (${CHANGES_TABLE.columns.map(([name]) => ident(name)).join(', ')}) ` +
-      `SELECT $1, $2, key, ($3::text[])[op + 1], ($4::text[])[outcome + 1], ${timestamp('settled_ms')}, ${timestamp('event_ms')}, nullif(latency_ms, 'NaN') ` +
-      'FROM unnest($5::text[], $6::int[], $7::int[], $8::float8[], $9::float8[], $10::float8[]) AS c(key, op, outcome, settled_ms, event_ms, latency_ms)',
-      [this.run.runId, this.run.sync, OPERATIONS, OUTCOMES, changes.keys.slice(from, to), column(changes.ops), column(changes.outcomes),
-        column(changes.settledAt), column(changes.eventAt), column(changes.latencyMs)],
-    );
+  private async copy(client: pg.Client, table: string, chunks: ChangeColumns[]): Promise<void> {
+    if (!chunks.some((chunk) => chunk.size > 0)) return;
+    const columns = CHANGES_TABLE.columns.map(([name]) => ident(name)).join(', ');
+    await pipeline(Readable.from(binaryChanges(this.run, chunks)), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN (FORMAT binary)`)));
   }
 
   private async insert(client: pg.Client, table: LogTable, rows: LogValue[][]): Promise<void> {
@@ -108,6 +120,89 @@ export class PostgresLogWriter implements LogWriter {
       `INSERT INTO ${this.name(table)} (${columns.map(({ name }) => ident(name)).join(', ')}) SELECT * FROM unnest(${unnest})`,
       columns.map(({ values }) => values),
     );
+  }
+}
+
+/**
+ * Rows of the changes table (CHANGES_TABLE's columns, in order) in COPY's binary format: each
+ * row is its field count, then each field's length and bytes, numbers big-endian, -1 for NULL
+ * (NaN: no event time, no L). Nothing per row becomes a JS string: printing the numbers as text
+ * (array parameters, CSV) cost the run more than Postgres' own work.
+ */
+function* binaryChanges(run: { runId: string; sync: string }, chunks: ChangeColumns[]): Iterable<Buffer> {
+  yield Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]); // signature, flags, header extension length
+  const [runId, sync] = [Buffer.from(run.runId), Buffer.from(run.sync)];
+  const [ops, outcomes] = [OPERATIONS.map((op) => Buffer.from(op)), OUTCOMES.map((outcome) => Buffer.from(outcome))];
+  for (const changes of chunks) {
+    for (let from = 0; from < changes.size; from += CHUNK) {
+      const to = Math.min(changes.size, from + CHUNK);
+      let bound = 0;
+      for (let i = from; i < to; i++) bound += ROW_BYTES + runId.length + sync.length + 3 * changes.keys[i]!.length; // UTF-8: at most 3 bytes a UTF-16 unit
+      const out = new BinaryRow(Buffer.allocUnsafe(bound));
+      for (let i = from; i < to; i++) {
+        out.fields(CHANGES_TABLE.columns.length);
+        out.bytes(runId);
+        out.bytes(sync);
+        out.text(changes.keys[i]!);
+        out.bytes(ops[changes.ops[i]!]!);
+        out.bytes(outcomes[changes.outcomes[i]!]!);
+        out.timestamp(changes.settledAt[i]!);
+        out.timestamp(changes.eventAt[i]!);
+        out.double(changes.latencyMs[i]!);
+      }
+      yield out.written();
+    }
+  }
+  yield Buffer.from([0xff, 0xff]); // the trailer: a field count of -1
+}
+
+/** A row's bytes besides its text: field count, 8 lengths, 2 timestamps, 1 double, and the op's and outcome's text. */
+const ROW_BYTES = 2 + 8 * 4 + 3 * 8 + Math.max(...OPERATIONS.map((op) => op.length)) + Math.max(...OUTCOMES.map((outcome) => outcome.length));
+
+/** Microseconds from the Unix epoch to Postgres' own (2000-01-01). */
+const PG_EPOCH_US = Date.UTC(2000, 0, 1) * 1000;
+const TWO_32 = 2 ** 32;
+
+/** Fields of COPY binary rows, written one after the other into a buffer large enough. */
+class BinaryRow {
+  private at = 0;
+
+  constructor(private readonly out: Buffer) {}
+
+  fields(count: number): void {
+    this.at = this.out.writeInt16BE(count, this.at);
+  }
+
+  bytes(value: Buffer): void {
+    this.at = this.out.writeInt32BE(value.length, this.at);
+    this.at += value.copy(this.out, this.at);
+  }
+
+  text(value: string): void {
+    const length = this.out.write(value, this.at + 4, 'utf8');
+    this.at = this.out.writeInt32BE(length, this.at) + length;
+  }
+
+  double(value: number): void {
+    if (Number.isNaN(value)) this.at = this.out.writeInt32BE(-1, this.at);
+    else this.at = this.out.writeDoubleBE(value, this.out.writeInt32BE(8, this.at));
+  }
+
+  /** A timestamptz from epoch ms: int64 microseconds since 2000, written as two 32-bit halves (exact below 2^53 µs, until the year 2255). */
+  timestamp(ms: number): void {
+    if (Number.isNaN(ms)) {
+      this.at = this.out.writeInt32BE(-1, this.at);
+      return;
+    }
+    const micros = Math.round(ms * 1000) - PG_EPOCH_US;
+    const high = Math.floor(micros / TWO_32);
+    this.at = this.out.writeInt32BE(8, this.at);
+    this.at = this.out.writeInt32BE(high, this.at);
+    this.at = this.out.writeUInt32BE(micros - high * TWO_32, this.at);
+  }
+
+  written(): Buffer {
+    return this.out.subarray(0, this.at);
   }
 }
 

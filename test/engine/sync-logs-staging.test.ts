@@ -8,6 +8,7 @@ import { SyncLogs } from '../../src/engine/warehouse-logs.ts';
 import { DuckdbLogWriter } from '../../src/logs/duckdb-log-writer.ts';
 import { PostgresLogWriter } from '../../src/logs/postgres-log-writer.ts';
 import type { LogWriter } from '../../src/logs/log-tables.ts';
+import type { ChangeColumns } from '../../src/logs/change-columns.ts';
 import { openStateStore } from '../../src/state/open-state-store.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import { duckRows } from '../helpers/temp-project.ts';
@@ -21,13 +22,18 @@ const PROFILE = {
   mode: 'upsert' as const, syncModeLabel: 'Incremental (Upsert)', trigger: 'cli' as const,
 };
 
-/** `writer`, telling `staged` how many rows each of its stage() calls has staged, once staged. */
+/** `writer`, telling `staged` how many rows each of its stage() and begin() calls has taken, once taken. */
 function counting(writer: LogWriter, staged: (rows: number) => void): LogWriter {
+  const rows = (chunks: ChangeColumns[]) => chunks.reduce((n, chunk) => n + chunk.size, 0);
   return {
     open: () => writer.open(),
     stage: async (chunks) => {
       await writer.stage(chunks);
-      staged(chunks.reduce((n, chunk) => n + chunk.size, 0));
+      staged(rows(chunks));
+    },
+    begin: async (chunks) => {
+      await writer.begin(chunks);
+      staged(rows(chunks));
     },
     write: (logs) => writer.write(logs),
     close: () => writer.close(),
@@ -104,6 +110,58 @@ describe('sync logs: how settled rows wait for the write', () => {
       await logs.writeBack();
       expect((await admin.query(`SELECT count(*)::int AS n, count(DISTINCT key)::int AS keys FROM ${PG_LOGS}.changes WHERE run_id = 'run-pg'`)).rows).toEqual([{ n: 1_000, keys: 1_000 }]);
       expect((await session()).rows).toEqual([]); // the session ended with the write
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
+      await admin.end();
+    }
+  });
+
+  const ODD_KEYS = ['', 'Ü∑ 😀', 'with "quotes", a comma\nand a line', 'tab\there \\ backslash', 'k'.repeat(1_000)];
+  const SETTLED_AT = Date.parse('2026-12-01T10:00:00.250Z');
+
+  /** Settles one row per odd key (the first deferred, with no event time), writes the run, and answers the changes table's rows, sorted by key. */
+  async function writeOddKeys(writer: (dir: string) => LogWriter, read: (dir: string) => Promise<Record<string, unknown>[]>): Promise<Record<string, unknown>[]> {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-sync-logs-'));
+    store = await openStateStore(path.join(dir, '.state'));
+    const recorder = new RunRecorder(undefined, PROFILE, 'prices_sync', 'run-odd');
+    const logs = new SyncLogs(writer(dir), 'logs', recorder, store);
+    logs.open();
+    logs.settled(ODD_KEYS.map((key, i) => (i === 0
+      ? { key, op: 'delete', outcome: 'deferred' as const }
+      : { key, op: 'upsert', outcome: 'delivered' as const, eventAt: SETTLED_AT - 1_000 * i, latencyMs: 1_000 * i })), SETTLED_AT);
+    logs.deliveryEnded();
+    recorder.summary.status = 'partial';
+    await logs.writeBack();
+    const rows = await read(dir);
+    return rows.map((row) => Object.fromEntries(Object.entries(row).map(([name, value]) => [name, value === null ? null : name === 'key' || name === 'op' || name === 'outcome' ? value : Number(value)])))
+      .sort((a, b) => (String(a.key) < String(b.key) ? -1 : 1));
+  }
+
+  const EXPECTED = ODD_KEYS.map((key, i) => ({
+    key, op: i === 0 ? 'delete' : 'upsert', outcome: i === 0 ? 'deferred' : 'delivered',
+    settled_ms: SETTLED_AT, event_ms: i === 0 ? null : SETTLED_AT - 1_000 * i, latency_ms: i === 0 ? null : 1_000 * i,
+  })).sort((a, b) => (a.key < b.key ? -1 : 1));
+
+  it('any key text, and a row with no event time and no L, arrive exactly in a DuckDB file', async () => {
+    const file = (at: string) => path.join(at, 'warehouse.duckdb');
+    const changes = await writeOddKeys((at) => new DuckdbLogWriter(file(at), 'lastmile_logs'), (at) => duckRows(file(at),
+      `SELECT key, op::VARCHAR AS op, outcome::VARCHAR AS outcome, epoch_ms(settled_at) AS settled_ms, epoch_ms(event_at) AS event_ms, latency_ms FROM lastmile_logs.changes`));
+    expect(changes).toEqual(EXPECTED);
+  });
+
+  it.skipIf(!pgUp)('any key text, and a row with no event time and no L, arrive exactly in Postgres', async () => {
+    const admin = new pg.Client({ connectionString: SERVICES.postgres.url });
+    await admin.connect();
+    try {
+      await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
+      const write = () => writeOddKeys(() => new PostgresLogWriter({ connectionString: SERVICES.postgres.url }, PG_LOGS, { runId: 'run-odd', sync: 'prices_sync' }), async () =>
+        (await admin.query(`SELECT key, op, outcome, extract(epoch FROM settled_at) * 1000 AS settled_ms, extract(epoch FROM event_at) * 1000 AS event_ms, latency_ms
+          FROM ${PG_LOGS}.changes WHERE run_id = 'run-odd'`)).rows);
+      expect(await write()).toEqual(EXPECTED);
+      await store?.close();
+      await rm(dir, { recursive: true, force: true });
+      expect(await write()).toEqual(EXPECTED); // written again, the run replaces its rows
+      expect((await admin.query(`SELECT count(*)::int AS n FROM ${PG_LOGS}.runs`)).rows).toEqual([{ n: 1 }]);
     } finally {
       await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
       await admin.end();
