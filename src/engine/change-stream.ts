@@ -40,7 +40,7 @@ export async function* changeStream(
   for await (const chunk of diff.changes(Object.keys(operations) as DiffKind[], { chunkSize: CHUNK_SIZE, signal })) {
     const changes: PendingChange[] = [];
     const local: LocalOutcomes = { rejected: [], skipped: [], heldBack: 0 };
-    for (const { kind, key, fp, localFp, row, previous } of chunk) {
+    for (const { kind, key, fp, localFp, row, previous, eventAt } of chunk) {
       const destId = previous?.destId ?? undefined;
       if (kind === 'removed') {
         if (!previous || !isHeld(previous.status) || !previous.match) {
@@ -62,7 +62,9 @@ export async function* changeStream(
         continue;
       }
       const { fields, match } = mapped.value;
-      changes.push({ key, op, match, fields, destId, fp, localFp, previous });
+      const change: PendingChange = { key, op, match, fields, destId, fp, localFp, previous };
+      if (typeof eventAt === 'number') change.eventAt = eventAt;
+      changes.push(change);
     }
     if (local.rejected.length || local.skipped.length || local.heldBack) await onLocal(local);
     if (changes.length) yield changes;

@@ -34,7 +34,7 @@ export function commitOutcomes(store: StateStore, sync: string, recorder: RunRec
     async settled(batch, outcomes) {
       const { updates, delivered, rejected } = outcomesOf(batch, outcomes);
       await commit(updates);
-      if (recorder.watchesRows) recorder.rowsSettled(batch.map(({ key, op }, i) => ({ key, op, outcome: outcomes[i]!.outcome })));
+      if (recorder.watchesRows) recorder.rowsSettled(batch.map(({ key, op, eventAt }, i) => ({ key, op, outcome: outcomes[i]!.outcome, eventAt })));
       recorder.delivered(delivered);
       await recorder.reject(rejected);
       await recorder.checkpoint();

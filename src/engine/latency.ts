@@ -13,18 +13,17 @@ export type LatencySink = (sync: string, latenciesMs: Float64Array) => void;
 /**
  * End-to-end latency per row, with a model's `eventTime`: L = event time -> the destination's
  * acknowledgement of the row, split as the reference page does: warehouse load (event time -> the
- * run's read of the model) + sync (read -> acknowledged). The event time of each row sent is kept by
- * key until its batch is answered; p50, p95 and max land in the summary and the trace.
+ * run's read of the model) + sync (read -> acknowledged). Each change carries its event time (the
+ * workspace diff computes it in SQL; for any other diff it is read here from the row) to its settled
+ * row; p50, p95 and max land in the summary and the trace.
  */
 export function measureLatency(session: DiffSession, { model }: ResolvedSync, recorder: RunRecorder, sink?: LatencySink): void {
   const column = model.eventTime;
   if (!column) return;
   const readAt = Date.parse(recorder.summary.startedAt);
-  const eventAt = new Map<string, number>();
   session.diff = tapChanges(session.diff, (chunk) => {
     for (const change of chunk) {
-      const ms = change.eventAt !== undefined ? change.eventAt ?? undefined : change.row ? epochMsOf(change.row[column]) : undefined;
-      if (ms !== undefined) eventAt.set(change.key, ms);
+      if (change.eventAt === undefined) change.eventAt = (change.row ? epochMsOf(change.row[column]) : undefined) ?? null;
     }
     return chunk;
   });
@@ -33,11 +32,8 @@ export function measureLatency(session: DiffSession, { model }: ResolvedSync, re
   const sync = new Samples();
   recorder.watchRows((rows, at) => {
     for (const row of rows) {
-      const event = eventAt.get(row.key);
-      if (event === undefined) continue;
-      row.eventAt = event;
-      if (row.outcome !== 'deferred') eventAt.delete(row.key);
-      if (row.outcome !== 'delivered') continue;
+      const event = row.eventAt;
+      if (event === undefined || row.outcome !== 'delivered') continue;
       row.latencyMs = at - event;
       total.add(at - event);
       load.add(readAt - event);

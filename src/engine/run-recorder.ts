@@ -32,7 +32,7 @@ export interface SettledRow {
   key: string;
   op: string;
   outcome: 'delivered' | 'rejected' | 'deferred';
-  /** With a model's eventTime, set by the latency meter: the row's event time (epoch ms) and, delivered, its L. */
+  /** With a model's eventTime: the row's event time (epoch ms, carried from its change), and once delivered its L (set by the latency meter). */
   eventAt?: number;
   latencyMs?: number;
 }

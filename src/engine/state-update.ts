@@ -13,6 +13,8 @@ export interface PendingChange extends Change {
   localFp?: string | null;
   /** The row's state before this run, if any: what the destination holds and where. */
   previous: { status: RowStatus; match: Record<string, Value> | null } | null;
+  /** With a model's eventTime: the row's event time (epoch ms), which its settled row carries to the latency meter. */
+  eventAt?: number;
 }
 
 /**

@@ -50,7 +50,7 @@ export async function runBatchJob(ctx: BatchContext, job: BatchJobData, signal: 
     const { updates, delivered, rejected } = outcomesOf(batch, outcomes);
     if (updates.length) await store.commitRows(sync.name, updates);
     const at = Date.now();
-    settledRows?.push(...batch.map(({ key, op }, i): SettledBatchRow => [key, op, outcomes[i]!.outcome, at]));
+    settledRows?.push(...batch.map(({ key, op, eventAt }, i): SettledBatchRow => [key, op, outcomes[i]!.outcome, at, eventAt ?? null]));
     await store.addRejected(rejected.map(({ key, rejection }) => ({
       runId: job.runId, sync: sync.name, key, at: new Date().toISOString(), category: rejection.category, message: rejection.message,
       retryable: rejection.retryable, ...(rejection.code !== undefined ? { code: rejection.code } : {}), ...(rejection.field !== undefined ? { field: rejection.field } : {}),

@@ -60,7 +60,7 @@ export async function runDistributed(ctx: RunContext, job: RunJobData, signal: A
     const rows = await ledger.takeSettled(job.runId);
     for (let i = 0, j = 0; i < rows.length; i = j) { // one call per time a worker settled rows
       while (j < rows.length && rows[j][3] === rows[i][3]) j++;
-      recorder.rowsSettled(rows.slice(i, j).map(([key, op, outcome]) => ({ key, op, outcome })), rows[i][3]);
+      recorder.rowsSettled(rows.slice(i, j).map(([key, op, outcome, , eventAt]) => ({ key, op, outcome, eventAt: eventAt ?? undefined })), rows[i][3]);
     }
   };
   try {

@@ -7,7 +7,8 @@ import { decodeValue, encodeValue } from '../state/value-json.ts';
 import type { Value } from '../sources/source.ts';
 
 /** A row a worker settled, kept for the run's latency meter and sync logs: key, op, outcome, when (epoch ms). */
-export type SettledBatchRow = [key: string, op: string, outcome: SettledRow['outcome'], at: number];
+/** `eventAt`: the row's event time (epoch ms), with a model's eventTime (absent from rows a worker of an earlier release settled). */
+export type SettledBatchRow = [key: string, op: string, outcome: SettledRow['outcome'], at: number, eventAt?: number | null];
 
 /** The counts a batch adds to its run; they add up across workers. */
 export interface BatchCounts {
