@@ -14,10 +14,10 @@ const REJECTED_PAGE = 10_000;
 
 /**
  * How settled rows wait for the write: in chunks of `chunkRows`, kept in memory (about 40 bytes
- * a row besides its key) up to `holdRows`. Staging blocks the event loop the delivery needs
- * (DuckDB's appender flushes synchronously), so the rows of a run up to that size are staged once
- * its delivery has ended; past it, a chunk is staged as it fills, keeping memory flat for a
- * 10M-row run.
+ * a row besides its key) up to `holdRows`. Staging takes the event loop the delivery needs
+ * (DuckDB's appender flushes synchronously) or a second write (Postgres), so the rows of a run up
+ * to that size go to the writer once its delivery has ended (LogWriter.begin); past it, a chunk
+ * is staged as it fills, keeping memory flat for a 10M-row run.
  */
 export interface StagingLimits {
   chunkRows: number;

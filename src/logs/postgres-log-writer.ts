@@ -138,7 +138,7 @@ function* binaryChanges(run: { runId: string; sync: string }, chunks: ChangeColu
       const to = Math.min(changes.size, from + CHUNK);
       let bound = 0;
       for (let i = from; i < to; i++) bound += ROW_BYTES + runId.length + sync.length + 3 * changes.keys[i]!.length; // UTF-8: at most 3 bytes a UTF-16 unit
-      const out = new BinaryRow(Buffer.allocUnsafe(bound));
+      const out = new BinaryRows(Buffer.allocUnsafe(bound));
       for (let i = from; i < to; i++) {
         out.fields(CHANGES_TABLE.columns.length);
         out.bytes(runId);
@@ -164,7 +164,7 @@ const PG_EPOCH_US = Date.UTC(2000, 0, 1) * 1000;
 const TWO_32 = 2 ** 32;
 
 /** Fields of COPY binary rows, written one after the other into a buffer large enough. */
-class BinaryRow {
+class BinaryRows {
   private at = 0;
 
   constructor(private readonly out: Buffer) {}
