@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Project } from '../config/project.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { RejectedRow } from '../state/run-record.ts';
-import { ChangeColumns } from '../logs/change-columns.ts';
+import { ChangeColumns, rowsIn } from '../logs/change-columns.ts';
 import type { LogWriter } from '../logs/log-tables.ts';
 import { DuckdbLogWriter } from '../logs/duckdb-log-writer.ts';
 import { PostgresLogWriter } from '../logs/postgres-log-writer.ts';
@@ -73,7 +73,7 @@ export class SyncLogs {
   private filled(): void {
     this.held.push(this.filling);
     this.filling = new ChangeColumns(this.limits.chunkRows);
-    if (this.held.length * this.limits.chunkRows > this.limits.holdRows) this.stage([this.held.shift()!]);
+    if (this.held.length * this.limits.chunkRows > this.limits.holdRows) this.handOver([this.held.shift()!], (chunks) => this.writer.stage(chunks));
   }
 
   /**
@@ -105,13 +105,10 @@ export class SyncLogs {
   /** Once: after deliveryEnded() (in its microtask), or first thing in writeBack() when that came first or never came (a failed run). */
   private begin(): void {
     if (this.begun) return;
+    this.begun = true;
     const rest = [...this.held.splice(0), this.filling].filter((chunk) => chunk.size > 0);
     this.filling = new ChangeColumns(this.limits.chunkRows);
-    this.begun = true;
-    this.after(async () => {
-      await this.writer.begin(rest);
-      this.staged += rest.reduce((n, chunk) => n + chunk.size, 0);
-    });
+    this.handOver(rest, (chunks) => this.writer.begin(chunks));
   }
 
   /** Gets the writer ready while the model is read. */
@@ -119,12 +116,11 @@ export class SyncLogs {
     this.after(() => this.writer.open());
   }
 
-  private stage(all: ChangeColumns[]): void {
-    const chunks = all.filter((chunk) => chunk.size > 0);
-    if (chunks.length === 0) return;
+  /** Gives the writer `chunks` (stage, or begin) after the steps before, counting their rows once it has them. */
+  private handOver(chunks: ChangeColumns[], give: (chunks: ChangeColumns[]) => Promise<void>): void {
     this.after(async () => {
-      await this.writer.stage(chunks);
-      this.staged += chunks.reduce((n, chunk) => n + chunk.size, 0);
+      await give(chunks);
+      this.staged += rowsIn(chunks);
     });
   }
 

@@ -43,3 +43,8 @@ export class ChangeColumns {
     this.latencyMs[i] = row.latencyMs ?? NaN;
   }
 }
+
+/** How many rows the chunks hold together. */
+export function rowsIn(chunks: ChangeColumns[]): number {
+  return chunks.reduce((n, chunk) => n + chunk.size, 0);
+}

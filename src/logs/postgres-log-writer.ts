@@ -4,7 +4,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { OPERATIONS } from '../destinations/destination.ts';
 import { quoteIdentifier } from '../sql-identifier.ts';
-import { OUTCOMES, type ChangeColumns } from './change-columns.ts';
+import { OUTCOMES, rowsIn, type ChangeColumns } from './change-columns.ts';
 import { CHANGES_TABLE, LOG_TABLES, REJECTIONS_TABLE, RUNS_TABLE, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const PG_TYPES: Record<LogType, string> = { text: 'text', bigint: 'bigint', double: 'double precision', boolean: 'boolean', timestamptz: 'timestamptz' };
@@ -104,7 +104,7 @@ export class PostgresLogWriter implements LogWriter {
   }
 
   private async copy(client: pg.Client, table: string, chunks: ChangeColumns[]): Promise<void> {
-    if (!chunks.some((chunk) => chunk.size > 0)) return;
+    if (rowsIn(chunks) === 0) return;
     const columns = CHANGES_TABLE.columns.map(([name]) => ident(name)).join(', ');
     await pipeline(Readable.from(binaryChanges(this.run, chunks)), client.query(copyFrom(`COPY ${table} (${columns}) FROM STDIN (FORMAT binary)`)));
   }

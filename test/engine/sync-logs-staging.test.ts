@@ -8,7 +8,7 @@ import { SyncLogs } from '../../src/engine/warehouse-logs.ts';
 import { DuckdbLogWriter } from '../../src/logs/duckdb-log-writer.ts';
 import { PostgresLogWriter } from '../../src/logs/postgres-log-writer.ts';
 import type { LogWriter } from '../../src/logs/log-tables.ts';
-import type { ChangeColumns } from '../../src/logs/change-columns.ts';
+import { rowsIn } from '../../src/logs/change-columns.ts';
 import { openStateStore } from '../../src/state/open-state-store.ts';
 import type { StateStore } from '../../src/state/state-store.ts';
 import { duckRows } from '../helpers/temp-project.ts';
@@ -24,16 +24,15 @@ const PROFILE = {
 
 /** `writer`, telling `staged` how many rows each of its stage() and begin() calls has taken, once taken. */
 function counting(writer: LogWriter, staged: (rows: number) => void): LogWriter {
-  const rows = (chunks: ChangeColumns[]) => chunks.reduce((n, chunk) => n + chunk.size, 0);
   return {
     open: () => writer.open(),
     stage: async (chunks) => {
       await writer.stage(chunks);
-      staged(rows(chunks));
+      staged(rowsIn(chunks));
     },
     begin: async (chunks) => {
       await writer.begin(chunks);
-      staged(rows(chunks));
+      staged(rowsIn(chunks));
     },
     write: (logs) => writer.write(logs),
     close: () => writer.close(),
