@@ -44,6 +44,7 @@ describe('sync logs: how settled rows wait for the write', () => {
   let store: StateStore | undefined;
   afterEach(async () => {
     await store?.close();
+    store = undefined;
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -118,11 +119,16 @@ describe('sync logs: how settled rows wait for the write', () => {
   const ODD_KEYS = ['', 'Ü∑ 😀', 'with "quotes", a comma\nand a line', 'tab\there \\ backslash', 'k'.repeat(1_000)];
   const SETTLED_AT = Date.parse('2026-12-01T10:00:00.250Z');
 
-  /** Settles one row per odd key (the first deferred, with no event time), writes the run, and answers the changes table's rows, sorted by key. */
-  async function writeOddKeys(writer: (dir: string) => LogWriter, read: (dir: string) => Promise<Record<string, unknown>[]>): Promise<Record<string, unknown>[]> {
+  /**
+   * Settles one row per odd key (the first deferred, with no event time), writes run `runId`, and
+   * answers the changes table's rows, sorted by key. Each call has a state of its own.
+   */
+  async function writeOddKeys(writer: (dir: string) => LogWriter, read: (dir: string) => Promise<Record<string, unknown>[]>, runId = 'run-odd'): Promise<Record<string, unknown>[]> {
+    await store?.close(); // the call before it in the same test
+    if (store) await rm(dir, { recursive: true, force: true });
     dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-sync-logs-'));
     store = await openStateStore(path.join(dir, '.state'));
-    const recorder = new RunRecorder(undefined, PROFILE, 'prices_sync', 'run-odd');
+    const recorder = new RunRecorder(undefined, PROFILE, 'prices_sync', runId);
     const logs = new SyncLogs(writer(dir), 'logs', recorder, store);
     logs.open();
     logs.settled(ODD_KEYS.map((key, i) => (i === 0
@@ -157,10 +163,33 @@ describe('sync logs: how settled rows wait for the write', () => {
         (await admin.query(`SELECT key, op, outcome, extract(epoch FROM settled_at) * 1000 AS settled_ms, extract(epoch FROM event_at) * 1000 AS event_ms, latency_ms
           FROM ${PG_LOGS}.changes WHERE run_id = 'run-odd'`)).rows);
       expect(await write()).toEqual(EXPECTED);
-      await store?.close();
-      await rm(dir, { recursive: true, force: true });
       expect(await write()).toEqual(EXPECTED); // written again, the run replaces its rows
       expect((await admin.query(`SELECT count(*)::int AS n FROM ${PG_LOGS}.runs`)).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
+      await admin.end();
+    }
+  });
+
+  it.skipIf(!pgUp)('into Postgres, a run never written before deletes nothing from changes (no index on run_id: each delete would scan the whole table)', async () => {
+    const admin = new pg.Client({ connectionString: SERVICES.postgres.url });
+    await admin.connect();
+    try {
+      await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
+      const write = (runId: string) => writeOddKeys(() => new PostgresLogWriter({ connectionString: SERVICES.postgres.url }, PG_LOGS, { runId, sync: 'prices_sync' }), async () => [], runId);
+      await write('run-1'); // creates the tables
+      // A statement trigger fires for every DELETE statement on changes, even one that deletes nothing.
+      await admin.query(`CREATE TABLE ${PG_LOGS}.deletes_seen (at timestamptz DEFAULT now());
+        CREATE FUNCTION ${PG_LOGS}.note_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO ${PG_LOGS}.deletes_seen DEFAULT VALUES; RETURN NULL; END $$;
+        CREATE TRIGGER deletes_seen AFTER DELETE ON ${PG_LOGS}.changes FOR EACH STATEMENT EXECUTE FUNCTION ${PG_LOGS}.note_delete()`);
+      const deletes = async () => (await admin.query(`SELECT count(*)::int AS n FROM ${PG_LOGS}.deletes_seen`)).rows[0].n as number;
+
+      await write('run-2');
+      expect(await deletes()).toBe(0);
+      await write('run-1'); // written again: its rows are replaced
+      expect(await deletes()).toBe(1);
+      expect((await admin.query(`SELECT run_id, count(*)::int AS n FROM ${PG_LOGS}.changes GROUP BY run_id ORDER BY run_id`)).rows)
+        .toEqual([{ run_id: 'run-1', n: ODD_KEYS.length }, { run_id: 'run-2', n: ODD_KEYS.length }]);
     } finally {
       await admin.query(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
       await admin.end();
