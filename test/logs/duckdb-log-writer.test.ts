@@ -1,0 +1,41 @@
+import os from 'node:os';
+import path from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DuckdbLogWriter } from '../../src/logs/duckdb-log-writer.ts';
+import { ChangeColumns } from '../../src/logs/change-columns.ts';
+import { emptySummary } from '../../src/state/run-record.ts';
+import { duckRows } from '../helpers/temp-project.ts';
+
+/** Writes run `runId` of `rows` delivered rows into `file`, as a run's SyncLogs would once it ends. */
+async function writeRun(file: string, runId: string, rows: number): Promise<void> {
+  const changes = new ChangeColumns(rows);
+  const settledAt = Date.parse('2026-12-02T10:00:00Z');
+  for (let i = 0; i < rows; i++) changes.push({ key: `${runId}/${i}`, op: 'upsert', outcome: 'delivered', eventAt: settledAt - 1_000, latencyMs: 1_000 }, settledAt);
+  const writer = new DuckdbLogWriter(file, 'lastmile_logs');
+  try {
+    await writer.open();
+    await writer.begin([changes]);
+    await writer.write({ summary: { ...emptySummary('prices_sync', runId, '2026-12-02T09:59:00Z'), status: 'success', delivered: rows }, rejections: [] });
+  } finally {
+    await writer.close();
+  }
+}
+
+describe('DuckDB log writer', () => {
+  let dir: string;
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('runs of one process that end together all land in the same file (two syncs of a server)', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-duck-logs-'));
+    const file = path.join(dir, 'warehouse.duckdb');
+    const runs = [1, 2, 3, 4].flatMap((round) => ['a', 'b', 'c'].map((sync) => `${sync}-${round}`));
+    for (let round = 0; round < 4; round++) {
+      // Three writers at once: three syncs' runs that ended together.
+      await Promise.all(runs.slice(round * 3, round * 3 + 3).map((runId) => writeRun(file, runId, 20_000)));
+    }
+    const written = await duckRows(file, `SELECT r.run_id, count(c.key)::INT AS changes, count(DISTINCT c.key)::INT AS keys
+      FROM lastmile_logs.runs r LEFT JOIN lastmile_logs.changes c USING (run_id) GROUP BY r.run_id ORDER BY r.run_id`);
+    expect(written).toEqual([...runs].sort().map((run_id) => ({ run_id, changes: 20_000, keys: 20_000 })));
+  });
+});
