@@ -1,19 +1,20 @@
 import { DuckDBDataChunk, type DuckDBConnection } from '@duckdb/node-api';
 import duckdb from '@duckdb/node-bindings';
 import { OPERATIONS } from '../destinations/destination.ts';
-import { duckString, openWorkspace, type Workspace } from '../diff/workspace/workspace.ts';
+import { duckString } from '../diff/workspace/workspace.ts';
 import type { Column } from '../sources/source.ts';
 import { stageRows } from '../sources/duckdb/duckdb-staging.ts';
 import { quoteIdentifier } from '../sql-identifier.ts';
 import { OUTCOMES, type ChangeColumns } from './change-columns.ts';
+import { joinLogDatabase, type LogDatabase } from './duckdb-log-database.ts';
 import { CHANGES_TABLE, LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const DUCK_TYPES: Record<LogType, string> = { text: 'VARCHAR', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamptz: 'TIMESTAMPTZ' };
 
 const ident = quoteIdentifier;
 
-/** Where the rows wait in the writer's own in-memory database until write(). */
-const STAGED = 'lastmile_staged';
+/** Where the rows wait until write(): temp tables of the writer's own connection. */
+const staged = (table: string) => `temp.main.${ident(table)}`;
 /** The DuckDB file, attached to the in-memory database only while write() runs. */
 const FILE = 'lastmile_log_file';
 /**
@@ -25,19 +26,19 @@ const FILE = 'lastmile_log_file';
 const LOG_ROW_GROUP = 32_768;
 
 /**
- * Sync logs in a DuckDB source file. The changes are staged (see SyncLogs for when) in an
- * in-memory DuckDB of the writer's own; the file is attached for writing only while write() moves the run
- * into it (a DuckDB file has one writer: holding it for a whole run would lock out everybody
- * else, the model's readers included), each run in one transaction.
+ * Sync logs in a DuckDB source file. The changes are staged (see SyncLogs for when) in the
+ * process's in-memory log database (see LogDatabase); the file is attached for writing only
+ * while write() moves the run into it (a DuckDB file has one writer: holding it for a whole run
+ * would lock out everybody else, the model's readers included), each run in one transaction.
  */
 export class DuckdbLogWriter implements LogWriter {
-  private staging: Promise<Workspace> | undefined;
+  private joined: Promise<LogDatabase> | undefined;
 
   constructor(private readonly file: string, private readonly schema: string) {}
 
   async stage(chunks: ChangeColumns[]): Promise<void> {
-    const { connection: db } = await this.workspace();
-    const appender = await db.createAppender(STAGED_CHANGES, STAGED);
+    const { connection: db } = await this.database();
+    const appender = await db.createAppender(STAGED_CHANGES, 'main', 'temp');
     try {
       const types = STAGED_CHANGE_COLUMNS.map((_, c) => appender.columnType(c));
       for (const changes of chunks) {
@@ -67,8 +68,13 @@ export class DuckdbLogWriter implements LogWriter {
   }
 
   async write(logs: RunLogs): Promise<void> {
-    const { connection: db } = await this.workspace();
-    for (const [table, rows] of rowsOf(logs)) await append(db, `${ident(STAGED)}.${ident(table.name)}`, table, rows);
+    const database = await this.database();
+    for (const [table, rows] of rowsOf(logs)) await append(database.connection, staged(table.name), table, rows);
+    await database.inTurn(() => this.moveIntoFile(database.connection, logs));
+  }
+
+  /** Moves the staged run into the file, in one transaction. */
+  private async moveIntoFile(db: DuckDBConnection, logs: RunLogs): Promise<void> {
     const { runId, sync } = logs.summary;
     const target = `${ident(FILE)}.${ident(this.schema)}`;
     await db.run(`ATTACH ${duckString(this.file)} AS ${ident(FILE)} (ROW_GROUP_SIZE ${LOG_ROW_GROUP})`);
@@ -76,14 +82,14 @@ export class DuckdbLogWriter implements LogWriter {
       await db.run(`CREATE SCHEMA IF NOT EXISTS ${target}`);
       for (const table of LOG_TABLES) await db.run(createTable(target, table));
       // The run's rows reach the file once: its commit checkpoints them straight into it, where
-      // they would otherwise go to the WAL first and again at the DETACH's checkpoint. (Set only
-      // now: the staging database checkpoints on every commit under it.)
+      // they would otherwise go to the WAL first and again at the DETACH's checkpoint. (Set for
+      // this turn only: the staging of other writers commits under the same setting.)
       await db.run(`SET checkpoint_threshold = '0KB'`);
       await db.run('BEGIN TRANSACTION');
       try {
         for (const table of LOG_TABLES) {
           await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE run_id = $1`, [runId]);
-          const rows = table === CHANGES_TABLE ? changesFromStaged(runId, sync) : `SELECT * FROM ${ident(STAGED)}.${ident(table.name)}`;
+          const rows = table === CHANGES_TABLE ? changesFromStaged(runId, sync) : `SELECT * FROM ${staged(table.name)}`;
           await db.run(`INSERT INTO ${target}.${ident(table.name)} ${rows}`);
         }
         if (logs.retentionMs !== undefined) {
@@ -97,31 +103,37 @@ export class DuckdbLogWriter implements LogWriter {
       }
     } finally {
       await db.run(`DETACH ${ident(FILE)}`).catch(() => {});
+      await db.run('RESET checkpoint_threshold').catch(() => {});
     }
   }
 
   async close(): Promise<void> {
-    const staging = this.staging;
-    this.staging = undefined;
-    await (await staging?.catch(() => undefined))?.close();
+    const joined = this.joined;
+    this.joined = undefined;
+    await (await joined?.catch(() => undefined))?.leave();
   }
 
   async open(): Promise<void> {
-    await this.workspace();
+    await this.database();
   }
 
-  /** The staging database: in memory up to a cap, then spilled to a temp folder (a 10M-row run's changes). */
-  private workspace(): Promise<Workspace> {
-    this.staging ??= (async () => {
-      const workspace = await openWorkspace();
-      await workspace.connection.run(`CREATE SCHEMA ${ident(STAGED)}`);
-      for (const table of LOG_TABLES) {
-        if (table === CHANGES_TABLE) await workspace.connection.run(`CREATE TABLE ${ident(STAGED)}.${STAGED_CHANGES} (${STAGED_CHANGE_COLUMNS.join(', ')})`);
-        else await workspace.connection.run(createTable(ident(STAGED), { ...table, primaryKey: undefined }));
+  /** The log database, with this writer's staging tables (in memory up to a cap, then spilled to a temp folder: a 10M-row run's changes). */
+  private database(): Promise<LogDatabase> {
+    this.joined ??= (async () => {
+      const database = await joinLogDatabase();
+      try {
+        for (const table of LOG_TABLES) {
+          await database.connection.run(table === CHANGES_TABLE
+            ? `CREATE TEMP TABLE ${STAGED_CHANGES} (${STAGED_CHANGE_COLUMNS.join(', ')})`
+            : createTable('temp', table));
+        }
+      } catch (error) {
+        await database.leave();
+        throw error;
       }
-      return workspace;
+      return database;
     })();
-    return this.staging;
+    return this.joined;
   }
 }
 
@@ -135,7 +147,7 @@ const STAGED_CHANGE_COLUMNS = ['key VARCHAR', 'op UTINYINT', 'outcome UTINYINT',
 function changesFromStaged(runId: string, sync: string): string {
   const name = (list: readonly string[], index: string) => `(${literalList(list)})[${index} + 1]`;
   return `SELECT ${duckString(runId)}, ${duckString(sync)}, key, ${name(OPERATIONS, 'op')}, ${name(OUTCOMES, 'outcome')}, ${timestampFromMs('settled_ms')}, ` +
-    `${timestampFromMs("nullif(event_ms, 'NaN'::DOUBLE)")}, nullif(latency_ms, 'NaN'::DOUBLE) FROM ${ident(STAGED)}.${STAGED_CHANGES}`;
+    `${timestampFromMs("nullif(event_ms, 'NaN'::DOUBLE)")}, nullif(latency_ms, 'NaN'::DOUBLE) FROM ${staged(STAGED_CHANGES)}`;
 }
 
 /** A TIMESTAMPTZ from epoch milliseconds (SQL), to the microsecond. */
@@ -214,9 +226,10 @@ function literal(value: LogValue): string {
  */
 const enumType = (values: readonly string[]) => `ENUM(${values.map(duckString).join(', ')})`;
 
-/** `schema`: quoted, and qualified by its database where needed. */
-function createTable(schema: string, table: LogTable): string {
+/** `schema`: quoted, and qualified by its database where needed; `temp`: a temp table of the connection, with no key. */
+function createTable(schema: string | 'temp', table: LogTable): string {
   const columns = table.columns.map(([name, type, values]) => `${ident(name)} ${values ? enumType(values) : DUCK_TYPES[type]}`);
+  if (schema === 'temp') return `CREATE TEMP TABLE ${ident(table.name)} (${columns.join(', ')})`;
   if (table.primaryKey) columns.push(`PRIMARY KEY (${table.primaryKey.map(ident).join(', ')})`);
   return `CREATE TABLE IF NOT EXISTS ${schema}.${ident(table.name)} (${columns.join(', ')})`;
 }

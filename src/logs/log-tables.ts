@@ -76,7 +76,7 @@ export function rowsOf({ summary: s, rejections }: RunLogs): Map<LogTable, LogVa
 export interface LogWriter {
   /** Gets ready, as the run starts (the DuckDB writer opens its staging database, the Postgres one connects and creates the tables): the cost hides behind the read. */
   open(): Promise<void>;
-  /** Settled rows of a run too long to hold in memory, a chunk at a time: kept aside (in a scratch DuckDB, or a Postgres temp table) until write(). */
+  /** Settled rows of a run too long to hold in memory, a chunk at a time: kept aside (in the process's log DuckDB, or a Postgres temp table) until write(). */
   stage(changes: ChangeColumns[]): Promise<void>;
   /**
    * The rest of the run's rows (all of them, unless it was long), once its delivery has ended:
