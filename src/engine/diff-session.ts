@@ -31,6 +31,12 @@ export interface DiffSession {
   mapper: Mapper;
   /** The store the diff read, which the run commits to. */
   state: StateStore;
+  /**
+   * Lets go of the model once the run has sent its changes, before it folds its state: a DuckDB
+   * file the workspace diff attached can take a writer again, the run's own sync logs first.
+   * It never fails: the run has nothing left to read.
+   */
+  releaseModel(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -40,8 +46,14 @@ export async function openDiffSession(project: Project, store: StateStore, resol
   const destination = createDestination(project, resolved);
   let diff: Diff | undefined;
   let owned: RowStateHandle | undefined;
+  let released: Promise<void> | undefined;
+  // Only the workspace diff lets go early: it holds the model's DuckDB file (attached to its
+  // workspace). The others keep theirs until the run ends: closing a warehouse diff before the
+  // fold hung runs whose state is kept in the warehouse (test/engine/warehouse-crash-safety).
+  const releaseModel = () => (released ??= diff?.method === 'workspace' ? diff.close().catch(() => {}) : Promise.resolve());
   const close = async () => {
-    await diff?.close();
+    await releaseModel();
+    if (diff?.method !== 'workspace') await diff?.close();
     await Promise.allSettled([source.close(), destination.close(), owned?.close()]);
   };
   try {
@@ -62,7 +74,7 @@ export async function openDiffSession(project: Project, store: StateStore, resol
     const fields: FieldSpec[] | undefined =
       options.describeDestination && destination.describe ? await destination.describe(options.signal) : undefined;
     const mapper = createMapper(sync, fields, diff.columns);
-    return { diff, source, destination, mapper, state: rowState.store, close };
+    return { diff, source, destination, mapper, state: rowState.store, releaseModel, close };
   } catch (error) {
     await close();
     throw error;

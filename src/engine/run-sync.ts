@@ -87,6 +87,7 @@ export async function runSync(env: RunEnv, syncName: string, options: RunOptions
     const changes = changeStream(session.diff, resolved.sync.mode, session.mapper, commit.local, signal, olderThanEvents);
     // batch → limit → write: the destination's batches, under its rate budget, each settled batch committed.
     const stopped = await sendChanges(changes, session.destination, resolved.destinationConfig, commit, recorder, signal);
+    await session.releaseModel();
     logs?.deliveryEnded();
     if (commit.heldBack) recorder.trace(3, `held back ${formatCount(commit.heldBack)} rows: events delivered newer values of their keys (by ${resolved.sync.events?.orderBy})`);
 

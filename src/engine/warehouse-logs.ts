@@ -144,7 +144,8 @@ export class SyncLogs {
 function logWriter(project: Project, recorder: RunRecorder): LogWriter {
   const { source, schema } = project.logs!;
   const config = project.sources[source]!;
-  if (config.type === 'duckdb') return new DuckdbLogWriter(path.resolve(project.rootDir, String(config.path)), schema);
+  const run = { runId: recorder.runId, sync: recorder.summary.sync };
+  if (config.type === 'duckdb') return new DuckdbLogWriter(path.resolve(project.rootDir, String(config.path)), schema, run);
   const { url, host, port, user, password, database } = config as Record<string, string | number | undefined>;
-  return new PostgresLogWriter(url ? { connectionString: String(url) } : { host: host as string, port: port as number, user: user as string, password: password as string, database: database as string }, schema, { runId: recorder.runId, sync: recorder.summary.sync });
+  return new PostgresLogWriter(url ? { connectionString: String(url) } : { host: host as string, port: port as number, user: user as string, password: password as string, database: database as string }, schema, run);
 }

@@ -7,7 +7,7 @@ import { stageRows } from '../sources/duckdb/duckdb-staging.ts';
 import { quoteIdentifier } from '../sql-identifier.ts';
 import { OUTCOMES, type ChangeColumns } from './change-columns.ts';
 import { joinLogDatabase, type LogDatabase } from './duckdb-log-database.ts';
-import { CHANGES_TABLE, LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
+import { CHANGES_TABLE, LOG_TABLES, REJECTIONS_TABLE, RUNS_TABLE, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const DUCK_TYPES: Record<LogType, string> = { text: 'VARCHAR', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamptz: 'TIMESTAMPTZ' };
 
@@ -27,14 +27,16 @@ const LOG_ROW_GROUP = 32_768;
 
 /**
  * Sync logs in a DuckDB source file. The changes are staged (see SyncLogs for when) in the
- * process's in-memory log database (see LogDatabase); the file is attached for writing only
- * while write() moves the run into it (a DuckDB file has one writer: holding it for a whole run
- * would lock out everybody else, the model's readers included), each run in one transaction.
+ * process's in-memory log database (see LogDatabase); the file is attached for writing only from
+ * the end of the run's delivery (begin()) to its commit (write()), each run in one transaction (a
+ * DuckDB file has one writer: holding it through a delivery would lock out everybody else, the
+ * readers of the warehouse included).
  */
 export class DuckdbLogWriter implements LogWriter {
   private joined: Promise<LogDatabase> | undefined;
+  private moving: Promise<FileTransaction> | undefined;
 
-  constructor(private readonly file: string, private readonly schema: string) {}
+  constructor(private readonly file: string, private readonly schema: string, private readonly run: { runId: string; sync: string }) {}
 
   async stage(chunks: ChangeColumns[]): Promise<void> {
     const { connection: db } = await this.database();
@@ -63,22 +65,50 @@ export class DuckdbLogWriter implements LogWriter {
     }
   }
 
-  begin(changes: ChangeColumns[]): Promise<void> {
-    return this.stage(changes);
+  /**
+   * Stages the rest of the run's rows, then takes the process's turn at writing, attaches the
+   * file and moves the changes in, in the run's transaction: while the run folds its state, and
+   * after it has let go of the model (DiffSession.releaseModel). write() adds the rest and commits.
+   */
+  async begin(changes: ChangeColumns[]): Promise<void> {
+    await this.stage(changes);
+    await (this.moving = this.moveChanges());
   }
 
   async write(logs: RunLogs): Promise<void> {
-    const database = await this.database();
-    for (const [table, rows] of rowsOf(logs)) await append(database.connection, staged(table.name), table, rows);
-    await database.inTurn(() => this.moveIntoFile(database.connection, logs));
+    const { connection: db } = await this.database();
+    for (const [table, rows] of rowsOf(logs)) await append(db, staged(table.name), table, rows);
+    const { target, end } = await (this.moving ??= this.moveChanges());
+    this.moving = undefined;
+    try {
+      for (const table of [RUNS_TABLE, REJECTIONS_TABLE]) {
+        await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE run_id = $1`, [this.run.runId]);
+        await db.run(`INSERT INTO ${target}.${ident(table.name)} SELECT * FROM ${staged(table.name)}`);
+      }
+      if (logs.retentionMs !== undefined) {
+        const cutoff = new Date(Date.now() - logs.retentionMs).toISOString();
+        for (const table of LOG_TABLES) await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE ${ident(table.timeColumn)} < $1::TIMESTAMPTZ`, [cutoff]);
+      }
+      await db.run('COMMIT');
+    } finally {
+      await end();
+    }
   }
 
-  /** Moves the staged run into the file, in one transaction. */
-  private async moveIntoFile(db: DuckDBConnection, logs: RunLogs): Promise<void> {
-    const { runId, sync } = logs.summary;
+  /** The process's turn at writing, the file attached, and the run's transaction open there with its changes in. */
+  private async moveChanges(): Promise<FileTransaction> {
+    const { connection: db, turn } = await this.database();
+    const endTurn = await turn();
     const target = `${ident(FILE)}.${ident(this.schema)}`;
-    await db.run(`ATTACH ${duckString(this.file)} AS ${ident(FILE)} (ROW_GROUP_SIZE ${LOG_ROW_GROUP})`);
+    // Rolls back what was not committed, lets go of the file and ends the turn.
+    const end = async () => {
+      await db.run('ROLLBACK').catch(() => {});
+      await db.run(`DETACH ${ident(FILE)}`).catch(() => {});
+      await db.run('RESET checkpoint_threshold').catch(() => {});
+      endTurn();
+    };
     try {
+      await db.run(`ATTACH ${duckString(this.file)} AS ${ident(FILE)} (ROW_GROUP_SIZE ${LOG_ROW_GROUP})`);
       await db.run(`CREATE SCHEMA IF NOT EXISTS ${target}`);
       for (const table of LOG_TABLES) await db.run(createTable(target, table));
       // The run's rows reach the file once: its commit checkpoints them straight into it, where
@@ -86,31 +116,22 @@ export class DuckdbLogWriter implements LogWriter {
       // this turn only: the staging of other writers commits under the same setting.)
       await db.run(`SET checkpoint_threshold = '0KB'`);
       await db.run('BEGIN TRANSACTION');
-      try {
-        for (const table of LOG_TABLES) {
-          await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE run_id = $1`, [runId]);
-          const rows = table === CHANGES_TABLE ? changesFromStaged(runId, sync) : `SELECT * FROM ${staged(table.name)}`;
-          await db.run(`INSERT INTO ${target}.${ident(table.name)} ${rows}`);
-        }
-        if (logs.retentionMs !== undefined) {
-          const cutoff = new Date(Date.now() - logs.retentionMs).toISOString();
-          for (const table of LOG_TABLES) await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE ${ident(table.timeColumn)} < $1::TIMESTAMPTZ`, [cutoff]);
-        }
-        await db.run('COMMIT');
-      } catch (error) {
-        await db.run('ROLLBACK').catch(() => {});
-        throw error;
-      }
-    } finally {
-      await db.run(`DETACH ${ident(FILE)}`).catch(() => {});
-      await db.run('RESET checkpoint_threshold').catch(() => {});
+      await db.run(`DELETE FROM ${target}.${ident(CHANGES_TABLE.name)} WHERE run_id = $1`, [this.run.runId]);
+      await db.run(`INSERT INTO ${target}.${ident(CHANGES_TABLE.name)} ${changesFromStaged(this.run)}`);
+    } catch (error) {
+      await end();
+      throw error;
     }
+    return { target, end };
   }
 
   async close(): Promise<void> {
+    const moving = this.moving; // begun, and not written
+    this.moving = undefined;
+    await (await moving?.catch(() => undefined))?.end();
     const joined = this.joined;
     this.joined = undefined;
-    await (await joined?.catch(() => undefined))?.leave();
+    (await joined?.catch(() => undefined))?.leave();
   }
 
   async open(): Promise<void> {
@@ -128,7 +149,7 @@ export class DuckdbLogWriter implements LogWriter {
             : createTable('temp', table));
         }
       } catch (error) {
-        await database.leave();
+        database.leave();
         throw error;
       }
       return database;
@@ -143,8 +164,14 @@ const VECTOR_SIZE = duckdb.vector_size();
 const STAGED_CHANGES = 'changes';
 const STAGED_CHANGE_COLUMNS = ['key VARCHAR', 'op UTINYINT', 'outcome UTINYINT', 'settled_ms DOUBLE', 'event_ms DOUBLE', 'latency_ms DOUBLE'];
 
+/** The run's transaction in the file (the schema there, quoted), and what ends it (rolling back what was not committed). */
+interface FileTransaction {
+  target: string;
+  end(): Promise<void>;
+}
+
 /** The staged changes as rows of the changes table (see CHANGES_TABLE for its columns). */
-function changesFromStaged(runId: string, sync: string): string {
+function changesFromStaged({ runId, sync }: { runId: string; sync: string }): string {
   const name = (list: readonly string[], index: string) => `(${literalList(list)})[${index} + 1]`;
   return `SELECT ${duckString(runId)}, ${duckString(sync)}, key, ${name(OPERATIONS, 'op')}, ${name(OUTCOMES, 'outcome')}, ${timestampFromMs('settled_ms')}, ` +
     `${timestampFromMs("nullif(event_ms, 'NaN'::DOUBLE)")}, nullif(latency_ms, 'NaN'::DOUBLE) FROM ${staged(STAGED_CHANGES)}`;

@@ -80,8 +80,9 @@ export interface LogWriter {
   stage(changes: ChangeColumns[]): Promise<void>;
   /**
    * The rest of the run's rows (all of them, unless it was long), once its delivery has ended:
-   * the writer starts on them while the run folds its state (DuckDB stages them; Postgres opens
-   * the run's transaction and copies them in). Not called when the run failed before its end.
+   * the writer starts on them while the run folds its state, the run's model let go by then: it
+   * opens the run's transaction and moves them in (DuckDB staging them first). Not called when
+   * the run failed before its end.
    */
   begin(changes: ChangeColumns[]): Promise<void>;
   /** Writes the run: its changes (staged, and given to begin()), its rejections and its own row, in one transaction. */

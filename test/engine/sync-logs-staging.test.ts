@@ -53,7 +53,7 @@ describe('sync logs: how settled rows wait for the write', () => {
     store = await openStateStore(path.join(dir, '.state'));
     const file = path.join(dir, 'warehouse.duckdb');
     const staged: number[] = [];
-    const writer = counting(new DuckdbLogWriter(file, 'lastmile_logs'), (rows) => staged.push(rows));
+    const writer = counting(new DuckdbLogWriter(file, 'lastmile_logs', { runId: 'run-1', sync: 'prices_sync' }), (rows) => staged.push(rows));
     const recorder = new RunRecorder(undefined, PROFILE, 'prices_sync', 'run-1');
     const logs = new SyncLogs(writer, 'warehouse.lastmile_logs', recorder, store, undefined, { chunkRows: 100, holdRows: 300 });
     logs.open();
@@ -149,7 +149,7 @@ describe('sync logs: how settled rows wait for the write', () => {
 
   it('any key text, and a row with no event time and no L, arrive exactly in a DuckDB file', async () => {
     const file = (at: string) => path.join(at, 'warehouse.duckdb');
-    const changes = await writeOddKeys((at) => new DuckdbLogWriter(file(at), 'lastmile_logs'), (at) => duckRows(file(at),
+    const changes = await writeOddKeys((at) => new DuckdbLogWriter(file(at), 'lastmile_logs', { runId: 'run-odd', sync: 'prices_sync' }), (at) => duckRows(file(at),
       `SELECT key, op::VARCHAR AS op, outcome::VARCHAR AS outcome, epoch_ms(settled_at) AS settled_ms, epoch_ms(event_at) AS event_ms, latency_ms FROM lastmile_logs.changes`));
     expect(changes).toEqual(EXPECTED);
   });

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccounted } from './accounting.ts';
@@ -8,6 +10,7 @@ import { needService, SERVICES } from '../helpers/services.ts';
 const pgUp = await needService('postgres');
 const PG_SCHEMA = 'lm_logs_src';
 const PG_LOGS = 'lm_logs_h';
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * Prices scraped 5 minutes ago synced into an endpoint that refuses negative amounts for good;
@@ -38,6 +41,15 @@ const refuseNegative = {
   rejectMode: 'record' as const,
   rejectWhen: (r: Record<string, unknown>) => (Number(r.amount) < 0 ? { code: 'NEGATIVE_PRICE', message: 'amount must not be negative', field: 'amount' } : undefined),
 };
+
+/** What `sql` reads from a DuckDB file opened read-only by another process, or that process's error. */
+function readInOtherProcess(file: string, sql: string): string {
+  const script = `const { DuckDBInstance } = require('@duckdb/node-api');
+    DuckDBInstance.create(process.argv[1], { access_mode: 'READ_ONLY' }).then((db) => db.connect()).then((c) => c.runAndReadAll(process.argv[2]))
+      .then((r) => console.log(String(r.getRows()[0][0])), (e) => { console.log(e.message); process.exitCode = 1; });`;
+  const child = spawnSync(process.execPath, ['-e', script, file, sql], { encoding: 'utf8', cwd: PROJECT_ROOT });
+  return (child.stdout || child.stderr).trim();
+}
 
 let fixture: Awaited<ReturnType<typeof engineFixture>>;
 afterEach(async () => fixture?.close());
@@ -82,6 +94,26 @@ describe('sync logs written back into a DuckDB source', () => {
     const [logged] = await duckRows(fixture.warehouse, `SELECT count(*)::INT AS n, count(DISTINCT key)::INT AS keys, count(latency_ms)::INT AS with_l,
       min(latency_ms) >= 300000 AS l_from_event_time FROM lastmile_logs.changes WHERE run_id = '${run.runId}' AND outcome = 'delivered'`);
     expect(logged).toEqual({ n: 25_000, keys: 25_000, with_l: 25_000, l_from_event_time: true });
+  });
+
+  it('while the run delivers, another process can still read the warehouse: the file is opened for writing only once the delivery has ended', async () => {
+    const readers: string[] = [];
+    fixture = await engineFixture(project('{ type: duckdb, path: ./warehouse.duckdb }', '{ source: warehouse, schema: lastmile_logs }'), {
+      fake: {
+        ...refuseNegative,
+        rejectWhen: (record) => {
+          // A reader in another process, from inside the delivery (DuckDB locks a file between processes).
+          if (readers.length === 0) readers.push(readInOtherProcess(fixture.warehouse, 'SELECT count(*) FROM prices'));
+          return refuseNegative.rejectWhen(record);
+        },
+      },
+    });
+    await fixture.sql(`CREATE TABLE prices (sku VARCHAR, price INTEGER, scraped_at TIMESTAMPTZ);
+      INSERT INTO prices VALUES ('A', 1, now()), ('B', 2, now()), ('C', 3, now())`);
+    const run = await fixture.run('prices_sync');
+    expectAccounted(run, { status: 'success', delivered: 3 });
+    expect(readers).toEqual(['3']);
+    expect(await duckRows(fixture.warehouse, `SELECT count(*)::INT AS n FROM lastmile_logs.changes WHERE run_id = '${run.runId}'`)).toEqual([{ n: 3 }]);
   });
 
   it('a failed run is logged too', async () => {

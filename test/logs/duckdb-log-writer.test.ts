@@ -12,7 +12,7 @@ async function writeRun(file: string, runId: string, rows: number): Promise<void
   const changes = new ChangeColumns(rows);
   const settledAt = Date.parse('2026-12-02T10:00:00Z');
   for (let i = 0; i < rows; i++) changes.push({ key: `${runId}/${i}`, op: 'upsert', outcome: 'delivered', eventAt: settledAt - 1_000, latencyMs: 1_000 }, settledAt);
-  const writer = new DuckdbLogWriter(file, 'lastmile_logs');
+  const writer = new DuckdbLogWriter(file, 'lastmile_logs', { runId, sync: 'prices_sync' });
   try {
     await writer.open();
     await writer.begin([changes]);
