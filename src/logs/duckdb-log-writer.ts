@@ -15,7 +15,7 @@ const ident = quoteIdentifier;
 
 /** Where the rows wait until write(): temp tables of the writer's own connection. */
 const staged = (table: string) => `temp.main.${ident(table)}`;
-/** The DuckDB file, attached to the in-memory database only while write() runs. */
+/** The DuckDB file, attached to the log database only from begin() to write()'s commit. */
 const FILE = 'lastmile_log_file';
 /**
  * Rows per row group of what the writer adds to the file (DuckDB's default is 122,880; groups of

@@ -7,15 +7,20 @@ import { ChangeColumns } from '../../src/logs/change-columns.ts';
 import { emptySummary } from '../../src/state/run-record.ts';
 import { duckRows } from '../helpers/temp-project.ts';
 
-/** Writes run `runId` of `rows` delivered rows into `file`, as a run's SyncLogs would once it ends. */
-async function writeRun(file: string, runId: string, rows: number): Promise<void> {
+/** `rows` delivered rows of run `runId`. */
+function settledRows(runId: string, rows: number): ChangeColumns {
   const changes = new ChangeColumns(rows);
   const settledAt = Date.parse('2026-12-02T10:00:00Z');
   for (let i = 0; i < rows; i++) changes.push({ key: `${runId}/${i}`, op: 'upsert', outcome: 'delivered', eventAt: settledAt - 1_000, latencyMs: 1_000 }, settledAt);
+  return changes;
+}
+
+/** Writes run `runId` of `rows` delivered rows into `file`, as a run's SyncLogs would once it ends. */
+async function writeRun(file: string, runId: string, rows: number): Promise<void> {
   const writer = new DuckdbLogWriter(file, 'lastmile_logs', { runId, sync: 'prices_sync' });
   try {
     await writer.open();
-    await writer.begin([changes]);
+    await writer.begin([settledRows(runId, rows)]);
     await writer.write({ summary: { ...emptySummary('prices_sync', runId, '2026-12-02T09:59:00Z'), status: 'success', delivered: rows }, rejections: [] });
   } finally {
     await writer.close();
@@ -37,5 +42,16 @@ describe('DuckDB log writer', () => {
     const written = await duckRows(file, `SELECT r.run_id, count(c.key)::INT AS changes, count(DISTINCT c.key)::INT AS keys
       FROM lastmile_logs.runs r LEFT JOIN lastmile_logs.changes c USING (run_id) GROUP BY r.run_id ORDER BY r.run_id`);
     expect(written).toEqual([...runs].sort().map((run_id) => ({ run_id, changes: 20_000, keys: 20_000 })));
+  });
+
+  it('a run begun and closed unwritten leaves nothing in the file, and the next run of the process writes', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-duck-logs-'));
+    const file = path.join(dir, 'warehouse.duckdb');
+    const begun = new DuckdbLogWriter(file, 'lastmile_logs', { runId: 'begun', sync: 'prices_sync' });
+    await begun.begin([settledRows('begun', 100)]); // holds the process's turn, its changes in the file's open transaction
+    const next = writeRun(file, 'next', 100); // waits for that turn
+    await begun.close();
+    await next;
+    expect(await duckRows(file, `SELECT run_id, count(*)::INT AS n FROM lastmile_logs.changes GROUP BY run_id`)).toEqual([{ run_id: 'next', n: 100 }]);
   });
 });
