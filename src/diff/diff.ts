@@ -101,5 +101,12 @@ export interface Diff {
   sample(perKind: number, signal: AbortSignal): Promise<ChangeRow[]>;
   /** Every difference of `kinds`, in chunks of at most `chunkSize`. */
   changes(kinds: DiffKind[], options: { chunkSize: number; signal: AbortSignal }): AsyncIterable<ChangeRow[]>;
+  /**
+   * Lets go of the model's source once the run has sent its changes, before close(): a diff that
+   * holds a DuckDB model file (the workspace's, attached) has it. The others keep their sessions
+   * until close(): closing a warehouse diff before the fold hung runs whose state is kept in the
+   * warehouse (test/engine/warehouse-crash-safety).
+   */
+  releaseModel?(): Promise<void>;
   close(): Promise<void>;
 }

@@ -32,9 +32,9 @@ export interface DiffSession {
   /** The store the diff read, which the run commits to. */
   state: StateStore;
   /**
-   * Lets go of the model once the run has sent its changes, before it folds its state: a DuckDB
-   * file the workspace diff attached can take a writer again, the run's own sync logs first.
-   * It never fails: the run has nothing left to read.
+   * Lets go of the model once the run has sent its changes, before it folds its state, where the
+   * diff can (Diff.releaseModel): a DuckDB file can take a writer again, the run's own sync logs
+   * first. It never fails: the run has nothing left to read.
    */
   releaseModel(): Promise<void>;
   close(): Promise<void>;
@@ -46,14 +46,11 @@ export async function openDiffSession(project: Project, store: StateStore, resol
   const destination = createDestination(project, resolved);
   let diff: Diff | undefined;
   let owned: RowStateHandle | undefined;
-  let released: Promise<void> | undefined;
-  // Only the workspace diff lets go early: it holds the model's DuckDB file (attached to its
-  // workspace). The others keep theirs until the run ends: closing a warehouse diff before the
-  // fold hung runs whose state is kept in the warehouse (test/engine/warehouse-crash-safety).
-  const releaseModel = () => (released ??= diff?.method === 'workspace' ? diff.close().catch(() => {}) : Promise.resolve());
+  const releaseModel = async () => {
+    await diff?.releaseModel?.().catch(() => {});
+  };
   const close = async () => {
-    await releaseModel();
-    if (diff?.method !== 'workspace') await diff?.close();
+    await diff?.close();
     await Promise.allSettled([source.close(), destination.close(), owned?.close()]);
   };
   try {

@@ -20,6 +20,7 @@ export function tapChanges(diff: Diff, tap: (chunk: ChangeRow[]) => ChangeRow[] 
         if (kept.length) yield kept;
       }
     },
+    ...(diff.releaseModel ? { releaseModel: () => diff.releaseModel!() } : {}),
     close: () => diff.close(),
   };
 }

@@ -74,6 +74,7 @@ async function commitRefreshed({ connection }: Workspace, { state, sync, signal 
 
 class WorkspaceDiff implements Diff {
   readonly method = 'workspace';
+  private closed: Promise<void> | undefined;
 
   constructor(
     private readonly workspace: Workspace,
@@ -127,8 +128,14 @@ class WorkspaceDiff implements Diff {
     }
   }
 
+  /** Closes the workspace, where the model's DuckDB file is attached. */
+  releaseModel(): Promise<void> {
+    return this.close();
+  }
+
   close(): Promise<void> {
-    return this.workspace.close();
+    this.closed ??= this.workspace.close();
+    return this.closed;
   }
 
   /**
