@@ -127,25 +127,26 @@ export class PostgresLogWriter implements LogWriter {
  * Rows of the changes table (CHANGES_TABLE's columns, in order) in COPY's binary format: each
  * row is its field count, then each field's length and bytes, numbers big-endian, -1 for NULL
  * (NaN: no event time, no L). Nothing per row becomes a JS string: printing the numbers as text
- * (array parameters, CSV) cost the run more than Postgres' own work.
+ * (array parameters, CSV) cost the run more than Postgres' own work. What every row repeats (its
+ * field count, run id and sync) and the op's and outcome's fields are encoded once, and copied.
  */
 function* binaryChanges(run: { runId: string; sync: string }, chunks: ChangeColumns[]): Iterable<Buffer> {
   yield Buffer.concat([Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), Buffer.alloc(8)]); // signature, flags, header extension length
-  const [runId, sync] = [Buffer.from(run.runId), Buffer.from(run.sync)];
-  const [ops, outcomes] = [OPERATIONS.map((op) => Buffer.from(op)), OUTCOMES.map((outcome) => Buffer.from(outcome))];
+  const fieldCount = Buffer.alloc(2);
+  fieldCount.writeInt16BE(CHANGES_TABLE.columns.length);
+  const rowStart = Buffer.concat([fieldCount, field(run.runId), field(run.sync)]);
+  const [ops, outcomes] = [OPERATIONS.map(field), OUTCOMES.map(field)];
   for (const changes of chunks) {
     for (let from = 0; from < changes.size; from += CHUNK) {
       const to = Math.min(changes.size, from + CHUNK);
       let bound = 0;
-      for (let i = from; i < to; i++) bound += ROW_BYTES + runId.length + sync.length + 3 * changes.keys[i]!.length; // UTF-8: at most 3 bytes a UTF-16 unit
+      for (let i = from; i < to; i++) bound += ROW_BYTES + rowStart.length + 3 * changes.keys[i]!.length; // UTF-8: at most 3 bytes a UTF-16 unit
       const out = new BinaryRows(Buffer.allocUnsafe(bound));
       for (let i = from; i < to; i++) {
-        out.fields(CHANGES_TABLE.columns.length);
-        out.bytes(runId);
-        out.bytes(sync);
+        out.copy(rowStart);
         out.text(changes.keys[i]!);
-        out.bytes(ops[changes.ops[i]!]!);
-        out.bytes(outcomes[changes.outcomes[i]!]!);
+        out.copy(ops[changes.ops[i]!]!);
+        out.copy(outcomes[changes.outcomes[i]!]!);
         out.timestamp(changes.settledAt[i]!);
         out.timestamp(changes.eventAt[i]!);
         out.double(changes.latencyMs[i]!);
@@ -156,53 +157,78 @@ function* binaryChanges(run: { runId: string; sync: string }, chunks: ChangeColu
   yield Buffer.from([0xff, 0xff]); // the trailer: a field count of -1
 }
 
-/** A row's bytes besides its text: field count, 8 lengths, 2 timestamps, 1 double, and the op's and outcome's text. */
-const ROW_BYTES = 2 + 8 * 4 + 3 * 8 + Math.max(...OPERATIONS.map((op) => op.length)) + Math.max(...OUTCOMES.map((outcome) => outcome.length));
+/** A text field as COPY writes it: its length in bytes, then its UTF-8. */
+function field(text: string): Buffer {
+  const bytes = Buffer.from(text);
+  const out = Buffer.alloc(4 + bytes.length);
+  out.writeInt32BE(bytes.length);
+  bytes.copy(out, 4);
+  return out;
+}
+
+/** A row's bytes besides its key's text, its run id and its sync: the key's length, 2 timestamps and 1 double with theirs, and the op's and outcome's fields. */
+const ROW_BYTES = 4 + 3 * 12 + 4 + Math.max(...OPERATIONS.map((op) => op.length)) + 4 + Math.max(...OUTCOMES.map((outcome) => outcome.length));
 
 /** Microseconds from the Unix epoch to Postgres' own (2000-01-01). */
 const PG_EPOCH_US = Date.UTC(2000, 0, 1) * 1000;
 const TWO_32 = 2 ** 32;
 
-/** Fields of COPY binary rows, written one after the other into a buffer large enough. */
+/**
+ * Fields of COPY binary rows, written one after the other into a buffer large enough, numbers
+ * through a DataView (which the compiler inlines: Buffer's writeInt32BE and the like are calls).
+ */
 class BinaryRows {
   private at = 0;
+  private readonly view: DataView;
 
-  constructor(private readonly out: Buffer) {}
-
-  fields(count: number): void {
-    this.at = this.out.writeInt16BE(count, this.at);
+  constructor(private readonly out: Buffer) {
+    this.view = new DataView(out.buffer, out.byteOffset, out.length);
   }
 
-  bytes(value: Buffer): void {
-    this.at = this.out.writeInt32BE(value.length, this.at);
-    this.at += value.copy(this.out, this.at);
+  copy(bytes: Buffer): void {
+    this.out.set(bytes, this.at);
+    this.at += bytes.length;
   }
 
+  /** Its UTF-8, byte by byte while it is ASCII (a key is short: that beats a call to Buffer.write), else by Buffer.write. */
   text(value: string): void {
-    const length = this.out.write(value, this.at + 4, 'utf8');
-    this.at = this.out.writeInt32BE(length, this.at) + length;
+    const start = this.at + 4;
+    let length = 0;
+    for (; length < value.length; length++) {
+      const code = value.charCodeAt(length);
+      if (code > 0x7f) break;
+      this.out[start + length] = code;
+    }
+    if (length < value.length) length = this.out.write(value, start, 'utf8');
+    this.view.setInt32(this.at, length);
+    this.at = start + length;
   }
 
   double(value: number): void {
-    if (Number.isNaN(value)) this.at = this.out.writeInt32BE(-1, this.at);
-    else this.at = this.out.writeDoubleBE(value, this.out.writeInt32BE(8, this.at));
+    if (Number.isNaN(value)) return this.null();
+    this.view.setInt32(this.at, 8);
+    this.view.setFloat64(this.at + 4, value);
+    this.at += 12;
   }
 
   /** A timestamptz from epoch ms: int64 microseconds since 2000, written as two 32-bit halves (exact below 2^53 µs, until the year 2255). */
   timestamp(ms: number): void {
-    if (Number.isNaN(ms)) {
-      this.at = this.out.writeInt32BE(-1, this.at);
-      return;
-    }
+    if (Number.isNaN(ms)) return this.null();
     const micros = Math.round(ms * 1000) - PG_EPOCH_US;
     const high = Math.floor(micros / TWO_32);
-    this.at = this.out.writeInt32BE(8, this.at);
-    this.at = this.out.writeInt32BE(high, this.at);
-    this.at = this.out.writeUInt32BE(micros - high * TWO_32, this.at);
+    this.view.setInt32(this.at, 8);
+    this.view.setInt32(this.at + 4, high);
+    this.view.setUint32(this.at + 8, micros - high * TWO_32);
+    this.at += 12;
   }
 
   written(): Buffer {
     return this.out.subarray(0, this.at);
+  }
+
+  private null(): void {
+    this.view.setInt32(this.at, -1);
+    this.at += 4;
   }
 }
 
