@@ -62,9 +62,8 @@ export async function* changeStream(
         continue;
       }
       const { fields, match } = mapped.value;
-      const change: PendingChange = { key, op, match, fields, destId, fp, localFp, previous };
-      if (typeof eventAt === 'number') change.eventAt = eventAt;
-      changes.push(change);
+      // eventAt in the literal, even when undefined: a property added later makes V8 grow every change's object.
+      changes.push({ key, op, match, fields, destId, fp, localFp, previous, eventAt: typeof eventAt === 'number' ? eventAt : undefined });
     }
     if (local.rejected.length || local.skipped.length || local.heldBack) await onLocal(local);
     if (changes.length) yield changes;
