@@ -58,19 +58,20 @@ describe('sync logs written back into a DuckDB source', () => {
   it('fills runs, changes and rejections after each run, with L per delivered row', async () => {
     fixture = await engineFixture(project('{ type: duckdb, path: ./warehouse.duckdb }', '{ source: warehouse, schema: lastmile_logs }'), { fake: refuseNegative });
     await fixture.sql(`CREATE TABLE prices (sku VARCHAR, price INTEGER, scraped_at TIMESTAMPTZ);
-      INSERT INTO prices VALUES ('A', 1, now() - INTERVAL 5 MINUTE), ('B', -2, now() - INTERVAL 5 MINUTE), ('C', 3, now() - INTERVAL 5 MINUTE)`);
+      INSERT INTO prices VALUES ('A', 1, now() - INTERVAL 5 MINUTE), ('B', -2, now() - INTERVAL 5 MINUTE), ('C', 3, now() - INTERVAL 5 MINUTE), ('D', 4, NULL)`);
     const run = await fixture.run('prices_sync');
-    expectAccounted(run, { status: 'partial', delivered: 2, rejected: 1 });
+    expectAccounted(run, { status: 'partial', delivered: 3, rejected: 1 });
 
     const runs = await duckRows(fixture.warehouse, `SELECT run_id, sync, status, delivered, rejected, latency_p95_ms, epoch_ms(started_at) AS started FROM lastmile_logs.runs`);
-    expect(runs).toEqual([expect.objectContaining({ run_id: run.runId, sync: 'prices_sync', status: 'partial', delivered: '2', rejected: '1' })]);
+    expect(runs).toEqual([expect.objectContaining({ run_id: run.runId, sync: 'prices_sync', status: 'partial', delivered: '3', rejected: '1' })]);
     expect(Number(runs[0]!.started)).toBe(Date.parse(run.startedAt));
     expect(Number(runs[0]!.latency_p95_ms)).toBe(run.latency!.p95Ms);
 
-    const changes = await duckRows(fixture.warehouse, `SELECT key, op, outcome, latency_ms, epoch_ms(settled_at) - epoch_ms(event_at) AS span FROM lastmile_logs.changes ORDER BY key`);
-    expect(changes.map((c) => [c.key, c.op, c.outcome])).toEqual([['A', 'upsert', 'delivered'], ['B', 'upsert', 'rejected'], ['C', 'upsert', 'delivered']]);
+    const changes = await duckRows(fixture.warehouse, `SELECT key, op, outcome, latency_ms, event_at, epoch_ms(settled_at) - epoch_ms(event_at) AS span FROM lastmile_logs.changes ORDER BY key`);
+    expect(changes.map((c) => [c.key, c.op, c.outcome])).toEqual([['A', 'upsert', 'delivered'], ['B', 'upsert', 'rejected'], ['C', 'upsert', 'delivered'], ['D', 'upsert', 'delivered']]);
     expect(changes.find((c) => c.key === 'B')!.latency_ms).toBeNull(); // a rejected row has no L
-    for (const c of changes.filter((c) => c.outcome === 'delivered')) {
+    expect(changes.find((c) => c.key === 'D')).toMatchObject({ event_at: null, latency_ms: null }); // no event time, no L
+    for (const c of changes.filter((c) => c.outcome === 'delivered' && c.key !== 'D')) {
       expect(Number(c.latency_ms)).toBeGreaterThanOrEqual(5 * 60_000);
       expect(Math.abs(Number(c.span) - Number(c.latency_ms))).toBeLessThanOrEqual(1);
     }
