@@ -143,10 +143,10 @@ function* binaryChanges(run: { runId: string; sync: string }, chunks: ChangeColu
       for (let i = from; i < to; i++) bound += ROW_BYTES + rowStart.length + 3 * changes.keys[i]!.length; // UTF-8: at most 3 bytes a UTF-16 unit
       const out = new BinaryRows(Buffer.allocUnsafe(bound));
       for (let i = from; i < to; i++) {
-        out.copy(rowStart);
+        out.encoded(rowStart);
         out.text(changes.keys[i]!);
-        out.copy(ops[changes.ops[i]!]!);
-        out.copy(outcomes[changes.outcomes[i]!]!);
+        out.encoded(ops[changes.ops[i]!]!);
+        out.encoded(outcomes[changes.outcomes[i]!]!);
         out.timestamp(changes.settledAt[i]!);
         out.timestamp(changes.eventAt[i]!);
         out.double(changes.latencyMs[i]!);
@@ -185,7 +185,8 @@ class BinaryRows {
     this.view = new DataView(out.buffer, out.byteOffset, out.length);
   }
 
-  copy(bytes: Buffer): void {
+  /** Fields already in COPY's form (the row's start, an op, an outcome), as they are. */
+  encoded(bytes: Buffer): void {
     this.out.set(bytes, this.at);
     this.at += bytes.length;
   }
