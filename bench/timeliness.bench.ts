@@ -3,7 +3,8 @@
  * from a DuckDB model into an unlimited local HTTP endpoint, with both off, L only, and both on
  * (logs into the DuckDB warehouse itself, and into Postgres when it is reachable), alternated in
  * the same process (median of LASTMILE_BENCH_ROUNDS, 3 unless set, after one round not counted),
- * and each against the run with both off of the same round (the median of those ratios).
+ * and each against the run with both off of the same round (the median of those ratios); and the
+ * time from the end of the delivery to the run's return, where the logs do their work.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -42,13 +43,13 @@ export default async function run(): Promise<BenchTable[]> {
       CREATE TABLE prices AS SELECT 'SKU-' || i AS sku, CAST((i % 100000) / 100.0 AS DECIMAL(10,2)) AS price, 'EUR' AS currency,
              now()::TIMESTAMPTZ - to_seconds(i % 3600) AS scraped_at FROM range(${ROWS}) t(i)`));
     const pgUp = await pgRun(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`).then(() => true, () => false);
-    const variants: { name: 'off' | 'latency' | 'on' | 'pg'; project: Project; store: StateStore; ms: number[] }[] = [];
+    const variants: { name: 'off' | 'latency' | 'on' | 'pg'; project: Project; store: StateStore; ms: number[]; afterDelivery: number[] }[] = [];
     const all = [['off', false, undefined], ['latency', true, undefined], ['on', true, 'warehouse'], ['pg', true, 'app_db']] as const;
     for (const [name, on, logs] of all.filter(([name]) => name !== 'pg' || pgUp)) {
       const file = path.join(dir, `${name}.yml`);
       await writeFile(file, config(sink.url, `.state-${name}`, on, logs));
       const project = await loadProject(file);
-      variants.push({ name, project, store: await openStateStore(project.state), ms: [] });
+      variants.push({ name, project, store: await openStateStore(project.state), ms: [], afterDelivery: [] });
     }
     // Round 0 is not counted: each variant's first run adds every row to an empty state, the
     // rounds after it change every row (a full resync), and the two take different paths.
@@ -58,9 +59,12 @@ export default async function run(): Promise<BenchTable[]> {
       for (const v of variants.map((_, i) => variants[(round + i) % variants.length]!)) {
         const started = performance.now();
         const summary = await runSync({ project: v.project, store: v.store }, 'prices_sync', { trigger: 'cli', fullResync: true });
+        const [ms, ended] = [performance.now() - started, Date.now()];
         if (summary.delivered !== ROWS) throw new Error(`bench run delivered ${summary.delivered}: ${summary.error ?? summary.status}`);
-        if (round > 0) v.ms.push(performance.now() - started);
-        if (process.env.LASTMILE_BENCH_TRACE) console.error((await v.store.getRun(summary.runId))!.trace.slice(-3).map((l) => l.text).join('\n'));
+        const { trace } = (await v.store.getRun(summary.runId))!;
+        if (round > 0) v.ms.push(ms);
+        if (round > 0) v.afterDelivery.push(ended - Date.parse(trace.find((line) => line.step === 3 && line.text.startsWith('delivered '))!.at));
+        if (process.env.LASTMILE_BENCH_TRACE) console.error(trace.slice(-3).map((l) => l.text).join('\n'));
       }
     }
     const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
@@ -76,6 +80,10 @@ export default async function run(): Promise<BenchTable[]> {
       'vs off': v.name === 'off' ? '' : percent(median(v.ms) / off),
       // Each round's runs are side by side: their ratio is less at the mercy of a slow minute than the medians'.
       'vs off, by round': v.name === 'off' ? '' : percent(median(v.ms.map((ms, round) => ms / variants[0]!.ms[round]!))),
+      // From the trace's line that ends the delivery to the run's return: where the logs do their
+      // work, apart from the delivery, which is most of the run and of its noise.
+      'after the delivery (ms)': Math.round(median(v.afterDelivery)),
+      'after the delivery vs off, by round': v.name === 'off' ? '' : signedMs(median(v.afterDelivery.map((ms, round) => ms - variants[0]!.afterDelivery[round]!))),
     }));
     for (const v of variants) await v.store.close();
     if (pgUp) await pgRun(`DROP SCHEMA IF EXISTS ${PG_LOGS} CASCADE`);
@@ -85,3 +93,5 @@ export default async function run(): Promise<BenchTable[]> {
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+const signedMs = (ms: number) => `${ms >= 0 ? '+' : ''}${Math.round(ms)} ms`;
