@@ -157,13 +157,11 @@ function* binaryChanges(run: { runId: string; sync: string }, chunks: ChangeColu
   yield Buffer.from([0xff, 0xff]); // the trailer: a field count of -1
 }
 
-/** A text field as COPY writes it: its length in bytes, then its UTF-8. */
+/** A text field as COPY writes it (its length in bytes, then its UTF-8), to copy into every row that repeats it. */
 function field(text: string): Buffer {
-  const bytes = Buffer.from(text);
-  const out = Buffer.alloc(4 + bytes.length);
-  out.writeInt32BE(bytes.length);
-  bytes.copy(out, 4);
-  return out;
+  const out = new BinaryRows(Buffer.alloc(4 + 3 * text.length)); // UTF-8: at most 3 bytes a UTF-16 unit
+  out.text(text);
+  return out.written();
 }
 
 /** A row's bytes besides its key's text, its run id and its sync: the key's length, 2 timestamps and 1 double with theirs, and the op's and outcome's fields. */
