@@ -3,6 +3,7 @@ import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckdbLogWriter } from '../../src/logs/duckdb-log-writer.ts';
+import { joinLogDatabase } from '../../src/logs/duckdb-log-database.ts';
 import { ChangeColumns } from '../../src/logs/change-columns.ts';
 import { emptySummary } from '../../src/state/run-record.ts';
 import { duckRows } from '../helpers/temp-project.ts';
@@ -53,5 +54,29 @@ describe('DuckDB log writer', () => {
     await begun.close();
     await next;
     expect(await duckRows(file, `SELECT run_id, count(*)::INT AS n FROM lastmile_logs.changes GROUP BY run_id`)).toEqual([{ run_id: 'next', n: 100 }]);
+  });
+
+  it('a run never written before deletes nothing from changes (a scan of every change logged: run ids of a day share the 8 bytes a string zone map keeps)', async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-duck-logs-'));
+    const file = path.join(dir, 'warehouse.duckdb');
+    // The writers' shared DuckDB, joined here so that it stays open, logging every statement its writers run.
+    const database = await joinLogDatabase();
+    try {
+      await database.connection.run(`CALL enable_logging('QueryLog')`);
+      const deletesFromChanges = async () => (await database.connection.runAndReadAll(
+        `SELECT count(*)::INT AS n FROM duckdb_logs WHERE type = 'QueryLog' AND message ILIKE 'DELETE FROM %"changes"%'`)).getRowObjects()[0]!.n;
+
+      await writeRun(file, '20261202T101500-aaaaaaaa', 100);
+      await writeRun(file, '20261202T111500-bbbbbbbb', 100);
+      expect(await deletesFromChanges()).toBe(0);
+      await writeRun(file, '20261202T101500-aaaaaaaa', 100); // written again: its rows are replaced
+      expect(await deletesFromChanges()).toBe(1);
+    } finally {
+      await database.connection.run(`CALL disable_logging()`);
+      database.leave();
+    }
+    expect(await duckRows(file, `SELECT run_id, count(*)::INT AS n FROM lastmile_logs.changes GROUP BY run_id ORDER BY run_id`))
+      .toEqual([{ run_id: '20261202T101500-aaaaaaaa', n: 100 }, { run_id: '20261202T111500-bbbbbbbb', n: 100 }]);
+    expect(await duckRows(file, `SELECT count(*)::INT AS n FROM lastmile_logs.runs`)).toEqual([{ n: 2 }]);
   });
 });
