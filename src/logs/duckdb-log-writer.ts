@@ -7,7 +7,7 @@ import { stageRows } from '../sources/duckdb/duckdb-staging.ts';
 import { quoteIdentifier } from '../sql-identifier.ts';
 import { OUTCOMES, type ChangeColumns } from './change-columns.ts';
 import { joinLogDatabase, type LogDatabase } from './duckdb-log-database.ts';
-import { CHANGES_TABLE, LOG_TABLES, REJECTIONS_TABLE, RUNS_TABLE, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
+import { CHANGES_TABLE, deleteEarlierWrite, LOG_TABLES, REJECTIONS_TABLE, RUNS_TABLE, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const DUCK_TYPES: Record<LogType, string> = { text: 'VARCHAR', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', timestamptz: 'TIMESTAMPTZ' };
 
@@ -112,25 +112,13 @@ export class DuckdbLogWriter implements LogWriter {
       // this turn only: the staging of other writers commits under the same setting.)
       await db.run(`SET checkpoint_threshold = '0KB'`);
       await db.run('BEGIN TRANSACTION');
-      await this.deleteEarlierWrite(db, target);
+      await deleteEarlierWrite(this.run.runId, (table) => `${target}.${ident(table.name)}`, async (sql, params) => (await db.run(sql, params)).rowsChanged);
       await db.run(`INSERT INTO ${target}.${ident(CHANGES_TABLE.name)} ${changesFromStaged(this.run)}`);
     } catch (error) {
       await end();
       throw error;
     }
     return { target, end };
-  }
-
-  /**
-   * A run written before is replaced: its rows go. They are only ever committed with its runs row,
-   * so without one there is nothing to delete, and the changes table is not scanned: its zone maps
-   * cannot skip a row group by run_id (a string's keeps its first 8 bytes, which all run ids of a
-   * day share), and the scan grew with every change ever logged (~12 ms a million).
-   */
-  private async deleteEarlierWrite(db: DuckDBConnection, target: string): Promise<void> {
-    const { rowsChanged } = await db.run(`DELETE FROM ${target}.${ident(RUNS_TABLE.name)} WHERE run_id = $1`, [this.run.runId]);
-    if (rowsChanged === 0) return;
-    for (const table of [CHANGES_TABLE, REJECTIONS_TABLE]) await db.run(`DELETE FROM ${target}.${ident(table.name)} WHERE run_id = $1`, [this.run.runId]);
   }
 
   async close(): Promise<void> {

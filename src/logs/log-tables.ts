@@ -72,6 +72,19 @@ export function rowsOf({ summary: s, rejections }: RunLogs): Map<LogTable, LogVa
   ]);
 }
 
+/**
+ * Deletes what an earlier write of run `runId` left, in the transaction that writes it again: its
+ * runs row, and its changes and rejections only when that row was there. A run's rows are only
+ * ever committed with its runs row, so a run never written (every run but a rewrite) deletes by
+ * the runs table's key alone, and the changes table is not scanned: Postgres has no index on its
+ * run_id, and DuckDB's zone maps cannot skip by it (a string's keep its first 8 bytes, which all
+ * run ids of a day share); that scan grew with every change ever logged.
+ */
+export async function deleteEarlierWrite(runId: string, name: (table: LogTable) => string, deleted: (sql: string, params: LogValue[]) => Promise<number>): Promise<void> {
+  if ((await deleted(`DELETE FROM ${name(RUNS_TABLE)} WHERE run_id = $1`, [runId])) === 0) return;
+  for (const table of [CHANGES_TABLE, REJECTIONS_TABLE]) await deleted(`DELETE FROM ${name(table)} WHERE run_id = $1`, [runId]);
+}
+
 /** Writes a run's logs into one warehouse. */
 export interface LogWriter {
   /** Gets ready, as the run starts (the DuckDB writer opens its staging database, the Postgres one connects and creates the tables): the cost hides behind the read. */

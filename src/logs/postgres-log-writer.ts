@@ -5,7 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { OPERATIONS } from '../destinations/destination.ts';
 import { quoteIdentifier } from '../sql-identifier.ts';
 import { OUTCOMES, rowsIn, type ChangeColumns } from './change-columns.ts';
-import { CHANGES_TABLE, LOG_TABLES, REJECTIONS_TABLE, RUNS_TABLE, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
+import { CHANGES_TABLE, deleteEarlierWrite, LOG_TABLES, rowsOf, type LogTable, type LogType, type LogValue, type LogWriter, type RunLogs } from './log-tables.ts';
 
 const PG_TYPES: Record<LogType, string> = { text: 'text', bigint: 'bigint', double: 'double precision', boolean: 'boolean', timestamptz: 'timestamptz' };
 /** Rows per INSERT (each column goes as one array parameter, unnest) and per piece of a COPY. */
@@ -46,12 +46,7 @@ export class PostgresLogWriter implements LogWriter {
   async begin(changes: ChangeColumns[]): Promise<void> {
     const client = await this.connected();
     await client.query('BEGIN');
-    // A run's rows are only ever committed with its runs row: without one there is nothing to
-    // replace, and the changes table (no index on run_id) is not scanned.
-    const written = await client.query(`DELETE FROM ${this.name(RUNS_TABLE)} WHERE run_id = $1`, [this.run.runId]);
-    if (written.rowCount) {
-      for (const table of [CHANGES_TABLE, REJECTIONS_TABLE]) await client.query(`DELETE FROM ${this.name(table)} WHERE run_id = $1`, [this.run.runId]);
-    }
+    await deleteEarlierWrite(this.run.runId, (table) => this.name(table), async (sql, params) => (await client.query(sql, params)).rowCount ?? 0);
     if (this.staged) await client.query(`INSERT INTO ${this.name(CHANGES_TABLE)} SELECT * FROM ${STAGED}`);
     await this.copy(client, this.name(CHANGES_TABLE), changes);
   }
