@@ -10,9 +10,8 @@ import path from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { BenchTable } from './run.ts';
 import { withDb } from './diff/bench-project.ts';
-import { DuckdbLogWriter } from '../src/logs/duckdb-log-writer.ts';
-import { ChangeColumns } from '../src/logs/change-columns.ts';
-import { emptySummary } from '../src/state/run-record.ts';
+import { median, signedMs } from './databases/bench-databases.ts';
+import { settledRows, writeRun } from '../test/helpers/duckdb-log-run.ts';
 
 const RUN_ROWS = 100_000;
 const HELD = [0, 1_000_000, 5_000_000];
@@ -23,7 +22,7 @@ export default async function run(): Promise<BenchTable[]> {
   try {
     const files = HELD.map((held) => ({ held, file: path.join(dir, `held-${held}.duckdb`), ms: [] as number[] }));
     for (const { held, file } of files) {
-      await writeRun(file, 'setup', settledRows(1)); // creates the tables as the writer does
+      await writeRun(file, 'setup', settledRows('setup', 1)); // creates the tables as the writer does
       await withDb(file, (db) => db.run(`INSERT INTO lastmile_logs.changes
         SELECT '20261202T' || lpad(CAST(i // ${RUN_ROWS} AS VARCHAR), 6, '0') || '-0a1b2c3d', 'prices_sync', 'SKU-' || (i % ${RUN_ROWS}), 'upsert', 'delivered',
                TIMESTAMPTZ '2026-12-02 00:00:00+00' + to_seconds(i // ${RUN_ROWS}), NULL, NULL
@@ -31,41 +30,22 @@ export default async function run(): Promise<BenchTable[]> {
     }
     for (let round = 0; round <= ROUNDS; round++) {
       for (const f of files.map((_, i) => files[(round + i) % files.length]!)) {
-        const changes = settledRows(RUN_ROWS);
+        const runId = `20261202T2359${String(round).padStart(2, '0')}-ffffffff`;
+        const changes = settledRows(runId, RUN_ROWS);
         const started = performance.now();
-        await writeRun(f.file, `20261202T2359${String(round).padStart(2, '0')}-ffffffff`, changes);
+        await writeRun(f.file, runId, changes);
         if (round > 0) f.ms.push(performance.now() - started);
       }
     }
-    const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
     const empty = median(files[0]!.ms);
     const rows = files.map(({ held, ms }) => ({
       'changes already in the file': held.toLocaleString('en-US'),
       'write a 100,000-change run, median (ms)': Math.round(median(ms)),
       runs: ms.map(Math.round).join(', '),
-      'vs empty file': held === 0 ? '' : `${median(ms) >= empty ? '+' : ''}${Math.round(median(ms) - empty)} ms`,
+      'vs empty file': held === 0 ? '' : signedMs(median(ms) - empty),
     }));
     return [{ title: `Sync logs into DuckDB: a ${RUN_ROWS.toLocaleString('en-US')}-change run into a file already holding changes (median of ${ROUNDS}, alternated)`, rows }];
   } finally {
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-function settledRows(rows: number): ChangeColumns {
-  const changes = new ChangeColumns(rows);
-  const settledAt = Date.now();
-  for (let i = 0; i < rows; i++) changes.push({ key: `SKU-${i}`, op: 'upsert', outcome: 'delivered', eventAt: settledAt - 60_000, latencyMs: 60_000 }, settledAt);
-  return changes;
-}
-
-/** Writes run `runId`'s settled rows into `file`, as a run's SyncLogs does once its delivery has ended. */
-async function writeRun(file: string, runId: string, changes: ChangeColumns): Promise<void> {
-  const writer = new DuckdbLogWriter(file, 'lastmile_logs', { runId, sync: 'prices_sync' });
-  try {
-    await writer.open();
-    await writer.begin([changes]);
-    await writer.write({ summary: { ...emptySummary('prices_sync', runId, new Date().toISOString()), status: 'success', delivered: changes.size }, rejections: [] });
-  } finally {
-    await writer.close();
   }
 }

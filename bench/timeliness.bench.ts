@@ -17,7 +17,7 @@ import type { StateStore } from '../src/state/state-store.ts';
 import { openStateStore } from '../src/state/open-state-store.ts';
 import { runSync } from '../src/engine/run-sync.ts';
 import { startSink } from './http-sink.ts';
-import { PG_URL, pgRun } from './databases/bench-databases.ts';
+import { median, PG_URL, pgRun, signedMs } from './databases/bench-databases.ts';
 
 const ROWS = 100_000;
 const ROUNDS = Number(process.env.LASTMILE_BENCH_ROUNDS ?? 3);
@@ -67,7 +67,6 @@ export default async function run(): Promise<BenchTable[]> {
         if (process.env.LASTMILE_BENCH_TRACE) console.error(trace.slice(-3).map((l) => l.text).join('\n'));
       }
     }
-    const median = (ms: number[]) => [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
     const percent = (ratio: number) => `${((ratio - 1) * 100).toFixed(1)} %`;
     const off = median(variants[0]!.ms);
     const rows = variants.map((v) => ({
@@ -93,5 +92,3 @@ export default async function run(): Promise<BenchTable[]> {
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-const signedMs = (ms: number) => `${ms >= 0 ? '+' : ''}${Math.round(ms)} ms`;

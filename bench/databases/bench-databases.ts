@@ -59,6 +59,11 @@ export function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+/** A difference in ms with its sign: "+5 ms", "-5 ms". */
+export function signedMs(ms: number): string {
+  return `${ms >= 0 ? '+' : ''}${Math.round(ms)} ms`;
+}
+
 export function seconds(ms: number): string {
   return (ms / 1000).toFixed(2);
 }

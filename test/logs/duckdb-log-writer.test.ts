@@ -4,29 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DuckdbLogWriter } from '../../src/logs/duckdb-log-writer.ts';
 import { joinLogDatabase } from '../../src/logs/duckdb-log-database.ts';
-import { ChangeColumns } from '../../src/logs/change-columns.ts';
-import { emptySummary } from '../../src/state/run-record.ts';
 import { duckRows } from '../helpers/temp-project.ts';
-
-/** `rows` delivered rows of run `runId`. */
-function settledRows(runId: string, rows: number): ChangeColumns {
-  const changes = new ChangeColumns(rows);
-  const settledAt = Date.parse('2026-12-02T10:00:00Z');
-  for (let i = 0; i < rows; i++) changes.push({ key: `${runId}/${i}`, op: 'upsert', outcome: 'delivered', eventAt: settledAt - 1_000, latencyMs: 1_000 }, settledAt);
-  return changes;
-}
-
-/** Writes run `runId` of `rows` delivered rows into `file`, as a run's SyncLogs would once it ends. */
-async function writeRun(file: string, runId: string, rows: number): Promise<void> {
-  const writer = new DuckdbLogWriter(file, 'lastmile_logs', { runId, sync: 'prices_sync' });
-  try {
-    await writer.open();
-    await writer.begin([settledRows(runId, rows)]);
-    await writer.write({ summary: { ...emptySummary('prices_sync', runId, '2026-12-02T09:59:00Z'), status: 'success', delivered: rows }, rejections: [] });
-  } finally {
-    await writer.close();
-  }
-}
+import { settledRows, writeRun } from '../helpers/duckdb-log-run.ts';
 
 describe('DuckDB log writer', () => {
   let dir: string;
@@ -38,7 +17,7 @@ describe('DuckDB log writer', () => {
     const runs = [1, 2, 3, 4].flatMap((round) => ['a', 'b', 'c'].map((sync) => `${sync}-${round}`));
     for (let round = 0; round < 4; round++) {
       // Three writers at once: three syncs' runs that ended together.
-      await Promise.all(runs.slice(round * 3, round * 3 + 3).map((runId) => writeRun(file, runId, 20_000)));
+      await Promise.all(runs.slice(round * 3, round * 3 + 3).map((runId) => writeRun(file, runId, settledRows(runId, 20_000))));
     }
     const written = await duckRows(file, `SELECT r.run_id, count(c.key)::INT AS changes, count(DISTINCT c.key)::INT AS keys
       FROM lastmile_logs.runs r LEFT JOIN lastmile_logs.changes c USING (run_id) GROUP BY r.run_id ORDER BY r.run_id`);
@@ -50,7 +29,7 @@ describe('DuckDB log writer', () => {
     const file = path.join(dir, 'warehouse.duckdb');
     const begun = new DuckdbLogWriter(file, 'lastmile_logs', { runId: 'begun', sync: 'prices_sync' });
     await begun.begin([settledRows('begun', 100)]); // holds the process's turn, its changes in the file's open transaction
-    const next = writeRun(file, 'next', 100); // waits for that turn
+    const next = writeRun(file, 'next', settledRows('next', 100)); // waits for that turn
     await begun.close();
     await next;
     expect(await duckRows(file, `SELECT run_id, count(*)::INT AS n FROM lastmile_logs.changes GROUP BY run_id`)).toEqual([{ run_id: 'next', n: 100 }]);
@@ -59,6 +38,7 @@ describe('DuckDB log writer', () => {
   it('a run never written before deletes nothing from changes (a scan of every change logged: run ids of a day share the 8 bytes a string zone map keeps)', async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'lastmile-duck-logs-'));
     const file = path.join(dir, 'warehouse.duckdb');
+    const [first, second] = ['20261202T101500-aaaaaaaa', '20261202T111500-bbbbbbbb']; // run ids of one day, as runs are named
     // The writers' shared DuckDB, joined here so that it stays open, logging every statement its writers run.
     const database = await joinLogDatabase();
     try {
@@ -66,17 +46,17 @@ describe('DuckDB log writer', () => {
       const deletesFromChanges = async () => (await database.connection.runAndReadAll(
         `SELECT count(*)::INT AS n FROM duckdb_logs WHERE type = 'QueryLog' AND message ILIKE 'DELETE FROM %"changes"%'`)).getRowObjects()[0]!.n;
 
-      await writeRun(file, '20261202T101500-aaaaaaaa', 100);
-      await writeRun(file, '20261202T111500-bbbbbbbb', 100);
+      await writeRun(file, first, settledRows(first, 100));
+      await writeRun(file, second, settledRows(second, 100));
       expect(await deletesFromChanges()).toBe(0);
-      await writeRun(file, '20261202T101500-aaaaaaaa', 100); // written again: its rows are replaced
+      await writeRun(file, first, settledRows(first, 100)); // written again: its rows are replaced
       expect(await deletesFromChanges()).toBe(1);
     } finally {
       await database.connection.run(`CALL disable_logging()`);
       database.leave();
     }
     expect(await duckRows(file, `SELECT run_id, count(*)::INT AS n FROM lastmile_logs.changes GROUP BY run_id ORDER BY run_id`))
-      .toEqual([{ run_id: '20261202T101500-aaaaaaaa', n: 100 }, { run_id: '20261202T111500-bbbbbbbb', n: 100 }]);
+      .toEqual([{ run_id: first, n: 100 }, { run_id: second, n: 100 }]);
     expect(await duckRows(file, `SELECT count(*)::INT AS n FROM lastmile_logs.runs`)).toEqual([{ n: 2 }]);
   });
 });
